@@ -1,0 +1,46 @@
+// `staplerd run`: the daemon, with SIGTERM/SIGINT for a clean stop and SIGHUP to re-read the configuration.
+import { resolveConfig, type RawOptions } from '../../config/index.js';
+import { StapleDaemon } from '../../daemon/index.js';
+import { toStaplerdError } from '../../errors/index.js';
+import { createLiveDependencies, type LiveDependencies } from '../../scheduler/index.js';
+import { EXIT_OK } from '../exit-codes.js';
+
+export async function runDaemonCommand(input: { flags: RawOptions; configFile?: string }): Promise<number> {
+  const config = await resolveConfig({ flags: input.flags, configFile: input.configFile });
+  let deps: LiveDependencies = createLiveDependencies(config);
+  const daemon = new StapleDaemon(config, deps);
+  deps.logger.log('info', 'daemon.starting', 'staplerd starting', { pid: process.pid, dirs: config.certs.join(', ') });
+
+  let stopRequested: (signal: string) => void = () => {};
+  const stopped = new Promise<string>((resolve) => (stopRequested = resolve));
+  const onStop = (signal: NodeJS.Signals): void => stopRequested(signal);
+  process.on('SIGTERM', onStop);
+  process.on('SIGINT', onStop);
+  process.on('SIGHUP', () => {
+    void (async () => {
+      try {
+        const next = await resolveConfig({ flags: input.flags, configFile: input.configFile });
+        const old = deps;
+        deps = createLiveDependencies(next);
+        await daemon.reload(next, deps);
+        await old.close();
+      } catch (error) {
+        // A broken configuration on reload keeps the running one: the daemon must not die from an edit.
+        const err = toStaplerdError(error);
+        deps.logger.log('error', 'daemon.reload_failed', `configuration not reloaded: ${err.message}`, { code: err.code, file: err.file });
+      }
+    })();
+  });
+
+  try {
+    await daemon.start();
+  } catch (error) {
+    await deps.close();
+    throw error;
+  }
+  const signal = await stopped;
+  deps.logger.log('info', 'daemon.stopping', `received ${signal}; finishing in-flight work`, { signal });
+  await daemon.stop();
+  await deps.close();
+  return EXIT_OK;
+}

@@ -1,0 +1,45 @@
+// Renders a pass report for people: one line per certificate that changed or failed, then totals.
+import type { PassReport, TargetOutcome } from '../scheduler/index.js';
+
+const QUIET_KINDS = new Set<TargetOutcome['kind']>(['fresh', 'unchanged']);
+
+function describe(outcome: TargetOutcome): string {
+  const name = outcome.subject ?? outcome.certFiles[0] ?? '?';
+  const where = outcome.certFiles.join(', ');
+  switch (outcome.kind) {
+    case 'written':
+      return `written   ${name}: ${outcome.certStatus} until ${outcome.nextUpdate?.toISOString()} -> ${outcome.changedFiles.join(', ')}`;
+    case 'revoked':
+      return `REVOKED   ${name} (${where}) revoked; ${outcome.changedFiles.length ? `staple ${outcome.changedFiles.join(', ')}` : 'no file changed'}`;
+    case 'unknown':
+      return `unknown   ${name} (${where}): responder does not know this certificate [${outcome.code}]`;
+    case 'failed':
+      return `failed    ${where}: ${outcome.code}: ${outcome.message ?? ''}${outcome.hasGoodStaple ? ' (current staple kept)' : ''}`;
+    case 'backing-off':
+      return `waiting   ${where}: retry after backoff [${outcome.code ?? ''}]`;
+    case 'not-applicable':
+      return `n/a       ${where}: no OCSP URL (not applicable)`;
+    case 'expired-certificate':
+      return `skipped   ${where}: certificate expired`;
+    default:
+      return `${outcome.kind.padEnd(9)} ${where}`;
+  }
+}
+
+export function formatPassSummary(report: PassReport): string {
+  const lines: string[] = [];
+  for (const outcome of report.outcomes) {
+    if (QUIET_KINDS.has(outcome.kind) && outcome.changedFiles.length === 0) continue;
+    lines.push(describe(outcome));
+    if (outcome.kind !== 'written' && outcome.changedFiles.length > 0 && outcome.kind !== 'revoked') {
+      lines.push(`          removed ${outcome.changedFiles.join(', ')}`);
+    }
+  }
+  const counts = new Map<string, number>();
+  for (const outcome of report.outcomes) counts.set(outcome.kind, (counts.get(outcome.kind) ?? 0) + 1);
+  const order: TargetOutcome['kind'][] = ['written', 'fresh', 'unchanged', 'not-applicable', 'expired-certificate', 'backing-off', 'unknown', 'revoked', 'failed'];
+  const totals = order.filter((kind) => counts.has(kind)).map((kind) => `${counts.get(kind)} ${kind}`);
+  const seconds = ((report.finishedAt.getTime() - report.startedAt.getTime()) / 1000).toFixed(2);
+  lines.push(`${report.outcomes.length} certificates: ${totals.join(', ') || 'none found'} (${seconds} s)`);
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+// The staplerd command: parses the command line (commander) and dispatches; exit statuses per docs/cli.md.
+import { Command, CommanderError, Option } from 'commander';
+import { VERSION } from '../version.js';
+import { runCheckCommand } from './commands/check-command.js';
+import { runDemoCommand } from './commands/demo-command.js';
+import { runOnceCommand } from './commands/once-command.js';
+import { runDaemonCommand } from './commands/run-command.js';
+import { EXIT_USAGE, reportFatalError } from './exit-codes.js';
+import { addPassOptions, toRawOptions } from './pass-options.js';
+
+function buildProgram(setExit: (code: number | Promise<number>) => void): Command {
+  const program = new Command('staplerd')
+    .description('Keeps validated OCSP staples fresh on disk for nginx, HAProxy and Node TLS servers.')
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  addPassOptions(program.command('once').description('one pass: fetch every missing, invalid or due staple, then exit'))
+    .option('--force', 'fetch for every certificate, even when its staple is fresh')
+    .action((options: Record<string, unknown>) => setExit(runOnceCommand(toRawOptions(options))));
+
+  addPassOptions(program.command('run').description('the daemon: a pass at start, then keep every staple fresh until SIGTERM'))
+    .option('--sweep <cron>', 'cron expression of the safety-net sweep (default "*/15 * * * *")')
+    .option('--watch-debounce <seconds>', 'how long a changed certificate file must be still before it is read (default 0.5)')
+    .action((options: Record<string, unknown>) => setExit(runDaemonCommand(toRawOptions(options))));
+
+  program
+    .command('check')
+    .description('validate an OCSP response file exactly as before a staple write; exit 0 valid, 1 invalid')
+    .argument('<response>', 'DER OCSP response file')
+    .requiredOption('--issuer <pem>', 'issuer certificate (PEM or DER)')
+    .option('--cert <pem>', 'the certificate the response is about (PEM or DER)')
+    .option('--serial <hex>', 'or just its serial number in hex')
+    .option('--at <time>', 'verification time, ISO-8601 (default: now)')
+    .option('--clock-skew <seconds>', 'tolerated clock skew for thisUpdate (default 300)')
+    .option('--min-remaining <seconds>', 'minimum remaining lifetime (default 300)')
+    .option('--json', 'print the verdict as JSON')
+    .action((response: string, options: Record<string, string | boolean | undefined>) =>
+      setExit(
+        runCheckCommand({
+          response,
+          issuer: options.issuer as string,
+          cert: options.cert as string | undefined,
+          serial: options.serial as string | undefined,
+          at: options.at as string | undefined,
+          json: options.json === true,
+          clockSkew: options.clockSkew as string | undefined,
+          minRemaining: options.minRemaining as string | undefined,
+        }),
+      ),
+    );
+
+  program
+    .command('demo')
+    .description('throwaway CA and OCSP responder on 127.0.0.1; runs a real pass and shows what was written')
+    .addOption(new Option('--dir <dir>', 'work in this directory instead of a new temporary one'))
+    .action((options: { dir?: string }) => setExit(runDemoCommand(options)));
+
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let result: number | Promise<number> = EXIT_USAGE;
+  let dispatched = false;
+  const program = buildProgram((code) => {
+    dispatched = true;
+    result = code;
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    if (!dispatched) {
+      program.outputHelp({ error: true });
+      return EXIT_USAGE;
+    }
+    return await result;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end with code 0; every parse error (unknown option, bad value, missing argument) is usage.
+      return error.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    return reportFatalError(error);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // Everything is closed by now; should a stray handle linger, do not hang a cron job or systemd stop over it.
+    setTimeout(() => process.exit(code), 2000).unref();
+  },
+  (error: unknown) => {
+    process.exitCode = reportFatalError(error);
+  },
+);

@@ -1,0 +1,34 @@
+// The options shared by `once`, `run` (and later `status`), declared once for commander and mapped to config keys.
+import { Command, Option } from 'commander';
+import type { RawOptions } from '../config/index.js';
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** Adds the pass options to a command. Values stay strings: config/load-config.ts validates them in one place. */
+export function addPassOptions(command: Command): Command {
+  return command
+    .option('--certs <dir>', 'directory to scan recursively for certificates (repeatable)', collect)
+    .option('--out <dir>', 'write staples under this directory, mirroring the certificate tree (default: <cert>.ocsp beside each certificate)')
+    .option('--config <file>', 'YAML configuration file; flags override its values')
+    .option('--responder <url>', "OCSP responder URL to use instead of each certificate's AIA URL")
+    .option('--issuer-dir <dir>', 'directory of CA certificates to find issuers in')
+    .option('--extensions <list>', 'comma-separated certificate file endings (default .pem,.crt,.cer)')
+    .option('--timeout <seconds>', 'timeout per HTTP attempt (default 10)')
+    .option('--concurrency <n>', 'certificates processed in parallel (default 32)')
+    .option('--per-host-concurrency <n>', 'requests in flight per responder host (default 4)')
+    .option('--max-response-size <bytes>', 'largest accepted response body (default 65536)')
+    .option('--nonce', 'send a nonce in each request (RFC 8954) and check it when echoed')
+    .option('--clock-skew <seconds>', 'tolerated responder clock skew for thisUpdate (default 300)')
+    .option('--min-remaining <seconds>', 'minimum remaining lifetime of a staple (default 300)')
+    .addOption(new Option('--on-revoked <action>', 'what to do with a revoked certificate').choices(['staple', 'remove']))
+    .addOption(new Option('--log-level <level>', 'log level').choices(['error', 'warn', 'info', 'debug']))
+    .addOption(new Option('--log-format <format>', 'log format').choices(['json', 'text']));
+}
+
+/** Commander's camelCase option names are the YAML keys; `config` is not a key but the file itself. */
+export function toRawOptions(options: Record<string, unknown>): { flags: RawOptions; configFile?: string } {
+  const { config, ...flags } = options;
+  return { flags, configFile: typeof config === 'string' ? config : undefined };
+}

@@ -1,0 +1,55 @@
+// The resolved configuration every pass runs with, and its defaults (docs/configuration.md documents each key).
+import type { LogFormat, LoggerLevel } from '../log/index.js';
+
+export type OnRevoked = 'staple' | 'remove';
+
+export interface StaplerdConfig {
+  /** Directories scanned recursively for certificates. */
+  readonly certs: readonly string[];
+  /** Output root; undefined = beside each certificate as `<file>.ocsp` (HAProxy's convention). */
+  readonly out?: string;
+  /** File name endings taken as certificates. */
+  readonly extensions: readonly string[];
+  /** Extra directory of issuer (CA) certificates, searched after the file itself and its siblings. */
+  readonly issuerDir?: string;
+  /** Responder URL used instead of the certificate's AIA OCSP URLs (private PKIs, internal mirrors). */
+  readonly responder?: string;
+  readonly timeoutMs: number;
+  readonly concurrency: number;
+  readonly perHostConcurrency: number;
+  readonly maxResponseBytes: number;
+  readonly nonce: boolean;
+  readonly clockSkewMs: number;
+  readonly minRemainingMs: number;
+  readonly onRevoked: OnRevoked;
+  readonly logLevel: LoggerLevel;
+  readonly logFormat: LogFormat;
+  /** node-cron expression of the safety-net sweep in `run`. */
+  readonly sweep: string;
+  /** Fetch for every certificate, even when its staple is fresh (`once --force`). */
+  readonly force: boolean;
+  /** Where `run` waits for writes to settle before re-reading a changed file. */
+  readonly watchDebounceMs: number;
+}
+
+export const DEFAULT_CONFIG: StaplerdConfig = {
+  certs: [],
+  extensions: ['.pem', '.crt', '.cer'],
+  timeoutMs: 10_000,
+  // 32 parallel certificates keeps a 2-core host busy while the per-host limit keeps each CA's responder safe.
+  concurrency: 32,
+  // Politeness: at most 4 requests in flight per responder host.
+  perHostConcurrency: 4,
+  // 64 KiB: real responses are 1-4 KiB even with a responder chain; anything larger is junk or hostile.
+  maxResponseBytes: 64 * 1024,
+  nonce: false,
+  clockSkewMs: 5 * 60_000,
+  // HAProxy stops stapling a response 5 minutes before its nextUpdate; demand at least that much life.
+  minRemainingMs: 5 * 60_000,
+  onRevoked: 'staple',
+  logLevel: 'info',
+  logFormat: 'text',
+  sweep: '*/15 * * * *',
+  force: false,
+  watchDebounceMs: 500,
+};

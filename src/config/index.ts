@@ -1,0 +1,3 @@
+// Public surface of the config module.
+export * from './config-types.js';
+export * from './load-config.js';

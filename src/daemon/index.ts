@@ -1,0 +1,2 @@
+// Public surface of the daemon module.
+export { StapleDaemon, type DaemonHooks } from './staple-daemon.js';

@@ -1,0 +1,178 @@
+// `staplerd run`: a pass at start, then passes on certificate changes, on the cron sweep and when a staple falls due.
+import type { StaplerdConfig } from '../config/index.js';
+import { StaplerdError, toStaplerdError } from '../errors/index.js';
+import type { EventLogger } from '../log/index.js';
+import { createCaIssuerFetcher, createHostLimiter, type CaIssuerFetcher } from '../ocsp/index.js';
+import { runPass, type HistoryStore, type PassDependencies, type PassReport } from '../scheduler/index.js';
+import { USER_AGENT } from '../version.js';
+import { watchCertificates, type CertificateWatcher } from './certificate-watcher.js';
+import { isValidCronExpression, startSweepTimer, type SweepTimer } from './sweep-timer.js';
+
+/** setTimeout cannot wait longer than 2^31-1 ms; the cron sweep covers anything further out anyway. */
+const MAX_TIMER_MS = 2_147_483_647;
+/** Never spin: a due time in the past is retried after at least this long. */
+const MIN_TIMER_MS = 1_000;
+
+export interface DaemonHooks {
+  /** Called after every pass (tests, status). */
+  onPass?: (report: PassReport, reason: string) => void;
+}
+
+export class StapleDaemon {
+  private readonly history: HistoryStore = new Map();
+  private caIssuers?: CaIssuerFetcher;
+  private watcher?: CertificateWatcher;
+  private sweep?: SweepTimer;
+  private dueTimer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private pendingReason?: string;
+  private stopping = false;
+  private readonly abort = new AbortController();
+
+  constructor(
+    private config: StaplerdConfig,
+    private deps: PassDependencies,
+    private readonly hooks: DaemonHooks = {},
+  ) {}
+
+  get logger(): EventLogger {
+    return this.deps.logger;
+  }
+
+  /** Runs the first pass, then starts watching. Resolves when the watch is in place. */
+  async start(): Promise<void> {
+    assertDaemonConfig(this.config);
+    this.caIssuers = this.createCaIssuerFetcher();
+    this.requestPass('start');
+    await this.running;
+    await this.startWatching();
+    this.deps.logger.log('info', 'daemon.ready', 'watching for certificate changes', { dirs: this.config.certs.join(', '), sweep: this.config.sweep });
+  }
+
+  /** SIGHUP: new configuration (and logger), rescan. A bad configuration keeps the old one running. */
+  async reload(config: StaplerdConfig, deps: PassDependencies): Promise<void> {
+    assertDaemonConfig(config);
+    this.config = config;
+    this.deps = deps;
+    this.caIssuers = this.createCaIssuerFetcher();
+    await this.stopWatching();
+    await this.startWatching();
+    this.deps.logger.log('info', 'daemon.reloaded', 'configuration re-read; rescanning', { dirs: config.certs.join(', ') });
+    this.requestPass('reload');
+  }
+
+  /** SIGTERM/SIGINT: stop starting work, let in-flight certificates finish (writes complete, no temp files left). */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.abort.abort();
+    clearTimeout(this.dueTimer);
+    await this.stopWatching();
+    while (this.running) await this.running;
+    this.deps.logger.log('info', 'daemon.stopped', 'stopped');
+  }
+
+  /** Runs a pass now, or right after the current one (several requests during a pass coalesce into one). */
+  requestPass(reason: string): void {
+    if (this.stopping) return;
+    if (this.running) {
+      this.pendingReason = reason;
+      return;
+    }
+    this.running = this.executePass(reason).finally(() => {
+      this.running = undefined;
+      const next = this.pendingReason;
+      this.pendingReason = undefined;
+      if (next && !this.stopping) this.requestPass(next);
+    });
+  }
+
+  /** Resolves when no pass is running or pending. */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async executePass(reason: string): Promise<void> {
+    this.deps.logger.log('debug', 'pass.started', `pass started (${reason})`, { reason });
+    try {
+      const report = await runPass({ config: this.config, deps: this.deps, history: this.history, caIssuers: this.caIssuers, signal: this.abort.signal });
+      this.logPassSummary(report, reason);
+      this.scheduleNextDue(report);
+      this.hooks.onPass?.(report, reason);
+    } catch (thrown) {
+      // A pass never takes the daemon down: the next trigger tries again.
+      const error = toStaplerdError(thrown);
+      this.deps.logger.log('error', 'pass.failed', error.message, { code: error.code, file: error.file });
+      this.scheduleRetryAfterError();
+    }
+  }
+
+  private logPassSummary(report: PassReport, reason: string): void {
+    const counts: Record<string, number> = {};
+    for (const outcome of report.outcomes) counts[outcome.kind] = (counts[outcome.kind] ?? 0) + 1;
+    this.deps.logger.log('info', 'pass.finished', `pass finished: ${report.outcomes.length} certificates`, {
+      reason,
+      durationMs: report.finishedAt.getTime() - report.startedAt.getTime(),
+      ...counts,
+    });
+  }
+
+  /** Wakes up when the earliest certificate is due (refresh or retry); the cron sweep is only a safety net. */
+  private scheduleNextDue(report: PassReport): void {
+    clearTimeout(this.dueTimer);
+    if (this.stopping) return;
+    const now = this.deps.clock.now().getTime();
+    let earliest: number | undefined;
+    for (const outcome of report.outcomes) {
+      const at = outcome.nextActionAt?.getTime();
+      if (at !== undefined && (earliest === undefined || at < earliest)) earliest = at;
+    }
+    if (earliest === undefined) return;
+    const delayMs = Math.min(MAX_TIMER_MS, Math.max(MIN_TIMER_MS, earliest - now));
+    this.dueTimer = setTimeout(() => this.requestPass('due'), delayMs);
+  }
+
+  private scheduleRetryAfterError(): void {
+    clearTimeout(this.dueTimer);
+    if (!this.stopping) this.dueTimer = setTimeout(() => this.requestPass('retry'), 60_000);
+  }
+
+  private async startWatching(): Promise<void> {
+    this.watcher = watchCertificates({
+      dirs: this.config.certs,
+      extensions: this.config.extensions,
+      settleMs: this.config.watchDebounceMs,
+      onChange: (event, path) => {
+        this.deps.logger.log('info', 'cert.changed', `certificate file ${event}`, { file: path, event });
+        this.requestPass('watch');
+      },
+      onError: (error) => this.deps.logger.log('error', 'watch.failed', error.message, { code: 'CERT_UNREADABLE' }),
+    });
+    await this.watcher.ready;
+    this.sweep = startSweepTimer(this.config.sweep, () => this.requestPass('sweep'));
+  }
+
+  private async stopWatching(): Promise<void> {
+    await this.sweep?.stop();
+    this.sweep = undefined;
+    await this.watcher?.close();
+    this.watcher = undefined;
+  }
+
+  private createCaIssuerFetcher(): CaIssuerFetcher {
+    const limiter = createHostLimiter({ perHost: this.config.perHostConcurrency, global: this.config.concurrency });
+    return createCaIssuerFetcher({
+      http: this.deps.http,
+      limiter,
+      timeoutMs: this.config.timeoutMs,
+      maxBodyBytes: this.config.maxResponseBytes,
+      userAgent: USER_AGENT,
+      now: () => this.deps.clock.now(),
+    });
+  }
+}
+
+function assertDaemonConfig(config: StaplerdConfig): void {
+  if (!isValidCronExpression(config.sweep)) {
+    throw new StaplerdError('CONFIG_INVALID', `sweep: "${config.sweep}" is not a valid cron expression`);
+  }
+}

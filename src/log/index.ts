@@ -1,0 +1,2 @@
+// Public surface of the log module.
+export * from './logger.js';

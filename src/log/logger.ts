@@ -1,0 +1,88 @@
+// The only module that imports winston: builds the structured event logger (json for journald/shippers, text for people).
+import winston from 'winston';
+import type { LogLevel } from '../errors/index.js';
+
+export type LogFormat = 'json' | 'text';
+export type LoggerLevel = LogLevel | 'debug';
+
+/** Fields of one structured event, e.g. { file, serial, code, thisUpdate, nextUpdate }. */
+export type EventFields = Record<string, unknown>;
+
+/** What the rest of staplerd sees: one call per outcome, named by event (`staple.written`, `fetch.failed`, ...). */
+export interface EventLogger {
+  log(level: LoggerLevel, event: string, message: string, fields?: EventFields): void;
+  close(): Promise<void>;
+}
+
+export interface LoggerOptions {
+  level: LoggerLevel;
+  format: LogFormat;
+  /** Defaults to stderr, so `once` keeps stdout for its summary. */
+  stream?: NodeJS.WritableStream;
+}
+
+function formatText(info: winston.Logform.TransformableInfo): string {
+  const { level, message, timestamp, event, ...rest } = info as Record<string, unknown>;
+  const fields = Object.entries(rest)
+    .filter(([key, value]) => value !== undefined && typeof key === 'string')
+    .map(([key, value]) => `${key}=${formatValue(value)}`)
+    .join(' ');
+  return `${String(timestamp)} ${String(level).padEnd(5)} ${String(event ?? '-')}: ${String(message)}${fields ? ` ${fields}` : ''}`;
+}
+
+function formatValue(value: unknown): string {
+  if (value instanceof Date) return value.toISOString();
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return /[\s"]/.test(text) ? JSON.stringify(text) : text;
+}
+
+export function createLogger(options: LoggerOptions): EventLogger {
+  const stream = options.stream ?? process.stderr;
+  const format =
+    options.format === 'json'
+      ? winston.format.combine(winston.format.timestamp(), winston.format.json())
+      : winston.format.combine(winston.format.timestamp(), winston.format.printf(formatText));
+  const logger = winston.createLogger({
+    level: options.level,
+    levels: { error: 0, warn: 1, info: 2, debug: 3 },
+    format,
+    transports: [new winston.transports.Stream({ stream })],
+  });
+  return {
+    log(level, event, message, fields = {}) {
+      logger.log({ level, message, event, ...serialiseFields(fields) });
+    },
+    close() {
+      return new Promise((resolve) => {
+        logger.on('finish', () => resolve());
+        logger.end();
+        // The Stream transport never closes process.stderr; 'finish' can lag, so do not wait forever.
+        setTimeout(resolve, 200).unref();
+      });
+    },
+  };
+}
+
+function serialiseFields(fields: EventFields): EventFields {
+  const out: EventFields = {};
+  for (const [key, value] of Object.entries(fields)) {
+    if (value === undefined) continue;
+    out[key] = value instanceof Date ? value.toISOString() : value;
+  }
+  return out;
+}
+
+/** A logger that drops everything (tests, library use). */
+export const silentLogger: EventLogger = { log() {}, close: async () => {} };
+
+/** A logger that records events in memory, for tests. */
+export function createMemoryLogger(): EventLogger & { events: { level: LoggerLevel; event: string; message: string; fields: EventFields }[] } {
+  const events: { level: LoggerLevel; event: string; message: string; fields: EventFields }[] = [];
+  return {
+    events,
+    log(level, event, message, fields = {}) {
+      events.push({ level, event, message, fields });
+    },
+    close: async () => {},
+  };
+}

@@ -1,0 +1,144 @@
+// Sends one OCSP request to a certificate's responders: GET or POST per RFC 6960 Appendix A.1 and RFC 5019 section 5,
+// falling back from GET to POST and from one responder URL to the next.
+import { StaplerdError, toStaplerdError } from '../errors/index.js';
+import { systemClock } from '../types/index.js';
+import type { HttpClient, HttpRequest, HttpResponse } from './http-client.js';
+import type { HostLimiter } from './host-limiter.js';
+
+/** Real OCSP responses are a few KiB (one SingleResponse plus maybe a delegated responder certificate). */
+export const DEFAULT_OCSP_MAX_BODY_BYTES = 64 * 1024;
+
+/** RFC 5019 section 5: GET for requests of at most 255 bytes in total after encoding, URL included. */
+export const MAX_OCSP_GET_URL_BYTES = 255;
+
+export interface OcspFetchOptions {
+  http: HttpClient;
+  limiter: HostLimiter;
+  timeoutMs: number;
+  /** Defaults to DEFAULT_OCSP_MAX_BODY_BYTES (64 KiB). */
+  maxBodyBytes?: number;
+  userAgent: string;
+}
+
+export interface FetchedOcspResponse {
+  der: Uint8Array;
+  url: string;
+  method: 'GET' | 'POST';
+}
+
+export interface OcspFetchCallbacks {
+  /** Clock for Retry-After HTTP-dates; defaults to the system clock. */
+  now?: () => Date;
+  /** Told about each URL that failed when another URL is still to be tried (the last failure is thrown instead). */
+  onAttemptFailed?: (url: string, error: StaplerdError) => void;
+}
+
+/** Validates (through `accept`) the first response that passes; `accept` also receives the method that got it. */
+export type AcceptOcspResponse<T> = (der: Uint8Array, url: string, method: 'GET' | 'POST') => Promise<T>;
+
+/** Tries each responder URL in order and returns what `accept` makes of the first good answer; when every URL fails,
+ *  throws the last URL's error (earlier ones go to onAttemptFailed). */
+export async function fetchOcspResponse<T>(
+  urls: readonly string[],
+  requestDer: Uint8Array,
+  accept: AcceptOcspResponse<T>,
+  options: OcspFetchOptions & OcspFetchCallbacks,
+): Promise<T> {
+  if (urls.length === 0) throw new StaplerdError('NO_OCSP_URL', 'no OCSP responder URL to try');
+  let lastError: StaplerdError | undefined;
+  for (const [index, url] of urls.entries()) {
+    try {
+      const fetched = await exchangeWithResponder(url, requestDer, options);
+      return await accept(fetched.der, fetched.url, fetched.method);
+    } catch (error) {
+      lastError = withUrl(toStaplerdError(error, 'INTERNAL', { url }), url);
+      if (index < urls.length - 1) options.onAttemptFailed?.(url, lastError);
+    }
+  }
+  throw lastError!;
+}
+
+/** One responder: GET when the request fits, POST otherwise; a GET refused with 4xx/5xx is retried once as POST
+ *  because many responders only implement POST (answering GET with 404, 405 or 500). */
+async function exchangeWithResponder(url: string, requestDer: Uint8Array, options: OcspFetchOptions & OcspFetchCallbacks): Promise<FetchedOcspResponse> {
+  const getUrl = buildOcspGetUrl(url, requestDer);
+  if (getUrl.length <= MAX_OCSP_GET_URL_BYTES) {
+    const response = await sendLimited(url, buildRequest('GET', getUrl, undefined, options), options);
+    if (isSuccess(response)) return { der: response.body, url, method: 'GET' };
+    if (!isErrorStatus(response.statusCode)) throw httpStatusError(response, url, 'GET', options.now);
+  }
+  const response = await sendLimited(url, buildRequest('POST', url, requestDer, options), options);
+  if (isSuccess(response)) return { der: response.body, url, method: 'POST' };
+  throw httpStatusError(response, url, 'POST', options.now);
+}
+
+function buildRequest(method: 'GET' | 'POST', url: string, body: Uint8Array | undefined, options: OcspFetchOptions): HttpRequest {
+  // RFC 6960 Appendix A.1: request and response media types.
+  const headers: Record<string, string> = { accept: 'application/ocsp-response', 'user-agent': options.userAgent };
+  if (body !== undefined) headers['content-type'] = 'application/ocsp-request';
+  return { method, url, body, headers, timeoutMs: options.timeoutMs, maxBodyBytes: options.maxBodyBytes ?? DEFAULT_OCSP_MAX_BODY_BYTES };
+}
+
+/** Errors carry the responder URL as configured in the certificate, not the long GET URL, so logs group by responder. */
+async function sendLimited(responderUrl: string, req: HttpRequest, options: OcspFetchOptions): Promise<HttpResponse> {
+  try {
+    return await options.limiter.run(responderUrl, () => options.http.request(req));
+  } catch (error) {
+    throw withUrl(toStaplerdError(error, 'FETCH_NETWORK', { url: responderUrl }), responderUrl);
+  }
+}
+
+/** RFC 6960 Appendix A.1 / RFC 5019 section 5: `{url}/{url-encoding of base-64 encoding of the DER request}`. */
+export function buildOcspGetUrl(responderUrl: string, requestDer: Uint8Array): string {
+  let url: URL;
+  try {
+    url = new URL(responderUrl);
+  } catch (error) {
+    throw new StaplerdError('URL_UNSUPPORTED', `not a valid URL: ${responderUrl}`, { url: responderUrl }, { cause: error });
+  }
+  // "http://ocsp.example.com" and "http://ocsp.example.com/" both become "/<encoded>", never "//<encoded>".
+  const directory = url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`;
+  url.pathname = directory + encodeOcspGetPath(requestDer);
+  return url.toString();
+}
+
+/** Standard (not URL-safe) base64, then percent-encoded, so '+', '/' and '=' survive path normalisation (RFC 5019
+ *  section 5 requires the url-encoding step; several responders decode only this form). */
+export function encodeOcspGetPath(requestDer: Uint8Array): string {
+  return encodeURIComponent(Buffer.from(requestDer.buffer, requestDer.byteOffset, requestDer.byteLength).toString('base64'));
+}
+
+/** HTTP Retry-After (RFC 9110 section 10.2.3): delay-seconds or an HTTP-date, as whole seconds from `now` (never
+ *  negative); undefined when absent or unparsable. */
+export function parseRetryAfter(header: string | undefined, now: Date): number | undefined {
+  if (header === undefined) return undefined;
+  const value = header.trim();
+  if (/^\d+$/.test(value)) return Number(value);
+  // All three HTTP-date forms (IMF-fixdate, rfc850, asctime) start with a day name; checking that keeps V8's lenient
+  // Date.parse from reading values such as "1.5" as dates.
+  if (!/^[A-Za-z]{3}/.test(value)) return undefined;
+  // asctime-date carries no zone but is GMT by definition (RFC 9110 section 5.6.7); Date.parse would read it as local.
+  const atMs = Date.parse(/^[A-Za-z]{3} [A-Za-z]{3} [ \d]\d \d\d:\d\d:\d\d \d{4}$/.test(value) ? `${value} GMT` : value);
+  if (Number.isNaN(atMs)) return undefined;
+  return Math.max(0, Math.ceil((atMs - now.getTime()) / 1000));
+}
+
+/** FETCH_HTTP_STATUS for a non-2xx answer, carrying the server's Retry-After for the backoff policy. */
+export function httpStatusError(response: HttpResponse, url: string, method: 'GET' | 'POST', now: () => Date = systemClock.now): StaplerdError {
+  const retryAfterSeconds = parseRetryAfter(response.headers['retry-after'], now());
+  return new StaplerdError('FETCH_HTTP_STATUS', `${method} ${url} answered HTTP ${response.statusCode}`, { url, retryAfterSeconds });
+}
+
+export function isSuccess(response: HttpResponse): boolean {
+  return response.statusCode >= 200 && response.statusCode < 300;
+}
+
+function isErrorStatus(statusCode: number): boolean {
+  return statusCode >= 400 && statusCode < 600;
+}
+
+/** A copy of the error naming `url`, keeping code, message, Retry-After and cause. */
+export function withUrl(error: StaplerdError, url: string): StaplerdError {
+  if (error.url === url) return error;
+  return new StaplerdError(error.code, error.message, { file: error.file, url, retryAfterSeconds: error.retryAfterSeconds }, { cause: error.cause });
+}

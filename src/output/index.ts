@@ -1,0 +1,11 @@
+// Public surface of the output module: atomic durable writes and staple path layout.
+export {
+  writeFileAtomic,
+  writeFileIfChanged,
+  removeFileDurable,
+  cleanStaleTempFiles,
+  readFileIfExists,
+  type WriteOptions,
+  type CleanOptions,
+} from './atomic-write.js';
+export { stapleOutputPath, type StaplePathOptions } from './staple-paths.js';

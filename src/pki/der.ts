@@ -1,0 +1,114 @@
+// Small strict helpers over asn1js: decode a complete DER value, walk children, read raw encodings and hex.
+import * as asn1js from 'asn1js';
+
+/** asn1js tag classes (X.690 8.1.2.2). */
+export const TAG_CLASS = { universal: 1, application: 2, context: 3, private: 4 } as const;
+
+/** Thrown by these helpers; callers translate it into the StaplerdError code of their input. */
+export class DerError extends Error {
+  override readonly name = 'DerError';
+}
+
+/** Decodes exactly one ASN.1 value filling all of `bytes` (trailing bytes are an error, as DER has one encoding). */
+export function decodeComplete(bytes: Uint8Array, what: string): asn1js.AsnType {
+  if (bytes.length === 0) throw new DerError(`${what} is empty`);
+  const decoded = asn1js.fromBER(bytes);
+  if (decoded.offset === -1 || decoded.result.error) {
+    throw new DerError(`${what} is not valid ASN.1: ${decoded.result.error || 'decoding failed'}`);
+  }
+  if (decoded.offset !== bytes.length) {
+    throw new DerError(`${what} has ${bytes.length - decoded.offset} trailing byte(s) after the DER value`);
+  }
+  return decoded.result;
+}
+
+/** The complete original encoding (tag, length, contents) of a decoded block: what signatures and hashes cover. */
+export function rawEncoding(block: asn1js.AsnType): Uint8Array {
+  return block.valueBeforeDecodeView;
+}
+
+/** Children of a constructed block (SEQUENCE, SET or a constructed tagged value). */
+export function childrenOf(block: asn1js.AsnType, what: string): asn1js.AsnType[] {
+  const value = (block as { valueBlock?: { value?: unknown } }).valueBlock?.value;
+  if (!block.idBlock.isConstructed || !Array.isArray(value)) throw new DerError(`${what} is not a constructed value`);
+  return value as asn1js.AsnType[];
+}
+
+export function isUniversal(block: asn1js.AsnType, tagNumber: number): boolean {
+  return block.idBlock.tagClass === TAG_CLASS.universal && block.idBlock.tagNumber === tagNumber;
+}
+
+export function isContextTag(block: asn1js.AsnType | undefined, tagNumber: number): block is asn1js.AsnType {
+  return block !== undefined && block.idBlock.tagClass === TAG_CLASS.context && block.idBlock.tagNumber === tagNumber;
+}
+
+export function expectSequence(block: asn1js.AsnType | undefined, what: string): asn1js.AsnType[] {
+  if (!block || !(block instanceof asn1js.Sequence)) throw new DerError(`${what} is not a SEQUENCE`);
+  return childrenOf(block, what);
+}
+
+/** Contents octets of a primitive block whatever its tag (OCTET STRING, INTEGER, IMPLICIT-tagged values). */
+export function primitiveContents(block: asn1js.AsnType | undefined, what: string): Uint8Array {
+  if (!block || block.idBlock.isConstructed) throw new DerError(`${what} is not a primitive value`);
+  return (block as unknown as { valueBlock: { valueHexView: Uint8Array } }).valueBlock.valueHexView;
+}
+
+export function expectOctetString(block: asn1js.AsnType | undefined, what: string): Uint8Array {
+  if (!block || !(block instanceof asn1js.OctetString) || block.idBlock.isConstructed) throw new DerError(`${what} is not an OCTET STRING`);
+  return block.valueBlock.valueHexView;
+}
+
+export function expectInteger(block: asn1js.AsnType | undefined, what: string): Uint8Array {
+  if (!block || !(block instanceof asn1js.Integer)) throw new DerError(`${what} is not an INTEGER`);
+  return block.valueBlock.valueHexView;
+}
+
+export function expectOid(block: asn1js.AsnType | undefined, what: string): string {
+  if (!block || !(block instanceof asn1js.ObjectIdentifier)) throw new DerError(`${what} is not an OBJECT IDENTIFIER`);
+  return block.valueBlock.toString();
+}
+
+/** BIT STRING contents without the leading unused-bits octet (X.690 8.6.2). */
+export function expectBitString(block: asn1js.AsnType | undefined, what: string): Uint8Array {
+  if (!block || !(block instanceof asn1js.BitString) || block.idBlock.isConstructed) throw new DerError(`${what} is not a BIT STRING`);
+  return block.valueBlock.valueHexView;
+}
+
+/** RFC 5280 4.1.2.5.2 / RFC 6960 4.2.1: OCSP times are GeneralizedTime. */
+export function expectGeneralizedTime(block: asn1js.AsnType | undefined, what: string): Date {
+  if (!block || !(block instanceof asn1js.GeneralizedTime)) throw new DerError(`${what} is not a GeneralizedTime`);
+  const date = block.toDate();
+  if (Number.isNaN(date.getTime())) throw new DerError(`${what} is not a valid time`);
+  return date;
+}
+
+/** The single value inside an EXPLICIT tag. */
+export function explicitInner(block: asn1js.AsnType, what: string): asn1js.AsnType {
+  const children = childrenOf(block, what);
+  if (children.length !== 1) throw new DerError(`${what} must wrap exactly one value`);
+  return children[0]!;
+}
+
+export function toHex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+/** Hex of an INTEGER's contents with leading zero octets stripped, "00" for zero (the CertificateSummary form). */
+export function serialToHex(contents: Uint8Array): string {
+  let start = 0;
+  while (start < contents.length - 1 && contents[start] === 0) start += 1;
+  const hex = toHex(contents.subarray(start));
+  return hex === '' ? '00' : hex;
+}
+
+/** Comparable form of a serial in hex: lowercase, no leading zeros, so "00AB", "0ab" and "ab" are equal. */
+export function normalizeSerialHex(hex: string): string {
+  const trimmed = hex.trim().toLowerCase().replace(/^0x/, '').replace(/^0+/, '');
+  return trimmed === '' ? '0' : trimmed;
+}
+
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) return false;
+  return true;
+}

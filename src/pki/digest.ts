@@ -1,0 +1,30 @@
+// Hashes for OCSP CertIDs and responder key ids, chosen by the OID a request or response names (RFC 6960 4.1.1).
+import { createHash } from 'node:crypto';
+import { OID } from './oids.js';
+
+const NODE_HASH_BY_OID: Readonly<Record<string, string>> = {
+  [OID.sha1]: 'sha1',
+  [OID.sha256]: 'sha256',
+  [OID.sha384]: 'sha384',
+  [OID.sha512]: 'sha512',
+};
+
+/** Whether a CertID hash algorithm is one staplerd can recompute (SHA-1/256/384/512). */
+export function isSupportedHashOid(oid: string): boolean {
+  return Object.prototype.hasOwnProperty.call(NODE_HASH_BY_OID, oid);
+}
+
+export function digestByOid(oid: string, data: Uint8Array): Uint8Array {
+  const name = NODE_HASH_BY_OID[oid];
+  if (!name) throw new Error(`unsupported hash algorithm ${oid}`);
+  return new Uint8Array(createHash(name).update(data).digest());
+}
+
+/** RFC 6960 4.2.1 KeyHash and RFC 5280 4.2.1.2 key identifiers: SHA-1 of the subjectPublicKey BIT STRING value. */
+export function sha1(data: Uint8Array): Uint8Array {
+  return digestByOid(OID.sha1, data);
+}
+
+export function sha256Hex(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}

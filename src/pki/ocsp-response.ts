@@ -1,0 +1,193 @@
+// Validates a DER OCSP response for one certificate at an injected time: every check that guards a staple write.
+import { StaplerdError, type ErrorCode } from '../errors/index.js';
+import { Certificate } from './certificate.js';
+import { DerError, bytesEqual, normalizeSerialHex } from './der.js';
+import { digestByOid, isSupportedHashOid, sha1 } from './digest.js';
+import {
+  decodeOcspResponse, readNonceValue, type DecodedBasicResponse, type DecodedOcspResponse, type DecodedSingleResponse, type ResponderId,
+} from './ocsp-decode.js';
+import { OID } from './oids.js';
+import type { CertStatus, ValidatedResponse } from './types.js';
+
+export interface ValidationInput {
+  issuer: Certificate;
+  /** One of cert / serialHex is required. */
+  cert?: Certificate;
+  /** Any case, optional leading zeros tolerated. */
+  serialHex?: string;
+  /** Verification time (injected; never read the clock). */
+  at: Date;
+  clockSkewMs?: number;
+  minRemainingMs?: number;
+  expectedNonce?: Uint8Array;
+  /** Names the file in errors. */
+  file?: string;
+}
+
+export const DEFAULT_CLOCK_SKEW_MS = 5 * 60_000;
+/** HAProxy stops stapling a response 5 minutes before its nextUpdate, so one that close is already useless. */
+export const DEFAULT_MIN_REMAINING_MS = 5 * 60_000;
+
+export interface InspectedOcspResponse {
+  responseStatus: string;
+  producedAt?: Date;
+  singles: { serialHex: string; certStatus: CertStatus; thisUpdate: Date; nextUpdate?: Date }[];
+}
+
+/** responseStatus values other than successful, each with its own code (RFC 6960 4.2.1). */
+const STATUS_CODES: Readonly<Record<string, ErrorCode>> = {
+  malformedRequest: 'RESPONSE_MALFORMED_REQUEST',
+  internalError: 'RESPONSE_INTERNAL_ERROR',
+  tryLater: 'RESPONSE_TRY_LATER',
+  sigRequired: 'RESPONSE_SIG_REQUIRED',
+  unauthorized: 'RESPONSE_UNAUTHORIZED',
+};
+
+/** Returns the verified response for the certificate, whatever its status (the scheduler decides), or throws StaplerdError. */
+export async function validateOcspResponse(der: Uint8Array, input: ValidationInput): Promise<ValidatedResponse> {
+  const fail = (code: ErrorCode, message: string): StaplerdError => new StaplerdError(code, message, { file: input.file });
+  const basic = readBasicResponse(der, fail);
+  const single = findSingleResponse(basic, input, fail);
+  const signedBy = await verifyResponseSignature(basic, input, fail);
+  checkTimeWindow(single, input, fail);
+  checkNonce(basic, input, fail);
+  return {
+    der: new Uint8Array(der),
+    certStatus: single.certStatus,
+    serialHex: single.serialHex,
+    producedAt: basic.producedAt,
+    thisUpdate: single.thisUpdate,
+    nextUpdate: single.nextUpdate!,
+    ...(single.revocationTime ? { revocationTime: single.revocationTime } : {}),
+    ...(single.revocationReason ? { revocationReason: single.revocationReason } : {}),
+    signedBy,
+  };
+}
+
+/** Unverified look at a DER OCSPResponse, for display and quick comparisons. */
+export function inspectOcspResponse(der: Uint8Array): InspectedOcspResponse {
+  const fail = (code: ErrorCode, message: string): StaplerdError => new StaplerdError(code, message);
+  const basic = readBasicResponse(der, fail);
+  return {
+    responseStatus: 'successful',
+    producedAt: basic.producedAt,
+    singles: basic.singles.map((single) => ({
+      serialHex: single.serialHex,
+      certStatus: single.certStatus,
+      thisUpdate: single.thisUpdate,
+      ...(single.nextUpdate ? { nextUpdate: single.nextUpdate } : {}),
+    })),
+  };
+}
+
+type Fail = (code: ErrorCode, message: string) => StaplerdError;
+
+/** Rule 1: complete DER, responseStatus successful, responseType id-pkix-ocsp-basic. */
+function readBasicResponse(der: Uint8Array, fail: Fail): DecodedBasicResponse {
+  let decoded: DecodedOcspResponse;
+  try {
+    decoded = decodeOcspResponse(der);
+  } catch (error) {
+    if (error instanceof DerError) throw fail('RESPONSE_MALFORMED', `OCSP response is malformed: ${error.message}`);
+    throw error;
+  }
+  const statusCode = STATUS_CODES[decoded.responseStatus];
+  if (statusCode) throw fail(statusCode, `OCSP responder answered ${decoded.responseStatus}`);
+  if (!decoded.basic) throw fail('RESPONSE_TYPE_UNSUPPORTED', `OCSP responseType ${decoded.responseType ?? '(none)'} is not id-pkix-ocsp-basic`);
+  return decoded.basic;
+}
+
+/** Rule 2: a SingleResponse whose CertID names this serial and this issuer, hashed with the CertID's own algorithm. */
+function findSingleResponse(basic: DecodedBasicResponse, input: ValidationInput, fail: Fail): DecodedSingleResponse {
+  const serialHex = input.cert?.summary.serialHex ?? input.serialHex;
+  if (serialHex === undefined) throw new StaplerdError('INTERNAL', 'validateOcspResponse needs cert or serialHex', { file: input.file });
+  const wanted = normalizeSerialHex(serialHex);
+  const match = basic.singles.find((single) => normalizeSerialHex(single.serialHex) === wanted && certIdNamesIssuer(single, input.issuer));
+  if (!match) throw fail('RESPONSE_CERTID_MISMATCH', `OCSP response has no SingleResponse for serial ${serialHex} from issuer ${input.issuer.summary.subject}`);
+  return match;
+}
+
+function certIdNamesIssuer(single: DecodedSingleResponse, issuer: Certificate): boolean {
+  if (!isSupportedHashOid(single.hashAlgorithm)) return false;
+  return bytesEqual(single.issuerNameHash, digestByOid(single.hashAlgorithm, issuer.subjectNameDer))
+    && bytesEqual(single.issuerKeyHash, digestByOid(single.hashAlgorithm, issuer.publicKeyBits));
+}
+
+/**
+ * Rule 3 (RFC 6960 4.2.2.2): trusted signers are the issuer itself, or a responder certificate carried in the response
+ * that the issuer signed for id-kp-OCSPSigning and that is valid at `at`. Nothing else (no local trust store).
+ */
+async function verifyResponseSignature(basic: DecodedBasicResponse, input: ValidationInput, fail: Fail): Promise<'issuer' | 'delegated'> {
+  const signed = { data: basic.tbsDer, signature: basic.signature, algorithmDer: basic.signatureAlgorithmDer };
+  if (responderIdNames(basic.responderId, input.issuer)) {
+    if (await input.issuer.verifies(signed)) return 'issuer';
+    throw fail('RESPONSE_UNVERIFIED', 'OCSP response signature does not verify with the issuer key');
+  }
+  const authorised = await findAuthorisedResponders(basic, input, fail);
+  for (const responder of authorised) {
+    if (await responder.verifies(signed)) return 'delegated';
+  }
+  throw fail('RESPONSE_UNVERIFIED', 'OCSP response signature does not verify with the responder certificate');
+}
+
+/** Responder certificates in `certs` that match the responderID and that the issuer authorised; none is an error. */
+async function findAuthorisedResponders(basic: DecodedBasicResponse, input: ValidationInput, fail: Fail): Promise<Certificate[]> {
+  const candidates = parseResponseCerts(basic, input.file).filter((cert) => responderIdNames(basic.responderId, cert));
+  if (candidates.length === 0) throw fail('RESPONDER_UNAUTHORIZED', 'OCSP response is not signed by the issuer and carries no certificate matching its responderID');
+  const authorised: Certificate[] = [];
+  const reasons: string[] = [];
+  for (const candidate of candidates) {
+    const reason = await explainUnauthorised(candidate, input);
+    if (reason === undefined) authorised.push(candidate);
+    else reasons.push(reason);
+  }
+  if (authorised.length === 0) throw fail('RESPONDER_UNAUTHORIZED', `OCSP responder certificate is not authorised: ${reasons.join('; ')}`);
+  return authorised;
+}
+
+/** Why the issuer did not delegate OCSP signing to `responder` at `at`, or undefined if it did (RFC 6960 4.2.2.2). */
+async function explainUnauthorised(responder: Certificate, input: ValidationInput): Promise<string | undefined> {
+  if (!(await responder.isIssuedBy(input.issuer))) return `"${responder.summary.subject}" is not signed by the issuer`;
+  if (!responder.extendedKeyUsages.includes(OID.ocspSigning)) return `"${responder.summary.subject}" lacks id-kp-OCSPSigning`;
+  if (!responder.isValidAt(input.at)) return `"${responder.summary.subject}" is outside its validity period at ${input.at.toISOString()}`;
+  return undefined;
+}
+
+/** A certificate in `certs` that does not parse makes the response malformed rather than untrusted. */
+function parseResponseCerts(basic: DecodedBasicResponse, file: string | undefined): Certificate[] {
+  return basic.certs.map((der) => {
+    try {
+      return Certificate.fromDer(der);
+    } catch {
+      throw new StaplerdError('RESPONSE_MALFORMED', 'OCSP response carries a certificate that does not parse', { file });
+    }
+  });
+}
+
+/** byName: the Name's DER equals the subject; byKey: SHA-1 of the subjectPublicKey (RFC 6960 4.2.1). */
+function responderIdNames(responderId: ResponderId, cert: Certificate): boolean {
+  if (responderId.kind === 'name') return bytesEqual(responderId.nameDer, cert.subjectNameDer);
+  return bytesEqual(responderId.keyHash, sha1(cert.publicKeyBits));
+}
+
+/** Rule 4 (RFC 5019 4, RFC 6960 4.2.2.1): thisUpdate not in the future, nextUpdate present and not too close. */
+function checkTimeWindow(single: DecodedSingleResponse, input: ValidationInput, fail: Fail): void {
+  const atMs = input.at.getTime();
+  const clockSkewMs = input.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS;
+  const minRemainingMs = input.minRemainingMs ?? DEFAULT_MIN_REMAINING_MS;
+  if (single.thisUpdate.getTime() > atMs + clockSkewMs) {
+    throw fail('RESPONSE_NOT_YET_VALID', `OCSP response thisUpdate ${single.thisUpdate.toISOString()} is after ${input.at.toISOString()}`);
+  }
+  // Without nextUpdate a staple has no expiry, and HAProxy/nginx would serve it forever.
+  if (!single.nextUpdate) throw fail('RESPONSE_NO_NEXT_UPDATE', 'OCSP response has no nextUpdate');
+  if (single.nextUpdate.getTime() <= atMs + minRemainingMs) {
+    throw fail('RESPONSE_EXPIRED', `OCSP response nextUpdate ${single.nextUpdate.toISOString()} is passed or within ${minRemainingMs} ms of ${input.at.toISOString()}`);
+  }
+}
+
+/** Rule 5 (RFC 8954): a nonce in the response must be ours; no nonce is fine (RFC 5019 responders ignore it). */
+function checkNonce(basic: DecodedBasicResponse, input: ValidationInput, fail: Fail): void {
+  if (!input.expectedNonce || !basic.nonceExtension) return;
+  if (bytesEqual(readNonceValue(basic.nonceExtension), input.expectedNonce)) return;
+  throw fail('RESPONSE_NONCE_MISMATCH', 'OCSP response nonce differs from the request nonce');
+}

@@ -1,0 +1,51 @@
+// When to try again after a failed fetch: pure, with time and randomness passed in.
+import type { RandomSource } from '../types/index.js';
+
+export interface BackoffInput {
+  readonly now: Date;
+  /** Failures in a row including the one just seen; values below 1 count as 1. */
+  readonly consecutiveFailures: number;
+  /** HTTP Retry-After from the responder (RFC 9110 section 10.2.3), when it sent one. */
+  readonly retryAfterSeconds?: number;
+  /** nextUpdate - minRemainingMs of the staple on disk, when there is one: after this it is no longer usable. */
+  readonly stapleUsableUntil?: Date;
+  readonly random: RandomSource;
+  readonly baseDelayMs?: number;
+  readonly maxDelayMs?: number;
+}
+
+const DEFAULT_BASE_DELAY_MS = 60_000;
+const DEFAULT_MAX_DELAY_MS = 60 * 60_000;
+/** A responder may ask for a pause, but not for longer than this: a hostile or broken Retry-After must not silence us. */
+const MAX_RETRY_AFTER_MS = 6 * 60 * 60_000;
+
+/**
+ * Exponential backoff (base doubling per failure, capped) with "equal jitter" (AWS Architecture Blog, "Exponential
+ * Backoff and Jitter"): a delay uniformly in [half, full] of the backoff, so retries spread out but never come
+ * back almost at once. Retry-After is honoured as a lower bound (capped at 6 h). The result is never later than
+ * stapleUsableUntil while that is still ahead: one last attempt before the current staple dies beats obeying the
+ * schedule and letting it expire.
+ */
+export function computeNextAttempt(input: BackoffInput): Date {
+  const nowMs = input.now.getTime();
+  const delayMs = Math.max(computeJitteredBackoffMs(input), computeRetryAfterMs(input.retryAfterSeconds));
+  const attemptMs = nowMs + delayMs;
+  const usableUntilMs = input.stapleUsableUntil?.getTime();
+  if (usableUntilMs !== undefined && usableUntilMs > nowMs) return new Date(Math.floor(Math.min(attemptMs, usableUntilMs)));
+  return new Date(Math.floor(attemptMs));
+}
+
+function computeJitteredBackoffMs(input: BackoffInput): number {
+  const baseDelayMs = input.baseDelayMs ?? DEFAULT_BASE_DELAY_MS;
+  const maxDelayMs = input.maxDelayMs ?? DEFAULT_MAX_DELAY_MS;
+  const failures = Math.max(1, Math.floor(input.consecutiveFailures));
+  // 2 ** large overflows to Infinity, which Math.min turns into the cap.
+  const backoffMs = Math.min(baseDelayMs * 2 ** (failures - 1), maxDelayMs);
+  return backoffMs / 2 + (backoffMs / 2) * input.random();
+}
+
+/** Negative, NaN or infinite values are ignored rather than trusted. */
+function computeRetryAfterMs(retryAfterSeconds: number | undefined): number {
+  if (retryAfterSeconds === undefined || !Number.isFinite(retryAfterSeconds) || retryAfterSeconds <= 0) return 0;
+  return Math.min(retryAfterSeconds * 1000, MAX_RETRY_AFTER_MS);
+}

@@ -1,0 +1,86 @@
+// Turns the certificate directories into staple targets: one per distinct leaf, with its issuer and every file it lives in.
+import type { StaplerdConfig } from '../config/index.js';
+import { findCertificateFiles, IssuerResolver, loadCertificateFile, type ResolvedIssuer } from '../discovery/index.js';
+import { toStaplerdError, type StaplerdError } from '../errors/index.js';
+import type { Certificate } from '../pki/certificate.js';
+import { stapleOutputPath } from '../output/staple-paths.js';
+import { mapWithConcurrency } from './map-with-concurrency.js';
+
+export interface TargetFile {
+  readonly certFile: string;
+  readonly stapleFile: string;
+}
+
+export interface StapleTarget {
+  /** SHA-256 fingerprint of the leaf: the same leaf in several files is fetched once. */
+  readonly key: string;
+  readonly leaf: Certificate;
+  readonly files: readonly TargetFile[];
+  readonly issuer?: ResolvedIssuer;
+  readonly issuerError?: StaplerdError;
+}
+
+export interface FileProblem {
+  readonly certFile: string;
+  readonly error: StaplerdError;
+}
+
+export interface CollectedTargets {
+  readonly targets: readonly StapleTarget[];
+  readonly problems: readonly FileProblem[];
+  readonly scannedFiles: number;
+}
+
+// File reads and signature checks are cheap and local: a wider limit than network concurrency is fine.
+const LOAD_CONCURRENCY = 64;
+
+export async function collectTargets(
+  config: StaplerdConfig,
+  options: { now: Date; fetchCaIssuer?: (url: string) => Promise<Uint8Array>; onDirectoryError?: (path: string, error: Error) => void },
+): Promise<CollectedTargets> {
+  const candidates = await findCertificateFiles(config.certs, { extensions: config.extensions, onError: options.onDirectoryError });
+  const problems: FileProblem[] = [];
+  const loaded = await mapWithConcurrency(candidates, LOAD_CONCURRENCY, async (candidate) => {
+    try {
+      return { candidate, loaded: await loadCertificateFile(candidate.file) };
+    } catch (error) {
+      problems.push({ certFile: candidate.file, error: toStaplerdError(error, 'CERT_PARSE_FAILED', { file: candidate.file }) });
+      return undefined;
+    }
+  });
+
+  const groups = new Map<string, { leaf: Certificate; chain: readonly Certificate[]; firstFile: string; files: TargetFile[] }>();
+  for (const item of loaded) {
+    if (!item || item.loaded.kind !== 'leaf') continue;
+    const { candidate, loaded: file } = item;
+    const key = file.leaf.summary.fingerprintSha256;
+    const target: TargetFile = {
+      certFile: candidate.file,
+      stapleFile: stapleOutputPath(candidate.file, { certsRoot: candidate.certsRoot, outDir: config.out }),
+    };
+    const group = groups.get(key);
+    if (group) {
+      group.files.push(target);
+      // Prefer a file that carries the chain, so the issuer is found without looking further.
+      if (group.chain.length === 0 && file.chain.length > 0) group.chain = file.chain;
+    } else {
+      groups.set(key, { leaf: file.leaf, chain: file.chain, firstFile: candidate.file, files: [target] });
+    }
+  }
+
+  const resolver = new IssuerResolver({ issuerDir: config.issuerDir, extensions: config.extensions, fetchCaIssuer: options.fetchCaIssuer });
+  const targets = await mapWithConcurrency([...groups.entries()], LOAD_CONCURRENCY, async ([key, group]) => {
+    // No issuer is needed (and no AIA download made) for a certificate that will not be fetched for.
+    const hasResponder = group.leaf.summary.ocspUrls.length > 0 || config.responder !== undefined;
+    if (!hasResponder || group.leaf.summary.notAfter <= options.now) {
+      return { key, leaf: group.leaf, files: group.files } satisfies StapleTarget;
+    }
+    try {
+      const issuer = await resolver.resolve(group.leaf, group.chain, group.firstFile);
+      return { key, leaf: group.leaf, files: group.files, issuer } satisfies StapleTarget;
+    } catch (error) {
+      return { key, leaf: group.leaf, files: group.files, issuerError: toStaplerdError(error, 'ISSUER_NOT_FOUND', { file: group.firstFile }) } satisfies StapleTarget;
+    }
+  });
+  return { targets, problems, scannedFiles: candidates.length };
+}

@@ -1,0 +1,6 @@
+// Public surface of the scheduler module.
+export * from './pass-types.js';
+export * from './collect-targets.js';
+export * from './run-pass.js';
+export { processTarget, type FetchValidated } from './process-target.js';
+export { createLiveDependencies, type LiveDependencies } from './create-dependencies.js';

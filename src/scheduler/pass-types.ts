@@ -1,0 +1,83 @@
+// Data passed into and out of a pass: dependencies, per-certificate history, and outcomes.
+import type { StaplerdConfig } from '../config/index.js';
+import type { ErrorCode } from '../errors/index.js';
+import type { EventLogger } from '../log/index.js';
+import type { CertStatus } from '../pki/types.js';
+import type { Clock, RandomSource } from '../types/index.js';
+import type { HttpClient } from '../ocsp/http-client.js';
+
+/** What a pass needs from the outside world; tests pass fakes. */
+export interface PassDependencies {
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  readonly logger: EventLogger;
+  readonly http: HttpClient;
+  /** Random bytes for nonces (injectable for tests). */
+  readonly randomBytes?: (length: number) => Uint8Array;
+}
+
+/** What staplerd remembers about one certificate between passes (in memory in `run`). */
+export interface TargetHistory {
+  consecutiveFailures: number;
+  /** Earliest instant of the next attempt after a failure (backoff). */
+  nextAttemptAt?: Date;
+  lastErrorCode?: ErrorCode;
+  lastErrorMessage?: string;
+  /** Jittered refresh instant, remembered per staple (keyed by its thisUpdate) so it is not re-rolled each pass. */
+  refreshAt?: Date;
+  refreshForThisUpdateMs?: number;
+}
+
+export type HistoryStore = Map<string, TargetHistory>;
+
+export type OutcomeKind =
+  /** A new staple was written to at least one file. */
+  | 'written'
+  /** Staples were fresh; nothing fetched, nothing touched. */
+  | 'fresh'
+  /** Fetched a valid response that was not newer; files untouched. */
+  | 'unchanged'
+  /** Fetch or validation failed; existing valid staples were kept (or there were none). */
+  | 'failed'
+  /** Waiting out a backoff after earlier failures. */
+  | 'backing-off'
+  | 'revoked'
+  | 'unknown'
+  /** No OCSP URL: normal since Let's Encrypt ended OCSP in 2025. */
+  | 'not-applicable'
+  | 'expired-certificate';
+
+export interface TargetOutcome {
+  readonly kind: OutcomeKind;
+  /** Certificate files this outcome covers (one leaf may live in several files). */
+  readonly certFiles: readonly string[];
+  readonly stapleFiles: readonly string[];
+  /** Staple files written or removed in this pass. */
+  readonly changedFiles: readonly string[];
+  readonly subject?: string;
+  readonly serialHex?: string;
+  readonly mustStaple?: boolean;
+  readonly code?: ErrorCode;
+  readonly message?: string;
+  readonly certStatus?: CertStatus;
+  readonly thisUpdate?: Date;
+  readonly nextUpdate?: Date;
+  /** True when every staple file ends this pass holding a valid good staple with enough life left. */
+  readonly hasGoodStaple: boolean;
+  /** When this certificate next wants attention (refresh or retry), for the daemon's timer. */
+  readonly nextActionAt?: Date;
+}
+
+export interface PassReport {
+  readonly startedAt: Date;
+  readonly finishedAt: Date;
+  readonly outcomes: readonly TargetOutcome[];
+}
+
+export interface PassOptions {
+  readonly config: StaplerdConfig;
+  readonly deps: PassDependencies;
+  readonly history?: HistoryStore;
+  /** Stop starting new certificates (shutdown); in-flight ones finish. */
+  readonly signal?: AbortSignal;
+}

@@ -1,0 +1,290 @@
+// Brings one certificate's staples up to date: validate what is on disk, fetch if due, and write only what is better.
+import { policyForCode, toStaplerdError, type StaplerdError } from '../errors/index.js';
+import type { LoggerLevel } from '../log/index.js';
+import { readFileIfExists, removeFileDurable, writeFileAtomic } from '../output/atomic-write.js';
+import { buildOcspRequest } from '../pki/ocsp-request.js';
+import { validateOcspResponse } from '../pki/ocsp-response.js';
+import type { ValidatedResponse } from '../pki/types.js';
+import { computeRefreshAt, isRefreshDue } from '../policy/refresh-schedule.js';
+import { computeNextAttempt } from '../policy/retry-backoff.js';
+import { shouldReplaceStaple } from '../policy/staple-replacement.js';
+import type { StapleTarget, TargetFile } from './collect-targets.js';
+import type { PassOptions, TargetHistory, TargetOutcome } from './pass-types.js';
+
+/** Fetches and validates: the transport tries each URL until `accept` (validation) passes. */
+export type FetchValidated = (urls: readonly string[], requestDer: Uint8Array, accept: (der: Uint8Array, url: string) => Promise<ValidatedResponse>) => Promise<ValidatedResponse>;
+
+interface ExistingStaple {
+  readonly file: TargetFile;
+  readonly valid?: ValidatedResponse;
+  /** Why the file on disk is not usable (absent file: neither valid nor invalid). */
+  readonly invalid?: StaplerdError;
+}
+
+interface Context extends PassOptions {
+  readonly fetchValidated: FetchValidated;
+}
+
+export async function processTarget(target: StapleTarget, ctx: Context): Promise<TargetOutcome> {
+  const { config, deps } = ctx;
+  const now = deps.clock.now();
+  const summary = target.leaf.summary;
+  const base = {
+    certFiles: target.files.map((f) => f.certFile),
+    stapleFiles: target.files.map((f) => f.stapleFile),
+    subject: summary.subject,
+    serialHex: summary.serialHex,
+    mustStaple: summary.mustStaple,
+  };
+  const logFields = { file: base.certFiles.join(', '), serial: summary.serialHex, subject: summary.subject };
+
+  // An expired certificate cannot be stapled usefully; its renewal will appear as a new file content.
+  if (summary.notAfter <= now) {
+    deps.logger.log('info', 'cert.expired', 'certificate has expired; skipped', { ...logFields, code: 'CERT_EXPIRED', notAfter: summary.notAfter });
+    return { ...base, kind: 'expired-certificate', code: 'CERT_EXPIRED', changedFiles: [], hasGoodStaple: false };
+  }
+
+  const urls = config.responder ? [config.responder] : summary.ocspUrls;
+  if (urls.length === 0) {
+    // Since Let's Encrypt ended OCSP in 2025 this is normal: one info line, no retries.
+    deps.logger.log('info', 'cert.not_applicable', 'certificate has no OCSP URL: stapling not applicable', { ...logFields, code: 'NO_OCSP_URL' });
+    return { ...base, kind: 'not-applicable', code: 'NO_OCSP_URL', changedFiles: [], hasGoodStaple: false };
+  }
+
+  if (!target.issuer) {
+    const error = target.issuerError ?? toStaplerdError(new Error('issuer unknown'), 'ISSUER_NOT_FOUND');
+    const history = recordFailure(ctx, target.key, error, now, undefined);
+    logFailure(ctx, 'issuer.not_found', error, summary.mustStaple, logFields);
+    // Without the issuer no staple on disk can be judged, so none is touched.
+    return { ...base, kind: 'failed', code: error.code, message: error.message, changedFiles: [], hasGoodStaple: false, nextActionAt: history?.nextAttemptAt };
+  }
+  const issuer = target.issuer.issuer;
+
+  const existing = await Promise.all(target.files.map((file) => readExistingStaple(file, target, ctx, now)));
+  const current = newestValid(existing);
+  const history = ctx.history?.get(target.key);
+  const allValid = existing.every((e) => e.valid !== undefined);
+
+  if (!config.force && allValid && current) {
+    const refreshAt = rememberRefreshAt(ctx, target.key, current);
+    if (!isRefreshDue(refreshAt, now)) {
+      deps.logger.log('debug', 'staple.fresh', 'staple is fresh', { ...logFields, thisUpdate: current.thisUpdate, nextUpdate: current.nextUpdate, refreshAt });
+      return { ...base, ...stapleFacts(current), kind: 'fresh', changedFiles: [], hasGoodStaple: allGood(existing, now, config.minRemainingMs), nextActionAt: refreshAt };
+    }
+  }
+
+  if (!config.force && history && history.consecutiveFailures > 0 && history.nextAttemptAt && now < history.nextAttemptAt) {
+    const changedFiles = await removeInvalidStaples(existing, ctx, logFields);
+    deps.logger.log('debug', 'fetch.backoff', 'waiting before the next attempt', { ...logFields, nextAttemptAt: history.nextAttemptAt, code: history.lastErrorCode });
+    return {
+      ...base,
+      ...(current ? stapleFacts(current) : {}),
+      kind: 'backing-off',
+      code: history.lastErrorCode,
+      message: history.lastErrorMessage,
+      changedFiles,
+      hasGoodStaple: allGood(existing, now, config.minRemainingMs),
+      nextActionAt: history.nextAttemptAt,
+    };
+  }
+
+  let response: ValidatedResponse;
+  try {
+    const request = await buildOcspRequest(target.leaf, issuer, { nonce: config.nonce, randomBytes: deps.randomBytes });
+    response = await ctx.fetchValidated(urls, request.der, (der, url) =>
+      validateOcspResponse(der, {
+        issuer,
+        cert: target.leaf,
+        at: deps.clock.now(),
+        clockSkewMs: config.clockSkewMs,
+        minRemainingMs: config.minRemainingMs,
+        expectedNonce: request.nonce,
+        file: url,
+      }),
+    );
+  } catch (thrown) {
+    const error = toStaplerdError(thrown, 'INTERNAL', { file: base.certFiles[0] });
+    const usableUntil = current ? new Date(current.nextUpdate.getTime() - config.minRemainingMs) : undefined;
+    const failed = recordFailure(ctx, target.key, error, now, usableUntil);
+    logFailure(ctx, 'fetch.failed', error, summary.mustStaple, { ...logFields, url: error.url, keptStaple: current !== undefined });
+    const changedFiles = await removeInvalidStaples(existing, ctx, logFields);
+    return {
+      ...base,
+      ...(current ? stapleFacts(current) : {}),
+      kind: 'failed',
+      code: error.code,
+      message: error.message,
+      changedFiles,
+      hasGoodStaple: allGood(existing, now, config.minRemainingMs),
+      nextActionAt: failed?.nextAttemptAt,
+    };
+  }
+
+  return applyResponse(target, existing, response, ctx, base, logFields, now);
+}
+
+async function applyResponse(
+  target: StapleTarget,
+  existing: readonly ExistingStaple[],
+  response: ValidatedResponse,
+  ctx: Context,
+  base: Pick<TargetOutcome, 'certFiles' | 'stapleFiles' | 'subject' | 'serialHex' | 'mustStaple'>,
+  logFields: Record<string, unknown>,
+  now: Date,
+): Promise<TargetOutcome> {
+  const { config, deps } = ctx;
+  const facts = stapleFacts(response);
+  const responseFields = { ...logFields, thisUpdate: response.thisUpdate, nextUpdate: response.nextUpdate, status: response.certStatus };
+
+  if (response.certStatus === 'unknown') {
+    // Unknown is not a verdict: keep whatever valid staple there is until it expires (RFC 6960 2.2).
+    const error = toStaplerdError(new Error('responder answered "unknown" for this certificate'), 'CERT_STATUS_UNKNOWN');
+    const usableUntil = newestValid(existing)?.nextUpdate;
+    const failed = recordFailure(ctx, target.key, error, now, usableUntil && new Date(usableUntil.getTime() - config.minRemainingMs));
+    logFailure(ctx, 'cert.unknown', error, target.leaf.summary.mustStaple, logFields);
+    const changedFiles = await removeInvalidStaples(existing, ctx, logFields);
+    return { ...base, ...facts, kind: 'unknown', code: error.code, message: error.message, changedFiles, hasGoodStaple: allGood(existing, now, config.minRemainingMs), nextActionAt: failed?.nextAttemptAt };
+  }
+
+  ctx.history?.set(target.key, { consecutiveFailures: 0 });
+  const changedFiles: string[] = [];
+  let writeError: StaplerdError | undefined;
+  for (const entry of existing) {
+    const path = entry.file.stapleFile;
+    try {
+      if (response.certStatus === 'revoked' && config.onRevoked === 'remove') {
+        if (await removeFileDurable(path)) {
+          changedFiles.push(path);
+          deps.logger.log('warn', 'staple.removed', 'revoked certificate: staple removed (onRevoked: remove)', { ...responseFields, staple: path });
+        }
+        continue;
+      }
+      if (!isImprovement(entry.valid, response)) {
+        deps.logger.log('info', 'staple.kept', 'fetched response is not newer than the staple on disk; kept the staple', {
+          ...responseFields,
+          staple: path,
+          currentThisUpdate: entry.valid?.thisUpdate,
+        });
+        continue;
+      }
+      await writeFileAtomic(path, response.der, { mode: 0o644 });
+      changedFiles.push(path);
+      deps.logger.log('info', 'staple.written', `staple written (${response.certStatus})`, { ...responseFields, staple: path });
+    } catch (thrown) {
+      writeError = toStaplerdError(thrown, 'WRITE_FAILED', { file: path });
+      logFailure(ctx, 'staple.write_failed', writeError, target.leaf.summary.mustStaple, { ...logFields, staple: path });
+    }
+  }
+
+  const refreshAt = rememberRefreshAt(ctx, target.key, response);
+  if (response.certStatus === 'revoked') {
+    deps.logger.log('error', 'cert.revoked', 'certificate is REVOKED', { ...responseFields, code: 'CERT_REVOKED', revocationTime: response.revocationTime, reason: response.revocationReason });
+    return { ...base, ...facts, kind: 'revoked', code: 'CERT_REVOKED', changedFiles, hasGoodStaple: false, nextActionAt: refreshAt };
+  }
+  if (writeError) {
+    return { ...base, ...facts, kind: 'failed', code: writeError.code, message: writeError.message, changedFiles, hasGoodStaple: false, nextActionAt: refreshAt };
+  }
+  const finalGood = response.nextUpdate.getTime() > now.getTime() + config.minRemainingMs;
+  return { ...base, ...facts, kind: changedFiles.length > 0 ? 'written' : 'unchanged', changedFiles, hasGoodStaple: finalGood, nextActionAt: refreshAt };
+}
+
+/** A response improves on a file's staple when there is none, or it is strictly newer, or it reports a revocation the staple does not. */
+function isImprovement(current: ValidatedResponse | undefined, candidate: ValidatedResponse): boolean {
+  if (!current) return true;
+  // A revocation must never be hidden behind a good staple, whatever the timestamps say.
+  if (candidate.certStatus === 'revoked' && current.certStatus !== 'revoked') return true;
+  return shouldReplaceStaple(current, candidate);
+}
+
+async function readExistingStaple(file: TargetFile, target: StapleTarget, ctx: Context, now: Date): Promise<ExistingStaple> {
+  let der: Uint8Array | undefined;
+  try {
+    der = await readFileIfExists(file.stapleFile);
+  } catch (error) {
+    return { file, invalid: toStaplerdError(error, 'WRITE_FAILED', { file: file.stapleFile }) };
+  }
+  if (!der) return { file };
+  try {
+    // Judged against the certificate in the file now: a renewal makes the old staple invalid at once.
+    // No minimum lifetime here: a staple near its end is still kept until it really expires.
+    const valid = await validateOcspResponse(der, {
+      issuer: target.issuer!.issuer,
+      cert: target.leaf,
+      at: now,
+      clockSkewMs: ctx.config.clockSkewMs,
+      minRemainingMs: 0,
+      file: file.stapleFile,
+    });
+    return { file, valid };
+  } catch (error) {
+    return { file, invalid: toStaplerdError(error, 'RESPONSE_MALFORMED', { file: file.stapleFile }) };
+  }
+}
+
+/** Removes staples that are expired, corrupt or for another certificate: servers would staple them as they are. */
+async function removeInvalidStaples(existing: readonly ExistingStaple[], ctx: Context, logFields: Record<string, unknown>): Promise<string[]> {
+  const removed: string[] = [];
+  for (const entry of existing) {
+    if (!entry.invalid) continue;
+    try {
+      if (await removeFileDurable(entry.file.stapleFile)) {
+        removed.push(entry.file.stapleFile);
+        ctx.deps.logger.log('warn', 'staple.removed', `invalid staple removed: ${entry.invalid.message}`, { ...logFields, staple: entry.file.stapleFile, code: entry.invalid.code });
+      }
+    } catch (error) {
+      logFailure(ctx, 'staple.remove_failed', toStaplerdError(error, 'WRITE_FAILED', { file: entry.file.stapleFile }), false, logFields);
+    }
+  }
+  return removed;
+}
+
+function newestValid(existing: readonly ExistingStaple[]): ValidatedResponse | undefined {
+  let best: ValidatedResponse | undefined;
+  for (const entry of existing) {
+    if (entry.valid && (!best || shouldReplaceStaple(best, entry.valid))) best = entry.valid;
+  }
+  return best;
+}
+
+function allGood(existing: readonly ExistingStaple[], now: Date, minRemainingMs: number): boolean {
+  return existing.every((e) => e.valid?.certStatus === 'good' && e.valid.nextUpdate.getTime() > now.getTime() + minRemainingMs);
+}
+
+function stapleFacts(response: ValidatedResponse): Pick<TargetOutcome, 'certStatus' | 'thisUpdate' | 'nextUpdate'> {
+  return { certStatus: response.certStatus, thisUpdate: response.thisUpdate, nextUpdate: response.nextUpdate };
+}
+
+/** The jittered refresh instant is drawn once per staple, so repeated passes agree on it. */
+function rememberRefreshAt(ctx: Context, key: string, staple: ValidatedResponse): Date {
+  const history = ctx.history?.get(key);
+  if (history?.refreshAt && history.refreshForThisUpdateMs === staple.thisUpdate.getTime()) return history.refreshAt;
+  const refreshAt = computeRefreshAt(staple, { minRemainingMs: ctx.config.minRemainingMs, random: ctx.deps.random });
+  if (ctx.history) {
+    const entry: TargetHistory = history ?? { consecutiveFailures: 0 };
+    entry.refreshAt = refreshAt;
+    entry.refreshForThisUpdateMs = staple.thisUpdate.getTime();
+    ctx.history.set(key, entry);
+  }
+  return refreshAt;
+}
+
+function recordFailure(ctx: Context, key: string, error: StaplerdError, now: Date, stapleUsableUntil: Date | undefined): TargetHistory | undefined {
+  const previous = ctx.history?.get(key);
+  const consecutiveFailures = (previous?.consecutiveFailures ?? 0) + 1;
+  const nextAttemptAt = computeNextAttempt({
+    now,
+    consecutiveFailures,
+    retryAfterSeconds: error.retryAfterSeconds,
+    stapleUsableUntil,
+    random: ctx.deps.random,
+  });
+  const entry: TargetHistory = { ...previous, consecutiveFailures, nextAttemptAt, lastErrorCode: error.code, lastErrorMessage: error.message };
+  ctx.history?.set(key, entry);
+  return entry;
+}
+
+function logFailure(ctx: Context, event: string, error: StaplerdError, mustStaple: boolean, fields: Record<string, unknown>): void {
+  // Must-staple certificates are unusable without a staple, so their failures are always errors.
+  const level: LoggerLevel = mustStaple ? 'error' : policyForCode(error.code).level;
+  ctx.deps.logger.log(level, event, error.message, { ...fields, code: error.code, url: error.url ?? fields.url, mustStaple: mustStaple || undefined });
+}

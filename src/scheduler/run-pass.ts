@@ -1,0 +1,80 @@
+// One pass over every certificate: discover, resolve issuers, and process each distinct leaf with bounded concurrency.
+import { toStaplerdError } from '../errors/index.js';
+import { createCaIssuerFetcher, createHostLimiter, fetchOcspResponse, type CaIssuerFetcher } from '../ocsp/index.js';
+import { USER_AGENT } from '../version.js';
+import { collectTargets } from './collect-targets.js';
+import { mapWithConcurrency } from './map-with-concurrency.js';
+import type { PassOptions, PassReport, TargetOutcome } from './pass-types.js';
+import { processTarget, type FetchValidated } from './process-target.js';
+
+export interface RunPassOptions extends PassOptions {
+  /** Reused across passes in `run` so AIA downloads are cached for the process lifetime. */
+  readonly caIssuers?: CaIssuerFetcher;
+}
+
+export async function runPass(options: RunPassOptions): Promise<PassReport> {
+  const { config, deps } = options;
+  const startedAt = deps.clock.now();
+  // One limiter per pass: the global limit is --concurrency, the per-host limit keeps each responder safe.
+  const limiter = createHostLimiter({ perHost: config.perHostConcurrency, global: config.concurrency });
+  const transport = { http: deps.http, limiter, timeoutMs: config.timeoutMs, maxBodyBytes: config.maxResponseBytes, userAgent: USER_AGENT };
+  const caIssuers = options.caIssuers ?? createCaIssuerFetcher({ ...transport, now: () => deps.clock.now() });
+
+  const fetchValidated: FetchValidated = (urls, requestDer, accept) =>
+    fetchOcspResponse(urls, requestDer, accept, {
+      ...transport,
+      now: () => deps.clock.now(),
+      onAttemptFailed: (url, error) =>
+        deps.logger.log('warn', 'fetch.attempt_failed', `${error.message}; trying the next responder URL`, { url, code: error.code }),
+    });
+
+  const collected = await collectTargets(config, {
+    now: startedAt,
+    fetchCaIssuer: (url) => caIssuers.fetch(url),
+    onDirectoryError: (path, error) => deps.logger.log('error', 'scan.failed', `cannot read directory: ${error.message}`, { file: path, code: 'CERT_UNREADABLE' }),
+  });
+
+  const outcomes: TargetOutcome[] = collected.problems.map((problem) => {
+    deps.logger.log('error', 'cert.invalid', problem.error.message, { file: problem.certFile, code: problem.error.code });
+    return {
+      kind: 'failed',
+      certFiles: [problem.certFile],
+      stapleFiles: [],
+      changedFiles: [],
+      code: problem.error.code,
+      message: problem.error.message,
+      hasGoodStaple: false,
+    };
+  });
+
+  const processed = await mapWithConcurrency(
+    collected.targets,
+    config.concurrency,
+    async (target) => {
+      try {
+        return await processTarget(target, { ...options, fetchValidated });
+      } catch (thrown) {
+        // A bug in one certificate's processing must not stop the others or the daemon.
+        const error = toStaplerdError(thrown, 'INTERNAL', { file: target.files[0]?.certFile });
+        deps.logger.log('error', 'cert.internal_error', error.message, { file: error.file, code: error.code, stack: (thrown as Error)?.stack });
+        return {
+          kind: 'failed',
+          certFiles: target.files.map((f) => f.certFile),
+          stapleFiles: target.files.map((f) => f.stapleFile),
+          changedFiles: [],
+          code: error.code,
+          message: error.message,
+          hasGoodStaple: false,
+        } satisfies TargetOutcome;
+      }
+    },
+    options.signal,
+  );
+  outcomes.push(...processed.filter((outcome): outcome is TargetOutcome => outcome !== undefined));
+  return { startedAt, finishedAt: deps.clock.now(), outcomes };
+}
+
+/** `once` succeeds when every certificate that has an OCSP URL ends with a valid good staple (see docs/cli.md). */
+export function isPassSuccessful(report: PassReport): boolean {
+  return report.outcomes.every((outcome) => outcome.hasGoodStaple || outcome.kind === 'not-applicable' || outcome.kind === 'expired-certificate');
+}

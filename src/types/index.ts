@@ -1,0 +1,2 @@
+// Shared plain types used across modules.
+export * from './clock.js';

@@ -1,0 +1,98 @@
+// Test builders: a throwaway PKI and its leaves written to disk in the layouts staplerd meets in the wild.
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import {
+  createDemoAuthority,
+  issueLeaf,
+  type DemoAuthority,
+  type DemoAuthorityOptions,
+  type IssuedIdentity,
+  type LeafOptions,
+} from '../../src/demo/demo-pki.js';
+import { exportPrivateKeyPem } from '../../src/pki/key-pair.js';
+
+export interface TestPki {
+  readonly authority: DemoAuthority;
+  /** A leaf from the intermediate; commonName defaults to "example.test". */
+  issueLeaf(options?: Partial<LeafOptions>): Promise<IssuedIdentity>;
+  /** Writes root.pem and intermediate.pem into dir (for `openssl -CAfile` / `-untrusted`, or as issuer files). */
+  writeCaFiles(dir: string): Promise<{ rootFile: string; intermediateFile: string }>;
+  /** Writes a leaf in one of the layouts below; see LeafLayout. */
+  writeLeaf(dir: string, leaf: IssuedIdentity, layout: LeafLayout, name?: string): Promise<WrittenLeaf>;
+}
+
+/**
+ * - 'leaf':      NAME.pem (the leaf alone) + NAME.key
+ * - 'fullchain': NAME.pem (leaf, intermediate) + NAME.key
+ * - 'certbot':   NAME/cert.pem, NAME/chain.pem, NAME/fullchain.pem, NAME/privkey.pem (as in /etc/letsencrypt/live/NAME)
+ * - 'haproxy':   NAME.pem (private key, leaf, intermediate in one file, as HAProxy's `crt` loads it)
+ */
+export type LeafLayout = 'leaf' | 'fullchain' | 'certbot' | 'haproxy';
+
+export interface WrittenLeaf {
+  /** The file a TLS server would be configured with (certbot: fullchain.pem). */
+  readonly certFile: string;
+  /** Every file written. */
+  readonly files: readonly string[];
+}
+
+export async function createTestPki(options: DemoAuthorityOptions = {}): Promise<TestPki> {
+  const authority = await createDemoAuthority(options);
+  return {
+    authority,
+    issueLeaf: (leafOptions = {}) => issueLeaf(authority, { commonName: 'example.test', ...leafOptions }),
+    writeCaFiles: (dir) => writeCaFiles(authority, dir),
+    writeLeaf: (dir, leaf, layout, name = 'example') => writeLeaf(authority, dir, leaf, layout, name),
+  };
+}
+
+/** A fresh directory under the OS temp dir; pair with removeTempDir in afterAll. */
+export function makeTempDir(prefix = 'staplerd-test-'): Promise<string> {
+  return mkdtemp(path.join(tmpdir(), prefix));
+}
+
+export function removeTempDir(dir: string): Promise<void> {
+  return rm(dir, { recursive: true, force: true });
+}
+
+async function writeCaFiles(authority: DemoAuthority, dir: string): Promise<{ rootFile: string; intermediateFile: string }> {
+  const rootFile = path.join(dir, 'root.pem');
+  const intermediateFile = path.join(dir, 'intermediate.pem');
+  await writeFile(rootFile, authority.root.certificate.toPem());
+  await writeFile(intermediateFile, authority.intermediate.certificate.toPem());
+  return { rootFile, intermediateFile };
+}
+
+async function writeLeaf(authority: DemoAuthority, dir: string, leaf: IssuedIdentity, layout: LeafLayout, name: string): Promise<WrittenLeaf> {
+  const cert = leaf.certificate.toPem();
+  const chain = authority.intermediate.certificate.toPem();
+  const key = await exportPrivateKeyPem(leaf.keys);
+  // Files holding the private key are owner-only, as certbot and HAProxy setups keep them.
+  const write = async (file: string, contents: string, secret = false): Promise<string> => {
+    await writeFile(file, contents, { mode: secret ? 0o600 : 0o644 });
+    return file;
+  };
+  switch (layout) {
+    case 'leaf':
+    case 'fullchain': {
+      const certFile = await write(path.join(dir, `${name}.pem`), layout === 'leaf' ? cert : cert + chain);
+      return { certFile, files: [certFile, await write(path.join(dir, `${name}.key`), key, true)] };
+    }
+    case 'certbot': {
+      const live = path.join(dir, name);
+      await mkdir(live, { recursive: true });
+      const files = [
+        await write(path.join(live, 'cert.pem'), cert),
+        await write(path.join(live, 'chain.pem'), chain),
+        await write(path.join(live, 'fullchain.pem'), cert + chain),
+        await write(path.join(live, 'privkey.pem'), key, true),
+      ];
+      return { certFile: files[2], files };
+    }
+    case 'haproxy': {
+      const certFile = await write(path.join(dir, `${name}.pem`), key + cert + chain, true);
+      return { certFile, files: [certFile] };
+    }
+  }
+}

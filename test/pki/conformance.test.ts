@@ -1,0 +1,80 @@
+// The acceptance test: every case of the shared OCSP conformance corpus gets its expected verdict through validateOcspResponse.
+import { describe, it, expect } from '@jest/globals';
+import { StaplerdError, type ErrorCode } from '../../src/errors/index.js';
+import { Certificate } from '../../src/pki/certificate.js';
+import { readCertificateFile } from '../../src/pki/pem.js';
+import { validateOcspResponse } from '../../src/pki/ocsp-response.js';
+import { isConformanceCorpusPresent, loadConformanceCases, type ConformanceCase } from '../helpers/conformance-corpus.js';
+
+/**
+ * The code each kind of invalid case is rejected with, given the check order (CertID before signature before time).
+ * The corpus only says valid/invalid; pinning the code keeps a case from passing for the wrong reason.
+ */
+const EXPECTED_CODES: readonly [RegExp, ErrorCode][] = [
+  [/@expired$/, 'RESPONSE_EXPIRED'],
+  [/@not-yet-valid$/, 'RESPONSE_NOT_YET_VALID'],
+  [/^(WSNIC|WKIC|WIKH|WINH)_/, 'RESPONSE_CERTID_MISMATCH'],
+  [/^ISOP_/, 'RESPONSE_UNVERIFIED'],
+  [/^(ISDOSC|WKDOSC|WRID)_/, 'RESPONDER_UNAUTHORIZED'],
+  [/^go-malformedRequest$/, 'RESPONSE_MALFORMED_REQUEST'],
+  [/^go-unauthorized-/, 'RESPONDER_UNAUTHORIZED'],
+];
+
+function expectedCode(testCase: ConformanceCase): ErrorCode | undefined {
+  return EXPECTED_CODES.find(([pattern]) => pattern.test(testCase.id))?.[1];
+}
+
+function loadCertificate(bytes: Uint8Array, file: string): Certificate {
+  const [first] = readCertificateFile(bytes, file).certificates;
+  if (!first) throw new Error(`${file} holds no certificate`);
+  return Certificate.fromDer(first, file);
+}
+
+/** "valid", "invalid:CODE" for a StaplerdError, or the text of anything else thrown. */
+async function judge(testCase: ConformanceCase): Promise<string> {
+  const issuer = loadCertificate(testCase.issuer, testCase.issuerPath);
+  const cert = testCase.cert ? loadCertificate(testCase.cert, testCase.certPath!) : undefined;
+  try {
+    await validateOcspResponse(testCase.response, { issuer, at: testCase.at, ...(cert ? { cert } : { serialHex: testCase.serialHex! }) });
+    return 'valid';
+  } catch (error) {
+    if (error instanceof StaplerdError) return `invalid:${error.code}`;
+    return `unexpected ${String(error)}`;
+  }
+}
+
+function describeCorpus(): void {
+  const cases = loadConformanceCases();
+
+  it('holds the 70 cases of the acceptance criteria', () => {
+    expect(cases).toHaveLength(70);
+  });
+
+  for (const testCase of cases) {
+    const code = testCase.expect === 'invalid' ? expectedCode(testCase) : undefined;
+    const verdictName = testCase.expect === 'valid' ? 'valid' : `invalid, ${code ?? 'any StaplerdError'}`;
+    it(`${testCase.id}: ${verdictName} (${testCase.why})`, async () => {
+      const verdict = await judge(testCase);
+      if (testCase.expect === 'valid') expect(verdict).toBe('valid');
+      else if (code) expect(verdict).toBe(`invalid:${code}`);
+      else expect(verdict).toMatch(/^invalid:[A-Z_]+$/);
+    });
+  }
+}
+
+if (isConformanceCorpusPresent()) {
+  describe('OCSP conformance corpus', describeCorpus);
+} else if (process.env.CI === 'true') {
+  describe('OCSP conformance corpus', () => {
+    it('is present in CI', () => {
+      throw new Error('conformance corpus missing: expected ../shared/conformance next to the project root');
+    });
+  });
+} else {
+  console.warn('OCSP conformance corpus missing (../shared/conformance next to the project root): conformance tests skipped');
+  describe.skip('OCSP conformance corpus (missing)', () => {
+    it('validates every corpus case', () => {
+      expect(isConformanceCorpusPresent()).toBe(true);
+    });
+  });
+}
