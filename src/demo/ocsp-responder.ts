@@ -1,15 +1,12 @@
 // An in-process OCSP responder over plain HTTP on 127.0.0.1 (RFC 6960 Appendix A), with injectable faults.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { createHash } from 'node:crypto';
-import type { Certificate } from '../pki/certificate.js';
 import { generateKeyPair, type KeyPair } from '../pki/key-pair.js';
-import { OID } from '../pki/oids.js';
 import {
   encodeOcspErrorResponse,
+  isCertIdIssuedBy,
   parseOcspRequest,
   signOcspResponse,
-  type OcspErrorStatus,
   type RequestedCertId,
   type SingleAnswer,
 } from '../pki/sign-ocsp-response.js';
@@ -76,7 +73,6 @@ const DEFAULT_VALIDITY_MS = 24 * HOUR_MS;
 const MAX_REQUEST_BYTES = 64 * 1024;
 // Past the 64 KiB body limit clients are expected to enforce.
 const OVERSIZED_BYTES = 64 * 1024 + 1024;
-const HASH_BY_OID: Record<string, string> = { [OID.sha1]: 'sha1', [OID.sha256]: 'sha256' };
 
 class HttpAnswer {
   constructor(
@@ -212,7 +208,7 @@ class OcspResponder implements RunningResponder {
 
   #findIssuer(certId: RequestedCertId): IssuedIdentity | undefined {
     const { intermediate, root } = this.#options.authority;
-    return [intermediate, root].find((candidate) => identifiesIssuer(certId, candidate.certificate));
+    return [intermediate, root].find((candidate) => isCertIdIssuedBy(certId, candidate.certificate));
   }
 
   async #signerFor(issuer: IssuedIdentity, fault: Fault): Promise<IssuedIdentity> {
@@ -238,8 +234,7 @@ class OcspResponder implements RunningResponder {
   }
 
   #statusAnswer(serialHex: string): Pick<SingleAnswer, 'status' | 'revocationTime' | 'revocationReason'> {
-    const serial = normalizeSerialHex(serialHex);
-    const state = this.#states.get(serial) ?? this.#options.statusFor?.(serial) ?? { status: 'good' };
+    const state = this.#states.get(normalizeSerialHex(serialHex)) ?? this.#options.statusFor?.(serialHex) ?? { status: 'good' };
     if (state.status !== 'revoked') return { status: state.status };
     return { status: 'revoked', revocationTime: state.revocationTime, revocationReason: state.reason };
   }
@@ -248,15 +243,6 @@ class OcspResponder implements RunningResponder {
     const seconds = this.#options.retryAfterSeconds;
     return seconds === undefined ? {} : { 'Retry-After': String(seconds) };
   }
-}
-
-/** RFC 6960 4.1.1: the CertID names the issuer by hashes of its subject Name and of its public key bits. */
-function identifiesIssuer(certId: RequestedCertId, issuer: Certificate): boolean {
-  const algorithm = HASH_BY_OID[certId.hashAlgorithmOid];
-  if (!algorithm) return false;
-  const nameHash = createHash(algorithm).update(issuer.subjectNameDer).digest();
-  const keyHash = createHash(algorithm).update(issuer.publicKeyBits).digest();
-  return nameHash.equals(certId.issuerNameHash) && keyHash.equals(certId.issuerKeyHash);
 }
 
 /**
@@ -304,8 +290,10 @@ function padTo(bytes: Uint8Array, size: number): Uint8Array {
   return padded;
 }
 
+/** The CertificateSummary.serialHex spelling (whole bytes, no leading zero bytes), whatever case or padding was given. */
 function normalizeSerialHex(serialHex: string): string {
-  const stripped = serialHex.toLowerCase().replace(/^(00)+(?=..)/, '');
+  const stripped = serialHex.toLowerCase().replace(/^0+/, '');
+  if (stripped === '') return '00';
   return stripped.length % 2 === 1 ? `0${stripped}` : stripped;
 }
 

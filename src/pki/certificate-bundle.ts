@@ -2,7 +2,7 @@
 import * as asn1js from 'asn1js';
 import { StaplerdError } from '../errors/index.js';
 import { Certificate } from './certificate.js';
-import { childrenOf, decodeComplete, expectOid, expectSequence, explicitInner, isContextTag, rawEncoding } from './der.js';
+import { readChildren, decodeComplete, expectOid, expectSequence, unwrapExplicit, isContextTag, readEncoding } from './der.js';
 import { OID } from './oids.js';
 import { isCertificateLabel, listPemBlocks } from './pem.js';
 
@@ -11,28 +11,33 @@ const PKCS7_LABELS = new Set(['PKCS7', 'CMS']);
 
 /** Every certificate in the bundle, in bundle order; fails if there is none or anything does not parse. */
 export function parseCertificateBundle(bytes: Uint8Array, source: string): Certificate[] {
-  const certificates = readBundle(bytes, source);
+  let certificates: Certificate[];
+  try {
+    certificates = readBundle(bytes);
+  } catch (error) {
+    throw bundleError(source, error instanceof Error ? error.message : String(error), error);
+  }
   if (certificates.length === 0) throw bundleError(source, 'contains no certificate');
   return certificates;
 }
 
-function readBundle(bytes: Uint8Array, source: string): Certificate[] {
+function readBundle(bytes: Uint8Array): Certificate[] {
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
-  if (text.includes('-----BEGIN ')) return readPemBundle(text, source);
-  return readDerBundle(bytes, source);
+  if (text.includes('-----BEGIN ')) return readPemBundle(text);
+  return readDerBundle(bytes);
 }
 
-function readPemBundle(text: string, source: string): Certificate[] {
+function readPemBundle(text: string): Certificate[] {
   const certificates: Certificate[] = [];
-  for (const block of listPemBlocks(text, source)) {
-    if (isCertificateLabel(block.label)) certificates.push(Certificate.fromDer(block.decode(), source));
-    else if (PKCS7_LABELS.has(block.label)) certificates.push(...readPkcs7(block.decode(), source));
+  for (const block of listPemBlocks(text)) {
+    if (isCertificateLabel(block.label)) certificates.push(Certificate.fromDer(block.decode()));
+    else if (PKCS7_LABELS.has(block.label)) certificates.push(...readPkcs7(block.decode()));
   }
   return certificates;
 }
 
-function readDerBundle(bytes: Uint8Array, source: string): Certificate[] {
-  return isPkcs7(bytes) ? readPkcs7(bytes, source) : [Certificate.fromDer(bytes, source)];
+function readDerBundle(bytes: Uint8Array): Certificate[] {
+  return isPkcs7(bytes) ? readPkcs7(bytes) : [Certificate.fromDer(bytes)];
 }
 
 /** ContentInfo starts with its contentType OID; a certificate starts with a SEQUENCE (tbsCertificate). */
@@ -50,25 +55,21 @@ function isPkcs7(bytes: Uint8Array): boolean {
  * SignedData { version, digestAlgorithms, contentInfo, certificates [0] IMPLICIT SET OF CertificateChoices OPTIONAL, ... }.
  * "certs-only" bundles carry no signers; nothing here is verified, the certificates are only candidates.
  */
-function readPkcs7(der: Uint8Array, source: string): Certificate[] {
-  try {
+function readPkcs7(der: Uint8Array): Certificate[] {
     const [contentType, content] = expectSequence(decodeComplete(der, 'PKCS#7'), 'ContentInfo');
-    if (expectOid(contentType, 'contentType') !== OID.pkcs7SignedData) throw new Error('PKCS#7 content is not signedData');
-    if (!isContextTag(content, 0)) throw new Error('PKCS#7 signedData has no content');
-    const signedData = expectSequence(explicitInner(content, 'content'), 'SignedData');
-    const certificateSet = signedData.slice(3).find((field) => isContextTag(field, 0));
-    if (!certificateSet) return [];
-    // CertificateChoices: only plain certificates (SEQUENCE); obsolete extended/attribute certificates are tagged.
-    return childrenOf(certificateSet, 'certificates')
-      .filter((choice) => choice instanceof asn1js.Sequence)
-      .map((choice) => Certificate.fromDer(rawEncoding(choice), source));
-  } catch (error) {
-    if (error instanceof StaplerdError) throw error;
-    throw bundleError(source, error instanceof Error ? error.message : String(error));
-  }
+  if (expectOid(contentType, 'contentType') !== OID.pkcs7SignedData) throw new Error('PKCS#7 content is not signedData');
+  if (!isContextTag(content, 0)) throw new Error('PKCS#7 signedData has no content');
+  const signedData = expectSequence(unwrapExplicit(content, 'content'), 'SignedData');
+  const certificateSet = signedData.slice(3).find((field) => isContextTag(field, 0));
+  if (!certificateSet) return [];
+  // CertificateChoices: only plain certificates (SEQUENCE); obsolete extended/attribute certificates are tagged.
+  return readChildren(certificateSet, 'certificates')
+    .filter((choice) => choice instanceof asn1js.Sequence)
+    .map((choice) => Certificate.fromDer(readEncoding(choice)));
 }
 
-function bundleError(source: string, reason: string): StaplerdError {
+/** Names the source as a URL when it is one (AIA downloads), else as a file. */
+function bundleError(source: string, reason: string, cause?: unknown): StaplerdError {
   const context = /^[a-z][a-z0-9+.-]*:\/\//i.test(source) ? { url: source } : { file: source };
-  return new StaplerdError('CERT_PARSE_FAILED', `${source}: not a certificate bundle (${reason})`, context);
+  return new StaplerdError('CERT_PARSE_FAILED', `${source}: not a certificate bundle (${reason})`, context, { cause });
 }

@@ -2,8 +2,8 @@
 import { pkijs } from './crypto-engine.js';
 import { StaplerdError } from '../errors/index.js';
 import type { CertificateSummary } from './types.js';
-import { bytesEqual, decodeComplete, rawEncoding, serialToHex } from './der.js';
-import { sha256Hex } from './digest.js';
+import { equalBytes, decodeComplete, readEncoding, serialToHex } from './der.js';
+import { computeSha256Hex } from './digest.js';
 import { encodePem } from './pem.js';
 import { verifySignedBytes, type SignedBytes } from './signature.js';
 import { formatName, readCertificateFields, readExtensionFacts, type RawCertificateFields } from './x509-fields.js';
@@ -26,8 +26,8 @@ export class Certificate {
   private constructor(der: Uint8Array, parsed: pkijs.Certificate, fields: RawCertificateFields) {
     const facts = readExtensionFacts(fields.extensions);
     this.der = der;
-    this.subjectNameDer = rawEncoding(fields.subjectName);
-    this.issuerNameDer = rawEncoding(fields.issuerName);
+    this.subjectNameDer = readEncoding(fields.subjectName);
+    this.issuerNameDer = readEncoding(fields.issuerName);
     this.publicKeyBits = fields.publicKeyBits;
     this.extendedKeyUsages = facts.extendedKeyUsages;
     this.serialNumber = fields.serial;
@@ -43,7 +43,7 @@ export class Certificate {
       ocspUrls: facts.ocspUrls,
       caIssuersUrls: facts.caIssuersUrls,
       mustStaple: facts.mustStaple,
-      fingerprintSha256: sha256Hex(der),
+      fingerprintSha256: computeSha256Hex(der),
     };
   }
 
@@ -67,7 +67,7 @@ export class Certificate {
 
   /** candidate's subject equals this issuer Name (DER compared) and candidate's key verifies this certificate's signature. */
   async isIssuedBy(candidate: Certificate): Promise<boolean> {
-    if (!bytesEqual(candidate.subjectNameDer, this.issuerNameDer)) return false;
+    if (!equalBytes(candidate.subjectNameDer, this.issuerNameDer)) return false;
     return candidate.verifies(this.#signed);
   }
 

@@ -23,19 +23,15 @@ export function decodeComplete(bytes: Uint8Array, what: string): asn1js.AsnType 
 }
 
 /** The complete original encoding (tag, length, contents) of a decoded block: what signatures and hashes cover. */
-export function rawEncoding(block: asn1js.AsnType): Uint8Array {
+export function readEncoding(block: asn1js.AsnType): Uint8Array {
   return block.valueBeforeDecodeView;
 }
 
 /** Children of a constructed block (SEQUENCE, SET or a constructed tagged value). */
-export function childrenOf(block: asn1js.AsnType, what: string): asn1js.AsnType[] {
+export function readChildren(block: asn1js.AsnType, what: string): asn1js.AsnType[] {
   const value = (block as { valueBlock?: { value?: unknown } }).valueBlock?.value;
   if (!block.idBlock.isConstructed || !Array.isArray(value)) throw new DerError(`${what} is not a constructed value`);
   return value as asn1js.AsnType[];
-}
-
-export function isUniversal(block: asn1js.AsnType, tagNumber: number): boolean {
-  return block.idBlock.tagClass === TAG_CLASS.universal && block.idBlock.tagNumber === tagNumber;
 }
 
 export function isContextTag(block: asn1js.AsnType | undefined, tagNumber: number): block is asn1js.AsnType {
@@ -44,11 +40,11 @@ export function isContextTag(block: asn1js.AsnType | undefined, tagNumber: numbe
 
 export function expectSequence(block: asn1js.AsnType | undefined, what: string): asn1js.AsnType[] {
   if (!block || !(block instanceof asn1js.Sequence)) throw new DerError(`${what} is not a SEQUENCE`);
-  return childrenOf(block, what);
+  return readChildren(block, what);
 }
 
 /** Contents octets of a primitive block whatever its tag (OCTET STRING, INTEGER, IMPLICIT-tagged values). */
-export function primitiveContents(block: asn1js.AsnType | undefined, what: string): Uint8Array {
+export function readPrimitiveContents(block: asn1js.AsnType | undefined, what: string): Uint8Array {
   if (!block || block.idBlock.isConstructed) throw new DerError(`${what} is not a primitive value`);
   return (block as unknown as { valueBlock: { valueHexView: Uint8Array } }).valueBlock.valueHexView;
 }
@@ -83,8 +79,8 @@ export function expectGeneralizedTime(block: asn1js.AsnType | undefined, what: s
 }
 
 /** The single value inside an EXPLICIT tag. */
-export function explicitInner(block: asn1js.AsnType, what: string): asn1js.AsnType {
-  const children = childrenOf(block, what);
+export function unwrapExplicit(block: asn1js.AsnType, what: string): asn1js.AsnType {
+  const children = readChildren(block, what);
   if (children.length !== 1) throw new DerError(`${what} must wrap exactly one value`);
   return children[0]!;
 }
@@ -107,7 +103,7 @@ export function normalizeSerialHex(hex: string): string {
   return trimmed === '' ? '0' : trimmed;
 }
 
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) return false;
   return true;

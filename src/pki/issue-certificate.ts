@@ -3,7 +3,7 @@ import { createHash, webcrypto } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import { pkijs } from './crypto-engine.js';
 import { Certificate } from './certificate.js';
-import { exportPublicKeyDer, signatureAlgorithmFor, signBytes, type KeyPair } from './key-pair.js';
+import { exportPublicKeyDer, signatureAlgorithmFor, signBytes, type KeyPair, type SignatureAlgorithm } from './key-pair.js';
 import { OID } from './oids.js';
 
 export interface IssueOptions {
@@ -49,18 +49,14 @@ export async function issueCertificate(options: IssueOptions): Promise<Certifica
   const notBefore = options.notBefore ?? new Date(now - HOUR_MS);
   const notAfter = options.notAfter ?? new Date(now + DEFAULT_LIFETIME_MS);
   const spki = await exportPublicKeyDer(options.keys);
-  const issuerCertificate = options.issuer ? parsePkijsCertificate(options.issuer.certificate.der) : undefined;
+  const issuerCertificate = options.issuer ? pkijs.Certificate.fromBER(options.issuer.certificate.der) : undefined;
   const signerKeys = options.issuer?.keys ?? options.keys;
   const subject = buildName(options.subject);
-  const algorithm = signatureAlgorithmFor(signerKeys, 'SHA-256');
-  const algorithmIdentifier = new pkijs.AlgorithmIdentifier({
-    algorithmId: algorithm.oid,
-    ...(algorithm.nullParameters ? { algorithmParams: new asn1js.Null() } : {}),
-  });
+  const algorithmIdentifier = buildAlgorithmIdentifier(signatureAlgorithmFor(signerKeys, 'SHA-256'));
 
   const certificate = new pkijs.Certificate({
     version: 2, // v3 (RFC 5280 4.1.2.1): extensions require it.
-    serialNumber: new asn1js.Integer({ valueHex: toArrayBuffer(encodeSerial(options.serialHex)) }),
+    serialNumber: new asn1js.Integer({ valueHex: toArrayBuffer(encodeSerialHex(options.serialHex ?? randomSerialHex())) }),
     signature: algorithmIdentifier,
     issuer: issuerCertificate ? issuerCertificate.subject : subject,
     notBefore: buildTime(notBefore),
@@ -82,13 +78,17 @@ export function randomSerialHex(): string {
   return Buffer.from(bytes).toString('hex');
 }
 
-function parsePkijsCertificate(der: Uint8Array): pkijs.Certificate {
-  return pkijs.Certificate.fromBER(der);
+/** The signature AlgorithmIdentifier as certificates and OCSP responses carry it. */
+export function buildAlgorithmIdentifier(algorithm: SignatureAlgorithm): pkijs.AlgorithmIdentifier {
+  return new pkijs.AlgorithmIdentifier({
+    algorithmId: algorithm.oid,
+    ...(algorithm.nullParameters ? { algorithmParams: new asn1js.Null() } : {}),
+  });
 }
 
 /** The INTEGER content octets for a serial given in hex: minimal, with a 00 prefix when the top bit is set. */
-function encodeSerial(serialHex: string | undefined): Uint8Array {
-  const hex = (serialHex ?? randomSerialHex()).toLowerCase();
+export function encodeSerialHex(serialHex: string): Uint8Array {
+  const hex = serialHex.toLowerCase();
   if (!/^[0-9a-f]+$/.test(hex)) throw new TypeError(`serialHex is not hexadecimal: ${serialHex}`);
   const stripped = hex.replace(/^0+/, '');
   const even = stripped.length % 2 === 1 ? `0${stripped}` : stripped;

@@ -2,8 +2,8 @@
 import * as asn1js from 'asn1js';
 import type { CertStatus } from './types.js';
 import {
-  DerError, childrenOf, decodeComplete, expectBitString, expectGeneralizedTime, expectInteger, expectOctetString, expectOid,
-  expectSequence, explicitInner, isContextTag, rawEncoding, serialToHex,
+  DerError, readChildren, decodeComplete, expectBitString, expectGeneralizedTime, expectInteger, expectOctetString, expectOid,
+  expectSequence, unwrapExplicit, isContextTag, readEncoding, serialToHex,
 } from './der.js';
 import { OID } from './oids.js';
 
@@ -65,7 +65,7 @@ export function decodeOcspResponse(der: Uint8Array): DecodedOcspResponse {
     return { responseStatus };
   }
   if (!isContextTag(responseBytes, 0)) throw new DerError('responseBytes is not [0]');
-  const [type, response] = expectSequence(explicitInner(responseBytes, 'responseBytes'), 'ResponseBytes');
+  const [type, response] = expectSequence(unwrapExplicit(responseBytes, 'responseBytes'), 'ResponseBytes');
   const responseType = expectOid(type, 'responseType');
   const body = expectOctetString(response, 'response');
   if (responseType !== OID.ocspBasic) return { responseStatus, responseType };
@@ -79,10 +79,10 @@ function decodeBasicResponse(der: Uint8Array): DecodedBasicResponse {
   expectSequence(algorithm, 'signatureAlgorithm');
   return {
     ...decodeResponseData(tbs),
-    tbsDer: rawEncoding(tbs!),
-    signatureAlgorithmDer: rawEncoding(algorithm!),
+    tbsDer: readEncoding(tbs!),
+    signatureAlgorithmDer: readEncoding(algorithm!),
     signature: expectBitString(signature, 'signature'),
-    certs: certs ? expectSequence(explicitInner(certs, 'certs'), 'certs').map((cert) => rawEncoding(cert)) : [],
+    certs: certs ? expectSequence(unwrapExplicit(certs, 'certs'), 'certs').map((cert) => readEncoding(cert)) : [],
   };
 }
 
@@ -96,7 +96,7 @@ function decodeResponseData(tbs: asn1js.AsnType | undefined): Omit<DecodedBasicR
   const [responderId, producedAt, responses, extensions, ...extra] = fields.slice(offset);
   if (extra.length > 0 || (extensions !== undefined && !isContextTag(extensions, 1))) throw new DerError('ResponseData has an unexpected layout');
   const singles = expectSequence(responses, 'responses').map(decodeSingleResponse);
-  const nonceExtension = extensions ? findExtension(explicitInner(extensions, 'responseExtensions'), OID.ocspNonce) : undefined;
+  const nonceExtension = extensions ? findExtension(unwrapExplicit(extensions, 'responseExtensions'), OID.ocspNonce) : undefined;
   return {
     responderId: decodeResponderId(responderId),
     producedAt: expectGeneralizedTime(producedAt, 'producedAt'),
@@ -108,11 +108,11 @@ function decodeResponseData(tbs: asn1js.AsnType | undefined): Omit<DecodedBasicR
 /** ResponderID ::= CHOICE { byName [1] Name, byKey [2] KeyHash } (RFC 6960 4.2.1; EXPLICIT, the module's default). */
 function decodeResponderId(block: asn1js.AsnType | undefined): ResponderId {
   if (isContextTag(block, 1)) {
-    const name = explicitInner(block, 'responderID byName');
+    const name = unwrapExplicit(block, 'responderID byName');
     expectSequence(name, 'responderID Name');
-    return { kind: 'name', nameDer: rawEncoding(name) };
+    return { kind: 'name', nameDer: readEncoding(name) };
   }
-  if (isContextTag(block, 2)) return { kind: 'key', keyHash: expectOctetString(explicitInner(block, 'responderID byKey'), 'KeyHash') };
+  if (isContextTag(block, 2)) return { kind: 'key', keyHash: expectOctetString(unwrapExplicit(block, 'responderID byKey'), 'KeyHash') };
   throw new DerError('responderID is neither byName nor byKey');
 }
 
@@ -131,7 +131,7 @@ function decodeSingleResponse(block: asn1js.AsnType): DecodedSingleResponse {
     serialHex: serialToHex(expectInteger(serial, 'serialNumber')),
     ...decodeCertStatus(status),
     thisUpdate: expectGeneralizedTime(thisUpdate, 'thisUpdate'),
-    ...(nextUpdate ? { nextUpdate: expectGeneralizedTime(explicitInner(nextUpdate, 'nextUpdate'), 'nextUpdate') } : {}),
+    ...(nextUpdate ? { nextUpdate: expectGeneralizedTime(unwrapExplicit(nextUpdate, 'nextUpdate'), 'nextUpdate') } : {}),
   };
 }
 
@@ -141,10 +141,10 @@ function decodeCertStatus(block: asn1js.AsnType | undefined): Pick<DecodedSingle
   if (isContextTag(block, 2)) return { certStatus: 'unknown' };
   if (!isContextTag(block, 1)) throw new DerError('certStatus is not good, revoked or unknown');
   // RevokedInfo ::= SEQUENCE { revocationTime GeneralizedTime, revocationReason [0] EXPLICIT CRLReason OPTIONAL }.
-  const [time, reason] = childrenOf(block, 'revoked');
+  const [time, reason] = readChildren(block, 'revoked');
   const revocationTime = expectGeneralizedTime(time, 'revocationTime');
   if (!isContextTag(reason, 0)) return { certStatus: 'revoked', revocationTime };
-  const code = explicitInner(reason, 'revocationReason');
+  const code = unwrapExplicit(reason, 'revocationReason');
   if (!(code instanceof asn1js.Enumerated)) throw new DerError('revocationReason is not ENUMERATED');
   const revocationReason = CRL_REASON_NAMES[code.valueBlock.valueDec] ?? `reason ${code.valueBlock.valueDec}`;
   return { certStatus: 'revoked', revocationTime, revocationReason };

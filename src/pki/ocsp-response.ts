@@ -1,8 +1,8 @@
 // Validates a DER OCSP response for one certificate at an injected time: every check that guards a staple write.
 import { StaplerdError, type ErrorCode } from '../errors/index.js';
 import { Certificate } from './certificate.js';
-import { DerError, bytesEqual, normalizeSerialHex } from './der.js';
-import { digestByOid, isSupportedHashOid, sha1 } from './digest.js';
+import { DerError, equalBytes, normalizeSerialHex } from './der.js';
+import { computeSha1, digestByOid, isSupportedHashOid } from './digest.js';
 import {
   decodeOcspResponse, readNonceValue, type DecodedBasicResponse, type DecodedOcspResponse, type DecodedSingleResponse, type ResponderId,
 } from './ocsp-decode.js';
@@ -102,15 +102,15 @@ function findSingleResponse(basic: DecodedBasicResponse, input: ValidationInput,
   const serialHex = input.cert?.summary.serialHex ?? input.serialHex;
   if (serialHex === undefined) throw new StaplerdError('INTERNAL', 'validateOcspResponse needs cert or serialHex', { file: input.file });
   const wanted = normalizeSerialHex(serialHex);
-  const match = basic.singles.find((single) => normalizeSerialHex(single.serialHex) === wanted && certIdNamesIssuer(single, input.issuer));
+  const match = basic.singles.find((single) => normalizeSerialHex(single.serialHex) === wanted && matchesIssuerHashes(single, input.issuer));
   if (!match) throw fail('RESPONSE_CERTID_MISMATCH', `OCSP response has no SingleResponse for serial ${serialHex} from issuer ${input.issuer.summary.subject}`);
   return match;
 }
 
-function certIdNamesIssuer(single: DecodedSingleResponse, issuer: Certificate): boolean {
+function matchesIssuerHashes(single: DecodedSingleResponse, issuer: Certificate): boolean {
   if (!isSupportedHashOid(single.hashAlgorithm)) return false;
-  return bytesEqual(single.issuerNameHash, digestByOid(single.hashAlgorithm, issuer.subjectNameDer))
-    && bytesEqual(single.issuerKeyHash, digestByOid(single.hashAlgorithm, issuer.publicKeyBits));
+  return equalBytes(single.issuerNameHash, digestByOid(single.hashAlgorithm, issuer.subjectNameDer))
+    && equalBytes(single.issuerKeyHash, digestByOid(single.hashAlgorithm, issuer.publicKeyBits));
 }
 
 /**
@@ -119,7 +119,7 @@ function certIdNamesIssuer(single: DecodedSingleResponse, issuer: Certificate): 
  */
 async function verifyResponseSignature(basic: DecodedBasicResponse, input: ValidationInput, fail: Fail): Promise<'issuer' | 'delegated'> {
   const signed = { data: basic.tbsDer, signature: basic.signature, algorithmDer: basic.signatureAlgorithmDer };
-  if (responderIdNames(basic.responderId, input.issuer)) {
+  if (matchesResponderId(basic.responderId, input.issuer)) {
     if (await input.issuer.verifies(signed)) return 'issuer';
     throw fail('RESPONSE_UNVERIFIED', 'OCSP response signature does not verify with the issuer key');
   }
@@ -132,7 +132,7 @@ async function verifyResponseSignature(basic: DecodedBasicResponse, input: Valid
 
 /** Responder certificates in `certs` that match the responderID and that the issuer authorised; none is an error. */
 async function findAuthorisedResponders(basic: DecodedBasicResponse, input: ValidationInput, fail: Fail): Promise<Certificate[]> {
-  const candidates = parseResponseCerts(basic, input.file).filter((cert) => responderIdNames(basic.responderId, cert));
+  const candidates = parseResponseCerts(basic, input.file).filter((cert) => matchesResponderId(basic.responderId, cert));
   if (candidates.length === 0) throw fail('RESPONDER_UNAUTHORIZED', 'OCSP response is not signed by the issuer and carries no certificate matching its responderID');
   const authorised: Certificate[] = [];
   const reasons: string[] = [];
@@ -165,9 +165,9 @@ function parseResponseCerts(basic: DecodedBasicResponse, file: string | undefine
 }
 
 /** byName: the Name's DER equals the subject; byKey: SHA-1 of the subjectPublicKey (RFC 6960 4.2.1). */
-function responderIdNames(responderId: ResponderId, cert: Certificate): boolean {
-  if (responderId.kind === 'name') return bytesEqual(responderId.nameDer, cert.subjectNameDer);
-  return bytesEqual(responderId.keyHash, sha1(cert.publicKeyBits));
+function matchesResponderId(responderId: ResponderId, cert: Certificate): boolean {
+  if (responderId.kind === 'name') return equalBytes(responderId.nameDer, cert.subjectNameDer);
+  return equalBytes(responderId.keyHash, computeSha1(cert.publicKeyBits));
 }
 
 /** Rule 4 (RFC 5019 4, RFC 6960 4.2.2.1): thisUpdate not in the future, nextUpdate present and not too close. */
@@ -188,6 +188,6 @@ function checkTimeWindow(single: DecodedSingleResponse, input: ValidationInput, 
 /** Rule 5 (RFC 8954): a nonce in the response must be ours; no nonce is fine (RFC 5019 responders ignore it). */
 function checkNonce(basic: DecodedBasicResponse, input: ValidationInput, fail: Fail): void {
   if (!input.expectedNonce || !basic.nonceExtension) return;
-  if (bytesEqual(readNonceValue(basic.nonceExtension), input.expectedNonce)) return;
+  if (equalBytes(readNonceValue(basic.nonceExtension), input.expectedNonce)) return;
   throw fail('RESPONSE_NONCE_MISMATCH', 'OCSP response nonce differs from the request nonce');
 }

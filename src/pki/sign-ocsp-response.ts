@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import { pkijs } from './crypto-engine.js';
 import type { Certificate } from './certificate.js';
+import { buildAlgorithmIdentifier, encodeSerialHex } from './issue-certificate.js';
 import { signatureAlgorithmFor, signBytes, type KeyPair, type SignatureHash } from './key-pair.js';
 import { OID } from './oids.js';
 import { StaplerdError } from '../errors/index.js';
@@ -65,6 +66,15 @@ const HASH_OIDS: Record<string, 'sha1' | 'sha256' | 'sha384' | 'sha512'> = {
   [OID.sha512]: 'sha512',
 };
 
+/** Whether a requested CertID names this issuer: hashes of its subject Name and of its key bits (RFC 6960 4.1.1). */
+export function isCertIdIssuedBy(certId: RequestedCertId, issuer: Certificate): boolean {
+  const algorithm = HASH_OIDS[certId.hashAlgorithmOid];
+  if (!algorithm) return false;
+  const parsed = pkijs.Certificate.fromBER(issuer.der);
+  const nameHash = createHash(algorithm).update(new Uint8Array(parsed.subject.toSchema().toBER())).digest();
+  return nameHash.equals(certId.issuerNameHash) && Buffer.from(hashKey(parsed, algorithm)).equals(certId.issuerKeyHash);
+}
+
 /** Reads the CertIDs and nonce of a DER OCSPRequest; throws RESPONSE_MALFORMED_REQUEST on anything else. */
 export function parseOcspRequest(der: Uint8Array): ParsedOcspRequest {
   const request = decodeOcspRequest(der);
@@ -86,16 +96,12 @@ export async function signOcspResponse(options: SignOptions): Promise<Uint8Array
     ...(options.nonce ? { responseExtensions: [buildNonceExtension(options.nonce)] } : {}),
   });
   const hash = options.signatureHash ?? 'SHA-256';
-  const algorithm = signatureAlgorithmFor(options.signer.keys, hash);
   const tbs = new Uint8Array(responseData.toSchema(true).toBER());
   responseData.tbsView = tbs;
   const certificates = options.includeCertificates ?? defaultIncludedCertificates(options.signer.certificate, signerCertificate, responses);
   const basic = new pkijs.BasicOCSPResponse({
     tbsResponseData: responseData,
-    signatureAlgorithm: new pkijs.AlgorithmIdentifier({
-      algorithmId: algorithm.oid,
-      ...(algorithm.nullParameters ? { algorithmParams: new asn1js.Null() } : {}),
-    }),
+    signatureAlgorithm: buildAlgorithmIdentifier(signatureAlgorithmFor(options.signer.keys, hash)),
     signature: new asn1js.BitString({ valueHex: toArrayBuffer(signBytes(options.signer.keys, tbs, hash)) }),
     ...(certificates.length > 0 ? { certs: certificates.map((certificate) => pkijs.Certificate.fromBER(certificate.der)) } : {}),
   });
@@ -129,19 +135,11 @@ function decodeOcspRequest(der: Uint8Array): pkijs.OCSPRequest {
 
 function toRequestedCertId(certId: pkijs.CertID): RequestedCertId {
   return {
-    serialHex: serialHexOf(certId.serialNumber.valueBlock.valueHexView),
+    serialHex: formatSerialHex(certId.serialNumber.valueBlock.valueHexView),
     issuerNameHash: new Uint8Array(certId.issuerNameHash.valueBlock.valueHexView),
     issuerKeyHash: new Uint8Array(certId.issuerKeyHash.valueBlock.valueHexView),
     hashAlgorithmOid: certId.hashAlgorithm.algorithmId,
   };
-}
-
-/** Same spelling as CertificateSummary.serialHex: lowercase, leading zero bytes stripped, "00" for zero. */
-export function serialHexOf(integerContent: Uint8Array): string {
-  let start = 0;
-  while (start < integerContent.length - 1 && integerContent[start] === 0) start += 1;
-  const hex = Buffer.from(integerContent.subarray(start)).toString('hex');
-  return hex === '' ? '00' : hex;
 }
 
 /**
@@ -154,6 +152,14 @@ function decodeNonce(extensionValue: Uint8Array): Uint8Array {
     return new Uint8Array(decoded.result.valueBlock.valueHexView);
   }
   return new Uint8Array(extensionValue);
+}
+
+/** Same spelling as CertificateSummary.serialHex: lowercase, leading zero bytes stripped, "00" for zero. */
+function formatSerialHex(integerContent: Uint8Array): string {
+  let start = 0;
+  while (start < integerContent.length - 1 && integerContent[start] === 0) start += 1;
+  const hex = Buffer.from(integerContent.subarray(start)).toString('hex');
+  return hex === '' ? '00' : hex;
 }
 
 function buildNonceExtension(nonce: Uint8Array): pkijs.Extension {
@@ -185,16 +191,8 @@ async function buildCertId(certId: SingleAnswer['certId']): Promise<pkijs.CertID
     hashAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: certId.hashAlgorithmOid, algorithmParams: new asn1js.Null() }),
     issuerNameHash: new asn1js.OctetString({ valueHex: toArrayBuffer(certId.issuerNameHash) }),
     issuerKeyHash: new asn1js.OctetString({ valueHex: toArrayBuffer(certId.issuerKeyHash) }),
-    serialNumber: new asn1js.Integer({ valueHex: toArrayBuffer(encodeSerialContent(certId.serialHex)) }),
+    serialNumber: new asn1js.Integer({ valueHex: toArrayBuffer(encodeSerialHex(certId.serialHex)) }),
   });
-}
-
-/** INTEGER content octets for a non-negative serial in hex. */
-function encodeSerialContent(serialHex: string): Uint8Array {
-  const stripped = serialHex.toLowerCase().replace(/^0+/, '');
-  const bytes = Buffer.from(stripped.length % 2 === 1 ? `0${stripped}` : stripped, 'hex');
-  if (bytes.length === 0) return new Uint8Array([0]);
-  return bytes[0] >= 0x80 ? new Uint8Array([0, ...bytes]) : new Uint8Array(bytes);
 }
 
 /**

@@ -2,8 +2,8 @@
 import * as asn1js from 'asn1js';
 import { OID } from './oids.js';
 import {
-  DerError, childrenOf, decodeComplete, expectBitString, expectOctetString, expectOid, expectSequence, explicitInner,
-  isContextTag, isUniversal, primitiveContents, rawEncoding, toHex,
+  DerError, readChildren, decodeComplete, expectBitString, expectOctetString, expectOid, expectSequence, unwrapExplicit,
+  isContextTag, readPrimitiveContents, TAG_CLASS, readEncoding, toHex,
 } from './der.js';
 
 export interface RawCertificateFields {
@@ -39,12 +39,12 @@ export function readCertificateFields(certificate: asn1js.AsnType): RawCertifica
   expectSequence(subject, 'subject Name');
   const [, publicKey] = expectSequence(spki, 'subjectPublicKeyInfo');
   return {
-    tbsDer: rawEncoding(tbs!),
-    serial: primitiveContents(serial, 'serialNumber'),
+    tbsDer: readEncoding(tbs!),
+    serial: readPrimitiveContents(serial, 'serialNumber'),
     issuerName: issuer,
     subjectName: subject,
     publicKeyBits: expectBitString(publicKey, 'subjectPublicKey'),
-    signatureAlgorithmDer: rawEncoding(signatureAlgorithm),
+    signatureAlgorithmDer: readEncoding(signatureAlgorithm),
     signature: expectBitString(signatureValue, 'signatureValue'),
     extensions: readExtensions(fields.slice(offset + 6)),
   };
@@ -55,7 +55,7 @@ function readExtensions(trailing: asn1js.AsnType[]): Map<string, Uint8Array> {
   const extensions = new Map<string, Uint8Array>();
   const wrapper = trailing.find((block) => isContextTag(block, 3));
   if (!wrapper) return extensions;
-  for (const extension of expectSequence(explicitInner(wrapper, 'extensions'), 'Extensions')) {
+  for (const extension of expectSequence(unwrapExplicit(wrapper, 'extensions'), 'Extensions')) {
     const parts = expectSequence(extension, 'Extension');
     const oid = expectOid(parts[0], 'extnID');
     extensions.set(oid, expectOctetString(parts[parts.length - 1], `extnValue of ${oid}`));
@@ -90,7 +90,7 @@ function readAuthorityInfoAccess(value: Uint8Array | undefined): { method: strin
     const [method, location] = expectSequence(description, 'AccessDescription');
     const oid = expectOid(method, 'accessMethod');
     if (!isContextTag(location, 6)) continue;
-    entries.push({ method: oid, url: Buffer.from(primitiveContents(location, 'accessLocation')).toString('latin1') });
+    entries.push({ method: oid, url: Buffer.from(readPrimitiveContents(location, 'accessLocation')).toString('latin1') });
   }
   return entries;
 }
@@ -121,7 +121,7 @@ const SHORT_NAMES: Readonly<Record<string, string>> = {
 /** RFC 4514 string form, most specific RDN first ("CN=example.com, O=Example"). */
 export function formatName(name: asn1js.AsnType): string {
   const rdns = expectSequence(name, 'Name').map((rdn) =>
-    childrenOf(rdn, 'RelativeDistinguishedName').map((attribute) => formatAttribute(attribute)).join('+'),
+    readChildren(rdn, 'RelativeDistinguishedName').map((attribute) => formatAttribute(attribute)).join('+'),
   );
   return rdns.reverse().join(', ');
 }
@@ -135,7 +135,7 @@ function formatAttribute(attribute: asn1js.AsnType): string {
 /** Strings print escaped (RFC 4514 2.4); anything else as "#" and the hex of its DER. */
 function formatAttributeValue(value: asn1js.AsnType): string {
   const text = (value as { valueBlock?: { value?: unknown } }).valueBlock?.value;
-  if (typeof text !== 'string' || !isUniversal(value, value.idBlock.tagNumber)) return `#${toHex(rawEncoding(value))}`;
+  if (typeof text !== 'string' || value.idBlock.tagClass !== TAG_CLASS.universal) return `#${toHex(readEncoding(value))}`;
   return text
     .replace(/[\\,+"<>;]/g, (character) => `\\${character}`)
     .replace(/^[ #]/, (character) => `\\${character}`)

@@ -1,12 +1,14 @@
 // The in-process responder answers RFC 6960 GET and POST on 127.0.0.1 and misbehaves on request.
 import { describe, it, expect, beforeAll, afterAll, afterEach } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { buildOcspRequest } from '../../src/pki/ocsp-request.js';
 import { inspectOcspResponse, validateOcspResponse } from '../../src/pki/ocsp-response.js';
 import { encodeOcspErrorResponse } from '../../src/pki/sign-ocsp-response.js';
 import type { Certificate } from '../../src/pki/certificate.js';
 import type { IssuedIdentity } from '../../src/demo/demo-pki.js';
 import { startOcspResponder, type Fault, type ResponderOptions, type RunningResponder } from '../../src/demo/ocsp-responder.js';
-import { createTestPki, type TestPki } from '../helpers/test-pki.js';
+import { createTestPki, makeTempDir, removeTempDir, type TestPki } from '../helpers/test-pki.js';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
@@ -89,6 +91,10 @@ describe('startOcspResponder', () => {
       issuer: pki.authority.intermediate.certificate, cert: leaf.certificate, at: new Date(), expectedNonce: request.nonce,
     });
     expect(validated).toMatchObject({ certStatus: 'good', signedBy: 'delegated' });
+    // A response without a nonce would be accepted here too (RFC 8954 lets responders ignore it): prove it is ours.
+    await expect(validateOcspResponse(result.body, {
+      issuer: pki.authority.intermediate.certificate, cert: leaf.certificate, at: new Date(), expectedNonce: new Uint8Array(32),
+    })).rejects.toMatchObject({ code: 'RESPONSE_NONCE_MISMATCH' });
   });
 
   it.each(['base64', 'base64url'] as const)('answers GET with the request in the path (%s)', async (alphabet) => {
@@ -139,6 +145,27 @@ describe('startOcspResponder', () => {
     });
     const unknownResult = await post(target.url, (await requestFor(unknown.certificate)).der);
     await expect(validate(unknownResult.body, new Date(), unknown.certificate)).resolves.toMatchObject({ certStatus: 'unknown' });
+  });
+
+  it('satisfies the openssl ocsp client, with and without a nonce, SHA-1 and SHA-256 CertIDs', async () => {
+    const dir = await makeTempDir();
+    try {
+      const ca = await pki.writeCaFiles(dir);
+      const leafFile = (await pki.writeLeaf(dir, leaf, 'leaf')).certFile;
+      // Asynchronous: a synchronous child process would block the responder living in this very process.
+      const run = (extra: string[]) => promisify(execFile)('openssl', [
+        'ocsp', ...extra, '-url', responder.url, '-issuer', ca.intermediateFile, '-cert', leafFile,
+        '-CAfile', ca.rootFile, '-verify_other', ca.intermediateFile,
+      ]);
+      for (const extra of [[], ['-sha256'], ['-no_nonce', '-sha256']]) {
+        const { stdout, stderr } = await run(extra);
+        expect(`${stdout}${stderr}`).toContain('Response verify OK');
+        expect(stdout).toContain(`${leafFile}: good`);
+        expect(stderr).not.toMatch(/nonce/i); // openssl warns when its nonce is not echoed
+      }
+    } finally {
+      await removeTempDir(dir);
+    }
   });
 
   it('answers unauthorized for a certificate from another CA', async () => {

@@ -1,0 +1,105 @@
+// Runs the built staplerd binary (dist/cli/main.js) as a child process, as users and systemd do.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const CLI_PATH = path.join(PROJECT_ROOT, 'dist', 'cli', 'main.js');
+
+export interface CliResult {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function assertBuilt(): void {
+  if (!existsSync(CLI_PATH)) throw new Error(`${CLI_PATH} is missing: run "npm run build" first (npm test does)`);
+}
+
+/** Runs `staplerd <args>` to completion (killed after timeoutMs). */
+export function runCli(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+  assertBuilt();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI_PATH, ...args], {
+      cwd: options.cwd ?? PROJECT_ROOT,
+      env: { ...process.env, NODE_OPTIONS: '', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+export interface DaemonProcess {
+  readonly child: ChildProcess;
+  /** Everything written to stderr (the log) so far. */
+  output(): string;
+  /** Resolves when the log contains `text` (or a line matching it), rejects after timeoutMs. */
+  waitForLog(pattern: string | RegExp, timeoutMs?: number, fromIndex?: number): Promise<void>;
+  /** Sends a signal and waits for the process to exit. */
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts `staplerd run <args>` in the background. */
+export function startDaemon(args: readonly string[], options: { env?: NodeJS.ProcessEnv } = {}): DaemonProcess {
+  assertBuilt();
+  const child = spawn(process.execPath, [CLI_PATH, 'run', ...args], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, NODE_OPTIONS: '', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  const listeners = new Set<() => void>();
+  const onData = (chunk: Buffer): void => {
+    log += chunk.toString();
+    for (const listener of listeners) listener();
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  return {
+    child,
+    output: () => log,
+    waitForLog(pattern, timeoutMs = 15_000, fromIndex = 0) {
+      const matches = (): boolean => {
+        const text = log.slice(fromIndex);
+        return typeof pattern === 'string' ? text.includes(pattern) : pattern.test(text);
+      };
+      return new Promise((resolve, reject) => {
+        if (matches()) return resolve();
+        const timer = setTimeout(() => {
+          listeners.delete(check);
+          reject(new Error(`timed out waiting for ${String(pattern)} in daemon log:\n${log}`));
+        }, timeoutMs);
+        const check = (): void => {
+          if (!matches()) return;
+          clearTimeout(timer);
+          listeners.delete(check);
+          resolve();
+        };
+        listeners.add(check);
+        void exited.then(() => {
+          if (!matches()) {
+            clearTimeout(timer);
+            listeners.delete(check);
+            reject(new Error(`daemon exited while waiting for ${String(pattern)}:\n${log}`));
+          }
+        });
+      });
+    },
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
