@@ -2,7 +2,7 @@
 import type { StaplerdConfig } from '../config/index.js';
 import type { ErrorCode } from '../errors/index.js';
 import type { EventLogger } from '../log/index.js';
-import type { CertStatus } from '../pki/types.js';
+import type { CertStatus, ValidatedResponse } from '../pki/types.js';
 import type { Clock, RandomSource } from '../types/index.js';
 import type { HttpClient } from '../ocsp/http-client.js';
 
@@ -47,8 +47,24 @@ export type OutcomeKind =
   | 'not-applicable'
   | 'expired-certificate';
 
+/** One certificate file's staple at the end of the pass: what servers will load from it now. */
+export interface StapleFileState {
+  readonly certFile: string;
+  readonly stapleFile: string;
+  /** The valid staple on disk after the pass, or undefined when there is none. */
+  readonly staple?: ValidatedResponse;
+  /** Written or removed in this pass. */
+  readonly changed: boolean;
+}
+
 export interface TargetOutcome {
   readonly kind: OutcomeKind;
+  /** Per file, the staple left on disk (absent for files that could not be judged, e.g. no issuer). */
+  readonly files?: readonly StapleFileState[];
+  /** Where the issuer came from; HAProxy needs `<crt>.issuer` when it is not inside the PEM. */
+  readonly issuerSource?: 'file' | 'sibling' | 'issuer-dir' | 'aia';
+  /** DER of the issuer, when known (for `<crt>.issuer` files). */
+  readonly issuerPem?: string;
   /** Certificate files this outcome covers (one leaf may live in several files). */
   readonly certFiles: readonly string[];
   readonly stapleFiles: readonly string[];

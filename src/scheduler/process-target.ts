@@ -59,6 +59,7 @@ export async function processTarget(target: StapleTarget, ctx: Context): Promise
     return { ...base, kind: 'failed', code: error.code, message: error.message, changedFiles: [], hasGoodStaple: false, nextActionAt: history?.nextAttemptAt };
   }
   const issuer = target.issuer.issuer;
+  const withIssuer = { ...base, issuerSource: target.issuer.source, issuerPem: issuer.toPem() };
 
   const existing = await Promise.all(target.files.map((file) => readExistingStaple(file, target, ctx, now)));
   const current = newestValid(existing);
@@ -69,7 +70,15 @@ export async function processTarget(target: StapleTarget, ctx: Context): Promise
     const refreshAt = rememberRefreshAt(ctx, target.key, current);
     if (!isRefreshDue(refreshAt, now)) {
       deps.logger.log('debug', 'staple.fresh', 'staple is fresh', { ...logFields, thisUpdate: current.thisUpdate, nextUpdate: current.nextUpdate, refreshAt });
-      return { ...base, ...stapleFacts(current), kind: 'fresh', changedFiles: [], hasGoodStaple: allGood(existing, now, config.minRemainingMs), nextActionAt: refreshAt };
+      return {
+        ...withIssuer,
+        ...stapleFacts(current),
+        kind: 'fresh',
+        changedFiles: [],
+        files: describeFiles(existing, []),
+        hasGoodStaple: allGood(existing, now, config.minRemainingMs),
+        nextActionAt: refreshAt,
+      };
     }
   }
 
@@ -77,7 +86,8 @@ export async function processTarget(target: StapleTarget, ctx: Context): Promise
     const changedFiles = await removeInvalidStaples(existing, ctx, logFields);
     deps.logger.log('debug', 'fetch.backoff', 'waiting before the next attempt', { ...logFields, nextAttemptAt: history.nextAttemptAt, code: history.lastErrorCode });
     return {
-      ...base,
+      ...withIssuer,
+      files: describeFiles(existing, changedFiles),
       ...(current ? stapleFacts(current) : {}),
       kind: 'backing-off',
       code: history.lastErrorCode,
@@ -109,7 +119,8 @@ export async function processTarget(target: StapleTarget, ctx: Context): Promise
     logFailure(ctx, 'fetch.failed', error, summary.mustStaple, { ...logFields, url: error.url, keptStaple: current !== undefined });
     const changedFiles = await removeInvalidStaples(existing, ctx, logFields);
     return {
-      ...base,
+      ...withIssuer,
+      files: describeFiles(existing, changedFiles),
       ...(current ? stapleFacts(current) : {}),
       kind: 'failed',
       code: error.code,
@@ -120,7 +131,7 @@ export async function processTarget(target: StapleTarget, ctx: Context): Promise
     };
   }
 
-  return applyResponse(target, existing, response, ctx, base, logFields, now);
+  return applyResponse(target, existing, response, ctx, withIssuer, logFields, now);
 }
 
 async function applyResponse(
@@ -128,7 +139,7 @@ async function applyResponse(
   existing: readonly ExistingStaple[],
   response: ValidatedResponse,
   ctx: Context,
-  base: Pick<TargetOutcome, 'certFiles' | 'stapleFiles' | 'subject' | 'serialHex' | 'mustStaple'>,
+  base: Pick<TargetOutcome, 'certFiles' | 'stapleFiles' | 'subject' | 'serialHex' | 'mustStaple' | 'issuerSource' | 'issuerPem'>,
   logFields: Record<string, unknown>,
   now: Date,
 ): Promise<TargetOutcome> {
@@ -143,16 +154,29 @@ async function applyResponse(
     const failed = recordFailure(ctx, target.key, error, now, usableUntil && new Date(usableUntil.getTime() - config.minRemainingMs));
     logFailure(ctx, 'cert.unknown', error, target.leaf.summary.mustStaple, logFields);
     const changedFiles = await removeInvalidStaples(existing, ctx, logFields);
-    return { ...base, ...facts, kind: 'unknown', code: error.code, message: error.message, changedFiles, hasGoodStaple: allGood(existing, now, config.minRemainingMs), nextActionAt: failed?.nextAttemptAt };
+    return {
+      ...base,
+      ...facts,
+      kind: 'unknown',
+      code: error.code,
+      message: error.message,
+      changedFiles,
+      files: describeFiles(existing, changedFiles),
+      hasGoodStaple: allGood(existing, now, config.minRemainingMs),
+      nextActionAt: failed?.nextAttemptAt,
+    };
   }
 
   ctx.history?.set(target.key, { consecutiveFailures: 0 });
   const changedFiles: string[] = [];
+  // What each file holds afterwards: starts as what was valid on disk, updated as files are written or removed.
+  const finalStaple = new Map<string, ValidatedResponse | undefined>(existing.map((e) => [e.file.stapleFile, e.valid]));
   let writeError: StaplerdError | undefined;
   for (const entry of existing) {
     const path = entry.file.stapleFile;
     try {
       if (response.certStatus === 'revoked' && config.onRevoked === 'remove') {
+        finalStaple.set(path, undefined);
         if (await removeFileDurable(path)) {
           changedFiles.push(path);
           deps.logger.log('warn', 'staple.removed', 'revoked certificate: staple removed (onRevoked: remove)', { ...responseFields, staple: path });
@@ -168,6 +192,7 @@ async function applyResponse(
         continue;
       }
       await writeFileAtomic(path, response.der, { mode: 0o644 });
+      finalStaple.set(path, response);
       changedFiles.push(path);
       deps.logger.log('info', 'staple.written', `staple written (${response.certStatus})`, { ...responseFields, staple: path });
     } catch (thrown) {
@@ -177,15 +202,21 @@ async function applyResponse(
   }
 
   const refreshAt = rememberRefreshAt(ctx, target.key, response);
+  const files = existing.map((e) => ({
+    certFile: e.file.certFile,
+    stapleFile: e.file.stapleFile,
+    staple: finalStaple.get(e.file.stapleFile),
+    changed: changedFiles.includes(e.file.stapleFile),
+  }));
   if (response.certStatus === 'revoked') {
     deps.logger.log('error', 'cert.revoked', 'certificate is REVOKED', { ...responseFields, code: 'CERT_REVOKED', revocationTime: response.revocationTime, reason: response.revocationReason });
-    return { ...base, ...facts, kind: 'revoked', code: 'CERT_REVOKED', changedFiles, hasGoodStaple: false, nextActionAt: refreshAt };
+    return { ...base, ...facts, kind: 'revoked', code: 'CERT_REVOKED', changedFiles, files, hasGoodStaple: false, nextActionAt: refreshAt };
   }
   if (writeError) {
-    return { ...base, ...facts, kind: 'failed', code: writeError.code, message: writeError.message, changedFiles, hasGoodStaple: false, nextActionAt: refreshAt };
+    return { ...base, ...facts, kind: 'failed', code: writeError.code, message: writeError.message, changedFiles, files, hasGoodStaple: false, nextActionAt: refreshAt };
   }
   const finalGood = response.nextUpdate.getTime() > now.getTime() + config.minRemainingMs;
-  return { ...base, ...facts, kind: changedFiles.length > 0 ? 'written' : 'unchanged', changedFiles, hasGoodStaple: finalGood, nextActionAt: refreshAt };
+  return { ...base, ...facts, kind: changedFiles.length > 0 ? 'written' : 'unchanged', changedFiles, files, hasGoodStaple: finalGood, nextActionAt: refreshAt };
 }
 
 /** A response improves on a file's staple when there is none, or it is strictly newer, or it reports a revocation the staple does not. */
@@ -236,6 +267,11 @@ async function removeInvalidStaples(existing: readonly ExistingStaple[], ctx: Co
     }
   }
   return removed;
+}
+
+/** Per-file end state when only invalid staples may have been removed (no new response). */
+function describeFiles(existing: readonly ExistingStaple[], removed: readonly string[]): TargetOutcome['files'] {
+  return existing.map((e) => ({ certFile: e.file.certFile, stapleFile: e.file.stapleFile, staple: e.valid, changed: removed.includes(e.file.stapleFile) }));
 }
 
 function newestValid(existing: readonly ExistingStaple[]): ValidatedResponse | undefined {
