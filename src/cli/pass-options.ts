@@ -22,13 +22,28 @@ export function addPassOptions(command: Command): Command {
     .option('--nonce', 'send a nonce in each request (RFC 8954) and check it when echoed')
     .option('--clock-skew <seconds>', 'tolerated responder clock skew for thisUpdate (default 300)')
     .option('--min-remaining <seconds>', 'minimum remaining lifetime of a staple (default 300)')
-    .addOption(new Option('--on-revoked <action>', 'what to do with a revoked certificate').choices(['staple', 'remove']))
+    .addOption(new Option('--revoked-action <action>', 'revoked certificate: write the revoked response, or remove the staple').choices(['staple', 'remove']))
+    .option('--nginx-snippets', 'maintain <cert>.stapling.conf nginx include snippets beside each staple')
+    .option('--issuer-files', 'write <crt>.issuer for HAProxy when the issuer is not inside the PEM')
+    .option('--haproxy-socket <path|host:port>', 'HAProxy runtime API socket to push new staples to (repeatable)', collect)
+    .option('--on-update <command>', 'run after a pass that changed any staple (no shell; changed paths in STAPLERD_CHANGED)')
+    .option('--on-revoked <command>', 'run after a pass that found a revoked certificate (no shell)')
+    .option('--hook-timeout <seconds>', 'kill a hook still running after this long (default 60)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['error', 'warn', 'info', 'debug']))
     .addOption(new Option('--log-format <format>', 'log format').choices(['json', 'text']));
 }
 
+/** Flags whose YAML key is not simply their camelCase name (docs/configuration.md lists both). */
+const FLAG_TO_KEY: Readonly<Record<string, string>> = {
+  revokedAction: 'onRevoked',
+  onRevoked: 'onRevokedCommand',
+  haproxySocket: 'haproxySockets',
+};
+
 /** Commander's camelCase option names are the YAML keys; `config` is not a key but the file itself. */
 export function toRawOptions(options: Record<string, unknown>): { flags: RawOptions; configFile?: string } {
-  const { config, ...flags } = options;
+  const { config, ...given } = options;
+  const flags: RawOptions = {};
+  for (const [name, value] of Object.entries(given)) flags[FLAG_TO_KEY[name] ?? name] = value;
   return { flags, configFile: typeof config === 'string' ? config : undefined };
 }

@@ -30,6 +30,17 @@ export interface StaplerdConfig {
   readonly force: boolean;
   /** Where `run` waits for writes to settle before re-reading a changed file. */
   readonly watchDebounceMs: number;
+  /** Maintain `<cert>.stapling.conf` nginx include snippets beside each staple. */
+  readonly nginxSnippets: boolean;
+  /** Write `<crt>.issuer` beside certificates whose issuer is not in the PEM (HAProxy loads the staple at start then). */
+  readonly issuerFiles: boolean;
+  /** HAProxy runtime API sockets to push every new staple to (`set ssl ocsp-response`). */
+  readonly haproxySockets: readonly string[];
+  /** Run after a pass that changed any staple (argv, no shell). */
+  readonly onUpdate?: readonly string[];
+  /** Run after a pass that found a revoked certificate (argv, no shell). */
+  readonly onRevokedCommand?: readonly string[];
+  readonly hookTimeoutMs: number;
 }
 
 export const DEFAULT_CONFIG: StaplerdConfig = {
@@ -52,4 +63,9 @@ export const DEFAULT_CONFIG: StaplerdConfig = {
   sweep: '*/15 * * * *',
   force: false,
   watchDebounceMs: 500,
+  nginxSnippets: false,
+  issuerFiles: false,
+  haproxySockets: [],
+  // A reload command (nginx -s reload, systemctl reload haproxy) finishes in seconds; a minute means it hangs.
+  hookTimeoutMs: 60_000,
 };

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { StaplerdError } from '../errors/index.js';
+import { parseHaproxySocket, parseHookCommand } from '../hooks/index.js';
 import { DEFAULT_CONFIG, type StaplerdConfig } from './config-types.js';
 
 /** Option values as given, before validation; keys are the YAML keys (camelCase of the flag names). */
@@ -69,6 +70,31 @@ function expectCron(value: unknown): string {
   return text;
 }
 
+/** A hook: an argv list (YAML) or one string split like a shell splits words (flag or YAML string). */
+function expectCommand(value: unknown, flag: string): string[] {
+  if (Array.isArray(value)) {
+    if (value.length === 0) throw new BadValue('expected a command');
+    return value.map(expectString);
+  }
+  try {
+    return [...parseHookCommand(expectString(value), flag)];
+  } catch (error) {
+    throw new BadValue((error as Error).message);
+  }
+}
+
+function expectHaproxySockets(value: unknown): string[] {
+  const list = expectStringList(value);
+  for (const item of list) {
+    try {
+      parseHaproxySocket(item);
+    } catch (error) {
+      throw new BadValue((error as Error).message);
+    }
+  }
+  return list;
+}
+
 const SECOND_MS = 1000;
 
 /** One table of every option: the YAML key, its flag, and how it is validated and stored. */
@@ -102,7 +128,13 @@ export const OPTION_SPECS: Readonly<Record<string, OptionSpec>> = {
     flag: '--min-remaining',
     apply: (v, c) => (c.minRemainingMs = expectNumber(v, { min: 0, max: 7 * 86_400 }) * SECOND_MS),
   },
-  onRevoked: { flag: '--on-revoked', apply: (v, c) => (c.onRevoked = expectOneOf(v, ['staple', 'remove'] as const)) },
+  onRevoked: { flag: '--revoked-action', apply: (v, c) => (c.onRevoked = expectOneOf(v, ['staple', 'remove'] as const)) },
+  onUpdate: { flag: '--on-update', apply: (v, c) => (c.onUpdate = expectCommand(v, '--on-update')) },
+  onRevokedCommand: { flag: '--on-revoked', apply: (v, c) => (c.onRevokedCommand = expectCommand(v, '--on-revoked')) },
+  hookTimeout: { flag: '--hook-timeout', apply: (v, c) => (c.hookTimeoutMs = expectNumber(v, { min: 0.1, max: 3600 }) * SECOND_MS) },
+  nginxSnippets: { flag: '--nginx-snippets', apply: (v, c) => (c.nginxSnippets = expectBoolean(v)) },
+  issuerFiles: { flag: '--issuer-files', apply: (v, c) => (c.issuerFiles = expectBoolean(v)) },
+  haproxySockets: { flag: '--haproxy-socket', apply: (v, c) => (c.haproxySockets = expectHaproxySockets(v)) },
   logLevel: { flag: '--log-level', apply: (v, c) => (c.logLevel = expectOneOf(v, ['error', 'warn', 'info', 'debug'] as const)) },
   logFormat: { flag: '--log-format', apply: (v, c) => (c.logFormat = expectOneOf(v, ['json', 'text'] as const)) },
   sweep: { flag: '--sweep', apply: (v, c) => (c.sweep = expectCron(v)) },

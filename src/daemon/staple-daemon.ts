@@ -3,7 +3,7 @@ import type { StaplerdConfig } from '../config/index.js';
 import { StaplerdError, toStaplerdError } from '../errors/index.js';
 import type { EventLogger } from '../log/index.js';
 import { createCaIssuerFetcher, createHostLimiter, type CaIssuerFetcher } from '../ocsp/index.js';
-import { runPass, type HistoryStore, type PassDependencies, type PassReport } from '../scheduler/index.js';
+import { createPublishState, drainHooks, runPass, type HistoryStore, type PassDependencies, type PassReport } from '../scheduler/index.js';
 import { USER_AGENT } from '../version.js';
 import { watchCertificates, type CertificateWatcher } from './certificate-watcher.js';
 import { isValidCronExpression, startSweepTimer, type SweepTimer } from './sweep-timer.js';
@@ -20,6 +20,7 @@ export interface DaemonHooks {
 
 export class StapleDaemon {
   private readonly history: HistoryStore = new Map();
+  private readonly publishState = createPublishState();
   private caIssuers?: CaIssuerFetcher;
   private watcher?: CertificateWatcher;
   private sweep?: SweepTimer;
@@ -68,6 +69,7 @@ export class StapleDaemon {
     clearTimeout(this.dueTimer);
     await this.stopWatching();
     while (this.running) await this.running;
+    await drainHooks(this.publishState);
     this.deps.logger.log('info', 'daemon.stopped', 'stopped');
   }
 
@@ -94,7 +96,14 @@ export class StapleDaemon {
   private async executePass(reason: string): Promise<void> {
     this.deps.logger.log('debug', 'pass.started', `pass started (${reason})`, { reason });
     try {
-      const report = await runPass({ config: this.config, deps: this.deps, history: this.history, caIssuers: this.caIssuers, signal: this.abort.signal });
+      const report = await runPass({
+        config: this.config,
+        deps: this.deps,
+        history: this.history,
+        caIssuers: this.caIssuers,
+        publishState: this.publishState,
+        signal: this.abort.signal,
+      });
       this.logPassSummary(report, reason);
       this.scheduleNextDue(report);
       this.hooks.onPass?.(report, reason);

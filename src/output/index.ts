@@ -9,3 +9,5 @@ export {
   type CleanOptions,
 } from './atomic-write.js';
 export { stapleOutputPath, type StaplePathOptions } from './staple-paths.js';
+export { nginxSnippetPath, renderNginxSnippet, syncNginxSnippet } from './nginx-snippet.js';
+export { issuerFilePath, syncIssuerFile } from './issuer-file.js';

@@ -4,3 +4,4 @@ export * from './collect-targets.js';
 export * from './run-pass.js';
 export { processTarget, type FetchValidated } from './process-target.js';
 export { createLiveDependencies, type LiveDependencies } from './create-dependencies.js';
+export { publishPassResults, createPublishState, drainHooks, type PublishState } from './publish-results.js';

@@ -6,10 +6,13 @@ import { collectTargets } from './collect-targets.js';
 import { mapWithConcurrency } from './map-with-concurrency.js';
 import type { PassOptions, PassReport, TargetOutcome } from './pass-types.js';
 import { processTarget, type FetchValidated } from './process-target.js';
+import { createPublishState, publishPassResults, type PublishState } from './publish-results.js';
 
 export interface RunPassOptions extends PassOptions {
   /** Reused across passes in `run` so AIA downloads are cached for the process lifetime. */
   readonly caIssuers?: CaIssuerFetcher;
+  /** Reused across passes in `run` (pending HAProxy pushes, hook queue); a fresh one otherwise. */
+  readonly publishState?: PublishState;
 }
 
 export async function runPass(options: RunPassOptions): Promise<PassReport> {
@@ -71,7 +74,9 @@ export async function runPass(options: RunPassOptions): Promise<PassReport> {
     options.signal,
   );
   outcomes.push(...processed.filter((outcome): outcome is TargetOutcome => outcome !== undefined));
-  return { startedAt, finishedAt: deps.clock.now(), outcomes };
+  const report = { startedAt, finishedAt: deps.clock.now(), outcomes };
+  await publishPassResults(report, config, deps, options.publishState ?? createPublishState());
+  return report;
 }
 
 /** `once` succeeds when every certificate that has an OCSP URL ends with a valid good staple (see docs/cli.md). */

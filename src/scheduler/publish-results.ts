@@ -1,0 +1,129 @@
+// After a pass: nginx snippets, HAProxy `.issuer` files and runtime pushes, and the operator's hooks.
+import type { StaplerdConfig } from '../config/index.js';
+import { toStaplerdError } from '../errors/index.js';
+import { parseHaproxySocket, pushOcspResponse, runHook } from '../hooks/index.js';
+import { access } from 'node:fs/promises';
+import { nginxSnippetPath, syncIssuerFile, syncNginxSnippet } from '../output/index.js';
+import type { PassDependencies, PassReport } from './pass-types.js';
+
+/** What publishing remembers between passes (daemon lifetime). */
+export interface PublishState {
+  /** Staple files whose HAProxy push failed: retried at the next pass even if the staple did not change. */
+  readonly pendingPushes: Set<string>;
+  /** Revoked certificates (by fingerprint-free key: serial + subject) whose hook already ran. */
+  readonly revokedNotified: Set<string>;
+  /** Hook runs are serialised; this is the one in progress. */
+  hookQueue: Promise<void>;
+}
+
+export function createPublishState(): PublishState {
+  return { pendingPushes: new Set(), revokedNotified: new Set(), hookQueue: Promise.resolve() };
+}
+
+/** Sync files and push staples now; hooks are queued (one at a time) so a slow hook never delays staple writes. */
+export async function publishPassResults(report: PassReport, config: StaplerdConfig, deps: PassDependencies, state: PublishState): Promise<void> {
+  const changed = new Set<string>();
+  for (const outcome of report.outcomes) for (const file of outcome.changedFiles) changed.add(file);
+
+  for (const outcome of report.outcomes) {
+    if (config.nginxSnippets && !outcome.files) {
+      // `include` of a missing file breaks nginx's reload, so every certificate gets a snippet. Without a judgement
+      // on the staple (no issuer), an existing snippet is left as it is; otherwise stapling is off.
+      const leaveExisting = outcome.kind === 'failed';
+      for (const stapleFile of outcome.stapleFiles) {
+        await guard(deps, 'nginx.snippet_failed', stapleFile, async () => {
+          if (leaveExisting && (await fileExists(nginxSnippetPath(stapleFile)))) return;
+          if (await syncNginxSnippet(stapleFile, undefined)) changed.add(nginxSnippetPath(stapleFile));
+        });
+      }
+    }
+    for (const file of outcome.files ?? []) {
+      if (config.nginxSnippets) {
+        await guard(deps, 'nginx.snippet_failed', file.stapleFile, async () => {
+          if (await syncNginxSnippet(file.stapleFile, file.staple)) {
+            changed.add(nginxSnippetPath(file.stapleFile));
+            deps.logger.log('info', 'nginx.snippet_written', file.staple ? 'nginx snippet enables stapling' : 'nginx snippet disables stapling', { staple: file.stapleFile });
+          }
+        });
+      }
+      if (config.issuerFiles && outcome.issuerPem && outcome.issuerSource && outcome.issuerSource !== 'file') {
+        await guard(deps, 'issuer_file.failed', file.certFile, async () => {
+          if (await syncIssuerFile(file.certFile, outcome.issuerPem!)) {
+            deps.logger.log('info', 'issuer_file.written', 'wrote <crt>.issuer for HAProxy', { file: file.certFile, source: outcome.issuerSource });
+          }
+        });
+      }
+      if (config.haproxySockets.length > 0 && file.staple && (file.changed || state.pendingPushes.has(file.stapleFile))) {
+        await pushToHaproxy(file.stapleFile, file.staple.der, config, deps, state);
+      }
+    }
+  }
+
+  if (config.onUpdate && changed.size > 0) {
+    const paths = [...changed].sort();
+    queueHook(state, deps, config, 'update', config.onUpdate, { STAPLERD_EVENT: 'update', STAPLERD_CHANGED: paths.join('\n'), STAPLERD_CHANGED_COUNT: String(paths.length) });
+  }
+  if (config.onRevokedCommand) {
+    const revoked = report.outcomes.filter((o) => o.kind === 'revoked');
+    const fresh = revoked.filter((o) => !state.revokedNotified.has(`${o.serialHex}|${o.subject}`));
+    for (const o of fresh) state.revokedNotified.add(`${o.serialHex}|${o.subject}`);
+    if (fresh.length > 0) {
+      queueHook(state, deps, config, 'revoked', config.onRevokedCommand, {
+        STAPLERD_EVENT: 'revoked',
+        STAPLERD_REVOKED: fresh.flatMap((o) => o.certFiles).join('\n'),
+        STAPLERD_REVOKED_SERIALS: fresh.map((o) => o.serialHex ?? '').join('\n'),
+      });
+    }
+  }
+}
+
+/** Waits for queued hooks (once exits only after they ran). */
+export function drainHooks(state: PublishState): Promise<void> {
+  return state.hookQueue;
+}
+
+async function pushToHaproxy(stapleFile: string, der: Uint8Array, config: StaplerdConfig, deps: PassDependencies, state: PublishState): Promise<void> {
+  let failed = false;
+  for (const socket of config.haproxySockets) {
+    try {
+      await pushOcspResponse(parseHaproxySocket(socket), der, { timeoutMs: config.timeoutMs, file: stapleFile });
+      deps.logger.log('info', 'haproxy.pushed', 'staple pushed to HAProxy', { staple: stapleFile, socket });
+    } catch (thrown) {
+      failed = true;
+      const error = toStaplerdError(thrown, 'HAPROXY_PUSH_FAILED', { file: stapleFile });
+      // The file is written either way: HAProxy loads it at its next start; the push is retried at the next pass.
+      deps.logger.log('warn', 'haproxy.push_failed', error.message, { staple: stapleFile, socket, code: error.code });
+    }
+  }
+  if (failed) state.pendingPushes.add(stapleFile);
+  else state.pendingPushes.delete(stapleFile);
+}
+
+function queueHook(state: PublishState, deps: PassDependencies, config: StaplerdConfig, kind: string, argv: readonly string[], env: Record<string, string>): void {
+  state.hookQueue = state.hookQueue.then(async () => {
+    const result = await runHook(argv, { env, timeoutMs: config.hookTimeoutMs });
+    if (result.ok) {
+      deps.logger.log('info', `hook.${kind}`, result.message, { command: argv.join(' ') });
+    } else {
+      deps.logger.log('warn', `hook.${kind}_failed`, result.message, { command: argv.join(' '), code: result.code, exitCode: result.exitCode, stderr: result.stderr.trim() || undefined });
+    }
+  });
+}
+
+async function fileExists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function guard(deps: PassDependencies, event: string, file: string, task: () => Promise<void>): Promise<void> {
+  try {
+    await task();
+  } catch (thrown) {
+    const error = toStaplerdError(thrown, 'WRITE_FAILED', { file });
+    deps.logger.log('error', event, error.message, { file, code: error.code });
+  }
+}
