@@ -6,6 +6,7 @@ import { runCheckCommand } from './commands/check-command.js';
 import { runDemoCommand } from './commands/demo-command.js';
 import { runOnceCommand } from './commands/once-command.js';
 import { runDaemonCommand } from './commands/run-command.js';
+import { runStatusCommand } from './commands/status-command.js';
 import { EXIT_USAGE, reportFatalError } from './exit-codes.js';
 import { addPassOptions, toRawOptions } from './pass-options.js';
 
@@ -24,6 +25,13 @@ function buildProgram(setExit: (code: number | Promise<number>) => void): Comman
     .option('--sweep <cron>', 'cron expression of the safety-net sweep (default "*/15 * * * *")')
     .option('--watch-debounce <seconds>', 'how long a changed certificate file must be still before it is read (default 0.5)')
     .action((options: Record<string, unknown>) => setExit(runDaemonCommand(toRawOptions(options))));
+
+  addPassOptions(program.command('status').description('one row per certificate: staple state, times, failures (live view when the daemon runs)'))
+    .option('--json', 'print exact JSON')
+    .action((options: Record<string, unknown>) => {
+      const { json, ...rest } = options;
+      setExit(runStatusCommand({ ...toRawOptions(rest), json: json === true }));
+    });
 
   program
     .command('check')

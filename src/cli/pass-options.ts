@@ -23,6 +23,7 @@ export function addPassOptions(command: Command): Command {
     .option('--clock-skew <seconds>', 'tolerated responder clock skew for thisUpdate (default 300)')
     .option('--min-remaining <seconds>', 'minimum remaining lifetime of a staple (default 300)')
     .addOption(new Option('--revoked-action <action>', 'revoked certificate: write the revoked response, or remove the staple').choices(['staple', 'remove']))
+    .option('--state-dir <dir>', 'where backoff history and the daemon status live (default: $STATE_DIRECTORY, /var/lib/staplerd for root)')
     .option('--nginx-snippets', 'maintain <cert>.stapling.conf nginx include snippets beside each staple')
     .option('--issuer-files', 'write <crt>.issuer for HAProxy when the issuer is not inside the PEM')
     .option('--haproxy-socket <path|host:port>', 'HAProxy runtime API socket to push new staples to (repeatable)', collect)

@@ -41,6 +41,8 @@ export interface StaplerdConfig {
   /** Run after a pass that found a revoked certificate (argv, no shell). */
   readonly onRevokedCommand?: readonly string[];
   readonly hookTimeoutMs: number;
+  /** Backoff history and the daemon's status snapshot; undefined = resolveStateDir's default. */
+  readonly stateDir?: string;
 }
 
 export const DEFAULT_CONFIG: StaplerdConfig = {

@@ -132,6 +132,7 @@ export const OPTION_SPECS: Readonly<Record<string, OptionSpec>> = {
   onUpdate: { flag: '--on-update', apply: (v, c) => (c.onUpdate = expectCommand(v, '--on-update')) },
   onRevokedCommand: { flag: '--on-revoked', apply: (v, c) => (c.onRevokedCommand = expectCommand(v, '--on-revoked')) },
   hookTimeout: { flag: '--hook-timeout', apply: (v, c) => (c.hookTimeoutMs = expectNumber(v, { min: 0.1, max: 3600 }) * SECOND_MS) },
+  stateDir: { flag: '--state-dir', apply: (v, c, base) => (c.stateDir = resolve(base, expectString(v))) },
   nginxSnippets: { flag: '--nginx-snippets', apply: (v, c) => (c.nginxSnippets = expectBoolean(v)) },
   issuerFiles: { flag: '--issuer-files', apply: (v, c) => (c.issuerFiles = expectBoolean(v)) },
   haproxySockets: { flag: '--haproxy-socket', apply: (v, c) => (c.haproxySockets = expectHaproxySockets(v)) },

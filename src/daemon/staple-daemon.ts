@@ -3,7 +3,9 @@ import type { StaplerdConfig } from '../config/index.js';
 import { StaplerdError, toStaplerdError } from '../errors/index.js';
 import type { EventLogger } from '../log/index.js';
 import { createCaIssuerFetcher, createHostLimiter, type CaIssuerFetcher } from '../ocsp/index.js';
-import { createPublishState, drainHooks, runPass, type HistoryStore, type PassDependencies, type PassReport } from '../scheduler/index.js';
+import { buildStatusRows, createPublishState, drainHooks, runPass, type HistoryStore, type PassDependencies, type PassReport } from '../scheduler/index.js';
+import { loadHistory, resolveStateDir, saveHistory, saveStatusSnapshot } from '../state/index.js';
+import type { CertificateStatusRow } from '../types/index.js';
 import { USER_AGENT } from '../version.js';
 import { watchCertificates, type CertificateWatcher } from './certificate-watcher.js';
 import { isValidCronExpression, startSweepTimer, type SweepTimer } from './sweep-timer.js';
@@ -19,7 +21,8 @@ export interface DaemonHooks {
 }
 
 export class StapleDaemon {
-  private readonly history: HistoryStore = new Map();
+  private history: HistoryStore = new Map();
+  private lastRows: readonly CertificateStatusRow[] = [];
   private readonly publishState = createPublishState();
   private caIssuers?: CaIssuerFetcher;
   private watcher?: CertificateWatcher;
@@ -36,6 +39,15 @@ export class StapleDaemon {
     private readonly hooks: DaemonHooks = {},
   ) {}
 
+  /** The certificates as of the last pass (status snapshot, metrics, /healthz). */
+  get statusRows(): readonly CertificateStatusRow[] {
+    return this.lastRows;
+  }
+
+  private get stateDir(): string {
+    return resolveStateDir(this.config.stateDir);
+  }
+
   get logger(): EventLogger {
     return this.deps.logger;
   }
@@ -44,6 +56,10 @@ export class StapleDaemon {
   async start(): Promise<void> {
     assertDaemonConfig(this.config);
     this.caIssuers = this.createCaIssuerFetcher();
+    // The backoff schedule continues across restarts: a restart during an outage does not fire a burst of requests.
+    this.history = await loadHistory(this.stateDir, (error) =>
+      this.deps.logger.log('warn', 'state.corrupt', error.message, { file: error.file, code: error.code }),
+    );
     this.requestPass('start');
     await this.running;
     await this.startWatching();
@@ -106,12 +122,26 @@ export class StapleDaemon {
       });
       this.logPassSummary(report, reason);
       this.scheduleNextDue(report);
+      this.lastRows = buildStatusRows(report, this.history, this.deps.clock.now());
+      await this.persistState(report);
       this.hooks.onPass?.(report, reason);
     } catch (thrown) {
       // A pass never takes the daemon down: the next trigger tries again.
       const error = toStaplerdError(thrown);
       this.deps.logger.log('error', 'pass.failed', error.message, { code: error.code, file: error.file });
       this.scheduleRetryAfterError();
+    }
+  }
+
+  /** History and the live status snapshot; a failure to save is logged, never fatal (state is an optimisation). */
+  private async persistState(report: PassReport): Promise<void> {
+    const keys = new Set(report.outcomes.flatMap((o) => (o.key ? [o.key] : [])));
+    try {
+      await saveHistory(this.stateDir, this.history, keys);
+      await saveStatusSnapshot(this.stateDir, this.lastRows, process.pid, this.deps.clock.now());
+    } catch (thrown) {
+      const error = toStaplerdError(thrown, 'WRITE_FAILED');
+      this.deps.logger.log('warn', 'state.save_failed', error.message, { file: error.file, code: error.code });
     }
   }
 

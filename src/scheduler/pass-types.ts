@@ -45,7 +45,9 @@ export type OutcomeKind =
   | 'unknown'
   /** No OCSP URL: normal since Let's Encrypt ended OCSP in 2025. */
   | 'not-applicable'
-  | 'expired-certificate';
+  | 'expired-certificate'
+  /** Dry run (`status`): judged what is on disk, fetched and wrote nothing. */
+  | 'evaluated';
 
 /** One certificate file's staple at the end of the pass: what servers will load from it now. */
 export interface StapleFileState {
@@ -73,6 +75,10 @@ export interface TargetOutcome {
   readonly subject?: string;
   readonly serialHex?: string;
   readonly mustStaple?: boolean;
+  /** The first responder URL (the --responder override when set); undefined when not applicable. */
+  readonly ocspUrl?: string;
+  /** The certificate's SHA-256 fingerprint, the key of its history. */
+  readonly key?: string;
   readonly code?: ErrorCode;
   readonly message?: string;
   readonly certStatus?: CertStatus;
@@ -96,4 +102,8 @@ export interface PassOptions {
   readonly history?: HistoryStore;
   /** Stop starting new certificates (shutdown); in-flight ones finish. */
   readonly signal?: AbortSignal;
+  /** Judge what is on disk only: no fetch, no write, no removal, no AIA download (`status`). */
+  readonly dryRun?: boolean;
+  /** Called after each certificate is done (progress bar). */
+  readonly onProgress?: (done: number, total: number) => void;
 }

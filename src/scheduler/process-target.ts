@@ -35,6 +35,8 @@ export async function processTarget(target: StapleTarget, ctx: Context): Promise
     subject: summary.subject,
     serialHex: summary.serialHex,
     mustStaple: summary.mustStaple,
+    key: target.key,
+    ocspUrl: (config.responder ? [config.responder] : summary.ocspUrls)[0],
   };
   const logFields = { file: base.certFiles.join(', '), serial: summary.serialHex, subject: summary.subject };
 
@@ -53,8 +55,8 @@ export async function processTarget(target: StapleTarget, ctx: Context): Promise
 
   if (!target.issuer) {
     const error = target.issuerError ?? toStaplerdError(new Error('issuer unknown'), 'ISSUER_NOT_FOUND');
-    const history = recordFailure(ctx, target.key, error, now, undefined);
-    logFailure(ctx, 'issuer.not_found', error, summary.mustStaple, logFields);
+    const history = ctx.dryRun ? ctx.history?.get(target.key) : recordFailure(ctx, target.key, error, now, undefined);
+    if (!ctx.dryRun) logFailure(ctx, 'issuer.not_found', error, summary.mustStaple, logFields);
     // Without the issuer no staple on disk can be judged, so none is touched.
     return { ...base, kind: 'failed', code: error.code, message: error.message, changedFiles: [], hasGoodStaple: false, nextActionAt: history?.nextAttemptAt };
   }
@@ -66,6 +68,22 @@ export async function processTarget(target: StapleTarget, ctx: Context): Promise
   const history = ctx.history?.get(target.key);
   const allValid = existing.every((e) => e.valid !== undefined);
 
+  if (ctx.dryRun) {
+    const refreshAt = current ? rememberRefreshAt(ctx, target.key, current) : undefined;
+    const retryAt = history && history.consecutiveFailures > 0 ? history.nextAttemptAt : undefined;
+    return {
+      ...withIssuer,
+      ...(current ? stapleFacts(current) : {}),
+      kind: 'evaluated',
+      code: history?.lastErrorCode,
+      message: history?.lastErrorMessage,
+      changedFiles: [],
+      files: describeFiles(existing, []),
+      hasGoodStaple: allGood(existing, now, config.minRemainingMs),
+      nextActionAt: retryAt ?? (allValid ? refreshAt : now),
+    };
+  }
+
   if (!config.force && allValid && current) {
     const refreshAt = rememberRefreshAt(ctx, target.key, current);
     if (!isRefreshDue(refreshAt, now)) {
@@ -73,7 +91,8 @@ export async function processTarget(target: StapleTarget, ctx: Context): Promise
       return {
         ...withIssuer,
         ...stapleFacts(current),
-        kind: 'fresh',
+        // A fresh revoked staple is still a revocation: `once` must say so, not count it among the quiet "fresh".
+        ...(current.certStatus === 'revoked' ? { kind: 'revoked', code: 'CERT_REVOKED' } : { kind: 'fresh' }),
         changedFiles: [],
         files: describeFiles(existing, []),
         hasGoodStaple: allGood(existing, now, config.minRemainingMs),

@@ -33,7 +33,7 @@ export async function runPass(options: RunPassOptions): Promise<PassReport> {
 
   const collected = await collectTargets(config, {
     now: startedAt,
-    fetchCaIssuer: (url) => caIssuers.fetch(url),
+    fetchCaIssuer: options.dryRun ? undefined : (url) => caIssuers.fetch(url),
     onDirectoryError: (path, error) => deps.logger.log('error', 'scan.failed', `cannot read directory: ${error.message}`, { file: path, code: 'CERT_UNREADABLE' }),
   });
 
@@ -50,6 +50,9 @@ export async function runPass(options: RunPassOptions): Promise<PassReport> {
     };
   });
 
+  let done = 0;
+  const total = collected.targets.length + outcomes.length;
+  options.onProgress?.(outcomes.length, total);
   const processed = await mapWithConcurrency(
     collected.targets,
     config.concurrency,
@@ -62,6 +65,7 @@ export async function runPass(options: RunPassOptions): Promise<PassReport> {
         deps.logger.log('error', 'cert.internal_error', error.message, { file: error.file, code: error.code, stack: (thrown as Error)?.stack });
         return {
           kind: 'failed',
+          key: target.key,
           certFiles: target.files.map((f) => f.certFile),
           stapleFiles: target.files.map((f) => f.stapleFile),
           changedFiles: [],
@@ -69,13 +73,15 @@ export async function runPass(options: RunPassOptions): Promise<PassReport> {
           message: error.message,
           hasGoodStaple: false,
         } satisfies TargetOutcome;
+      } finally {
+        options.onProgress?.(outcomes.length + ++done, total);
       }
     },
     options.signal,
   );
   outcomes.push(...processed.filter((outcome): outcome is TargetOutcome => outcome !== undefined));
   const report = { startedAt, finishedAt: deps.clock.now(), outcomes };
-  await publishPassResults(report, config, deps, options.publishState ?? createPublishState());
+  if (!options.dryRun) await publishPassResults(report, config, deps, options.publishState ?? createPublishState());
   return report;
 }
 

@@ -1,2 +1,3 @@
 // Shared plain types used across modules.
 export * from './clock.js';
+export * from './certificate-status.js';

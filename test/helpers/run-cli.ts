@@ -1,6 +1,7 @@
 // Runs the built staplerd binary (dist/cli/main.js) as a child process, as users and systemd do.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,6 +15,13 @@ export interface CliResult {
   readonly stderr: string;
 }
 
+/** Each run gets its own state dir unless the test passes one (env STATE_DIRECTORY or --state-dir): backoff
+ *  history must not leak between tests, nor into /var/lib/staplerd on the machine. */
+function isolatedStateEnv(env: NodeJS.ProcessEnv | undefined): NodeJS.ProcessEnv {
+  if (env?.STATE_DIRECTORY) return {};
+  return { STATE_DIRECTORY: mkdtempSync(path.join(tmpdir(), 'staplerd-state-')) };
+}
+
 function assertBuilt(): void {
   if (!existsSync(CLI_PATH)) throw new Error(`${CLI_PATH} is missing: run "npm run build" first (npm test does)`);
 }
@@ -24,7 +32,7 @@ export function runCli(args: readonly string[], options: { cwd?: string; env?: N
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI_PATH, ...args], {
       cwd: options.cwd ?? PROJECT_ROOT,
-      env: { ...process.env, NODE_OPTIONS: '', ...options.env },
+      env: { ...process.env, NODE_OPTIONS: '', ...isolatedStateEnv(options.env), ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -55,7 +63,7 @@ export function startDaemon(args: readonly string[], options: { env?: NodeJS.Pro
   assertBuilt();
   const child = spawn(process.execPath, [CLI_PATH, 'run', ...args], {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, NODE_OPTIONS: '', ...options.env },
+    env: { ...process.env, NODE_OPTIONS: '', ...isolatedStateEnv(options.env), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';

@@ -1,20 +1,43 @@
 // `staplerd once`: one pass, a summary on stdout, exit 0 only when every applicable certificate has a good staple.
 import { resolveConfig, type RawOptions } from '../../config/index.js';
-import { createLiveDependencies, createPublishState, drainHooks, isPassSuccessful, runPass } from '../../scheduler/index.js';
+import { toStaplerdError } from '../../errors/index.js';
+import { buildStatusRows, createLiveDependencies, createPublishState, drainHooks, isPassSuccessful, runPass } from '../../scheduler/index.js';
+import { loadHistory, resolveStateDir, saveHistory } from '../../state/index.js';
 import { EXIT_FAILED, EXIT_OK } from '../exit-codes.js';
+import { formatStatusTable } from '../format-status-table.js';
 import { formatPassSummary } from '../format-summary.js';
+import { createProgressReporter } from '../progress-bar.js';
 
 export async function runOnceCommand(input: { flags: RawOptions; configFile?: string }): Promise<number> {
   const config = await resolveConfig({ flags: input.flags, configFile: input.configFile });
   const deps = createLiveDependencies(config);
+  const stateDir = resolveStateDir(config.stateDir);
+  const progress = createProgressReporter();
   try {
+    // Backoff history is shared with the daemon and earlier runs, so cron runs during an outage stay polite.
+    const history = await loadHistory(stateDir, (error) => deps.logger.log('warn', 'state.corrupt', error.message, { file: error.file, code: error.code }));
     const publishState = createPublishState();
-    const report = await runPass({ config, deps, publishState });
+    const report = await runPass({ config, deps, publishState, history, onProgress: (done, total) => progress?.update(done, total) });
+    progress?.stop();
+    await saveState(stateDir, history, report, deps);
     process.stdout.write(formatPassSummary(report));
+    if (process.stdout.isTTY && report.outcomes.length > 0) {
+      process.stdout.write('\n' + formatStatusTable(buildStatusRows(report, history, deps.clock.now()), { colour: true }));
+    }
     // Hooks (e.g. reload nginx) run before exit, so ExecStartPre/cron callers see their effect.
     await drainHooks(publishState);
     return isPassSuccessful(report) ? EXIT_OK : EXIT_FAILED;
   } finally {
+    progress?.stop();
     await deps.close();
+  }
+}
+
+async function saveState(stateDir: string, history: Parameters<typeof saveHistory>[1], report: Awaited<ReturnType<typeof runPass>>, deps: ReturnType<typeof createLiveDependencies>): Promise<void> {
+  try {
+    await saveHistory(stateDir, history, new Set(report.outcomes.flatMap((o) => (o.key ? [o.key] : []))));
+  } catch (thrown) {
+    const error = toStaplerdError(thrown, 'WRITE_FAILED');
+    deps.logger.log('warn', 'state.save_failed', `state not saved: ${error.message}`, { file: error.file, code: error.code });
   }
 }

@@ -1,0 +1,52 @@
+// Renders certificate status rows as an aligned terminal table (colour only on a TTY) or as exact JSON.
+import type { CertificateStatusRow, StapleStateName } from '../types/index.js';
+
+const COLOURS: Readonly<Record<StapleStateName, string>> = {
+  fresh: '\x1b[32m',
+  due: '\x1b[33m',
+  unknown: '\x1b[33m',
+  missing: '\x1b[33m',
+  expired: '\x1b[31m',
+  revoked: '\x1b[31m',
+  failing: '\x1b[31m',
+  'not-applicable': '\x1b[2m',
+  'expired-certificate': '\x1b[2m',
+};
+const RESET = '\x1b[0m';
+
+function formatInstant(date: Date | undefined): string {
+  return date ? date.toISOString().replace(/\.\d{3}Z$/, 'Z') : '-';
+}
+
+const COLUMNS: readonly { title: string; value: (row: CertificateStatusRow) => string }[] = [
+  { title: 'PATH', value: (r) => r.path },
+  { title: 'SUBJECT', value: (r) => r.subject || '-' },
+  { title: 'SERIAL', value: (r) => r.serialHex || '-' },
+  { title: 'MUST', value: (r) => (r.mustStaple ? 'yes' : 'no') },
+  { title: 'OCSP URL', value: (r) => r.ocspUrl ?? 'not applicable' },
+  { title: 'STATE', value: (r) => r.state },
+  { title: 'THIS UPDATE', value: (r) => formatInstant(r.thisUpdate) },
+  { title: 'NEXT UPDATE', value: (r) => formatInstant(r.nextUpdate) },
+  { title: 'NEXT REFRESH', value: (r) => (r.state === 'not-applicable' || r.state === 'expired-certificate' ? '-' : formatInstant(r.nextRefreshAt)) },
+  { title: 'FAILS', value: (r) => String(r.consecutiveFailures) },
+  { title: 'LAST ERROR', value: (r) => r.lastErrorCode ?? '-' },
+];
+
+export function formatStatusTable(rows: readonly CertificateStatusRow[], options: { colour: boolean }): string {
+  const cells = rows.map((row) => COLUMNS.map((column) => column.value(row)));
+  const widths = COLUMNS.map((column, index) => Math.max(column.title.length, ...cells.map((line) => line[index]!.length)));
+  const render = (line: readonly string[], row?: CertificateStatusRow): string =>
+    line
+      .map((cell, index) => {
+        const padded = index === line.length - 1 ? cell : cell.padEnd(widths[index]!);
+        return options.colour && row && COLUMNS[index]!.title === 'STATE' ? `${COLOURS[row.state]}${padded}${RESET}` : padded;
+      })
+      .join('  ')
+      .trimEnd();
+  const lines = [render(COLUMNS.map((c) => c.title)), ...cells.map((line, index) => render(line, rows[index]))];
+  return lines.join('\n') + '\n';
+}
+
+export function formatStatusJson(rows: readonly CertificateStatusRow[], meta: Record<string, unknown>): string {
+  return JSON.stringify({ ...meta, certificates: rows }, null, 2) + '\n';
+}

@@ -1,0 +1,3 @@
+// Public surface of the state module.
+export * from './state-dir.js';
+export * from './state-store.js';

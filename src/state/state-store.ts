@@ -1,0 +1,140 @@
+// Persists per-certificate history (backoff, last error, refresh instant) and the daemon's live status snapshot.
+import path from 'node:path';
+import { StaplerdError } from '../errors/index.js';
+import { readFileIfExists, writeFileAtomic } from '../output/atomic-write.js';
+import type { HistoryStore, TargetHistory } from '../scheduler/pass-types.js';
+import type { CertificateStatusRow } from '../types/index.js';
+import { isErrorCode } from '../errors/index.js';
+
+const HISTORY_FILE = 'history.json';
+const STATUS_FILE = 'status.json';
+const FORMAT_VERSION = 1;
+
+interface PersistedHistoryEntry {
+  consecutiveFailures: number;
+  nextAttemptAt?: string;
+  lastErrorCode?: string;
+  lastErrorMessage?: string;
+  refreshAt?: string;
+  refreshForThisUpdateMs?: number;
+}
+
+export interface StatusSnapshot {
+  readonly version: number;
+  readonly pid: number;
+  readonly updatedAt: string;
+  readonly certificates: readonly CertificateStatusRow[];
+}
+
+export function historyFilePath(stateDir: string): string {
+  return path.join(stateDir, HISTORY_FILE);
+}
+
+export function statusFilePath(stateDir: string): string {
+  return path.join(stateDir, STATUS_FILE);
+}
+
+/**
+ * Loads the history, keyed by certificate fingerprint. A missing file is a first start; a corrupt one is reported
+ * through onCorrupt (STATE_CORRUPT) and replaced by an empty history: state is an optimisation, never a reason to stop.
+ */
+export async function loadHistory(stateDir: string, onCorrupt: (error: StaplerdError) => void): Promise<HistoryStore> {
+  const file = historyFilePath(stateDir);
+  const history: HistoryStore = new Map();
+  let bytes: Uint8Array | undefined;
+  try {
+    bytes = await readFileIfExists(file);
+  } catch (error) {
+    onCorrupt(new StaplerdError('STATE_CORRUPT', `cannot read state file: ${(error as Error).message}`, { file }));
+    return history;
+  }
+  if (!bytes) return history;
+  try {
+    const parsed = JSON.parse(new TextDecoder().decode(bytes)) as { version?: number; certificates?: Record<string, PersistedHistoryEntry> };
+    if (parsed.version !== FORMAT_VERSION || typeof parsed.certificates !== 'object' || parsed.certificates === null) {
+      throw new Error(`unsupported state format version ${String(parsed.version)}`);
+    }
+    for (const [key, entry] of Object.entries(parsed.certificates)) {
+      const restored = restoreEntry(entry);
+      if (restored) history.set(key, restored);
+    }
+  } catch (error) {
+    onCorrupt(new StaplerdError('STATE_CORRUPT', `state file is corrupt and will be rebuilt: ${(error as Error).message}`, { file }));
+    history.clear();
+  }
+  return history;
+}
+
+function restoreEntry(entry: PersistedHistoryEntry): TargetHistory | undefined {
+  if (typeof entry !== 'object' || entry === null || !Number.isInteger(entry.consecutiveFailures) || entry.consecutiveFailures < 0) return undefined;
+  const date = (text: string | undefined): Date | undefined => {
+    if (text === undefined) return undefined;
+    const value = new Date(text);
+    return Number.isNaN(value.getTime()) ? undefined : value;
+  };
+  return {
+    consecutiveFailures: entry.consecutiveFailures,
+    nextAttemptAt: date(entry.nextAttemptAt),
+    lastErrorCode: entry.lastErrorCode && isErrorCode(entry.lastErrorCode) ? entry.lastErrorCode : undefined,
+    lastErrorMessage: typeof entry.lastErrorMessage === 'string' ? entry.lastErrorMessage : undefined,
+    refreshAt: date(entry.refreshAt),
+    refreshForThisUpdateMs: typeof entry.refreshForThisUpdateMs === 'number' ? entry.refreshForThisUpdateMs : undefined,
+  };
+}
+
+/** Saves the history atomically (temp + fsync + rename), keeping only certificates still present (`keep`). */
+export async function saveHistory(stateDir: string, history: HistoryStore, keep?: ReadonlySet<string>): Promise<void> {
+  const certificates: Record<string, PersistedHistoryEntry> = {};
+  for (const [key, entry] of history) {
+    if (keep && !keep.has(key)) continue;
+    certificates[key] = {
+      consecutiveFailures: entry.consecutiveFailures,
+      nextAttemptAt: entry.nextAttemptAt?.toISOString(),
+      lastErrorCode: entry.lastErrorCode,
+      lastErrorMessage: entry.lastErrorMessage,
+      refreshAt: entry.refreshAt?.toISOString(),
+      refreshForThisUpdateMs: entry.refreshForThisUpdateMs,
+    };
+  }
+  const body = JSON.stringify({ version: FORMAT_VERSION, savedAt: new Date().toISOString(), certificates }, null, 1);
+  await writeFileAtomic(historyFilePath(stateDir), new TextEncoder().encode(body + '\n'), { mode: 0o644 });
+}
+
+/** The daemon's live view, written after every pass, read by `staplerd status`. */
+export async function saveStatusSnapshot(stateDir: string, rows: readonly CertificateStatusRow[], pid: number, now: Date): Promise<void> {
+  const snapshot: StatusSnapshot = { version: FORMAT_VERSION, pid, updatedAt: now.toISOString(), certificates: rows };
+  await writeFileAtomic(statusFilePath(stateDir), new TextEncoder().encode(JSON.stringify(snapshot) + '\n'), { mode: 0o644 });
+}
+
+/** Reads the snapshot with dates revived; undefined when absent or unreadable. */
+export async function readStatusSnapshot(stateDir: string): Promise<StatusSnapshot | undefined> {
+  try {
+    const bytes = await readFileIfExists(statusFilePath(stateDir));
+    if (!bytes) return undefined;
+    const parsed = JSON.parse(new TextDecoder().decode(bytes)) as StatusSnapshot;
+    if (parsed.version !== FORMAT_VERSION || !Array.isArray(parsed.certificates)) return undefined;
+    const revive = (text: unknown): Date | undefined => (typeof text === 'string' ? new Date(text) : undefined);
+    return {
+      ...parsed,
+      certificates: parsed.certificates.map((row) => ({
+        ...row,
+        thisUpdate: revive(row.thisUpdate),
+        nextUpdate: revive(row.nextUpdate),
+        nextRefreshAt: revive(row.nextRefreshAt),
+      })),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when `pid` is a running process (signal 0 probes without sending anything). */
+export function isProcessAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

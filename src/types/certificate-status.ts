@@ -1,0 +1,34 @@
+// One certificate's status as `status`, the metrics and /healthz show it: plain data, JSON-friendly.
+
+export type StapleStateName = 'fresh' | 'due' | 'expired' | 'revoked' | 'unknown' | 'missing' | 'failing' | 'not-applicable' | 'expired-certificate';
+
+export interface CertificateStatusRow {
+  /** The first file the certificate was found in; `certFiles` lists all. */
+  readonly path: string;
+  readonly certFiles: readonly string[];
+  readonly stapleFiles: readonly string[];
+  readonly subject: string;
+  readonly serialHex: string;
+  readonly mustStaple: boolean;
+  /** First OCSP URL used (the --responder override when set), or null: not applicable. */
+  readonly ocspUrl: string | null;
+  readonly state: StapleStateName;
+  readonly certStatus?: 'good' | 'revoked' | 'unknown';
+  readonly thisUpdate?: Date;
+  readonly nextUpdate?: Date;
+  /** When staplerd plans the next fetch (refresh, or retry after a failure). */
+  readonly nextRefreshAt?: Date;
+  readonly consecutiveFailures: number;
+  readonly lastErrorCode?: string;
+  readonly lastErrorMessage?: string;
+}
+
+/** A fetch attempt as the metrics see it (one per responder URL tried). */
+export interface FetchObservation {
+  /** Responder host (with port when not default). */
+  readonly host: string;
+  /** 'success' when a response validated; otherwise the error code. */
+  readonly result: 'success' | 'failure';
+  readonly code?: string;
+  readonly latencyMs: number;
+}
