@@ -19,8 +19,13 @@ export interface PassDependencies {
 /** What staplerd remembers about one certificate between passes (in memory in `run`). */
 export interface TargetHistory {
   consecutiveFailures: number;
-  /** Earliest instant of the next attempt after a failure (backoff). */
+  /**
+   * Earliest instant of the next attempt: after a failure (backoff), or after a valid answer that was already due
+   * for refresh when fetched (a responder or CDN replaying its cached response; then consecutiveFailures is 0).
+   */
   nextAttemptAt?: Date;
+  /** Valid but already-due answers in a row: drives the same doubling backoff as failures, without being one. */
+  staleAnswers?: number;
   lastErrorCode?: ErrorCode;
   lastErrorMessage?: string;
   /** Jittered refresh instant, remembered per staple (keyed by its thisUpdate) so it is not re-rolled each pass. */

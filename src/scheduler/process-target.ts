@@ -1,9 +1,10 @@
 // Brings one certificate's staples up to date: validate what is on disk, fetch if due, and write only what is better.
-import { policyForCode, toStaplerdError, type StaplerdError } from '../errors/index.js';
+import { policyForCode, StaplerdError, toStaplerdError } from '../errors/index.js';
 import type { LoggerLevel } from '../log/index.js';
 import { readFileIfExists, removeFileDurable, writeFileAtomic } from '../output/atomic-write.js';
 import { buildOcspRequest } from '../pki/ocsp-request.js';
-import { validateOcspResponse } from '../pki/ocsp-response.js';
+import { inspectOcspResponse, validateOcspResponse } from '../pki/ocsp-response.js';
+import { normalizeSerialHex } from '../pki/der.js';
 import type { ValidatedResponse } from '../pki/types.js';
 import { computeRefreshAt, isRefreshDue } from '../policy/refresh-schedule.js';
 import { computeNextAttempt } from '../policy/retry-backoff.js';
@@ -50,7 +51,10 @@ export async function processTarget(target: StapleTarget, ctx: Context): Promise
   if (urls.length === 0) {
     // Since Let's Encrypt ended OCSP in 2025 this is normal: one info line, no retries.
     deps.logger.log('info', 'cert.not_applicable', 'certificate has no OCSP URL: stapling not applicable', { ...logFields, code: 'NO_OCSP_URL' });
-    return { ...base, kind: 'not-applicable', code: 'NO_OCSP_URL', changedFiles: [], hasGoodStaple: false };
+    // A renewal that dropped the OCSP URL (Let's Encrypt's 2025 change) leaves the old certificate's staple behind:
+    // servers would keep stapling it with the new certificate, so it goes, unless it really is for this one.
+    const changedFiles = ctx.dryRun ? [] : await removeInvalidStaples(await Promise.all(target.files.map((file) => readStapleWithoutUrl(file, target, ctx, now))), ctx, logFields);
+    return { ...base, kind: 'not-applicable', code: 'NO_OCSP_URL', changedFiles, hasGoodStaple: false };
   }
 
   if (!target.issuer) {
@@ -86,7 +90,9 @@ export async function processTarget(target: StapleTarget, ctx: Context): Promise
 
   if (!config.force && allValid && current) {
     const refreshAt = rememberRefreshAt(ctx, target.key, current);
-    if (!isRefreshDue(refreshAt, now)) {
+    // Due, but the responder's last answer was no newer: wait out that pause instead of asking again at once.
+    const staleWaitUntil = history && history.consecutiveFailures === 0 && history.nextAttemptAt && now < history.nextAttemptAt ? history.nextAttemptAt : undefined;
+    if (!isRefreshDue(refreshAt, now) || staleWaitUntil) {
       deps.logger.log('debug', 'staple.fresh', 'staple is fresh', { ...logFields, thisUpdate: current.thisUpdate, nextUpdate: current.nextUpdate, refreshAt });
       return {
         ...withIssuer,
@@ -96,7 +102,7 @@ export async function processTarget(target: StapleTarget, ctx: Context): Promise
         changedFiles: [],
         files: describeFiles(existing, []),
         hasGoodStaple: allGood(existing, now, config.minRemainingMs),
-        nextActionAt: refreshAt,
+        nextActionAt: staleWaitUntil ?? refreshAt,
       };
     }
   }
@@ -186,7 +192,14 @@ async function applyResponse(
     };
   }
 
-  ctx.history?.set(target.key, { consecutiveFailures: 0 });
+  // A valid answer ends a failure streak; the stale-answer count and the drawn refresh instant carry on.
+  const previous = ctx.history?.get(target.key);
+  ctx.history?.set(target.key, {
+    consecutiveFailures: 0,
+    staleAnswers: previous?.staleAnswers,
+    refreshAt: previous?.refreshAt,
+    refreshForThisUpdateMs: previous?.refreshForThisUpdateMs,
+  });
   const changedFiles: string[] = [];
   // What each file holds afterwards: starts as what was valid on disk, updated as files are written or removed.
   const finalStaple = new Map<string, ValidatedResponse | undefined>(existing.map((e) => [e.file.stapleFile, e.valid]));
@@ -220,7 +233,7 @@ async function applyResponse(
     }
   }
 
-  const refreshAt = rememberRefreshAt(ctx, target.key, response);
+  const refreshAt = scheduleAfterAnswer(ctx, target.key, newestOf(response, finalStaple.values()), now);
   const files = existing.map((e) => ({
     certFile: e.file.certFile,
     stapleFile: e.file.stapleFile,
@@ -271,6 +284,31 @@ async function readExistingStaple(file: TargetFile, target: StapleTarget, ctx: C
   }
 }
 
+/**
+ * A staple beside a certificate that has no OCSP URL. With the issuer at hand it gets the full validation; without
+ * it, a staple is only kept when it parses, names this serial and has not expired (it may have come from a
+ * responder configured elsewhere, and nothing proves it wrong).
+ */
+async function readStapleWithoutUrl(file: TargetFile, target: StapleTarget, ctx: Context, now: Date): Promise<ExistingStaple> {
+  if (target.issuer) return readExistingStaple(file, target, ctx, now);
+  let der: Uint8Array | undefined;
+  try {
+    der = await readFileIfExists(file.stapleFile);
+  } catch (error) {
+    return { file, invalid: toStaplerdError(error, 'WRITE_FAILED', { file: file.stapleFile }) };
+  }
+  if (!der) return { file };
+  const serial = normalizeSerialHex(target.leaf.summary.serialHex);
+  try {
+    const single = inspectOcspResponse(der).singles.find((s) => normalizeSerialHex(s.serialHex) === serial);
+    if (!single) return { file, invalid: new StaplerdError('RESPONSE_CERTID_MISMATCH', `staple is for another certificate, not serial ${target.leaf.summary.serialHex}`, { file: file.stapleFile }) };
+    if (single.nextUpdate && single.nextUpdate <= now) return { file, invalid: new StaplerdError('RESPONSE_EXPIRED', 'staple has expired', { file: file.stapleFile }) };
+    return { file };
+  } catch (error) {
+    return { file, invalid: toStaplerdError(error, 'RESPONSE_MALFORMED', { file: file.stapleFile }) };
+  }
+}
+
 /** Removes staples that are expired, corrupt or for another certificate: servers would staple them as they are. */
 async function removeInvalidStaples(existing: readonly ExistingStaple[], ctx: Context, logFields: Record<string, unknown>): Promise<string[]> {
   const removed: string[] = [];
@@ -307,6 +345,44 @@ function allGood(existing: readonly ExistingStaple[], now: Date, minRemainingMs:
 
 function stapleFacts(response: ValidatedResponse): Pick<TargetOutcome, 'certStatus' | 'thisUpdate' | 'nextUpdate'> {
   return { certStatus: response.certStatus, thisUpdate: response.thisUpdate, nextUpdate: response.nextUpdate };
+}
+
+/** The newest staple among the fetched response and what the files hold afterwards: the one the schedule follows. */
+function newestOf(response: ValidatedResponse, staples: Iterable<ValidatedResponse | undefined>): ValidatedResponse {
+  let best = response;
+  for (const staple of staples) if (staple && shouldReplaceStaple(best, staple)) best = staple;
+  return best;
+}
+
+/**
+ * When to ask next after a valid answer. Normally the staple's refresh instant; but responders and their CDNs serve
+ * one pre-generated response for hours (RFC 5019 section 6), so the answer may already be due for refresh when it
+ * arrives. Asking again at once would poll the responder every second, so such stale answers back off like
+ * failures (1 min doubling, capped at 1 h, never past the staple's usable end) without counting as failures.
+ */
+function scheduleAfterAnswer(ctx: Context, key: string, staple: ValidatedResponse, now: Date): Date {
+  const refreshAt = rememberRefreshAt(ctx, key, staple);
+  const entry = ctx.history?.get(key);
+  if (!isRefreshDue(refreshAt, now)) {
+    if (entry) {
+      entry.staleAnswers = undefined;
+      entry.nextAttemptAt = undefined;
+    }
+    return refreshAt;
+  }
+  const staleAnswers = (entry?.staleAnswers ?? 0) + 1;
+  const nextAttemptAt = computeNextAttempt({
+    now,
+    consecutiveFailures: staleAnswers,
+    stapleUsableUntil: new Date(staple.nextUpdate.getTime() - ctx.config.minRemainingMs),
+    random: ctx.deps.random,
+  });
+  if (entry) {
+    entry.staleAnswers = staleAnswers;
+    entry.nextAttemptAt = nextAttemptAt;
+  }
+  ctx.deps.logger.log('debug', 'fetch.stale_answer', 'responder answered with a response already due for refresh; asking again later', { nextAttemptAt, staleAnswers });
+  return nextAttemptAt;
 }
 
 /** The jittered refresh instant is drawn once per staple, so repeated passes agree on it. */

@@ -13,6 +13,7 @@ const FORMAT_VERSION = 1;
 interface PersistedHistoryEntry {
   consecutiveFailures: number;
   nextAttemptAt?: string;
+  staleAnswers?: number;
   lastErrorCode?: string;
   lastErrorMessage?: string;
   refreshAt?: string;
@@ -75,6 +76,7 @@ function restoreEntry(entry: PersistedHistoryEntry): TargetHistory | undefined {
   return {
     consecutiveFailures: entry.consecutiveFailures,
     nextAttemptAt: date(entry.nextAttemptAt),
+    staleAnswers: Number.isInteger(entry.staleAnswers) && entry.staleAnswers! > 0 ? entry.staleAnswers : undefined,
     lastErrorCode: entry.lastErrorCode && isErrorCode(entry.lastErrorCode) ? entry.lastErrorCode : undefined,
     lastErrorMessage: typeof entry.lastErrorMessage === 'string' ? entry.lastErrorMessage : undefined,
     refreshAt: date(entry.refreshAt),
@@ -90,6 +92,7 @@ export async function saveHistory(stateDir: string, history: HistoryStore, keep?
     certificates[key] = {
       consecutiveFailures: entry.consecutiveFailures,
       nextAttemptAt: entry.nextAttemptAt?.toISOString(),
+      staleAnswers: entry.staleAnswers,
       lastErrorCode: entry.lastErrorCode,
       lastErrorMessage: entry.lastErrorMessage,
       refreshAt: entry.refreshAt?.toISOString(),
