@@ -181,7 +181,8 @@ export class StapleDaemon {
       extensions: this.config.extensions,
       settleMs: this.config.watchDebounceMs,
       onChange: (event, path) => {
-        this.deps.logger.log('info', 'cert.changed', `certificate file ${event}`, { file: path, event });
+        // The field is `change`, not `event`: `event` is the log line's own name (cert.changed) and would be overwritten.
+        this.deps.logger.log('info', 'cert.changed', `certificate file ${event}`, { file: path, change: event });
         this.requestPass('watch');
       },
       onError: (error) => this.deps.logger.log('error', 'watch.failed', error.message, { code: 'CERT_UNREADABLE' }),

@@ -1,0 +1,215 @@
+// `run` mode: the first pass, watching for new certificates, serialised passes and a clean stop.
+import { describe, it, expect, beforeAll, afterAll, afterEach } from '@jest/globals';
+import { access } from 'node:fs/promises';
+import { DEFAULT_CONFIG, type StaplerdConfig } from '../../src/config/index.js';
+import { StapleDaemon } from '../../src/daemon/index.js';
+import { createMemoryLogger } from '../../src/log/index.js';
+import type { PassReport } from '../../src/scheduler/index.js';
+import { FakeOcspHttp, ManualClock } from '../helpers/fake-http.js';
+import { createTestPki, makeTempDir, removeTempDir, type TestPki } from '../helpers/test-pki.js';
+
+const T0 = new Date('2031-03-01T12:00:00Z');
+const OCSP_URL = 'http://127.0.0.1:9/ocsp';
+/** Midnight on 1 January: the safety-net sweep never fires during a test run. */
+const SWEEP_NEVER = '0 0 1 1 *';
+const POLL_LIMIT_MS = 10_000;
+
+let pki: TestPki;
+const dirs: string[] = [];
+const daemons: StapleDaemon[] = [];
+
+beforeAll(async () => {
+  pki = await createTestPki({ now: T0 });
+});
+
+afterEach(async () => {
+  // A failed assertion must not leave a watcher holding the process open.
+  await Promise.all(daemons.splice(0).map((daemon) => daemon.stop()));
+});
+
+afterAll(async () => {
+  await Promise.all(dirs.map((dir) => removeTempDir(dir)));
+});
+
+interface DaemonFixture {
+  daemon: StapleDaemon;
+  dir: string;
+  clock: ManualClock;
+  http: FakeOcspHttp;
+  logger: ReturnType<typeof createMemoryLogger>;
+  passes: { reason: string; report: PassReport }[];
+}
+
+async function createDaemon(overrides: Partial<StaplerdConfig> = {}): Promise<DaemonFixture> {
+  const dir = await makeTempDir();
+  dirs.push(dir);
+  const clock = new ManualClock(T0);
+  const http = new FakeOcspHttp(pki.authority, clock);
+  const logger = createMemoryLogger();
+  const passes: DaemonFixture['passes'] = [];
+  const config: StaplerdConfig = { ...DEFAULT_CONFIG, certs: [dir], sweep: SWEEP_NEVER, watchDebounceMs: 50, ...overrides };
+  const daemon = new StapleDaemon(config, { clock, random: () => 0.5, logger, http }, { onPass: (report, reason) => passes.push({ reason, report }) });
+  daemons.push(daemon);
+  return { daemon, dir, clock, http, logger, passes };
+}
+
+/** Waits (polling, no fixed sleeps in assertions) until `condition` holds. */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + POLL_LIMIT_MS;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Lets pending callbacks and I/O run a few times, to observe that something did NOT happen yet. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 10; i += 1) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+async function exists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+describe('StapleDaemon', () => {
+  it('runs the first pass before start() resolves, then reports ready', async () => {
+    const fx = await createDaemon();
+    const { certFile } = await pki.writeLeaf(fx.dir, await pki.issueLeaf({ ocspUrls: [OCSP_URL] }), 'fullchain');
+    await fx.daemon.start();
+    expect(fx.passes.map((p) => p.reason)).toEqual(['start']);
+    expect(fx.passes[0]!.report.outcomes.map((o) => o.kind)).toEqual(['written']);
+    expect(await exists(`${certFile}.ocsp`)).toBe(true);
+    const events = fx.logger.events.map((e) => e.event);
+    expect(events.indexOf('daemon.ready')).toBeGreaterThan(events.indexOf('pass.finished'));
+  });
+
+  it('runs a pass when a new certificate file appears', async () => {
+    const fx = await createDaemon();
+    await fx.daemon.start();
+    expect(fx.passes[0]!.report.outcomes).toEqual([]);
+    const { certFile } = await pki.writeLeaf(fx.dir, await pki.issueLeaf({ ocspUrls: [OCSP_URL] }), 'fullchain', 'new');
+    await until(() => fx.passes.some((p) => p.reason === 'watch' && p.report.outcomes.some((o) => o.kind === 'written')), 'a watch pass that writes');
+    expect(await exists(`${certFile}.ocsp`)).toBe(true);
+    expect(fx.logger.events.some((e) => e.event === 'cert.changed' && e.fields.file === certFile)).toBe(true);
+  });
+
+  it('does not react to its own staple writes', async () => {
+    const fx = await createDaemon({ force: true });
+    await pki.writeLeaf(fx.dir, await pki.issueLeaf({ ocspUrls: [OCSP_URL] }), 'fullchain');
+    await fx.daemon.start();
+    // Force a write after the watch is in place: the new .ocsp file and its temp file must not trigger a pass.
+    fx.http.answerTimes = { thisUpdate: T0 };
+    fx.daemon.requestPass('manual');
+    await fx.daemon.idle();
+    expect(fx.passes[1]?.report.outcomes.map((o) => o.kind)).toEqual(['written']);
+    await settle();
+    await new Promise((resolve) => setTimeout(resolve, 300)); // past the 50 ms write-settle time
+    expect(fx.passes.map((p) => p.reason)).toEqual(['start', 'manual']);
+  });
+
+  it('stop() waits for the running pass to finish', async () => {
+    const fx = await createDaemon({ force: true });
+    await pki.writeLeaf(fx.dir, await pki.issueLeaf({ ocspUrls: [OCSP_URL] }), 'fullchain');
+    await fx.daemon.start();
+    const release = fx.http.hold();
+    fx.daemon.requestPass('manual');
+    await until(() => fx.http.waitingCount === 1, 'the held request');
+    let stopped = false;
+    const stopping = fx.daemon.stop().then(() => (stopped = true));
+    await settle();
+    expect(stopped).toBe(false);
+    release();
+    await stopping;
+    expect(fx.passes.map((p) => p.reason)).toEqual(['start', 'manual']);
+    const events = fx.logger.events.map((e) => e.event);
+    expect(events.lastIndexOf('pass.finished')).toBeLessThan(events.indexOf('daemon.stopped'));
+  });
+
+  it('coalesces pass requests made during a pass into one extra pass', async () => {
+    const fx = await createDaemon({ force: true });
+    await pki.writeLeaf(fx.dir, await pki.issueLeaf({ ocspUrls: [OCSP_URL] }), 'fullchain');
+    await fx.daemon.start();
+    const release = fx.http.hold();
+    fx.daemon.requestPass('first');
+    await until(() => fx.http.waitingCount === 1, 'the held request');
+    fx.daemon.requestPass('second');
+    fx.daemon.requestPass('third');
+    fx.daemon.requestPass('fourth');
+    release();
+    await fx.daemon.idle();
+    expect(fx.passes.map((p) => p.reason)).toEqual(['start', 'first', 'fourth']);
+  });
+
+  it('wakes up for a pass when the next staple is due', async () => {
+    const fx = await createDaemon();
+    await pki.writeLeaf(fx.dir, await pki.issueLeaf({ ocspUrls: [OCSP_URL] }), 'fullchain');
+    // A 24 h staple whose halfway point is 1 s after T0: the daemon's timer fires after its 1 s minimum.
+    const thisUpdate = new Date(T0.getTime() - 12 * 60 * 60_000 + 1000);
+    fx.http.answerTimes = { thisUpdate };
+    await fx.daemon.start();
+    expect(fx.passes[0]!.report.outcomes[0]!.nextActionAt).toEqual(new Date(T0.getTime() + 1000));
+    fx.http.answerTimes = undefined;
+    fx.clock.advance(2000);
+    // Polls for a written outcome: on a slow machine the timer may fire once before the clock above moved.
+    await until(() => fx.passes.some((p) => p.reason === 'due' && p.report.outcomes[0]?.kind === 'written'), 'the due pass');
+    expect(fx.passes.filter((p) => p.reason !== 'due').map((p) => p.reason)).toEqual(['start']);
+  });
+
+  it('rescans the new certificate directories after reload', async () => {
+    const fx = await createDaemon();
+    await fx.daemon.start();
+    const other = await makeTempDir();
+    dirs.push(other);
+    const { certFile } = await pki.writeLeaf(other, await pki.issueLeaf({ ocspUrls: [OCSP_URL] }), 'fullchain');
+    const deps = { clock: fx.clock, random: () => 0.5, logger: fx.logger, http: fx.http };
+    await fx.daemon.reload({ ...DEFAULT_CONFIG, certs: [other], sweep: SWEEP_NEVER, watchDebounceMs: 50 }, deps);
+    await fx.daemon.idle();
+    const reload = fx.passes.find((p) => p.reason === 'reload');
+    expect(reload?.report.outcomes.map((o) => o.certFiles)).toEqual([[certFile]]);
+    expect(await exists(`${certFile}.ocsp`)).toBe(true);
+  });
+
+  it('keeps running when a pass throws, and logs pass.failed', async () => {
+    const fx = await createDaemon();
+    let calls = 0;
+    // The first reading of the clock (the start of the first pass) throws: the pass fails as a whole.
+    const clock = {
+      now: () => {
+        calls += 1;
+        if (calls === 1) throw new Error('clock unavailable');
+        return fx.clock.now();
+      },
+    };
+    const daemon = new StapleDaemon(
+      { ...DEFAULT_CONFIG, certs: [fx.dir], sweep: SWEEP_NEVER, watchDebounceMs: 50 },
+      { clock, random: () => 0.5, logger: fx.logger, http: fx.http },
+      { onPass: (report, reason) => fx.passes.push({ reason, report }) },
+    );
+    daemons.push(daemon);
+    await daemon.start();
+    expect(fx.passes).toEqual([]);
+    expect(fx.logger.events.find((e) => e.event === 'pass.failed')).toMatchObject({ level: 'error', message: 'clock unavailable' });
+    expect(fx.logger.events.some((e) => e.event === 'daemon.ready')).toBe(true);
+    daemon.requestPass('manual');
+    await daemon.idle();
+    expect(fx.passes.map((p) => p.reason)).toEqual(['manual']);
+  });
+
+  it('starts no pass after stop()', async () => {
+    const fx = await createDaemon();
+    await fx.daemon.start();
+    await fx.daemon.stop();
+    fx.daemon.requestPass('late');
+    await fx.daemon.idle();
+    expect(fx.passes.map((p) => p.reason)).toEqual(['start']);
+  });
+
+  it('refuses to start with an invalid sweep expression', async () => {
+    const fx = await createDaemon({ sweep: '61 * * * *' });
+    await expect(fx.daemon.start()).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    expect(fx.passes).toEqual([]);
+  });
+});

@@ -1,0 +1,98 @@
+// Reading one certificate file: which certificate is the leaf, what is its chain, and which files have no leaf at all.
+import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { IssuedIdentity } from '../../src/demo/demo-pki.js';
+import { loadCertificateFile } from '../../src/discovery/index.js';
+import { exportPrivateKeyPem } from '../../src/pki/key-pair.js';
+import { createTestPki, makeTempDir, removeTempDir, type TestPki } from '../helpers/test-pki.js';
+
+const DH_PARAMS = '-----BEGIN DH PARAMETERS-----\nMIGHAoGBAP//////////yQ/aoiFowjTExmKLgNwc0SkCTgiKZ8x0Agu+pjsTmyJR\n-----END DH PARAMETERS-----\n';
+
+let pki: TestPki;
+let leaf: IssuedIdentity;
+let dir: string;
+let counter = 0;
+
+beforeAll(async () => {
+  pki = await createTestPki();
+  leaf = await pki.issueLeaf();
+  dir = await makeTempDir();
+});
+
+afterAll(async () => {
+  await removeTempDir(dir);
+});
+
+async function fileWith(contents: string | Uint8Array): Promise<string> {
+  counter += 1;
+  const file = path.join(dir, `file-${counter}.pem`);
+  await writeFile(file, contents);
+  return file;
+}
+
+const fingerprints = (certs: readonly { summary: { fingerprintSha256: string } }[]) => certs.map((c) => c.summary.fingerprintSha256);
+
+describe('loadCertificateFile', () => {
+  it('reads a lone leaf with an empty chain', async () => {
+    const loaded = await loadCertificateFile(await fileWith(leaf.certificate.toPem()));
+    expect(loaded.kind).toBe('leaf');
+    if (loaded.kind !== 'leaf') return;
+    expect(loaded.leaf.summary.fingerprintSha256).toBe(leaf.certificate.summary.fingerprintSha256);
+    expect(loaded.chain).toEqual([]);
+  });
+
+  it('reads an HAProxy combined file (key, leaf, intermediate) as leaf plus chain', async () => {
+    const key = await exportPrivateKeyPem(leaf.keys);
+    const file = await fileWith(key + leaf.certificate.toPem() + pki.authority.intermediate.certificate.toPem() + DH_PARAMS);
+    const loaded = await loadCertificateFile(file);
+    expect(loaded).toMatchObject({ kind: 'leaf', file });
+    if (loaded.kind !== 'leaf') return;
+    expect(loaded.leaf.summary.fingerprintSha256).toBe(leaf.certificate.summary.fingerprintSha256);
+    expect(fingerprints(loaded.chain)).toEqual([pki.authority.intermediate.certificate.summary.fingerprintSha256]);
+  });
+
+  it('finds the leaf even when a CA certificate comes first', async () => {
+    const file = await fileWith(pki.authority.intermediate.certificate.toPem() + leaf.certificate.toPem());
+    const loaded = await loadCertificateFile(file);
+    expect(loaded.kind).toBe('leaf');
+    if (loaded.kind !== 'leaf') return;
+    expect(loaded.leaf.summary.fingerprintSha256).toBe(leaf.certificate.summary.fingerprintSha256);
+    expect(loaded.chain).toHaveLength(1);
+  });
+
+  it('reads a DER certificate', async () => {
+    const loaded = await loadCertificateFile(await fileWith(leaf.certificate.der));
+    expect(loaded.kind).toBe('leaf');
+  });
+
+  it('returns no-leaf for a file with only a private key', async () => {
+    const file = await fileWith(await exportPrivateKeyPem(leaf.keys));
+    expect(await loadCertificateFile(file)).toEqual({ kind: 'no-leaf', file, chain: [] });
+  });
+
+  it('returns no-leaf for a file with only DH parameters', async () => {
+    const file = await fileWith(DH_PARAMS);
+    expect(await loadCertificateFile(file)).toEqual({ kind: 'no-leaf', file, chain: [] });
+  });
+
+  it('returns no-leaf with the certificates for a CA-only bundle (certbot chain.pem)', async () => {
+    const file = await fileWith(pki.authority.intermediate.certificate.toPem() + pki.authority.root.certificate.toPem());
+    const loaded = await loadCertificateFile(file);
+    expect(loaded.kind).toBe('no-leaf');
+    expect(fingerprints(loaded.chain)).toEqual([
+      pki.authority.intermediate.certificate.summary.fingerprintSha256,
+      pki.authority.root.certificate.summary.fingerprintSha256,
+    ]);
+  });
+
+  it('rejects a file that is neither PEM nor DER with CERT_PARSE_FAILED naming it', async () => {
+    const file = await fileWith('hello, world\n');
+    await expect(loadCertificateFile(file)).rejects.toMatchObject({ code: 'CERT_PARSE_FAILED', file });
+  });
+
+  it('rejects a missing file with CERT_UNREADABLE naming it', async () => {
+    const file = path.join(dir, 'absent.pem');
+    await expect(loadCertificateFile(file)).rejects.toMatchObject({ code: 'CERT_UNREADABLE', file });
+  });
+});

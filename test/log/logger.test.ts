@@ -1,0 +1,96 @@
+// The event logger: one JSON object per line for machines, one readable line for people, both with the event name.
+import { describe, it, expect } from '@jest/globals';
+import { PassThrough } from 'node:stream';
+import { createLogger, createMemoryLogger, type LogFormat, type LoggerLevel } from '../../src/log/index.js';
+
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/** Logs through a real winston logger into memory and returns the lines written. */
+async function capture(format: LogFormat, level: LoggerLevel, write: (log: ReturnType<typeof createLogger>['log']) => void): Promise<string[]> {
+  const stream = new PassThrough();
+  const chunks: Buffer[] = [];
+  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const logger = createLogger({ format, level, stream });
+  write(logger.log.bind(logger));
+  await logger.close();
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .split('\n')
+    .filter((line) => line !== '');
+}
+
+describe('createLogger json format', () => {
+  it('writes one JSON object per event with level, event, message, fields and an ISO timestamp', async () => {
+    const lines = await capture('json', 'info', (log) => {
+      log('warn', 'fetch.failed', 'responder unreachable', {
+        file: '/etc/ssl/a.pem',
+        code: 'FETCH_NETWORK',
+        nextUpdate: new Date('2031-03-02T12:00:00Z'),
+        attempts: 2,
+        skipped: undefined,
+      });
+    });
+    expect(lines).toHaveLength(1);
+    const entry = JSON.parse(lines[0]!) as Record<string, unknown>;
+    expect(entry).toMatchObject({
+      level: 'warn',
+      event: 'fetch.failed',
+      message: 'responder unreachable',
+      file: '/etc/ssl/a.pem',
+      code: 'FETCH_NETWORK',
+      nextUpdate: '2031-03-02T12:00:00.000Z',
+      attempts: 2,
+    });
+    expect(entry).not.toHaveProperty('skipped');
+    expect(entry.timestamp).toMatch(ISO_INSTANT);
+  });
+
+  it('drops events below the configured level', async () => {
+    const lines = await capture('json', 'warn', (log) => {
+      log('debug', 'staple.fresh', 'fresh');
+      log('info', 'staple.written', 'written');
+      log('warn', 'fetch.failed', 'failed');
+      log('error', 'cert.revoked', 'revoked');
+    });
+    expect(lines.map((line) => (JSON.parse(line) as { event: string }).event)).toEqual(['fetch.failed', 'cert.revoked']);
+  });
+
+  it('writes debug events when the level is debug', async () => {
+    const lines = await capture('json', 'debug', (log) => log('debug', 'staple.fresh', 'fresh'));
+    expect(lines).toHaveLength(1);
+  });
+});
+
+describe('createLogger text format', () => {
+  it('writes the timestamp, level, event and message, then key=value fields', async () => {
+    const lines = await capture('text', 'info', (log) => {
+      log('info', 'staple.written', 'staple written (good)', { staple: '/etc/ssl/a.pem.ocsp', thisUpdate: new Date('2031-03-01T11:59:00Z'), count: 3 });
+    });
+    expect(lines).toHaveLength(1);
+    const line = lines[0]!;
+    const [timestamp] = line.split(' ');
+    expect(timestamp).toMatch(ISO_INSTANT);
+    expect(line).toContain('info  staple.written: staple written (good)');
+    expect(line).toContain('staple=/etc/ssl/a.pem.ocsp');
+    expect(line).toContain('thisUpdate=2031-03-01T11:59:00.000Z');
+    expect(line).toContain('count=3');
+  });
+
+  it('quotes values with spaces so a line splits back into its fields', async () => {
+    const lines = await capture('text', 'info', (log) => log('error', 'cert.invalid', 'bad file', { file: '/etc/my certs/a.pem', subject: 'CN=a' }));
+    expect(lines[0]).toContain('file="/etc/my certs/a.pem"');
+    expect(lines[0]).toContain('subject=CN=a');
+  });
+});
+
+describe('createMemoryLogger', () => {
+  it('records events in order with their fields', () => {
+    const logger = createMemoryLogger();
+    logger.log('info', 'a', 'first', { x: 1 });
+    logger.log('error', 'b', 'second');
+    expect(logger.events).toEqual([
+      { level: 'info', event: 'a', message: 'first', fields: { x: 1 } },
+      { level: 'error', event: 'b', message: 'second', fields: {} },
+    ]);
+  });
+});
