@@ -20,9 +20,16 @@ export async function runDaemonCommand(input: { flags: RawOptions; configFile?: 
     void (async () => {
       try {
         const next = await resolveConfig({ flags: input.flags, configFile: input.configFile });
+        const nextDeps = createLiveDependencies(next);
+        try {
+          await daemon.reload(next, nextDeps);
+        } catch (error) {
+          // Refused by the daemon (e.g. a cron node-cron rejects): the running logger and HTTP client stay in charge.
+          await nextDeps.close();
+          throw error;
+        }
         const old = deps;
-        deps = createLiveDependencies(next);
-        await daemon.reload(next, deps);
+        deps = nextDeps;
         await old.close();
       } catch (error) {
         // A broken configuration on reload keeps the running one: the daemon must not die from an edit.

@@ -1,0 +1,175 @@
+// End to end: bad answers, bad files and missing issuers never cost a valid staple, and each failure names its file and code.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Fault } from '../../src/demo/ocsp-responder.js';
+import { signOcspResponse } from '../../src/pki/sign-ocsp-response.js';
+import { closedPortUrl, createE2eFixture, exists, expectExitCode, linesWith, readIdentity, verifyWithOpenssl, type E2eFixture } from './e2e-fixture.js';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+interface BadAnswer {
+  readonly name: string;
+  readonly fault: Fault;
+  readonly args?: readonly string[];
+  readonly code: RegExp;
+}
+
+let fx: E2eFixture;
+let closedUrl: string;
+
+// Each case gets its own directory holding "kept" (a valid staple from the set-up pass) and "fresh" (no staple yet).
+const BAD_ANSWERS: readonly BadAnswer[] = [
+  { name: 'is down (closed port)', fault: 'none', code: /FETCH_NETWORK/ },
+  { name: 'answers HTTP 500', fault: 'http-500', code: /FETCH_HTTP_STATUS/ },
+  { name: 'answers an HTML page', fault: 'html', code: /RESPONSE_MALFORMED/ },
+  { name: 'answers a truncated response', fault: 'truncated', code: /RESPONSE_MALFORMED/ },
+  { name: 'answers an oversized body', fault: 'oversized', code: /FETCH_TOO_LARGE/ },
+  { name: 'signs with the wrong key', fault: 'wrong-key', code: /RESPONSE_UNVERIFIED/ },
+  { name: 'answers for another serial', fault: 'other-serial', code: /RESPONSE_CERTID_MISMATCH/ },
+  { name: 'says tryLater', fault: 'try-later', code: /RESPONSE_TRY_LATER/ },
+  { name: 'answers an expired response', fault: 'expired', code: /RESPONSE_EXPIRED/ },
+  { name: 'answers without nextUpdate', fault: 'no-next-update', code: /RESPONSE_NO_NEXT_UPDATE/ },
+  { name: 'hangs past --timeout', fault: 'hang', args: ['--timeout', '1'], code: /FETCH_TIMEOUT/ },
+];
+
+const caseDir = (bad: BadAnswer): string => path.join(fx.root, 'faults', bad.fault === 'none' ? 'down' : bad.fault);
+
+beforeAll(async () => {
+  fx = await createE2eFixture();
+  closedUrl = await closedPortUrl();
+  for (const bad of BAD_ANSWERS) {
+    await fx.makeDir(path.relative(fx.root, caseDir(bad)));
+    await fx.pki.writeLeaf(caseDir(bad), await fx.issueLeaf({ commonName: 'kept.test' }), 'fullchain', 'kept');
+  }
+  const setUp = await fx.once(['--certs', path.join(fx.root, 'faults')]);
+  if (setUp.code !== 0) throw new Error(`set-up pass failed:\n${setUp.stdout}\n${setUp.stderr}`);
+  for (const bad of BAD_ANSWERS) {
+    await fx.pki.writeLeaf(caseDir(bad), await fx.issueLeaf({ commonName: 'fresh.test' }), 'fullchain', 'fresh');
+  }
+});
+
+afterAll(async () => {
+  await fx?.close();
+});
+
+async function onceWithFault(fault: Fault, args: readonly string[]) {
+  fx.responder.setFault(fault);
+  try {
+    return await fx.once(args);
+  } finally {
+    fx.responder.setFault('none');
+  }
+}
+
+describe('staplerd once with a misbehaving responder', () => {
+  it.each(BAD_ANSWERS)('keeps the existing staple, names each file and its code, and exits 1 when the responder $name', async (bad) => {
+    const dir = caseDir(bad);
+    const kept = path.join(dir, 'kept.pem');
+    const fresh = path.join(dir, 'fresh.pem');
+    const before = await readIdentity(`${kept}.ocsp`);
+    const responderArgs = bad.fault === 'none' ? ['--responder', closedUrl] : [];
+
+    const result = await onceWithFault(bad.fault, ['--certs', dir, '--force', ...responderArgs, ...(bad.args ?? [])]);
+
+    expectExitCode(result, 1);
+    expect(await readIdentity(`${kept}.ocsp`)).toEqual(before);
+    expect(await exists(`${fresh}.ocsp`)).toBe(false);
+    for (const file of [kept, fresh]) {
+      const logged = linesWith(result.stderr, `file=${file}`).filter((line) => line.includes('fetch.failed'));
+      expect({ file, logged: logged.length === 1 && bad.code.test(logged[0]!) }).toEqual({ file, logged: true });
+    }
+    expect(result.stdout).toMatch(new RegExp(`^failed +${kept}: (${bad.code.source}): .*\\(current staple kept\\)$`, 'm'));
+    expect(result.stdout).toMatch(new RegExp(`^failed +${fresh}: (${bad.code.source}): `, 'm'));
+  });
+
+  it('exits 0 when a refresh fails but the previous staple is still valid and good (docs/cli.md: the site still staples)', async () => {
+    const dir = caseDir(BAD_ANSWERS.find((bad) => bad.fault === 'http-500')!);
+    const kept = path.join(dir, 'kept.pem');
+    const only = await fx.makeDir('kept-only');
+    await copyFile(kept, path.join(only, 'kept.pem'));
+    await copyFile(`${kept}.ocsp`, path.join(only, 'kept.pem.ocsp'));
+    const before = await readIdentity(path.join(only, 'kept.pem.ocsp'));
+
+    const result = await onceWithFault('http-500', ['--certs', only, '--force']);
+
+    expectExitCode(result, 0);
+    expect(await readIdentity(path.join(only, 'kept.pem.ocsp'))).toEqual(before);
+    expect(result.stdout).toMatch(/^failed .*FETCH_HTTP_STATUS.*\(current staple kept\)$/m);
+  });
+});
+
+describe('staplerd once with bad files', () => {
+  it('reports a corrupt PEM file on its own CERT_PARSE_FAILED line and still staples the other certificates', async () => {
+    const dir = await fx.makeDir('corrupt');
+    const corrupt = path.join(dir, 'corrupt.pem');
+    await writeFile(corrupt, '-----BEGIN CERTIFICATE-----\nTm90IGEgY2VydGlmaWNhdGUgYXQgYWxs\n-----END CERTIFICATE-----\n');
+    const leaf = await fx.issueLeaf({ commonName: 'beside-corrupt.test' });
+    const { certFile } = await fx.pki.writeLeaf(dir, leaf, 'fullchain', 'good');
+
+    const result = await fx.once(['--certs', dir]);
+
+    expectExitCode(result, 1);
+    expect(result.stdout).toMatch(new RegExp(`^failed +${corrupt}: CERT_PARSE_FAILED`, 'm'));
+    const logged = linesWith(result.stderr, corrupt);
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatch(/ error +cert\.invalid: .*code=CERT_PARSE_FAILED/);
+    expect((await verifyWithOpenssl(`${certFile}.ocsp`, await fx.writeReferencePem(leaf), fx)).status).toBe('good');
+    expect(await exists(`${corrupt}.ocsp`)).toBe(false);
+  });
+
+  it('reports ISSUER_NOT_FOUND naming the file when the issuer is nowhere to be found, and requests nothing', async () => {
+    const dir = await fx.makeDir('orphan');
+    // The leaf alone: no chain in the file, no sibling chain.pem, no --issuer-dir, no AIA caIssuers URL.
+    const leaf = await fx.issueLeaf({ commonName: 'orphan.test', caIssuersUrls: [] });
+    const { certFile } = await fx.pki.writeLeaf(dir, leaf, 'leaf', 'orphan');
+    const before = fx.responder.requestCount;
+
+    const result = await fx.once(['--certs', dir]);
+
+    expectExitCode(result, 1);
+    expect(fx.responder.requestCount).toBe(before);
+    expect(linesWith(result.stderr, 'ISSUER_NOT_FOUND').join('\n')).toContain(`file=${certFile}`);
+    expect(result.stdout).toMatch(new RegExp(`^failed +${certFile}: ISSUER_NOT_FOUND`, 'm'));
+    expect(await exists(`${certFile}.ocsp`)).toBe(false);
+  });
+
+  it('removes an expired staple when no fresh response can be fetched', async () => {
+    const dir = await fx.makeDir('expired-staple');
+    const leaf = await fx.issueLeaf({ commonName: 'expired-staple.test' });
+    const { certFile } = await fx.pki.writeLeaf(dir, leaf, 'fullchain', 'site');
+    const now = Date.now();
+    const expired = await signOcspResponse({
+      signer: fx.pki.authority.responder,
+      producedAt: new Date(now - 3 * DAY_MS),
+      answers: [{ certId: { cert: leaf.certificate, issuer: fx.pki.authority.intermediate.certificate }, status: 'good', thisUpdate: new Date(now - 3 * DAY_MS), nextUpdate: new Date(now - 2 * DAY_MS) }],
+    });
+    await writeFile(`${certFile}.ocsp`, expired);
+
+    const result = await fx.once(['--certs', dir, '--responder', closedUrl]);
+
+    expectExitCode(result, 1);
+    expect(await exists(`${certFile}.ocsp`)).toBe(false);
+    expect(linesWith(result.stderr, 'staple.removed').join('\n')).toContain(`staple=${certFile}.ocsp`);
+    expect(linesWith(result.stderr, 'fetch.failed').join('\n')).toContain('FETCH_NETWORK');
+  });
+
+  it("replaces a staple that belongs to another certificate with one for the file's own certificate", async () => {
+    const dir = await fx.makeDir('swapped');
+    const [a, b] = await Promise.all([fx.issueLeaf({ commonName: 'a.test' }), fx.issueLeaf({ commonName: 'b.test' })]);
+    const fileA = (await fx.pki.writeLeaf(dir, a, 'fullchain', 'a')).certFile;
+    const fileB = (await fx.pki.writeLeaf(dir, b, 'fullchain', 'b')).certFile;
+    expectExitCode(await fx.once(['--certs', dir]), 0);
+    await copyFile(`${fileB}.ocsp`, `${fileA}.ocsp`);
+    const requestsBefore = fx.responder.requestCount;
+
+    const result = await fx.once(['--certs', dir]);
+
+    expectExitCode(result, 0);
+    // Only a.test needed a fetch: b.test's own staple is still fresh.
+    expect(fx.responder.requestCount - requestsBefore).toBe(1);
+    expect((await verifyWithOpenssl(`${fileA}.ocsp`, await fx.writeReferencePem(a), fx)).status).toBe('good');
+    expect(Buffer.compare(await readFile(`${fileA}.ocsp`), await readFile(`${fileB}.ocsp`))).not.toBe(0);
+    expect(result.stdout).toMatch(/^written +CN=a\.test/m);
+  });
+});
