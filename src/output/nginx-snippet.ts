@@ -17,7 +17,9 @@ export function renderNginxSnippet(stapleFile: string, staple: ValidatedResponse
     return '# Managed by staplerd: no valid OCSP staple right now, so stapling stays off for this certificate.\n';
   }
   // nginx takes the file name as a bare word or a quoted string; quote only when needed (spaces, quotes, semicolons).
-  const path = /^[A-Za-z0-9_./@:+-]+$/.test(stapleFile) ? stapleFile : `"${stapleFile.replace(/(["\\$])/g, '\\$1')}"`;
+  // Inside quotes nginx's parser (ngx_conf_read_token) unescapes only \", \' and \\; any other backslash stays in the
+  // name, so "$" is left bare: ssl_stapling_file does not expand variables.
+  const path = /^[A-Za-z0-9_./@:+-]+$/.test(stapleFile) ? stapleFile : `"${stapleFile.replace(/(["\\])/g, '\\$1')}"`;
   return `# Managed by staplerd: valid OCSP staple, validated before it was written.\nssl_stapling on;\nssl_stapling_file ${path};\n`;
 }
 
