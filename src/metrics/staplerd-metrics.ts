@@ -1,0 +1,154 @@
+// Prometheus metrics of staplerd on a private registry; the only module importing prom-client.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { isErrorCode } from '../errors/index.js';
+import type { CertificateStatusRow, FetchObservation, StapleStateName } from '../types/index.js';
+import { hasValidStaple, isApplicable } from './health.js';
+
+export interface StaplerdMetrics {
+  /** The prom-client registry, for merging into a host application's registry; nothing else needs it. */
+  readonly registry: Registry;
+  observeFetch(observation: FetchObservation): void;
+  /** Replaces the per-certificate gauges with the current rows (certificates that disappeared lose their series). */
+  updateCertificates(rows: readonly CertificateStatusRow[], now: Date): void;
+  /** Prometheus text exposition. With `now`, the time-relative gauges (staple_expiry_seconds, staple_valid) are first
+   *  recomputed from the last rows at that instant, so a scrape between passes sees current values. */
+  render(now?: Date): Promise<{ contentType: string; body: string }>;
+}
+
+export interface StaplerdMetricsOptions {
+  /** process_* and nodejs_* metrics from prom-client's collectDefaultMetrics (default true). */
+  collectDefaults?: boolean;
+}
+
+/** Every StapleStateName, so staplerd_certificates{state} always exports all of them (zeros included): a missing
+ *  series would make `staplerd_certificates{state="failing"} > 0` silently absent instead of 0. */
+export const STAPLE_STATES: readonly StapleStateName[] = ['fresh', 'due', 'expired', 'revoked', 'unknown', 'missing', 'failing', 'not-applicable', 'expired-certificate'];
+
+/** OCSP responders answer in tens to hundreds of ms; the default fetch timeout is 10 s (docs/configuration.md). */
+export const RESPONDER_LATENCY_BUCKETS_SECONDS: readonly number[] = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** Subjects are descriptive only (on staplerd_certificate_info); long DNs are cut so one label cannot bloat a scrape. */
+export const MAX_SUBJECT_LABEL_LENGTH = 128;
+
+/** `code` label on success, and on a failure whose code is not one of ERROR_CODES (keeps the label set closed). */
+const NO_CODE = 'none';
+const OTHER_CODE = 'OTHER';
+
+const CERT_LABELS = ['path', 'serial'] as const;
+type CertLabels = (typeof CERT_LABELS)[number];
+
+interface MetricSet {
+  readonly certificateInfo: Gauge<CertLabels | 'subject'>;
+  readonly mustStaple: Gauge<CertLabels>;
+  readonly thisUpdate: Gauge<CertLabels>;
+  readonly nextUpdate: Gauge<CertLabels>;
+  readonly expiry: Gauge<CertLabels>;
+  readonly stapleValid: Gauge<CertLabels>;
+  readonly consecutiveFailures: Gauge<CertLabels>;
+  readonly certificates: Gauge<'state'>;
+  readonly statusUpdated: Gauge;
+  readonly fetches: Counter<'host' | 'result' | 'code'>;
+  readonly latency: Histogram<'host'>;
+}
+
+export function createStaplerdMetrics(options: StaplerdMetricsOptions = {}): StaplerdMetrics {
+  // A registry per instance, never prom-client's global one: tests and embedders create several side by side.
+  const registry = new Registry();
+  if (options.collectDefaults ?? true) collectDefaultMetrics({ register: registry });
+  const metrics = registerMetrics(registry);
+  for (const state of STAPLE_STATES) metrics.certificates.set({ state }, 0);
+  let lastRows: readonly CertificateStatusRow[] = [];
+
+  return {
+    registry,
+    observeFetch(observation) {
+      recordFetch(metrics, observation);
+    },
+    updateCertificates(rows, now) {
+      lastRows = [...rows];
+      setCertificateGauges(metrics, lastRows, now);
+    },
+    async render(now) {
+      if (now !== undefined) setTimeRelativeGauges(metrics, lastRows, now);
+      return { contentType: registry.contentType, body: await registry.metrics() };
+    },
+  };
+}
+
+function registerMetrics(registry: Registry): MetricSet {
+  const registers = [registry];
+  const certGauge = (name: string, help: string): Gauge<CertLabels> => new Gauge({ name, help, labelNames: CERT_LABELS, registers });
+  return {
+    certificateInfo: new Gauge({
+      name: 'staplerd_certificate_info',
+      help: 'Always 1; carries the certificate subject (cut to 128 characters) for dashboards.',
+      labelNames: [...CERT_LABELS, 'subject'],
+      registers,
+    }),
+    mustStaple: certGauge('staplerd_certificate_must_staple', '1 when the certificate has the TLS Feature status_request extension (RFC 7633), else 0.'),
+    thisUpdate: certGauge('staplerd_staple_this_update_timestamp_seconds', 'thisUpdate of the current staple, Unix seconds.'),
+    nextUpdate: certGauge('staplerd_staple_next_update_timestamp_seconds', 'nextUpdate of the current staple, Unix seconds.'),
+    expiry: certGauge('staplerd_staple_expiry_seconds', 'Seconds from the last scrape (or update) until the current staple reaches nextUpdate; negative once past.'),
+    stapleValid: certGauge('staplerd_staple_valid', '1 when the current staple is good and before nextUpdate, else 0.'),
+    consecutiveFailures: certGauge('staplerd_certificate_consecutive_failures', 'Failed fetch attempts in a row since the last success.'),
+    certificates: new Gauge({ name: 'staplerd_certificates', help: 'Certificates by staple state.', labelNames: ['state'], registers }),
+    statusUpdated: new Gauge({ name: 'staplerd_status_updated_timestamp_seconds', help: 'When the certificate gauges were last updated (end of a pass), Unix seconds.', registers }),
+    fetches: new Counter({ name: 'staplerd_fetches_total', help: 'OCSP fetch attempts by responder host, result and error code (code="none" on success).', labelNames: ['host', 'result', 'code'], registers }),
+    latency: new Histogram({
+      name: 'staplerd_responder_latency_seconds',
+      help: 'Duration of OCSP fetch attempts by responder host, failed attempts included.',
+      labelNames: ['host'],
+      buckets: [...RESPONDER_LATENCY_BUCKETS_SECONDS],
+      registers,
+    }),
+  };
+}
+
+function recordFetch(metrics: MetricSet, observation: FetchObservation): void {
+  const code = observation.result === 'success' ? NO_CODE : observation.code !== undefined && isErrorCode(observation.code) ? observation.code : OTHER_CODE;
+  metrics.fetches.inc({ host: observation.host, result: observation.result, code });
+  // A NaN or negative duration (clock stepped back mid-fetch) would corrupt the histogram sum; drop it.
+  if (Number.isFinite(observation.latencyMs) && observation.latencyMs >= 0) metrics.latency.observe({ host: observation.host }, observation.latencyMs / 1000);
+}
+
+/** reset() then set() run synchronously, so a scrape never sees a half-replaced set of series. */
+function setCertificateGauges(metrics: MetricSet, rows: readonly CertificateStatusRow[], now: Date): void {
+  for (const gauge of [metrics.certificateInfo, metrics.mustStaple, metrics.thisUpdate, metrics.nextUpdate, metrics.consecutiveFailures]) gauge.reset();
+  const counts = new Map<StapleStateName, number>(STAPLE_STATES.map((state) => [state, 0]));
+  for (const row of rows) {
+    const labels = labelsOf(row);
+    metrics.certificateInfo.set({ ...labels, subject: truncateLabel(row.subject, MAX_SUBJECT_LABEL_LENGTH) }, 1);
+    metrics.mustStaple.set(labels, row.mustStaple ? 1 : 0);
+    metrics.consecutiveFailures.set(labels, row.consecutiveFailures);
+    if (row.thisUpdate !== undefined) metrics.thisUpdate.set(labels, toUnixSeconds(row.thisUpdate));
+    if (row.nextUpdate !== undefined) metrics.nextUpdate.set(labels, toUnixSeconds(row.nextUpdate));
+    counts.set(row.state, (counts.get(row.state) ?? 0) + 1);
+  }
+  for (const [state, count] of counts) metrics.certificates.set({ state }, count);
+  setTimeRelativeGauges(metrics, rows, now);
+  metrics.statusUpdated.set(toUnixSeconds(now));
+}
+
+function setTimeRelativeGauges(metrics: MetricSet, rows: readonly CertificateStatusRow[], now: Date): void {
+  metrics.expiry.reset();
+  metrics.stapleValid.reset();
+  for (const row of rows) {
+    const labels = labelsOf(row);
+    if (row.nextUpdate !== undefined) metrics.expiry.set(labels, (row.nextUpdate.getTime() - now.getTime()) / 1000);
+    // Not-applicable certificates have no staple to be valid; leaving them out keeps `staple_valid == 0` alerts quiet.
+    if (isApplicable(row)) metrics.stapleValid.set(labels, hasValidStaple(row, now) ? 1 : 0);
+  }
+}
+
+/** Paths and serials only: never anything read from a key block. */
+function labelsOf(row: CertificateStatusRow): Record<CertLabels, string> {
+  return { path: row.path, serial: row.serialHex };
+}
+
+function truncateLabel(value: string, maxLength: number): string {
+  return value.length <= maxLength ? value : `${value.slice(0, maxLength - 1)}…`;
+}
+
+function toUnixSeconds(date: Date): number {
+  return date.getTime() / 1000;
+}
