@@ -1,8 +1,8 @@
-// The one HTTP transport of staplerd (the only importer of got): bounded, non-retrying GET/POST over keep-alive agents.
-import http from 'node:http';
-import https from 'node:https';
-import got, { type Got, type PlainResponse, type Request } from 'got';
+// The one HTTP transport of staplerd (the only importer of got): bounded, non-retrying GET/POST over keep-alive agents,
+// direct or through the outbound proxy that proxy-agents.ts picks per URL.
+import got, { type Got, type NormalizedOptions, type PlainResponse, type Request, type RequestFunction } from 'got';
 import { StaplerdError } from '../errors/index.js';
+import { createProxyRouter, type ProxyRoute, type ProxyRouter } from './proxy-agents.js';
 
 export interface HttpRequest {
   method: 'GET' | 'POST';
@@ -30,8 +30,14 @@ export interface ClosableHttpClient extends HttpClient {
 
 export interface HttpClientOptions {
   userAgent: string;
-  // TODO(proxy): an optional `proxyUrl` (HTTP CONNECT / plain HTTP proxy) belongs here; got 14 takes it as a custom
-  // agent (e.g. hpagent), which is a new dependency, so it is left for a later issue.
+  /** Outbound proxy from the `proxy:` config key / `--proxy`: http://[user:pass@]host[:port], used for http and https
+   *  URLs instead of HTTP_PROXY/HTTPS_PROXY; NO_PROXY still applies. Invalid: throws CONFIG_INVALID. */
+  proxy?: string;
+  /** Where HTTP_PROXY, HTTPS_PROXY and NO_PROXY are read (once, here); defaults to process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Tests only: PEM CA certificates that replace the system trust store for https URLs. Certificate and host name
+   *  verification stay on either way. */
+  tlsCaPem?: string;
 }
 
 /** Followed redirects per request; OCSP responders rarely redirect, and a loop must not cost a whole timeout. */
@@ -42,14 +48,22 @@ const IDLE_SOCKET_TIMEOUT_MS = 30_000;
 
 const SUPPORTED_PROTOCOLS = new Set(['http:', 'https:']);
 
+/** HTTP 407 Proxy Authentication Required (RFC 9110 section 15.5.8) only ever comes from a proxy. */
+const PROXY_AUTHENTICATION_REQUIRED = 407;
+
+interface RouteContext {
+  route?: ProxyRoute;
+}
+
 /** Creates a client whose agents are shared by every request: a sweep over thousands of certificates hits the same
- *  few responders, so reusing TCP (and TLS) connections saves most of the cost. */
+ *  few responders (or one proxy), so reusing TCP (and TLS) connections saves most of the cost. */
 export function createHttpClient(options: HttpClientOptions): ClosableHttpClient {
-  const agentOptions = { keepAlive: true, timeout: IDLE_SOCKET_TIMEOUT_MS };
-  const httpAgent = new http.Agent(agentOptions);
-  const httpsAgent = new https.Agent(agentOptions);
+  const router = createProxyRouter({
+    proxy: options.proxy,
+    env: options.env ?? process.env,
+    agentOptions: { keepAlive: true, timeout: IDLE_SOCKET_TIMEOUT_MS },
+  });
   const client = got.extend({
-    agent: { http: httpAgent, https: httpsAgent },
     // The scheduler owns retries and backoff (per-certificate state); got retrying underneath would multiply them.
     retry: { limit: 0 },
     throwHttpErrors: false,
@@ -60,14 +74,29 @@ export function createHttpClient(options: HttpClientOptions): ClosableHttpClient
     decompress: false,
     // No cookieJar: responders get no state from us.
     headers: { 'user-agent': options.userAgent },
+    ...(options.tlsCaPem === undefined ? {} : { https: { certificateAuthority: options.tlsCaPem } }),
+    // beforeRequest runs before every request, redirects included, so a redirect to another host gets its own route.
+    hooks: { beforeRequest: [(requestOptions) => applyRoute(requestOptions, router)] },
   });
   return {
     request: (req) => sendRequest(client, req),
-    close: () => {
-      httpAgent.destroy();
-      httpsAgent.destroy();
-    },
+    close: () => router.destroy(),
   };
+}
+
+/** Points got at the agent (and, for plain http through a proxy, the request function) for this URL's route, and
+ *  records the route so errors can name the proxy. */
+function applyRoute(requestOptions: NormalizedOptions, router: ProxyRouter): void {
+  if (requestOptions.url === undefined) return;
+  const route = router.routeFor(requestOptions.url);
+  requestOptions.agent = { ...route.agents };
+  requestOptions.request = route.request as RequestFunction | undefined;
+  // got clones `context` for every request, so concurrent requests never see each other's route.
+  requestOptions.context = { ...requestOptions.context, route } satisfies RouteContext;
+}
+
+function routeOf(stream: Request): ProxyRoute | undefined {
+  return (stream.options?.context as RouteContext | undefined)?.route;
 }
 
 /** got's `followRedirect` predicate: follow only to http/https, anything else is surfaced by `rejectOtherScheme`. */
@@ -128,7 +157,7 @@ function collectResponse(stream: Request, req: HttpRequest): Promise<HttpRespons
     };
     stream.once('response', (res: PlainResponse) => {
       response = res;
-      const problem = checkAnnouncedLength(res, req) ?? rejectOtherScheme(res, req);
+      const problem = rejectProxyAuthentication(res, req, routeOf(stream)) ?? checkAnnouncedLength(res, req) ?? rejectOtherScheme(res, req);
       if (problem) fail(problem);
     });
     stream.on('data', (chunk: Buffer) => {
@@ -148,7 +177,16 @@ function collectResponse(stream: Request, req: HttpRequest): Promise<HttpRespons
       }
       resolve({ statusCode: response.statusCode, headers: flattenHeaders(response.headers), body: new Uint8Array(Buffer.concat(chunks)) });
     });
-    stream.once('error', (error: unknown) => fail(toFetchError(error, req.url)));
+    stream.once('error', (error: unknown) => fail(toFetchError(error, req.url, routeOf(stream)?.proxyOrigin)));
+  });
+}
+
+/** A proxy asking for credentials is a configuration problem of the proxy, not of the responder: fail with a message
+ *  naming the proxy instead of handing a 407 back (which would also make the OCSP fetcher retry the same URL by POST). */
+function rejectProxyAuthentication(response: PlainResponse, req: HttpRequest, route: ProxyRoute | undefined): StaplerdError | undefined {
+  if (route?.proxyOrigin === undefined || response.statusCode !== PROXY_AUTHENTICATION_REQUIRED) return undefined;
+  return new StaplerdError('FETCH_HTTP_STATUS', `${req.method} ${req.url}: proxy ${route.proxyOrigin} answered HTTP 407 (credentials missing or refused)`, {
+    url: req.url,
   });
 }
 
@@ -181,12 +219,21 @@ function flattenHeaders(headers: PlainResponse['headers']): Record<string, strin
   return flat;
 }
 
-/** Maps got/Node errors onto staplerd codes; the code, not the message, drives retry and log level. */
-function toFetchError(error: unknown, url: string): StaplerdError {
+/** hpagent reports a CONNECT refused by the proxy as a plain Error with this message (hpagent 1.2 index.js). */
+const CONNECT_REFUSED_MESSAGE = /^Bad response: (\d{3})$/;
+
+/** Maps got/Node errors onto staplerd codes; the code, not the message, drives retry and log level. Errors on a
+ *  proxied request name the proxy, since the operator's fix is often there rather than at the responder. */
+function toFetchError(error: unknown, url: string, proxyOrigin: string | undefined): StaplerdError {
   if (error instanceof StaplerdError) return error;
   const { name, code, message } = describeError(error);
-  if (name === 'TimeoutError' || code === 'ETIMEDOUT') {
-    return new StaplerdError('FETCH_TIMEOUT', `no complete answer from ${url}: ${message}`, { url }, { cause: error });
+  const where = proxyOrigin === undefined ? url : `${url} via proxy ${proxyOrigin}`;
+  const connectStatus = proxyOrigin === undefined ? undefined : CONNECT_REFUSED_MESSAGE.exec(message)?.[1];
+  if (connectStatus !== undefined) {
+    return new StaplerdError('FETCH_HTTP_STATUS', `${where}: the proxy refused the CONNECT tunnel with HTTP ${connectStatus}`, { url }, { cause: error });
+  }
+  if (name === 'TimeoutError' || code === 'ETIMEDOUT' || (proxyOrigin !== undefined && message === 'Proxy timeout')) {
+    return new StaplerdError('FETCH_TIMEOUT', `no complete answer from ${where}: ${message}`, { url }, { cause: error });
   }
   if (code === 'ERR_UNSUPPORTED_PROTOCOL') {
     return new StaplerdError('URL_UNSUPPORTED', message, { url }, { cause: error });
@@ -195,7 +242,7 @@ function toFetchError(error: unknown, url: string): StaplerdError {
     return new StaplerdError('FETCH_HTTP_STATUS', `more than ${MAX_REDIRECTS} redirects from ${url}`, { url }, { cause: error });
   }
   // Refused, reset, DNS failure, TLS failure, server hung up mid-body: all "unreachable for now".
-  return new StaplerdError('FETCH_NETWORK', `${url}: ${message}${code ? ` (${code})` : ''}`, { url }, { cause: error });
+  return new StaplerdError('FETCH_NETWORK', `${where}: ${message}${code ? ` (${code})` : ''}`, { url }, { cause: error });
 }
 
 function describeError(error: unknown): { name?: string; code?: string; message: string } {
