@@ -1,3 +1,4 @@
 // Public surface of the state module.
 export * from './state-dir.js';
 export * from './state-store.js';
+export * from './pending-pushes.js';

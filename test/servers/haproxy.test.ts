@@ -95,6 +95,28 @@ describeWithServer('haproxy', 'HAProxy with staples from staplerd', () => {
       expect((await probeStaple(haproxy.port)).staple?.toString('base64')).toBe(before.toString('base64'));
     });
 
+    it('delivers a push that failed at the next once, though the staple is unchanged and nothing is fetched', async () => {
+      const stateDir = await fx.makeDir('push-state');
+      fx.advanceResponderClock(RESPONDER_STEP_MS);
+      const unreachable = path.join(fx.root, 'no-such-dir', 'admin.sock');
+      const failed = await fx.once(['--certs', certsDir, '--force', '--haproxy-socket', unreachable, '--state-dir', stateDir, '--log-format', 'json']);
+      expectExit(failed, 0);
+      expect(jsonEvents(failed).filter((e) => e.event === 'haproxy.push_failed').map((e) => e.staple)).toEqual([stapleFile]);
+      const written = await readFile(stapleFile);
+      const requestsBefore = fx.responder.requestCount;
+
+      const retried = await fx.once(['--certs', certsDir, '--haproxy-socket', haproxy.socketPath, '--state-dir', stateDir, '--log-format', 'json']);
+
+      expectExit(retried, 0);
+      expect(fx.responder.requestCount).toBe(requestsBefore);
+      expect(jsonEvents(retried).filter((e) => e.event === 'haproxy.pushed').map((e) => e.staple)).toEqual([stapleFile]);
+      const stapled = await waitForStaple(haproxy.port, (staple) => staple?.equals(written) === true, 'the owed staple', 10);
+      await expectStapledFile(fx, stapled, stapleFile, leafPem);
+      // Delivered means no longer owed: a third run pushes nothing.
+      const third = await fx.once(['--certs', certsDir, '--haproxy-socket', haproxy.socketPath, '--state-dir', stateDir, '--log-format', 'json']);
+      expect(jsonEvents(third).filter((e) => String(e.event).startsWith('haproxy.'))).toEqual([]);
+    });
+
     it('staples the revoked answer pushed for a revoked certificate (servers send the truth)', async () => {
       fx.responder.setStatus(leafSerialHex, { status: 'revoked', revocationTime: new Date(Date.now() - 3_600_000), reason: 1 });
       fx.advanceResponderClock(RESPONDER_STEP_MS);
