@@ -1,6 +1,6 @@
 // Runs the built staplerd binary (dist/cli/main.js) as a child process, as users and systemd do.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,10 +16,12 @@ export interface CliResult {
 }
 
 /** Each run gets its own state dir unless the test passes one (env STATE_DIRECTORY or --state-dir): backoff
- *  history must not leak between tests, nor into /var/lib/staplerd on the machine. */
-function isolatedStateEnv(env: NodeJS.ProcessEnv | undefined): NodeJS.ProcessEnv {
-  if (env?.STATE_DIRECTORY) return {};
-  return { STATE_DIRECTORY: mkdtempSync(path.join(tmpdir(), 'staplerd-state-')) };
+ *  history must not leak between tests, nor into /var/lib/staplerd on the machine. `dispose` removes it once the
+ *  process has exited, so a test run leaves no directories behind in /tmp. */
+function isolatedStateEnv(env: NodeJS.ProcessEnv | undefined): { env: NodeJS.ProcessEnv; dispose: () => void } {
+  if (env?.STATE_DIRECTORY) return { env: {}, dispose: () => {} };
+  const dir = mkdtempSync(path.join(tmpdir(), 'staplerd-state-'));
+  return { env: { STATE_DIRECTORY: dir }, dispose: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 function assertBuilt(): void {
@@ -30,9 +32,10 @@ function assertBuilt(): void {
 export function runCli(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
   assertBuilt();
   return new Promise((resolve, reject) => {
+    const state = isolatedStateEnv(options.env);
     const child = spawn(process.execPath, [CLI_PATH, ...args], {
       cwd: options.cwd ?? PROJECT_ROOT,
-      env: { ...process.env, NODE_OPTIONS: '', ...isolatedStateEnv(options.env), ...options.env },
+      env: { ...process.env, NODE_OPTIONS: '', ...state.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -43,6 +46,7 @@ export function runCli(args: readonly string[], options: { cwd?: string; env?: N
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      state.dispose();
       resolve({ code, signal, stdout, stderr });
     });
   });
@@ -61,9 +65,10 @@ export interface DaemonProcess {
 /** Starts `staplerd run <args>` in the background. */
 export function startDaemon(args: readonly string[], options: { env?: NodeJS.ProcessEnv } = {}): DaemonProcess {
   assertBuilt();
+  const state = isolatedStateEnv(options.env);
   const child = spawn(process.execPath, [CLI_PATH, 'run', ...args], {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, NODE_OPTIONS: '', ...isolatedStateEnv(options.env), ...options.env },
+    env: { ...process.env, NODE_OPTIONS: '', ...state.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
@@ -74,7 +79,12 @@ export function startDaemon(args: readonly string[], options: { env?: NodeJS.Pro
   };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('close', (code, signal) => {
+      state.dispose();
+      resolve({ code, signal });
+    }),
+  );
   return {
     child,
     output: () => log,
