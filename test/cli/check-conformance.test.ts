@@ -2,33 +2,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ErrorCode } from '../../src/errors/index.js';
 import { Certificate } from '../../src/pki/certificate.js';
 import { readCertificateFile } from '../../src/pki/pem.js';
-import { CONFORMANCE_DIR, isConformanceCorpusPresent, loadConformanceCases, type ConformanceCase } from '../helpers/conformance-corpus.js';
+import { CONFORMANCE_DIR, describeWithCorpus, expectedCode, loadConformanceCases, type ConformanceCase } from '../helpers/conformance-corpus.js';
 import { runCli, type CliResult } from '../helpers/run-cli.js';
 import { makeTempDir, removeTempDir } from '../helpers/test-pki.js';
 
-/**
- * The code each kind of invalid case is rejected with (same table as test/pki/conformance.test.ts: CertID before
- * signature before time). Pinning it keeps a case from passing for the wrong reason, e.g. an unreadable file.
- */
-const EXPECTED_CODES: readonly [RegExp, ErrorCode][] = [
-  [/@expired$/, 'RESPONSE_EXPIRED'],
-  [/@not-yet-valid$/, 'RESPONSE_NOT_YET_VALID'],
-  [/^(WSNIC|WKIC|WIKH|WINH)_/, 'RESPONSE_CERTID_MISMATCH'],
-  [/^ISOP_/, 'RESPONSE_UNVERIFIED'],
-  [/^(ISDOSC|WKDOSC|WRID)_/, 'RESPONDER_UNAUTHORIZED'],
-  [/^go-malformedRequest$/, 'RESPONSE_MALFORMED_REQUEST'],
-  [/^go-unauthorized-/, 'RESPONDER_UNAUTHORIZED'],
-];
-
 /** Each spawn is a Node start-up (~0.5 s of CPU); 4 at once keeps the 70 cases well under 20 s on 2 cores. */
 const PARALLEL_SPAWNS = 4;
-
-function expectedCode(testCase: ConformanceCase): ErrorCode | undefined {
-  return EXPECTED_CODES.find(([pattern]) => pattern.test(testCase.id))?.[1];
-}
 
 /** Who signed a valid case's response, per the corpus README: D* by a delegated responder certificate, ND* and the Go vectors by the CA. */
 function expectedSigner(testCase: ConformanceCase): 'issuer' | 'delegated' {
@@ -179,19 +160,4 @@ describe('staplerd check: usage errors exit 2 and name the option', () => {
   });
 });
 
-if (isConformanceCorpusPresent()) {
-  describe('staplerd check on the OCSP conformance corpus', describeCorpus);
-} else if (process.env.CI === 'true') {
-  describe('staplerd check on the OCSP conformance corpus', () => {
-    it('is present in CI', () => {
-      throw new Error('conformance corpus missing: expected ../shared/conformance next to the project root');
-    });
-  });
-} else {
-  console.warn('OCSP conformance corpus missing (../shared/conformance next to the project root): `staplerd check` conformance tests skipped');
-  describe.skip('staplerd check on the OCSP conformance corpus (missing)', () => {
-    it('judges every corpus case through the binary', () => {
-      expect(isConformanceCorpusPresent()).toBe(true);
-    });
-  });
-}
+describeWithCorpus('staplerd check on the OCSP conformance corpus', describeCorpus);

@@ -1,28 +1,10 @@
 // The acceptance test: every case of the shared OCSP conformance corpus gets its expected verdict through validateOcspResponse.
 import { describe, it, expect } from '@jest/globals';
-import { StaplerdError, type ErrorCode } from '../../src/errors/index.js';
+import { StaplerdError } from '../../src/errors/index.js';
 import { Certificate } from '../../src/pki/certificate.js';
 import { readCertificateFile } from '../../src/pki/pem.js';
 import { validateOcspResponse } from '../../src/pki/ocsp-response.js';
-import { isConformanceCorpusPresent, loadConformanceCases, type ConformanceCase } from '../helpers/conformance-corpus.js';
-
-/**
- * The code each kind of invalid case is rejected with, given the check order (CertID before signature before time).
- * The corpus only says valid/invalid; pinning the code keeps a case from passing for the wrong reason.
- */
-const EXPECTED_CODES: readonly [RegExp, ErrorCode][] = [
-  [/@expired$/, 'RESPONSE_EXPIRED'],
-  [/@not-yet-valid$/, 'RESPONSE_NOT_YET_VALID'],
-  [/^(WSNIC|WKIC|WIKH|WINH)_/, 'RESPONSE_CERTID_MISMATCH'],
-  [/^ISOP_/, 'RESPONSE_UNVERIFIED'],
-  [/^(ISDOSC|WKDOSC|WRID)_/, 'RESPONDER_UNAUTHORIZED'],
-  [/^go-malformedRequest$/, 'RESPONSE_MALFORMED_REQUEST'],
-  [/^go-unauthorized-/, 'RESPONDER_UNAUTHORIZED'],
-];
-
-function expectedCode(testCase: ConformanceCase): ErrorCode | undefined {
-  return EXPECTED_CODES.find(([pattern]) => pattern.test(testCase.id))?.[1];
-}
+import { describeWithCorpus, expectedCode, loadConformanceCases, type ConformanceCase } from '../helpers/conformance-corpus.js';
 
 function loadCertificate(bytes: Uint8Array, file: string): Certificate {
   const [first] = readCertificateFile(bytes, file).certificates;
@@ -62,19 +44,4 @@ function describeCorpus(): void {
   }
 }
 
-if (isConformanceCorpusPresent()) {
-  describe('OCSP conformance corpus', describeCorpus);
-} else if (process.env.CI === 'true') {
-  describe('OCSP conformance corpus', () => {
-    it('is present in CI', () => {
-      throw new Error('conformance corpus missing: expected ../shared/conformance next to the project root');
-    });
-  });
-} else {
-  console.warn('OCSP conformance corpus missing (../shared/conformance next to the project root): conformance tests skipped');
-  describe.skip('OCSP conformance corpus (missing)', () => {
-    it('validates every corpus case', () => {
-      expect(isConformanceCorpusPresent()).toBe(true);
-    });
-  });
-}
+describeWithCorpus('OCSP conformance corpus', describeCorpus);
