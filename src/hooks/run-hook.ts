@@ -32,32 +32,60 @@ export interface HookResult {
 
 const MAX_CAPTURED_STDERR = 2000;
 
-/** Runs argv with extra environment; resolves (never rejects) with what happened. A hanging hook is killed. */
+/** How long a hook gets between SIGTERM and SIGKILL once its timeout has passed. */
+const KILL_GRACE_MS = 2000;
+
+/**
+ * Runs argv with extra environment; resolves (never rejects) with what happened. A hanging hook is killed.
+ *
+ * The hook runs in its own process group and the whole group is signalled: `sh -c 'reload & wait'` style hooks leave
+ * children behind that hold the stderr pipe open, and killing only the direct child would leave staplerd waiting on
+ * them. The result is settled when the hook process exits (not when its pipes close), for the same reason.
+ */
 export function runHook(argv: HookCommand, options: { env: Record<string, string>; timeoutMs: number }): Promise<HookResult> {
   return new Promise((resolve) => {
     let stderr = '';
     let timedOut = false;
     let settled = false;
+    let killTimer: NodeJS.Timeout | undefined;
     const done = (result: HookResult): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       resolve(result);
     };
-    const child = spawn(argv[0]!, argv.slice(1), { env: { ...process.env, ...options.env }, stdio: ['ignore', 'ignore', 'pipe'], shell: false });
+    const child = spawn(argv[0]!, argv.slice(1), { env: { ...process.env, ...options.env }, stdio: ['ignore', 'ignore', 'pipe'], shell: false, detached: true });
+    const signalGroup = (signal: NodeJS.Signals): void => {
+      if (child.pid === undefined) return;
+      try {
+        process.kill(-child.pid, signal);
+      } catch {
+        // The group is already gone.
+      }
+    };
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-MAX_CAPTURED_STDERR)));
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGTERM');
+      signalGroup('SIGTERM');
       // A hook that ignores SIGTERM is not allowed to hold staplerd either.
-      setTimeout(() => child.kill('SIGKILL'), 2000).unref();
+      killTimer = setTimeout(() => signalGroup('SIGKILL'), KILL_GRACE_MS);
+      killTimer.unref();
     }, options.timeoutMs);
     child.on('error', (error) => done({ ok: false, code: 'HOOK_FAILED', message: `cannot run ${argv[0]}: ${error.message}`, stderr }));
-    child.on('close', (exitCode, signal) => {
-      if (timedOut) return done({ ok: false, code: 'HOOK_TIMEOUT', message: `${argv[0]} still running after ${options.timeoutMs} ms; killed`, exitCode, stderr });
-      if (exitCode === 0) return done({ ok: true, message: `${argv[0]} succeeded`, exitCode, stderr });
-      return done({ ok: false, code: 'HOOK_FAILED', message: `${argv[0]} exited with ${signal ?? exitCode}`, exitCode, stderr });
+    child.on('exit', (exitCode, signal) => {
+      // Leftovers in the group (background jobs of a timed-out hook) go with it; a finished hook's group is left alone.
+      if (timedOut) {
+        signalGroup('SIGKILL');
+        clearTimeout(killTimer);
+      }
+      // Whatever stderr is still buffered arrives within this tick; children still holding the pipe are not waited for.
+      setImmediate(() => {
+        child.stderr.destroy();
+        if (timedOut) return done({ ok: false, code: 'HOOK_TIMEOUT', message: `${argv[0]} still running after ${options.timeoutMs} ms; killed`, exitCode, stderr });
+        if (exitCode === 0) return done({ ok: true, message: `${argv[0]} succeeded`, exitCode, stderr });
+        return done({ ok: false, code: 'HOOK_FAILED', message: `${argv[0]} exited with ${signal ?? exitCode}`, exitCode, stderr });
+      });
     });
   });
 }

@@ -1,6 +1,7 @@
 // --on-update through the built binary: once per pass that changed staples, argv split like a shell, failures and
 // timeouts logged without failing the pass, shell operators refused.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createE2eFixture, exists, verifyWithOpenssl, type E2eFixture } from '../e2e/e2e-fixture.js';
@@ -37,6 +38,16 @@ const once = (...extra: string[]) => fx.once(['--certs', certsDir, '--log-format
 function forcedPass(...extra: string[]) {
   fx.advanceResponderClock(RESPONDER_STEP_MS);
   return once('--force', ...extra);
+}
+
+/** Running, that is: a killed process whose parent has not reaped it yet (a zombie, state Z) counts as gone. */
+function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
 }
 
 async function expectGoodStaples(): Promise<void> {
@@ -115,6 +126,17 @@ describe('--on-update', () => {
     expectExit(result, 0);
     expect(jsonEvents(result).filter((e) => e.event === 'hook.update_failed').map((e) => e.code)).toEqual(['HOOK_TIMEOUT']);
     await expectGoodStaples();
+  });
+
+  it('kills the whole hook, background children included, after --hook-timeout', async () => {
+    // A reload script that backgrounds a child keeps the stderr pipe open after its own death.
+    const pidFile = path.join(hooksDir, 'background.pid');
+    const result = await forcedPass('--on-update', `sh -c 'sleep 60 & echo $! > ${pidFile}; sleep 60'`, '--hook-timeout', '1');
+
+    expectExit(result, 0);
+    expect(jsonEvents(result).filter((e) => e.event === 'hook.update_failed').map((e) => e.code)).toEqual(['HOOK_TIMEOUT']);
+    const backgroundPid = Number((await readFile(pidFile, 'utf8')).trim());
+    expect(isAlive(backgroundPid)).toBe(false);
   });
 
   it.each([
