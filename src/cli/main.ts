@@ -2,14 +2,11 @@
 // The staplerd command: parses the command line (commander) and dispatches; exit statuses per docs/cli.md.
 import { Command, CommanderError, Option } from 'commander';
 import { VERSION } from '../version.js';
-import { runCheckCommand } from './commands/check-command.js';
-import { runDemoCommand } from './commands/demo-command.js';
-import { runOnceCommand } from './commands/once-command.js';
-import { runDaemonCommand } from './commands/run-command.js';
-import { runStatusCommand } from './commands/status-command.js';
 import { EXIT_USAGE, reportFatalError } from './exit-codes.js';
 import { addPassOptions, toRawOptions } from './pass-options.js';
 
+/** Each subcommand module is imported only when it runs, so `staplerd check` and `--help` do not load the daemon,
+ *  got, chokidar or prom-client stacks they never use. */
 function buildProgram(setExit: (code: number | Promise<number>) => void): Command {
   const program = new Command('staplerd')
     .description('Keeps validated OCSP staples fresh on disk for nginx, HAProxy and Node TLS servers.')
@@ -19,18 +16,20 @@ function buildProgram(setExit: (code: number | Promise<number>) => void): Comman
 
   addPassOptions(program.command('once').description('one pass: fetch every missing, invalid or due staple, then exit'))
     .option('--force', 'fetch for every certificate, even when its staple is fresh')
-    .action((options: Record<string, unknown>) => setExit(runOnceCommand(toRawOptions(options))));
+    .action((options: Record<string, unknown>) => setExit(import('./commands/once-command.js').then((m) => m.runOnceCommand(toRawOptions(options)))));
 
   addPassOptions(program.command('run').description('the daemon: a pass at start, then keep every staple fresh until SIGTERM'))
     .option('--sweep <cron>', 'cron expression of the safety-net sweep (default "*/15 * * * *")')
     .option('--watch-debounce <seconds>', 'how long a changed certificate file must be still before it is read (default 0.5)')
-    .action((options: Record<string, unknown>) => setExit(runDaemonCommand(toRawOptions(options))));
+    .option('--metrics <host:port>', 'serve /metrics (Prometheus) and /healthz on this address, e.g. 127.0.0.1:9420 (default: off)')
+    .option('--health-margin <duration>', '/healthz fails when a staple is this close to its nextUpdate: seconds or 30m, 6h, 1d (default 1h)')
+    .action((options: Record<string, unknown>) => setExit(import('./commands/run-command.js').then((m) => m.runDaemonCommand(toRawOptions(options)))));
 
   addPassOptions(program.command('status').description('one row per certificate: staple state, times, failures (live view when the daemon runs)'))
     .option('--json', 'print exact JSON')
     .action((options: Record<string, unknown>) => {
       const { json, ...rest } = options;
-      setExit(runStatusCommand({ ...toRawOptions(rest), json: json === true }));
+      setExit(import('./commands/status-command.js').then((m) => m.runStatusCommand({ ...toRawOptions(rest), json: json === true })));
     });
 
   program
@@ -46,16 +45,18 @@ function buildProgram(setExit: (code: number | Promise<number>) => void): Comman
     .option('--json', 'print the verdict as JSON')
     .action((response: string, options: Record<string, string | boolean | undefined>) =>
       setExit(
-        runCheckCommand({
-          response,
-          issuer: options.issuer as string,
-          cert: options.cert as string | undefined,
-          serial: options.serial as string | undefined,
-          at: options.at as string | undefined,
-          json: options.json === true,
-          clockSkew: options.clockSkew as string | undefined,
-          minRemaining: options.minRemaining as string | undefined,
-        }),
+        import('./commands/check-command.js').then((m) =>
+          m.runCheckCommand({
+            response,
+            issuer: options.issuer as string,
+            cert: options.cert as string | undefined,
+            serial: options.serial as string | undefined,
+            at: options.at as string | undefined,
+            json: options.json === true,
+            clockSkew: options.clockSkew as string | undefined,
+            minRemaining: options.minRemaining as string | undefined,
+          }),
+        ),
       ),
     );
 
@@ -63,7 +64,7 @@ function buildProgram(setExit: (code: number | Promise<number>) => void): Comman
     .command('demo')
     .description('throwaway CA and OCSP responder on 127.0.0.1; runs a real pass and shows what was written')
     .addOption(new Option('--dir <dir>', 'work in this directory instead of a new temporary one'))
-    .action((options: { dir?: string }) => setExit(runDemoCommand(options)));
+    .action((options: { dir?: string }) => setExit(import('./commands/demo-command.js').then((m) => m.runDemoCommand(options))));
 
   return program;
 }

@@ -1,4 +1,4 @@
-// The options shared by `once`, `run` (and later `status`), declared once for commander and mapped to config keys.
+// The options shared by `once`, `run` and `status`, declared once for commander and mapped to config keys.
 import { Command, Option } from 'commander';
 import type { RawOptions } from '../config/index.js';
 
@@ -23,9 +23,11 @@ export function addPassOptions(command: Command): Command {
     .option('--clock-skew <seconds>', 'tolerated responder clock skew for thisUpdate (default 300)')
     .option('--min-remaining <seconds>', 'minimum remaining lifetime of a staple (default 300)')
     .addOption(new Option('--revoked-action <action>', 'revoked certificate: write the revoked response, or remove the staple').choices(['staple', 'remove']))
-    .option('--state-dir <dir>', 'where backoff history and the daemon status live (default: $STATE_DIRECTORY, /var/lib/staplerd for root)')
+    .option('--state-dir <dir>', 'where backoff history and the daemon status live (default: $STATE_DIRECTORY, /var/lib/staplerd for root, else $XDG_STATE_HOME/staplerd)')
     .option('--nginx-snippets', 'maintain <cert>.stapling.conf nginx include snippets beside each staple')
-    .option('--issuer-files', 'write <crt>.issuer for HAProxy when the issuer is not inside the PEM')
+    .option('--issuer-files', 'write <crt>.issuer for HAProxy when the issuer is not inside the PEM (default: on without --out)')
+    .option('--no-issuer-files', 'never write <crt>.issuer files')
+    .option('--proxy <url>', 'HTTP proxy for OCSP and caIssuers requests, http://[user:pass@]host:port (default: HTTP_PROXY/HTTPS_PROXY)')
     .option('--haproxy-socket <path|host:port>', 'HAProxy runtime API socket to push new staples to (repeatable)', collect)
     .option('--on-update <command>', 'run after a pass that changed any staple (no shell; changed paths in STAPLERD_CHANGED)')
     .option('--on-revoked <command>', 'run after a pass that found a revoked certificate (no shell)')

@@ -32,7 +32,11 @@ export interface StaplerdConfig {
   readonly watchDebounceMs: number;
   /** Maintain `<cert>.stapling.conf` nginx include snippets beside each staple. */
   readonly nginxSnippets: boolean;
-  /** Write `<crt>.issuer` beside certificates whose issuer is not in the PEM (HAProxy loads the staple at start then). */
+  /**
+   * Write `<crt>.issuer` beside certificates whose issuer is not in the PEM (HAProxy loads the staple at start then).
+   * resolveConfig turns it on when staples go beside the certificates (no `out`) and off with `out`, unless the
+   * file or a flag says otherwise: HAProxy 2.6 refuses to start on a leaf-only PEM with `.ocsp` but no `.issuer`.
+   */
   readonly issuerFiles: boolean;
   /** HAProxy runtime API sockets to push every new staple to (`set ssl ocsp-response`). */
   readonly haproxySockets: readonly string[];
@@ -43,6 +47,12 @@ export interface StaplerdConfig {
   readonly hookTimeoutMs: number;
   /** Backoff history and the daemon's status snapshot; undefined = resolveStateDir's default. */
   readonly stateDir?: string;
+  /** Outbound HTTP proxy URL for OCSP and AIA caIssuers requests (replaces HTTP_PROXY/HTTPS_PROXY; NO_PROXY applies). */
+  readonly proxy?: string;
+  /** `run` only: `host:port` of the /metrics and /healthz listener; undefined = no listener. */
+  readonly metrics?: string;
+  /** `run` only: /healthz turns 503 when a staple is this close to its nextUpdate. */
+  readonly healthMarginMs: number;
 }
 
 export const DEFAULT_CONFIG: StaplerdConfig = {
@@ -66,8 +76,12 @@ export const DEFAULT_CONFIG: StaplerdConfig = {
   force: false,
   watchDebounceMs: 500,
   nginxSnippets: false,
-  issuerFiles: false,
+  // The default layout writes staples beside the certificates, where HAProxy needs `<crt>.issuer` (see the type).
+  issuerFiles: true,
   haproxySockets: [],
   // A reload command (nginx -s reload, systemctl reload haproxy) finishes in seconds; a minute means it hangs.
   hookTimeoutMs: 60_000,
+  // Refreshes start halfway through a response's validity, so a staple within an hour of nextUpdate means every
+  // retry for half its life has failed; an hour stays below half the validity of any responder issuing >= 2 h answers.
+  healthMarginMs: 60 * 60_000,
 };

@@ -4,6 +4,9 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { StaplerdError } from '../errors/index.js';
 import { parseHaproxySocket, parseHookCommand } from '../hooks/index.js';
+// The parsers only, not the index: loading the config must not load prom-client or got.
+import { parseListenAddress } from '../metrics/metrics-server.js';
+import { parseProxyUrl } from '../ocsp/proxy-agents.js';
 import { DEFAULT_CONFIG, type StaplerdConfig } from './config-types.js';
 
 /** Option values as given, before validation; keys are the YAML keys (camelCase of the flag names). */
@@ -13,6 +16,8 @@ interface OptionSpec {
   /** How the option is named in messages for a flag. */
   readonly flag: string;
   readonly apply: (value: unknown, into: Mutable<StaplerdConfig>, baseDir: string) => void;
+  /** The value may hold a password (proxy credentials): error messages must not echo it. */
+  readonly secret?: boolean;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -97,6 +102,51 @@ function expectHaproxySockets(value: unknown): string[] {
 
 const SECOND_MS = 1000;
 
+const DURATION_UNITS_MS: Readonly<Record<string, number>> = { s: SECOND_MS, m: 60 * SECOND_MS, h: 3600 * SECOND_MS, d: 86_400 * SECOND_MS };
+
+/** A duration as seconds (a number, or digits) or with units, `90s`, `30m`, `6h`, `1d`, `1h30m`; returns milliseconds. */
+function parseDuration(value: unknown): number {
+  if (typeof value === 'number' || (typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value))) {
+    const seconds = Number(value);
+    if (!Number.isFinite(seconds) || seconds < 0) throw new BadValue('expected a duration such as 3600, 90s, 30m, 6h or 1d');
+    return seconds * SECOND_MS;
+  }
+  const text = typeof value === 'string' ? value.trim().toLowerCase() : '';
+  if (!/^(\d+(\.\d+)?[smhd])+$/.test(text)) throw new BadValue('expected a duration such as 3600, 90s, 30m, 6h or 1d');
+  let totalMs = 0;
+  for (const [, amount, unit] of text.matchAll(/(\d+(?:\.\d+)?)([smhd])/g)) totalMs += Number(amount) * DURATION_UNITS_MS[unit!]!;
+  return totalMs;
+}
+
+function expectDuration(value: unknown, options: { maxMs: number }): number {
+  const ms = parseDuration(value);
+  if (ms > options.maxMs) throw new BadValue(`expected at most ${options.maxMs / 86_400_000} days`);
+  return ms;
+}
+
+function expectListenAddress(value: unknown): string {
+  const text = expectString(value).trim();
+  try {
+    parseListenAddress(text);
+  } catch (error) {
+    throw new BadValue((error as Error).message);
+  }
+  return text;
+}
+
+const PROXY_SOURCE = 'proxy';
+
+function expectProxyUrl(value: unknown): string {
+  const text = expectString(value).trim();
+  try {
+    parseProxyUrl(text, PROXY_SOURCE);
+  } catch (error) {
+    // parseProxyUrl prefixes its source ("proxy: "); the caller names the key or flag instead. It never echoes the URL.
+    throw new BadValue((error as Error).message.replace(`${PROXY_SOURCE}: `, ''));
+  }
+  return text;
+}
+
 /** One table of every option: the YAML key, its flag, and how it is validated and stored. */
 export const OPTION_SPECS: Readonly<Record<string, OptionSpec>> = {
   certs: { flag: '--certs', apply: (v, c, base) => (c.certs = expectStringList(v).map((p) => resolve(base, p))) },
@@ -135,6 +185,9 @@ export const OPTION_SPECS: Readonly<Record<string, OptionSpec>> = {
   stateDir: { flag: '--state-dir', apply: (v, c, base) => (c.stateDir = resolve(base, expectString(v))) },
   nginxSnippets: { flag: '--nginx-snippets', apply: (v, c) => (c.nginxSnippets = expectBoolean(v)) },
   issuerFiles: { flag: '--issuer-files', apply: (v, c) => (c.issuerFiles = expectBoolean(v)) },
+  proxy: { flag: '--proxy', secret: true, apply: (v, c) => (c.proxy = expectProxyUrl(v)) },
+  metrics: { flag: '--metrics', apply: (v, c) => (c.metrics = expectListenAddress(v)) },
+  healthMargin: { flag: '--health-margin', apply: (v, c) => (c.healthMarginMs = expectDuration(v, { maxMs: 30 * 86_400_000 })) },
   haproxySockets: { flag: '--haproxy-socket', apply: (v, c) => (c.haproxySockets = expectHaproxySockets(v)) },
   logLevel: { flag: '--log-level', apply: (v, c) => (c.logLevel = expectOneOf(v, ['error', 'warn', 'info', 'debug'] as const)) },
   logFormat: { flag: '--log-format', apply: (v, c) => (c.logFormat = expectOneOf(v, ['json', 'text'] as const)) },
@@ -146,7 +199,9 @@ export const OPTION_SPECS: Readonly<Record<string, OptionSpec>> = {
   },
 };
 
-function applyOptions(raw: RawOptions, into: Mutable<StaplerdConfig>, baseDir: string, source: { file?: string }): void {
+/** Applies every key given; returns the keys that were set, so defaults that depend on other keys can be derived. */
+function applyOptions(raw: RawOptions, into: Mutable<StaplerdConfig>, baseDir: string, source: { file?: string }): Set<string> {
+  const applied = new Set<string>();
   for (const [key, value] of Object.entries(raw)) {
     if (value === undefined) continue;
     const spec = OPTION_SPECS[key];
@@ -159,11 +214,14 @@ function applyOptions(raw: RawOptions, into: Mutable<StaplerdConfig>, baseDir: s
       if (!(error instanceof BadValue)) throw error;
       const name = source.file ? `key "${key}"` : `option ${spec.flag}`;
       const where = source.file ? ` in ${source.file}` : '';
-      throw new StaplerdError(source.file ? 'CONFIG_INVALID' : 'USAGE', `${name}${where}: ${error.message} (got ${JSON.stringify(value)})`, {
+      const got = spec.secret ? '' : ` (got ${JSON.stringify(value)})`;
+      throw new StaplerdError(source.file ? 'CONFIG_INVALID' : 'USAGE', `${name}${where}: ${error.message}${got}`, {
         file: source.file,
       });
     }
+    applied.add(key);
   }
+  return applied;
 }
 
 /** Reads and parses a YAML configuration file into raw options (validated by resolveConfig). */
@@ -190,12 +248,15 @@ export async function readConfigFile(file: string): Promise<RawOptions> {
 /** Defaults, then the YAML file (paths relative to the file), then flags (paths relative to cwd). */
 export async function resolveConfig(input: { flags: RawOptions; configFile?: string; cwd?: string; requireCerts?: boolean }): Promise<StaplerdConfig> {
   const config: Mutable<StaplerdConfig> = { ...DEFAULT_CONFIG };
+  const given = new Set<string>();
   if (input.configFile) {
     const file = resolve(input.cwd ?? process.cwd(), input.configFile);
     const raw = await readConfigFile(file);
-    applyOptions(raw, config, dirname(file), { file });
+    for (const key of applyOptions(raw, config, dirname(file), { file })) given.add(key);
   }
-  applyOptions(input.flags, config, input.cwd ?? process.cwd(), {});
+  for (const key of applyOptions(input.flags, config, input.cwd ?? process.cwd(), {})) given.add(key);
+  // HAProxy needs `<crt>.issuer` only beside the certificate it loads, i.e. when staples go there too (no `out`).
+  if (!given.has('issuerFiles')) config.issuerFiles = config.out === undefined;
   if (input.requireCerts !== false && config.certs.length === 0) {
     throw new StaplerdError('USAGE', 'no certificate directory given: use --certs <dir> or "certs:" in the configuration file');
   }

@@ -8,6 +8,7 @@ import { loadHistory, resolveStateDir, saveHistory, saveStatusSnapshot } from '.
 import type { CertificateStatusRow } from '../types/index.js';
 import { USER_AGENT } from '../version.js';
 import { watchCertificates, type CertificateWatcher } from './certificate-watcher.js';
+import { MetricsEndpoint } from './metrics-endpoint.js';
 import { isValidCronExpression, startSweepTimer, type SweepTimer } from './sweep-timer.js';
 
 /** setTimeout cannot wait longer than 2^31-1 ms; the cron sweep covers anything further out anyway. */
@@ -23,6 +24,9 @@ export interface DaemonHooks {
 export class StapleDaemon {
   private history: HistoryStore = new Map();
   private lastRows: readonly CertificateStatusRow[] = [];
+  /** Whether any pass has finished: before that /healthz cannot vouch for anything. */
+  private hasPassed = false;
+  private metrics?: MetricsEndpoint;
   private readonly publishState = createPublishState();
   private caIssuers?: CaIssuerFetcher;
   private watcher?: CertificateWatcher;
@@ -55,6 +59,17 @@ export class StapleDaemon {
   /** Runs the first pass, then starts watching. Resolves when the watch is in place. */
   async start(): Promise<void> {
     assertDaemonConfig(this.config);
+    // Bound before the first pass: a port in use is a configuration error to report at once, not after a long pass.
+    await this.syncMetricsEndpoint();
+    try {
+      await this.startPassesAndWatch();
+    } catch (error) {
+      await this.metrics?.close();
+      throw error;
+    }
+  }
+
+  private async startPassesAndWatch(): Promise<void> {
     this.caIssuers = this.createCaIssuerFetcher();
     // The backoff schedule continues across restarts: a restart during an outage does not fire a burst of requests.
     this.history = await loadHistory(this.stateDir, (error) =>
@@ -74,6 +89,13 @@ export class StapleDaemon {
     this.caIssuers = this.createCaIssuerFetcher();
     await this.stopWatching();
     await this.startWatching();
+    try {
+      await this.syncMetricsEndpoint();
+    } catch (thrown) {
+      // The rest of the new configuration is in force already: a port that cannot be bound only costs the metrics.
+      const error = toStaplerdError(thrown, 'CONFIG_INVALID');
+      this.deps.logger.log('error', 'metrics.rebind_failed', `${error.message}; metrics endpoint is off`, { code: error.code, listen: config.metrics });
+    }
     this.deps.logger.log('info', 'daemon.reloaded', 'configuration re-read; rescanning', { dirs: config.certs.join(', ') });
     this.requestPass('reload');
   }
@@ -86,6 +108,7 @@ export class StapleDaemon {
     await this.stopWatching();
     while (this.running) await this.running;
     await drainHooks(this.publishState);
+    await this.metrics?.close();
     this.deps.logger.log('info', 'daemon.stopped', 'stopped');
   }
 
@@ -114,7 +137,7 @@ export class StapleDaemon {
     try {
       const report = await runPass({
         config: this.config,
-        deps: this.deps,
+        deps: this.passDependencies(),
         history: this.history,
         caIssuers: this.caIssuers,
         publishState: this.publishState,
@@ -122,7 +145,11 @@ export class StapleDaemon {
       });
       this.logPassSummary(report, reason);
       this.scheduleNextDue(report);
-      this.lastRows = buildStatusRows(report, this.history, this.deps.clock.now());
+      const now = this.deps.clock.now();
+      this.lastRows = buildStatusRows(report, this.history, now);
+      this.hasPassed = true;
+      // The same rows `staplerd status` shows: metrics and the status snapshot never disagree.
+      this.metrics?.updateCertificates(this.lastRows, now);
       await this.persistState(report);
       this.hooks.onPass?.(report, reason);
     } catch (thrown) {
@@ -198,6 +225,37 @@ export class StapleDaemon {
     this.watcher = undefined;
   }
 
+  /** The pass dependencies, with every OCSP attempt also counted by the metrics when they are on. */
+  private passDependencies(): PassDependencies {
+    const metrics = this.metrics;
+    if (!metrics) return this.deps;
+    const observeOuter = this.deps.observeFetch;
+    return {
+      ...this.deps,
+      observeFetch: (observation) => {
+        metrics.observeFetch(observation);
+        observeOuter?.(observation);
+      },
+    };
+  }
+
+  /** Starts, rebinds or closes the metrics listener to match the configuration. At start a failure to bind throws
+   *  (CONFIG_INVALID, exit 2); on reload it is logged and the previous address kept (MetricsEndpoint.reconfigure). */
+  private async syncMetricsEndpoint(): Promise<void> {
+    if (this.metrics) {
+      await this.metrics.reconfigure(this.config.metrics);
+      return;
+    }
+    if (this.config.metrics === undefined) return;
+    this.metrics = await MetricsEndpoint.start(this.config.metrics, {
+      // Read at each request: config, deps and rows change with passes and reloads.
+      rows: () => (this.hasPassed ? this.lastRows : undefined),
+      healthMarginMs: () => this.config.healthMarginMs,
+      clock: { now: () => this.deps.clock.now() },
+      logger: () => this.deps.logger,
+    });
+  }
+
   private createCaIssuerFetcher(): CaIssuerFetcher {
     const limiter = createHostLimiter({ perHost: this.config.perHostConcurrency, global: this.config.concurrency });
     return createCaIssuerFetcher({
@@ -211,6 +269,7 @@ export class StapleDaemon {
   }
 }
 
+/** Checks only the daemon needs: `run` fails fast (exit 2) on these before any certificate is touched. */
 function assertDaemonConfig(config: StaplerdConfig): void {
   if (!isValidCronExpression(config.sweep)) {
     throw new StaplerdError('CONFIG_INVALID', `sweep: "${config.sweep}" is not a valid cron expression`);

@@ -18,6 +18,8 @@ export interface HealthReport {
   problems: HealthProblem[];
   /** Every row evaluated, not-applicable ones included. */
   certificates: number;
+  /** Present (true) while no pass has finished yet: nothing is known about the staples, so not healthy. */
+  starting?: true;
 }
 
 /**
@@ -38,6 +40,12 @@ export function evaluateHealth(rows: readonly CertificateStatusRow[], now: Date,
     problems,
     certificates: rows.length,
   };
+}
+
+/** The verdict before the first pass has finished: 503 like a readiness probe of a starting service, no problems
+ *  listed because none is known yet. */
+export function startingHealth(now: Date, marginMs: number): HealthReport {
+  return { healthy: false, checkedAt: now.toISOString(), marginSeconds: marginMs / 1000, problems: [], certificates: 0, starting: true };
 }
 
 /** HTTP status for a report: 503 tells load balancers and Kubernetes probes "not ready" without a body parser. */

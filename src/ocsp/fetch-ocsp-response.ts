@@ -31,6 +31,20 @@ export interface OcspFetchCallbacks {
   now?: () => Date;
   /** Told about each URL that failed when another URL is still to be tried (the last failure is thrown instead). */
   onAttemptFailed?: (url: string, error: StaplerdError) => void;
+  /** Told about every responder URL tried, validated or not (metrics: attempts by host, result, code, latency). */
+  onAttempt?: (attempt: OcspAttempt) => void;
+  /** Monotonic milliseconds for latencies; defaults to performance.now (wall-clock steps must not bend durations). */
+  monotonicMs?: () => number;
+}
+
+/** One responder URL tried: the outcome after validation, and how long the HTTP exchange took. */
+export interface OcspAttempt {
+  readonly url: string;
+  /** Undefined when `accept` took the answer. */
+  readonly error?: StaplerdError;
+  /** Time spent in HTTP requests to this URL (both when a GET fell back to POST), without waiting for a limiter slot
+   *  and without validation: the responder's latency as its operator would measure it. */
+  readonly latencyMs: number;
 }
 
 /** Validates (through `accept`) the first response that passes; `accept` also receives the method that got it. */
@@ -47,27 +61,45 @@ export async function fetchOcspResponse<T>(
   if (urls.length === 0) throw new StaplerdError('NO_OCSP_URL', 'no OCSP responder URL to try');
   let lastError: StaplerdError | undefined;
   for (const [index, url] of urls.entries()) {
+    const timing = { ms: 0 };
+    let accepted: { value: T } | undefined;
     try {
-      const fetched = await exchangeWithResponder(url, requestDer, options);
-      return await accept(fetched.der, fetched.url, fetched.method);
+      const fetched = await exchangeWithResponder(url, requestDer, options, timing);
+      accepted = { value: await accept(fetched.der, fetched.url, fetched.method) };
     } catch (error) {
       lastError = withUrl(toStaplerdError(error, 'INTERNAL', { url }), url);
-      if (index < urls.length - 1) options.onAttemptFailed?.(url, lastError);
     }
+    notifyAttempt(options, { url, error: accepted ? undefined : lastError, latencyMs: timing.ms });
+    if (accepted) return accepted.value;
+    if (index < urls.length - 1) options.onAttemptFailed?.(url, lastError!);
   }
   throw lastError!;
 }
 
+/** Observation is best effort: a throwing observer (metrics) must neither fail a good answer nor hide the real error. */
+function notifyAttempt(options: OcspFetchCallbacks, attempt: OcspAttempt): void {
+  try {
+    options.onAttempt?.(attempt);
+  } catch {
+    // Nothing to do: the fetch outcome matters more than its statistics.
+  }
+}
+
 /** One responder: GET when the request fits, POST otherwise; a GET refused with 4xx/5xx is retried once as POST
  *  because many responders only implement POST (answering GET with 404, 405 or 500). */
-async function exchangeWithResponder(url: string, requestDer: Uint8Array, options: OcspFetchOptions & OcspFetchCallbacks): Promise<FetchedOcspResponse> {
+async function exchangeWithResponder(
+  url: string,
+  requestDer: Uint8Array,
+  options: OcspFetchOptions & OcspFetchCallbacks,
+  timing: { ms: number },
+): Promise<FetchedOcspResponse> {
   const getUrl = buildOcspGetUrl(url, requestDer);
   if (getUrl.length <= MAX_OCSP_GET_URL_BYTES) {
-    const response = await sendLimited(url, buildRequest('GET', getUrl, undefined, options), options);
+    const response = await sendLimited(url, buildRequest('GET', getUrl, undefined, options), options, timing);
     if (isSuccess(response)) return { der: response.body, url, method: 'GET' };
     if (!isErrorStatus(response.statusCode)) throw httpStatusError(response, url, 'GET', options.now);
   }
-  const response = await sendLimited(url, buildRequest('POST', url, requestDer, options), options);
+  const response = await sendLimited(url, buildRequest('POST', url, requestDer, options), options, timing);
   if (isSuccess(response)) return { der: response.body, url, method: 'POST' };
   throw httpStatusError(response, url, 'POST', options.now);
 }
@@ -80,9 +112,17 @@ function buildRequest(method: 'GET' | 'POST', url: string, body: Uint8Array | un
 }
 
 /** Errors carry the responder URL as configured in the certificate, not the long GET URL, so logs group by responder. */
-async function sendLimited(responderUrl: string, req: HttpRequest, options: OcspFetchOptions): Promise<HttpResponse> {
+async function sendLimited(responderUrl: string, req: HttpRequest, options: OcspFetchOptions & OcspFetchCallbacks, timing: { ms: number }): Promise<HttpResponse> {
+  const monotonicMs = options.monotonicMs ?? (() => performance.now());
   try {
-    return await options.limiter.run(responderUrl, () => options.http.request(req));
+    return await options.limiter.run(responderUrl, async () => {
+      const startedMs = monotonicMs();
+      try {
+        return await options.http.request(req);
+      } finally {
+        timing.ms += monotonicMs() - startedMs;
+      }
+    });
   } catch (error) {
     throw withUrl(toStaplerdError(error, 'FETCH_NETWORK', { url: responderUrl }), responderUrl);
   }

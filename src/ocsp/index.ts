@@ -10,6 +10,7 @@ export {
   MAX_OCSP_GET_URL_BYTES,
   type OcspFetchOptions,
   type OcspFetchCallbacks,
+  type OcspAttempt,
   type FetchedOcspResponse,
   type AcceptOcspResponse,
 } from './fetch-ocsp-response.js';

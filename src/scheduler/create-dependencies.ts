@@ -1,9 +1,9 @@
-// Wires the real clock, randomness, HTTP client and logger for a pass (tests build their own PassDependencies).
+// Wires the real clock, randomness, HTTP client (with the configured proxy) and logger for a pass (tests build their own PassDependencies).
 import { randomBytes } from 'node:crypto';
 import type { StaplerdConfig } from '../config/index.js';
 import { createLogger, type EventLogger } from '../log/index.js';
 import { createHttpClient, type ClosableHttpClient } from '../ocsp/index.js';
-import { systemClock, systemRandom } from '../types/index.js';
+import { systemClock, systemRandom, type FetchObservation } from '../types/index.js';
 import { USER_AGENT } from '../version.js';
 import type { PassDependencies } from './pass-types.js';
 
@@ -12,15 +12,24 @@ export interface LiveDependencies extends PassDependencies {
   close(): Promise<void>;
 }
 
-export function createLiveDependencies(config: StaplerdConfig, options: { logger?: EventLogger } = {}): LiveDependencies {
+export interface LiveDependencyOptions {
+  readonly logger?: EventLogger;
+  /** The daemon's metrics: told about every OCSP attempt. */
+  readonly observeFetch?: (observation: FetchObservation) => void;
+}
+
+/** Throws CONFIG_INVALID when a proxy (the `proxy` key or HTTP(S)_PROXY) is not a usable proxy URL. */
+export function createLiveDependencies(config: StaplerdConfig, options: LiveDependencyOptions = {}): LiveDependencies {
+  // The one client serves OCSP and AIA caIssuers downloads alike, so both take the same proxy route.
+  const http = createHttpClient({ userAgent: USER_AGENT, proxy: config.proxy });
   const logger = options.logger ?? createLogger({ level: config.logLevel, format: config.logFormat });
-  const http = createHttpClient({ userAgent: USER_AGENT });
   return {
     clock: systemClock,
     random: systemRandom,
     logger,
     http,
     randomBytes: (length) => new Uint8Array(randomBytes(length)),
+    observeFetch: options.observeFetch,
     async close() {
       http.close();
       await logger.close();

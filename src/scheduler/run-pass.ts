@@ -1,6 +1,7 @@
 // One pass over every certificate: discover, resolve issuers, and process each distinct leaf with bounded concurrency.
 import { toStaplerdError } from '../errors/index.js';
-import { createCaIssuerFetcher, createHostLimiter, fetchOcspResponse, type CaIssuerFetcher } from '../ocsp/index.js';
+import { createCaIssuerFetcher, createHostLimiter, fetchOcspResponse, type CaIssuerFetcher, type OcspAttempt } from '../ocsp/index.js';
+import type { FetchObservation } from '../types/index.js';
 import { USER_AGENT } from '../version.js';
 import { collectTargets } from './collect-targets.js';
 import { mapWithConcurrency } from './map-with-concurrency.js';
@@ -23,12 +24,14 @@ export async function runPass(options: RunPassOptions): Promise<PassReport> {
   const transport = { http: deps.http, limiter, timeoutMs: config.timeoutMs, maxBodyBytes: config.maxResponseBytes, userAgent: USER_AGENT };
   const caIssuers = options.caIssuers ?? createCaIssuerFetcher({ ...transport, now: () => deps.clock.now() });
 
+  const observeFetch = deps.observeFetch;
   const fetchValidated: FetchValidated = (urls, requestDer, accept) =>
     fetchOcspResponse(urls, requestDer, accept, {
       ...transport,
       now: () => deps.clock.now(),
       onAttemptFailed: (url, error) =>
         deps.logger.log('warn', 'fetch.attempt_failed', `${error.message}; trying the next responder URL`, { url, code: error.code }),
+      onAttempt: observeFetch && ((attempt) => observeFetch(toFetchObservation(attempt))),
     });
 
   const collected = await collectTargets(config, {
@@ -88,4 +91,23 @@ export async function runPass(options: RunPassOptions): Promise<PassReport> {
 /** `once` succeeds when every certificate that has an OCSP URL ends with a valid good staple (see docs/cli.md). */
 export function isPassSuccessful(report: PassReport): boolean {
   return report.outcomes.every((outcome) => outcome.hasGoodStaple || outcome.kind === 'not-applicable' || outcome.kind === 'expired-certificate');
+}
+
+/** The metrics' view of an attempt: the responder host (with its port when not the default, as URL.host spells it). */
+export function toFetchObservation(attempt: OcspAttempt): FetchObservation {
+  return {
+    host: responderHost(attempt.url),
+    result: attempt.error ? 'failure' : 'success',
+    code: attempt.error?.code,
+    latencyMs: attempt.latencyMs,
+  };
+}
+
+function responderHost(url: string): string {
+  try {
+    return new URL(url).host || url;
+  } catch {
+    // An unparsable URL fails as URL_UNSUPPORTED; it still needs some label, and the URL is what the operator wrote.
+    return url;
+  }
 }

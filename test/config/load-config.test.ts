@@ -57,6 +57,9 @@ describe('resolveConfig', () => {
         'logFormat: json',
         "sweep: '*/5 * * * *'",
         'watchDebounce: 0.2',
+        'proxy: http://proxy.test:3128',
+        'metrics: 127.0.0.1:9420',
+        'healthMargin: 6h',
       ].join('\n'),
     );
     const config = await resolveConfig({ flags: {}, configFile: file, cwd: root });
@@ -79,6 +82,11 @@ describe('resolveConfig', () => {
       logFormat: 'json',
       sweep: '*/5 * * * *',
       watchDebounceMs: 200,
+      proxy: 'http://proxy.test:3128',
+      metrics: '127.0.0.1:9420',
+      healthMarginMs: 6 * 3_600_000,
+      // `out` is set, so no `<crt>.issuer` files unless asked for.
+      issuerFiles: false,
     });
   });
 
@@ -152,6 +160,106 @@ describe('resolveConfig', () => {
     const file = await yamlFile('');
     const config = await resolveConfig({ flags: { certs: ['/srv/certs'] }, configFile: file, cwd: root });
     expect(config).toEqual({ ...DEFAULT_CONFIG, certs: ['/srv/certs'] });
+  });
+});
+
+describe('resolveConfig: issuerFiles', () => {
+  it('is on by default when staples go beside the certificates, where HAProxy looks for <crt>.issuer', async () => {
+    const config = await resolveConfig({ flags: { certs: ['/srv/certs'] }, cwd: root });
+    expect(config.issuerFiles).toBe(true);
+  });
+
+  it('is off by default with --out, since HAProxy would not find the staples there', async () => {
+    const config = await resolveConfig({ flags: { certs: ['/srv/certs'], out: '/srv/staples' }, cwd: root });
+    expect(config.issuerFiles).toBe(false);
+  });
+
+  it.each<[string, Record<string, unknown>, boolean]>([
+    ['--no-issuer-files without --out', { issuerFiles: false }, false],
+    ['--issuer-files with --out', { issuerFiles: true, out: '/srv/staples' }, true],
+  ])('follows %s', async (_name, flags, expected) => {
+    const config = await resolveConfig({ flags: { certs: ['/srv/certs'], ...flags }, cwd: root });
+    expect(config.issuerFiles).toBe(expected);
+  });
+
+  it('follows issuerFiles: false in the YAML file, and a flag still wins over the file', async () => {
+    const file = await yamlFile('certs: [certs]\nissuerFiles: false\n');
+    expect((await resolveConfig({ flags: {}, configFile: file, cwd: root })).issuerFiles).toBe(false);
+    expect((await resolveConfig({ flags: { issuerFiles: true }, configFile: file, cwd: root })).issuerFiles).toBe(true);
+  });
+
+  it('takes out from the YAML file into account when neither says anything about issuer files', async () => {
+    const file = await yamlFile('certs: [certs]\nout: staples\n');
+    expect((await resolveConfig({ flags: {}, configFile: file, cwd: root })).issuerFiles).toBe(false);
+  });
+});
+
+describe('resolveConfig: proxy, metrics and healthMargin', () => {
+  it('accepts a proxy URL with credentials and keeps it as given', async () => {
+    const config = await resolveConfig({ flags: { certs: ['/srv/certs'], proxy: 'http://ops:s3cret@proxy.test:3128' }, cwd: root });
+    expect(config.proxy).toBe('http://ops:s3cret@proxy.test:3128');
+  });
+
+  it('rejects a SOCKS proxy naming --proxy, without echoing the password', async () => {
+    const error = await rejection(resolveConfig({ flags: { certs: ['/srv/certs'], proxy: 'socks5://ops:s3cret@proxy.test:1080' }, cwd: root }));
+    expect(error.code).toBe('USAGE');
+    expect(error.message).toContain('--proxy');
+    expect(error.message).toContain('socks5:');
+    expect(error.message).not.toContain('s3cret');
+  });
+
+  it('rejects a bad proxy key in the YAML file with CONFIG_INVALID naming the key and the file, without the password', async () => {
+    const file = await yamlFile('certs: [certs]\nproxy: "https://ops:s3cret@proxy.test:3128"\n');
+    const error = await rejection(resolveConfig({ flags: {}, configFile: file, cwd: root }));
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toContain('"proxy"');
+    expect(error.file).toBe(file);
+    expect(error.message).not.toContain('s3cret');
+  });
+
+  it.each(['127.0.0.1:9420', '[::1]:9420', 'localhost:9420', '0.0.0.0:0'])('accepts the metrics address %s', async (listen) => {
+    const config = await resolveConfig({ flags: { certs: ['/srv/certs'], metrics: listen }, cwd: root });
+    expect(config.metrics).toBe(listen);
+  });
+
+  it.each([':9420', '9420', '127.0.0.1', '127.0.0.1:70000', '[localhost]:9420'])('rejects the metrics address %s naming --metrics', async (listen) => {
+    const error = await rejection(resolveConfig({ flags: { certs: ['/srv/certs'], metrics: listen }, cwd: root }));
+    expect(error.code).toBe('USAGE');
+    expect(error.message).toContain('--metrics');
+  });
+
+  it('rejects a bad metrics key in the YAML file with CONFIG_INVALID naming the key and the file', async () => {
+    const file = await yamlFile('certs: [certs]\nmetrics: ":9420"\n');
+    const error = await rejection(resolveConfig({ flags: {}, configFile: file, cwd: root }));
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toContain('"metrics"');
+    expect(error.file).toBe(file);
+  });
+
+  it('has no metrics listener and a one-hour health margin by default', async () => {
+    const config = await resolveConfig({ flags: { certs: ['/srv/certs'] }, cwd: root });
+    expect(config.metrics).toBeUndefined();
+    expect(config.healthMarginMs).toBe(3_600_000);
+  });
+
+  it.each<[unknown, number]>([
+    ['90', 90_000],
+    [7200, 7_200_000],
+    ['45s', 45_000],
+    ['30m', 1_800_000],
+    ['6h', 21_600_000],
+    ['1d', 86_400_000],
+    ['1h30m', 5_400_000],
+    ['0', 0],
+  ])('reads the health margin %p as %p ms', async (value, expectedMs) => {
+    const config = await resolveConfig({ flags: { certs: ['/srv/certs'], healthMargin: value }, cwd: root });
+    expect(config.healthMarginMs).toBe(expectedMs);
+  });
+
+  it.each(['soon', '-5', '6 hours', 'h', '31d'])('rejects the health margin %p naming --health-margin', async (value) => {
+    const error = await rejection(resolveConfig({ flags: { certs: ['/srv/certs'], healthMargin: value }, cwd: root }));
+    expect(error.code).toBe('USAGE');
+    expect(error.message).toContain('--health-margin');
   });
 });
 

@@ -8,8 +8,10 @@ import {
   encodeOcspGetPath,
   fetchOcspResponse,
   parseRetryAfter,
+  type OcspAttempt,
   type OcspFetchOptions,
 } from '../../src/ocsp/fetch-ocsp-response.js';
+import type { HttpClient, HttpRequest } from '../../src/ocsp/http-client.js';
 import { refusedUrl, respond, startLocalServer, type LocalServer, type RecordedRequest } from './local-server.js';
 
 const smallRequest = new Uint8Array(40).map((_, i) => (i * 37) & 0xff);
@@ -159,6 +161,55 @@ describe('fetchOcspResponse', () => {
 
   it('throws NO_OCSP_URL for an empty URL list', async () => {
     await expect(fetchOcspResponse([], smallRequest, acceptAll, options)).rejects.toMatchObject({ code: 'NO_OCSP_URL' });
+  });
+});
+
+describe('fetchOcspResponse observing attempts', () => {
+  /** Records every attempt as [url, code or 'success']. */
+  function recorder(): { attempts: OcspAttempt[]; onAttempt: (attempt: OcspAttempt) => void } {
+    const attempts: OcspAttempt[] = [];
+    return { attempts, onAttempt: (attempt) => attempts.push(attempt) };
+  }
+
+  it('reports every responder URL tried, failed ones with their code and the successful one without', async () => {
+    const refused = await refusedUrl();
+    const { attempts, onAttempt } = recorder();
+    await fetchOcspResponse([refused, healthy.url], smallRequest, acceptAll, { ...options, onAttempt });
+    expect(attempts.map((a) => [a.url, a.error?.code ?? 'success'])).toEqual([
+      [refused, 'FETCH_NETWORK'],
+      [healthy.url, 'success'],
+    ]);
+  });
+
+  it('counts an answer that fails validation as a failed attempt with the validation code', async () => {
+    const { attempts, onAttempt } = recorder();
+    const reject = async (): Promise<never> => {
+      throw new StaplerdError('RESPONSE_UNVERIFIED', 'signature does not verify');
+    };
+    await expect(fetchOcspResponse([healthy.url], smallRequest, reject, { ...options, onAttempt })).rejects.toMatchObject({ code: 'RESPONSE_UNVERIFIED' });
+    expect(attempts.map((a) => a.error?.code)).toEqual(['RESPONSE_UNVERIFIED']);
+  });
+
+  it('measures the time spent in HTTP requests to the URL, GET and its POST fallback together', async () => {
+    // A fake transport and monotonic clock: each request "takes" 30 ms (GET 404) or 50 ms (POST 200).
+    let monotonic = 1000;
+    const fake: HttpClient = {
+      async request(req: HttpRequest) {
+        monotonic += req.method === 'GET' ? 30 : 50;
+        return req.method === 'GET' ? { statusCode: 404, headers: {}, body: new Uint8Array() } : { statusCode: 200, headers: {}, body: responseDer };
+      },
+    };
+    const { attempts, onAttempt } = recorder();
+    await fetchOcspResponse(['http://ocsp.test/'], smallRequest, acceptAll, { ...options, http: fake, onAttempt, monotonicMs: () => monotonic });
+    expect(attempts).toEqual([{ url: 'http://ocsp.test/', error: undefined, latencyMs: 80 }]);
+  });
+
+  it('still returns the answer when the observer throws', async () => {
+    const onAttempt = (): void => {
+      throw new Error('observer bug');
+    };
+    const result = await fetchOcspResponse([healthy.url], smallRequest, acceptAll, { ...options, onAttempt });
+    expect(result.url).toBe(healthy.url);
   });
 });
 

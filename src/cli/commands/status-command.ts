@@ -24,7 +24,8 @@ export async function runStatusCommand(input: { flags: RawOptions; configFile?: 
     const history = await loadHistory(stateDir, () => {});
     const deps = createLiveDependencies(config, { logger: silentLogger });
     try {
-      const report = await runPass({ config, deps, history, dryRun: true });
+      // Without a remembered refresh instant, show the un-jittered halfway point, so repeated runs print the same rows.
+      const report = await runPass({ config, deps: { ...deps, random: () => 0.5 }, history, dryRun: true });
       rows = buildStatusRows(report, history, now);
     } finally {
       await deps.close();
