@@ -167,3 +167,34 @@ export async function waitFor(predicate: () => Promise<boolean>, what: string, t
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/** A port nothing listens on right now, for a listener the child process binds (metrics). */
+export async function freePort(): Promise<number> {
+  return Number(new URL(await closedPortUrl()).port);
+}
+
+export interface CheckVerdict {
+  readonly valid: boolean;
+  readonly certStatus?: string;
+  readonly thisUpdate?: string;
+  readonly nextUpdate?: string;
+  readonly code?: string;
+}
+
+/** `staplerd check --json` on a staple for the leaf in `leafPem`: the times as staplerd's own validator reads them. */
+export async function checkStaple(stapleFile: string, leafPem: string, fixture: Pick<E2eFixture, 'intermediateFile'>): Promise<CheckVerdict> {
+  const result = await runCli(['check', stapleFile, '--cert', leafPem, '--issuer', fixture.intermediateFile, '--min-remaining', '0', '--json']);
+  return JSON.parse(result.stdout) as CheckVerdict;
+}
+
+/** The JSON log lines of a --log-format json run (other lines, e.g. a stray warning, are skipped). */
+export function jsonEvents(log: string): Record<string, unknown>[] {
+  return log.split('\n').flatMap((line) => {
+    if (!line.startsWith('{')) return [];
+    try {
+      return [JSON.parse(line) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
+  });
+}

@@ -153,7 +153,7 @@ describeWithServer('haproxy', 'HAProxy with staples from staplerd', () => {
     });
 
     it('(why .issuer exists) without <crt>.issuer HAProxy refuses to start with the staple beside a leaf-only PEM', async () => {
-      expectExit(await fx.once(['--certs', certsDir, '--issuer-dir', issuerDir]), 0);
+      expectExit(await fx.once(['--certs', certsDir, '--issuer-dir', issuerDir, '--no-issuer-files']), 0);
       expect(await exists(`${certFile}.issuer`)).toBe(false);
 
       const check = await checkHaproxyConfig(await fx.makeDir('haproxy-no-issuer'), certFile);
@@ -162,8 +162,8 @@ describeWithServer('haproxy', 'HAProxy with staples from staplerd', () => {
       expect(check.output).toMatch(/api\.pem\.ocsp' is present and activates OCSP but it is impossible to compute the OCSP certificate ID/);
     });
 
-    it('writes <crt>.issuer with --issuer-files, and HAProxy then loads the staple at start', async () => {
-      expectExit(await fx.once(['--certs', certsDir, '--issuer-dir', issuerDir, '--issuer-files']), 0);
+    it('writes <crt>.issuer by default beside the certificates, and HAProxy then loads the staple at start', async () => {
+      expectExit(await fx.once(['--certs', certsDir, '--issuer-dir', issuerDir]), 0);
       expect(await readFile(`${certFile}.issuer`, 'utf8')).toBe(await readFile(fx.intermediateFile, 'utf8'));
 
       const haproxy = await startHaproxy(await fx.makeDir('haproxy-issuer'), certFile);
