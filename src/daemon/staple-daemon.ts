@@ -35,6 +35,8 @@ export class StapleDaemon {
   private running?: Promise<void>;
   private pendingReason?: string;
   private stopping = false;
+  /** The watch and sweep are in place (start finished); until then a reload leaves them to start(). */
+  private watching = false;
   private readonly abort = new AbortController();
 
   constructor(
@@ -76,8 +78,11 @@ export class StapleDaemon {
       this.deps.logger.log('warn', 'state.corrupt', error.message, { file: error.file, code: error.code }),
     );
     this.requestPass('start');
-    await this.running;
+    await this.idle();
+    // SIGTERM during the first pass: nothing more to start.
+    if (this.stopping) return;
     await this.startWatching();
+    this.watching = true;
     this.deps.logger.log('info', 'daemon.ready', 'watching for certificate changes', { dirs: this.config.certs.join(', '), sweep: this.config.sweep });
   }
 
@@ -87,8 +92,12 @@ export class StapleDaemon {
     this.config = config;
     this.deps = deps;
     this.caIssuers = this.createCaIssuerFetcher();
-    await this.stopWatching();
-    await this.startWatching();
+    // Before start() has its watch in place (SIGHUP during the first pass) it will start one with this new config;
+    // starting one here too would leave two watchers, each triggering every pass twice.
+    if (this.watching && !this.stopping) {
+      await this.stopWatching();
+      await this.startWatching();
+    }
     try {
       await this.syncMetricsEndpoint();
     } catch (thrown) {
@@ -103,6 +112,7 @@ export class StapleDaemon {
   /** SIGTERM/SIGINT: stop starting work, let in-flight certificates finish (writes complete, no temp files left). */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.watching = false;
     this.abort.abort();
     clearTimeout(this.dueTimer);
     await this.stopWatching();

@@ -30,6 +30,9 @@ export async function runDaemonCommand(input: { flags: RawOptions; configFile?: 
         }
         const old = deps;
         deps = nextDeps;
+        // A pass that started before the reload still logs and fetches through the old logger and HTTP client:
+        // close them only once it is over ("write after end" otherwise).
+        await daemon.idle();
         await old.close();
       } catch (error) {
         // A broken configuration on reload keeps the running one: the daemon must not die from an edit.
@@ -39,15 +42,24 @@ export async function runDaemonCommand(input: { flags: RawOptions; configFile?: 
     })();
   });
 
-  try {
-    await daemon.start();
-  } catch (error) {
+  // SIGTERM may come while the first pass still runs (a long pass, a hanging responder): stop then, not after it,
+  // or systemd's TimeoutStopSec ends in SIGKILL. stop() lets in-flight certificates finish and starts no new ones.
+  let startError: unknown;
+  const started = daemon.start().then(
+    () => undefined,
+    (error: unknown) => {
+      startError = error ?? new Error('start failed');
+    },
+  );
+  const early = await Promise.race([stopped, started]);
+  if (startError !== undefined) {
     await deps.close();
-    throw error;
+    throw startError;
   }
-  const signal = await stopped;
+  const signal = early ?? (await stopped);
   deps.logger.log('info', 'daemon.stopping', `received ${signal}; finishing in-flight work`, { signal });
   await daemon.stop();
+  await started;
   await deps.close();
   return EXIT_OK;
 }

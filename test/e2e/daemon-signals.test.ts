@@ -1,0 +1,78 @@
+// `staplerd run` and signals that arrive while a pass is running: SIGTERM stops it early, SIGHUP never breaks it.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { startDaemon, type DaemonProcess } from '../helpers/run-cli.js';
+import { createE2eFixture, jsonEvents, listTempFiles, type E2eFixture } from './e2e-fixture.js';
+
+/** Enough certificates that a pass against a hanging responder, one at a time, takes far longer than one timeout. */
+const CERT_COUNT = 6;
+
+let fx: E2eFixture;
+let certsDir: string;
+let configFile: string;
+let daemon: DaemonProcess | undefined;
+
+beforeAll(async () => {
+  fx = await createE2eFixture();
+  certsDir = await fx.makeDir('certs');
+  for (let i = 0; i < CERT_COUNT; i++) {
+    const leaf = await fx.issueLeaf({ commonName: `slow-${i}.test` });
+    await fx.pki.writeLeaf(certsDir, leaf, 'fullchain', `slow-${i}`);
+  }
+  configFile = path.join(fx.root, 'staplerd.yaml');
+  // One certificate at a time, 2 s per attempt: the first pass needs CERT_COUNT timeouts when the responder hangs.
+  await writeFile(configFile, [`certs: [${JSON.stringify(certsDir)}]`, 'logFormat: json', 'logLevel: debug', 'concurrency: 1', 'timeout: 2', ''].join('\n'));
+});
+
+afterEach(async () => {
+  if (daemon && daemon.child.exitCode === null && daemon.child.signalCode === null) await daemon.stop('SIGKILL');
+  daemon = undefined;
+  fx.responder.setFault('none');
+});
+
+afterAll(async () => {
+  await fx?.close();
+});
+
+describe('signals during a pass', () => {
+  it('stops on SIGTERM during the first pass instead of finishing it, leaving no temp files', async () => {
+    fx.responder.setFault('hang');
+    daemon = startDaemon(['--config', configFile], { env: fx.env });
+    await daemon.waitForLog('"fetch.failed"', 20_000);
+
+    const exit = await daemon.stop('SIGTERM');
+
+    expect(exit).toEqual({ code: 0, signal: null });
+    const events = jsonEvents(daemon.output()).map((e) => e.event);
+    // Stopped mid-pass: not every certificate was attempted, and the watch was never set up.
+    expect(events.filter((e) => e === 'fetch.failed').length).toBeLessThan(CERT_COUNT);
+    expect(events).not.toContain('daemon.ready');
+    expect(events).toContain('daemon.stopped');
+    expect(await listTempFiles(certsDir)).toEqual([]);
+  });
+
+  it('finishes a pass that a SIGHUP interrupted, with its log intact, and keeps a single watcher', async () => {
+    fx.responder.setFault('hang');
+    daemon = startDaemon(['--config', configFile], { env: fx.env });
+    await daemon.waitForLog('"fetch.failed"', 20_000);
+    daemon.child.kill('SIGHUP');
+    await daemon.waitForLog('"daemon.reloaded"', 20_000);
+    fx.responder.setFault('none');
+    await daemon.waitForLog('"daemon.ready"', 60_000);
+
+    const events = jsonEvents(daemon.output());
+    // The old logger and HTTP client stayed open until the interrupted pass was over.
+    expect(events.filter((e) => e.event === 'pass.failed')).toEqual([]);
+    expect(daemon.output()).not.toMatch(/write after end/);
+    // One watcher: a new certificate is reported once, not once per watcher.
+    const mark = daemon.output().length;
+    const late = await fx.issueLeaf({ commonName: 'late.test' });
+    await fx.pki.writeLeaf(certsDir, late, 'fullchain', 'late');
+    await daemon.waitForLog(/"staple\.written".*late\.pem\.ocsp|late\.pem\.ocsp.*"staple\.written"/, 20_000, mark);
+    const changes = jsonEvents(daemon.output().slice(mark)).filter((e) => e.event === 'cert.changed' && String(e.file).includes('late.pem'));
+    expect(changes.length).toBe(1);
+    const exit = await daemon.stop('SIGTERM');
+    expect(exit).toEqual({ code: 0, signal: null });
+  });
+});
