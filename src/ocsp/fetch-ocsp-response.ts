@@ -95,7 +95,7 @@ async function exchangeWithResponder(
 ): Promise<FetchedOcspResponse> {
   const getUrl = buildOcspGetUrl(url, requestDer);
   if (getUrl.length <= MAX_OCSP_GET_URL_BYTES) {
-    const response = await sendLimited(url, buildRequest('GET', getUrl, undefined, options), options, timing);
+    const response = await sendLimited(url, buildRequest('GET', getUrl, undefined, options, url), options, timing);
     if (isSuccess(response)) return { der: response.body, url, method: 'GET' };
     if (!isErrorStatus(response.statusCode)) throw httpStatusError(response, url, 'GET', options.now);
   }
@@ -104,11 +104,11 @@ async function exchangeWithResponder(
   throw httpStatusError(response, url, 'POST', options.now);
 }
 
-function buildRequest(method: 'GET' | 'POST', url: string, body: Uint8Array | undefined, options: OcspFetchOptions): HttpRequest {
+function buildRequest(method: 'GET' | 'POST', url: string, body: Uint8Array | undefined, options: OcspFetchOptions, displayUrl?: string): HttpRequest {
   // RFC 6960 Appendix A.1: request and response media types.
   const headers: Record<string, string> = { accept: 'application/ocsp-response', 'user-agent': options.userAgent };
   if (body !== undefined) headers['content-type'] = 'application/ocsp-request';
-  return { method, url, body, headers, timeoutMs: options.timeoutMs, maxBodyBytes: options.maxBodyBytes ?? DEFAULT_OCSP_MAX_BODY_BYTES };
+  return { method, url, displayUrl, body, headers, timeoutMs: options.timeoutMs, maxBodyBytes: options.maxBodyBytes ?? DEFAULT_OCSP_MAX_BODY_BYTES };
 }
 
 /** Errors carry the responder URL as configured in the certificate, not the long GET URL, so logs group by responder. */

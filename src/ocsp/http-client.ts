@@ -7,6 +7,9 @@ import { createProxyRouter, type ProxyRoute, type ProxyRouter } from './proxy-ag
 export interface HttpRequest {
   method: 'GET' | 'POST';
   url: string;
+  /** How errors name the request, when not by `url`: an OCSP GET URL carries the whole base64 request, which only
+   *  makes log lines long and ungroupable, so OCSP errors name the responder URL instead. */
+  displayUrl?: string;
   body?: Uint8Array;
   headers: Record<string, string>;
   timeoutMs: number;
@@ -172,12 +175,12 @@ function collectResponse(stream: Request, req: HttpRequest): Promise<HttpRespons
       if (settled) return;
       settled = true;
       if (response === undefined) {
-        reject(new StaplerdError('INTERNAL', 'response stream ended without a response', { url: req.url }));
+        reject(new StaplerdError('INTERNAL', 'response stream ended without a response', { url: shownUrl(req) }));
         return;
       }
       resolve({ statusCode: response.statusCode, headers: flattenHeaders(response.headers), body: new Uint8Array(Buffer.concat(chunks)) });
     });
-    stream.once('error', (error: unknown) => fail(toFetchError(error, req.url, routeOf(stream)?.proxyOrigin)));
+    stream.once('error', (error: unknown) => fail(toFetchError(error, shownUrl(req), routeOf(stream)?.proxyOrigin)));
   });
 }
 
@@ -185,8 +188,8 @@ function collectResponse(stream: Request, req: HttpRequest): Promise<HttpRespons
  *  naming the proxy instead of handing a 407 back (which would also make the OCSP fetcher retry the same URL by POST). */
 function rejectProxyAuthentication(response: PlainResponse, req: HttpRequest, route: ProxyRoute | undefined): StaplerdError | undefined {
   if (route?.proxyOrigin === undefined || response.statusCode !== PROXY_AUTHENTICATION_REQUIRED) return undefined;
-  return new StaplerdError('FETCH_HTTP_STATUS', `${req.method} ${req.url}: proxy ${route.proxyOrigin} answered HTTP 407 (credentials missing or refused)`, {
-    url: req.url,
+  return new StaplerdError('FETCH_HTTP_STATUS', `${req.method} ${shownUrl(req)}: proxy ${route.proxyOrigin} answered HTTP 407 (credentials missing or refused)`, {
+    url: shownUrl(req),
   });
 }
 
@@ -204,11 +207,11 @@ function rejectOtherScheme(response: PlainResponse, req: HttpRequest): StaplerdE
   if (response.statusCode < 300 || response.statusCode >= 400) return undefined;
   const target = resolveLocation(response);
   if (target === undefined || SUPPORTED_PROTOCOLS.has(target.protocol)) return undefined;
-  return new StaplerdError('URL_UNSUPPORTED', `redirected to unsupported scheme ${target.protocol}`, { url: req.url });
+  return new StaplerdError('URL_UNSUPPORTED', `redirected to unsupported scheme ${target.protocol}`, { url: shownUrl(req) });
 }
 
 function tooLargeError(req: HttpRequest, detail: string): StaplerdError {
-  return new StaplerdError('FETCH_TOO_LARGE', `${req.method} ${req.url}: ${detail}`, { url: req.url });
+  return new StaplerdError('FETCH_TOO_LARGE', `${req.method} ${shownUrl(req)}: ${detail}`, { url: shownUrl(req) });
 }
 
 function flattenHeaders(headers: PlainResponse['headers']): Record<string, string | undefined> {
@@ -249,4 +252,8 @@ function describeError(error: unknown): { name?: string; code?: string; message:
   if (!(error instanceof Error)) return { message: String(error) };
   const code = (error as { code?: unknown }).code;
   return { name: error.name, code: typeof code === 'string' ? code : undefined, message: error.message };
+}
+
+function shownUrl(req: HttpRequest): string {
+  return req.displayUrl ?? req.url;
 }

@@ -53,6 +53,10 @@ afterAll(async () => {
   await fx?.close();
 });
 
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 async function onceWithFault(fault: Fault, args: readonly string[]) {
   fx.responder.setFault(fault);
   try {
@@ -78,6 +82,10 @@ describe('staplerd once with a misbehaving responder', () => {
     for (const file of [kept, fresh]) {
       const logged = linesWith(result.stderr, `file=${file}`).filter((line) => line.includes('fetch.failed'));
       expect({ file, logged: logged.length === 1 && bad.code.test(logged[0]!) }).toEqual({ file, logged: true });
+    }
+    // Errors name the responder, not the GET URL with the whole base64 request in it.
+    for (const url of [fx.responder.url, closedUrl]) {
+      expect(result.stderr + result.stdout).not.toMatch(new RegExp(`${escapeRegExp(url.replace(/\/$/, ''))}/M[A-Za-z0-9%+/=]{20,}`));
     }
     expect(result.stdout).toMatch(new RegExp(`^failed +${kept}: (${bad.code.source}): .*\\(current staple kept\\)$`, 'm'));
     expect(result.stdout).toMatch(new RegExp(`^failed +${fresh}: (${bad.code.source}): `, 'm'));
