@@ -34,13 +34,27 @@ export async function runPass(options: RunPassOptions): Promise<PassReport> {
       onAttempt: observeFetch && ((attempt) => observeFetch(toFetchObservation(attempt))),
     });
 
+  const unreadableDirs: { path: string; message: string }[] = [];
   const collected = await collectTargets(config, {
     now: startedAt,
     fetchCaIssuer: options.dryRun ? undefined : (url) => caIssuers.fetch(url),
-    onDirectoryError: (path, error) => deps.logger.log('error', 'scan.failed', `cannot read directory: ${error.message}`, { file: path, code: 'CERT_UNREADABLE' }),
+    onDirectoryError: (path, error) => {
+      deps.logger.log('error', 'scan.failed', `cannot read directory: ${error.message}`, { file: path, code: 'CERT_UNREADABLE' });
+      unreadableDirs.push({ path, message: error.message });
+    },
   });
 
-  const outcomes: TargetOutcome[] = collected.problems.map((problem) => {
+  // A mistyped or missing --certs directory must fail `once` (cron, ExecStartPre), not pass as "0 certificates".
+  const outcomes: TargetOutcome[] = unreadableDirs.map(({ path, message }) => ({
+    kind: 'failed',
+    certFiles: [path],
+    stapleFiles: [],
+    changedFiles: [],
+    code: 'CERT_UNREADABLE',
+    message: `cannot read directory: ${message}`,
+    hasGoodStaple: false,
+  }));
+  outcomes.push(...collected.problems.map((problem): TargetOutcome => {
     deps.logger.log('error', 'cert.invalid', problem.error.message, { file: problem.certFile, code: problem.error.code });
     return {
       kind: 'failed',
@@ -51,7 +65,7 @@ export async function runPass(options: RunPassOptions): Promise<PassReport> {
       message: problem.error.message,
       hasGoodStaple: false,
     };
-  });
+  }));
 
   let done = 0;
   const total = collected.targets.length + outcomes.length;
@@ -88,9 +102,15 @@ export async function runPass(options: RunPassOptions): Promise<PassReport> {
   return report;
 }
 
-/** `once` succeeds when every certificate that has an OCSP URL ends with a valid good staple (see docs/cli.md). */
+/**
+ * `once` succeeds when every certificate that has an OCSP URL ends with a valid good staple (see docs/cli.md). An
+ * "unknown" answer fails the pass even while an older good staple is kept: the CA no longer vouches for the
+ * certificate (RFC 6960 section 2.2), which the operator must hear about before that staple runs out.
+ */
 export function isPassSuccessful(report: PassReport): boolean {
-  return report.outcomes.every((outcome) => outcome.hasGoodStaple || outcome.kind === 'not-applicable' || outcome.kind === 'expired-certificate');
+  return report.outcomes.every(
+    (outcome) => (outcome.hasGoodStaple && outcome.kind !== 'unknown') || outcome.kind === 'not-applicable' || outcome.kind === 'expired-certificate',
+  );
 }
 
 /** The metrics' view of an attempt: the responder host (with its port when not the default, as URL.host spells it). */

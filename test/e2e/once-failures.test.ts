@@ -107,6 +107,35 @@ describe('staplerd once with a misbehaving responder', () => {
   });
 });
 
+describe('staplerd once when the CA stops vouching', () => {
+  it('exits 1 on an "unknown" answer even though the older good staple is kept', async () => {
+    const dir = await fx.makeDir('unknown-kept');
+    const leaf = await fx.issueLeaf({ commonName: 'unknown-kept.test' });
+    const { certFile } = await fx.pki.writeLeaf(dir, leaf, 'fullchain', 'site');
+    expectExitCode(await fx.once(['--certs', dir]), 0);
+    const before = await readIdentity(`${certFile}.ocsp`);
+    fx.responder.setStatus(leaf.certificate.summary.serialHex, { status: 'unknown' });
+
+    const result = await fx.once(['--certs', dir, '--force']);
+
+    expectExitCode(result, 1);
+    expect(await readIdentity(`${certFile}.ocsp`)).toEqual(before);
+    expect(result.stdout).toMatch(/CERT_STATUS_UNKNOWN/);
+  });
+});
+
+describe('staplerd once with a missing certificate directory', () => {
+  it('exits 1 naming the directory and CERT_UNREADABLE instead of reporting "0 certificates"', async () => {
+    const missing = path.join(fx.root, 'no-such-certs-dir');
+
+    const result = await fx.once(['--certs', missing]);
+
+    expectExitCode(result, 1);
+    expect(result.stdout).toMatch(new RegExp(`^failed +${missing}: CERT_UNREADABLE`, 'm'));
+    expect(linesWith(result.stderr, missing).some((line) => line.includes('scan.failed'))).toBe(true);
+  });
+});
+
 describe('staplerd once with bad files', () => {
   it('reports a corrupt PEM file on its own CERT_PARSE_FAILED line and still staples the other certificates', async () => {
     const dir = await fx.makeDir('corrupt');

@@ -149,6 +149,7 @@ describe('isPassSuccessful', () => {
     ['a revoked certificate', false, [outcome('revoked', false)]],
     ['backing off without a staple', false, [outcome('backing-off', false)]],
     ['unknown without a staple', false, [outcome('unknown', false)]],
+    ['unknown while an older good staple is kept', false, [outcome('unknown', true)]],
     ['one bad among good ones', false, [outcome('written', true), outcome('failed', false), outcome('not-applicable', false)]],
   ])('%s: successful = %s', (_name, expected, outcomes) => {
     expect(isPassSuccessful(report(...outcomes))).toBe(expected);
