@@ -174,7 +174,7 @@ export class StapleDaemon {
   private async persistState(report: PassReport): Promise<void> {
     const keys = new Set(report.outcomes.flatMap((o) => (o.key ? [o.key] : [])));
     try {
-      await saveHistory(this.stateDir, this.history, keys);
+      await saveHistory(this.stateDir, this.history, keys, this.deps.clock.now());
       await saveStatusSnapshot(this.stateDir, this.lastRows, process.pid, this.deps.clock.now());
     } catch (thrown) {
       const error = toStaplerdError(thrown, 'WRITE_FAILED');

@@ -26,6 +26,8 @@ export interface TargetHistory {
    * for refresh when fetched (a responder or CDN replaying its cached response; then consecutiveFailures is 0).
    */
   nextAttemptAt?: Date;
+  /** When a pass last found this certificate: entries of certificates gone for long are forgotten (state-store). */
+  lastSeenAt?: Date;
   /** Valid but already-due answers in a row: drives the same doubling backoff as failures, without being one. */
   staleAnswers?: number;
   lastErrorCode?: ErrorCode;

@@ -18,7 +18,14 @@ interface PersistedHistoryEntry {
   lastErrorMessage?: string;
   refreshAt?: string;
   refreshForThisUpdateMs?: number;
+  lastSeenAt?: string;
 }
+
+/**
+ * How long the history of a certificate that passes no longer find is kept. Two `once` jobs with different --certs
+ * share one state dir; each must not wipe the other's backoff, yet deleted certificates must not pile up forever.
+ */
+export const FORGET_UNSEEN_AFTER_MS = 30 * 24 * 60 * 60_000;
 
 export interface StatusSnapshot {
   readonly version: number;
@@ -81,14 +88,19 @@ function restoreEntry(entry: PersistedHistoryEntry): TargetHistory | undefined {
     lastErrorMessage: typeof entry.lastErrorMessage === 'string' ? entry.lastErrorMessage : undefined,
     refreshAt: date(entry.refreshAt),
     refreshForThisUpdateMs: typeof entry.refreshForThisUpdateMs === 'number' ? entry.refreshForThisUpdateMs : undefined,
+    lastSeenAt: date(entry.lastSeenAt),
   };
 }
 
-/** Saves the history atomically (temp + fsync + rename), keeping only certificates still present (`keep`). */
-export async function saveHistory(stateDir: string, history: HistoryStore, keep?: ReadonlySet<string>): Promise<void> {
+/**
+ * Saves the history atomically (temp + fsync + rename). Certificates in `seen` (found by this pass) are stamped
+ * `now`; others are kept until they have been unseen for FORGET_UNSEEN_AFTER_MS.
+ */
+export async function saveHistory(stateDir: string, history: HistoryStore, seen?: ReadonlySet<string>, now: Date = new Date()): Promise<void> {
   const certificates: Record<string, PersistedHistoryEntry> = {};
   for (const [key, entry] of history) {
-    if (keep && !keep.has(key)) continue;
+    if (seen?.has(key)) entry.lastSeenAt = now;
+    else if (seen && (!entry.lastSeenAt || now.getTime() - entry.lastSeenAt.getTime() > FORGET_UNSEEN_AFTER_MS)) continue;
     certificates[key] = {
       consecutiveFailures: entry.consecutiveFailures,
       nextAttemptAt: entry.nextAttemptAt?.toISOString(),
@@ -97,9 +109,10 @@ export async function saveHistory(stateDir: string, history: HistoryStore, keep?
       lastErrorMessage: entry.lastErrorMessage,
       refreshAt: entry.refreshAt?.toISOString(),
       refreshForThisUpdateMs: entry.refreshForThisUpdateMs,
+      lastSeenAt: entry.lastSeenAt?.toISOString(),
     };
   }
-  const body = JSON.stringify({ version: FORMAT_VERSION, savedAt: new Date().toISOString(), certificates }, null, 1);
+  const body = JSON.stringify({ version: FORMAT_VERSION, savedAt: now.toISOString(), certificates }, null, 1);
   await writeFileAtomic(historyFilePath(stateDir), new TextEncoder().encode(body + '\n'), { mode: 0o644 });
 }
 

@@ -66,6 +66,22 @@ describe('the backoff history across restarts during an outage', () => {
     expect(second.stdout).toMatch(/3 backing-off/);
   });
 
+  it('keeps the backoff of certificates another once job (other --certs, same state dir) did not look at', async () => {
+    const jobA = await certsDuringOutage('two-jobs-a', 1);
+    const jobB = await certsDuringOutage('two-jobs-b', 1);
+    const stateDir = path.join(fx.root, 'two-jobs', 'state');
+    expectExitCode(await fx.once(['--certs', jobA, '--state-dir', stateDir]), 1);
+    expectExitCode(await fx.once(['--certs', jobB, '--state-dir', stateDir]), 1);
+    expect(Object.values((await readHistory(stateDir)).certificates)).toHaveLength(2);
+    const before = outage.requestCount;
+
+    const againA = await fx.once(['--certs', jobA, '--state-dir', stateDir]);
+
+    expectExitCode(againA, 1);
+    expect(outage.requestCount).toBe(before);
+    expect(againA.stdout).toMatch(/1 backing-off/);
+  });
+
   it('makes a restarted daemon wait out the backoff its predecessor started', async () => {
     const certs = await certsDuringOutage('daemon-restart', 2);
     const env = { STATE_DIRECTORY: path.join(fx.root, 'daemon-restart', 'state') };

@@ -35,7 +35,7 @@ export async function runOnceCommand(input: { flags: RawOptions; configFile?: st
 
 async function saveState(stateDir: string, history: Parameters<typeof saveHistory>[1], report: Awaited<ReturnType<typeof runPass>>, deps: ReturnType<typeof createLiveDependencies>): Promise<void> {
   try {
-    await saveHistory(stateDir, history, new Set(report.outcomes.flatMap((o) => (o.key ? [o.key] : []))));
+    await saveHistory(stateDir, history, new Set(report.outcomes.flatMap((o) => (o.key ? [o.key] : []))), deps.clock.now());
   } catch (thrown) {
     const error = toStaplerdError(thrown, 'WRITE_FAILED');
     deps.logger.log('warn', 'state.save_failed', `state not saved: ${error.message}`, { file: error.file, code: error.code });

@@ -1,0 +1,77 @@
+// The history file: what survives a restart, what is forgotten, and a corrupt file rebuilt rather than fatal.
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { readFile, writeFile } from 'node:fs/promises';
+import type { HistoryStore } from '../../src/scheduler/index.js';
+import { FORGET_UNSEEN_AFTER_MS, historyFilePath, loadHistory, saveHistory } from '../../src/state/index.js';
+import type { StaplerdError } from '../../src/errors/index.js';
+import { makeTempDir, removeTempDir } from '../helpers/test-pki.js';
+
+const T0 = new Date('2026-11-27T12:00:00Z');
+const DAY_MS = 24 * 60 * 60_000;
+let stateDir: string;
+
+beforeEach(async () => {
+  stateDir = await makeTempDir('staplerd-state-test-');
+});
+
+afterEach(async () => {
+  await removeTempDir(stateDir);
+});
+
+function failing(nextAttemptAt: Date): HistoryStore {
+  return new Map([['aa', { consecutiveFailures: 2, nextAttemptAt, lastErrorCode: 'FETCH_TIMEOUT', lastErrorMessage: 'slow', staleAnswers: 3 }]]);
+}
+
+async function reload(): Promise<{ history: HistoryStore; corrupt: StaplerdError[] }> {
+  const corrupt: StaplerdError[] = [];
+  const history = await loadHistory(stateDir, (error) => corrupt.push(error));
+  return { history, corrupt };
+}
+
+describe('history.json', () => {
+  it('brings back backoff, last error and stale-answer count exactly after a restart', async () => {
+    const nextAttemptAt = new Date(T0.getTime() + 120_000);
+    await saveHistory(stateDir, failing(nextAttemptAt), new Set(['aa']), T0);
+    const { history, corrupt } = await reload();
+    expect(corrupt).toEqual([]);
+    expect(history.get('aa')).toEqual({
+      consecutiveFailures: 2,
+      nextAttemptAt,
+      lastErrorCode: 'FETCH_TIMEOUT',
+      lastErrorMessage: 'slow',
+      staleAnswers: 3,
+      lastSeenAt: T0,
+      refreshAt: undefined,
+      refreshForThisUpdateMs: undefined,
+    });
+  });
+
+  it('keeps a certificate this pass did not see, until it has been unseen for 30 days', async () => {
+    await saveHistory(stateDir, failing(T0), new Set(['aa']), T0);
+    let { history } = await reload();
+    await saveHistory(stateDir, history, new Set(['other']), new Date(T0.getTime() + FORGET_UNSEEN_AFTER_MS));
+    ({ history } = await reload());
+    expect(history.has('aa')).toBe(true);
+    await saveHistory(stateDir, history, new Set(['other']), new Date(T0.getTime() + FORGET_UNSEEN_AFTER_MS + DAY_MS));
+    ({ history } = await reload());
+    expect(history.has('aa')).toBe(false);
+  });
+
+  it('reports a corrupt file as STATE_CORRUPT naming it, and starts from an empty history', async () => {
+    await writeFile(historyFilePath(stateDir), '{"version":1,"certificates":');
+    const { history, corrupt } = await reload();
+    expect(history.size).toBe(0);
+    expect(corrupt.map((e) => [e.code, e.file])).toEqual([['STATE_CORRUPT', historyFilePath(stateDir)]]);
+  });
+
+  it('treats a missing file as a first start, silently', async () => {
+    const { history, corrupt } = await reload();
+    expect([history.size, corrupt.length]).toEqual([0, 0]);
+  });
+
+  it('writes a file that a reader can parse at any time (one JSON document)', async () => {
+    await saveHistory(stateDir, failing(T0), new Set(['aa']), T0);
+    const parsed = JSON.parse(await readFile(historyFilePath(stateDir), 'utf8')) as { version: number; savedAt: string };
+    expect([parsed.version, parsed.savedAt]).toEqual([1, T0.toISOString()]);
+  });
+});
