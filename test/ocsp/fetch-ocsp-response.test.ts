@@ -84,6 +84,18 @@ describe('fetchOcspResponse', () => {
     expect(seen.body.equals(Buffer.from(largeRequest))).toBe(true);
   });
 
+  it('uses GET while the whole GET URL is at most 255 bytes, and POST from 256 (RFC 5019 section 5)', async () => {
+    // 150 zero bytes encode to 200 "A"s: no percent-encoding, so the URL length is easy to steer with the path.
+    const request = new Uint8Array(150);
+    const urlWithPath = (pathLength: number): string => `${healthy.url}/${'p'.repeat(pathLength)}`;
+    const fittingPath = 1 + 255 - buildOcspGetUrl(urlWithPath(1), request).length;
+    expect(buildOcspGetUrl(urlWithPath(fittingPath), request).length).toBe(255);
+    expect(buildOcspGetUrl(urlWithPath(fittingPath + 1), request).length).toBe(256);
+
+    expect((await fetchOcspResponse([urlWithPath(fittingPath)], request, acceptAll, options)).method).toBe('GET');
+    expect((await fetchOcspResponse([urlWithPath(fittingPath + 1)], request, acceptAll, options)).method).toBe('POST');
+  });
+
   it('sends Accept and User-Agent headers', async () => {
     await fetchOcspResponse([healthy.url], smallRequest, acceptAll, options);
     const seen = healthy.requests.at(-1)!;
