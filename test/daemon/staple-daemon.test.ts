@@ -1,6 +1,7 @@
 // `run` mode: the first pass, watching for new certificates, serialised passes and a clean stop.
 import { describe, it, expect, beforeAll, afterAll, afterEach } from '@jest/globals';
-import { access } from 'node:fs/promises';
+import { access, appendFile, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { DEFAULT_CONFIG, type StaplerdConfig } from '../../src/config/index.js';
 import { StapleDaemon } from '../../src/daemon/index.js';
 import { createMemoryLogger } from '../../src/log/index.js';
@@ -94,6 +95,31 @@ describe('StapleDaemon', () => {
     await until(() => fx.passes.some((p) => p.reason === 'watch' && p.report.outcomes.some((o) => o.kind === 'written')), 'a watch pass that writes');
     expect(await exists(`${certFile}.ocsp`)).toBe(true);
     expect(fx.logger.events.some((e) => e.event === 'cert.changed' && e.fields.file === certFile)).toBe(true);
+  });
+
+  it('runs a pass on the cron sweep schedule, the safety net beside file events', async () => {
+    // node-cron's six-field form: every second.
+    const fx = await createDaemon({ sweep: '* * * * * *' });
+    await fx.daemon.start();
+    await until(() => fx.passes.some((p) => p.reason === 'sweep'), 'a sweep pass');
+    expect(fx.passes[0]!.reason).toBe('start');
+  });
+
+  it('reads a certificate written in several steps only after it settles, never half-written', async () => {
+    const fx = await createDaemon({ watchDebounceMs: 400 });
+    await fx.daemon.start();
+    const source = await makeTempDir();
+    dirs.push(source);
+    const { certFile: staged } = await pki.writeLeaf(source, await pki.issueLeaf({ ocspUrls: [OCSP_URL] }), 'fullchain', 'staged');
+    const pem = await readFile(staged);
+    const target = path.join(fx.dir, 'staged.pem');
+    // A slow copy: the first half, a pause shorter than the settle time, then the rest.
+    await writeFile(target, pem.subarray(0, pem.length / 2));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await appendFile(target, pem.subarray(pem.length / 2));
+    await until(() => fx.passes.some((p) => p.reason === 'watch' && p.report.outcomes.some((o) => o.kind === 'written')), 'a watch pass that writes');
+    expect(fx.logger.events.filter((e) => e.event === 'cert.invalid')).toEqual([]);
+    expect(await exists(`${target}.ocsp`)).toBe(true);
   });
 
   it('does not react to its own staple writes', async () => {
