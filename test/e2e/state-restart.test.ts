@@ -114,6 +114,23 @@ describe('the backoff history across restarts during an outage', () => {
   });
 });
 
+describe('a restart with fresh staples on disk', () => {
+  it('makes a daemon with no history at all send zero requests: the staples on disk are validated and reused', async () => {
+    const certs = await fx.makeDir('fresh-restart/certs');
+    for (const name of ['a', 'b']) await fx.pki.writeLeaf(certs, await fx.issueLeaf({ commonName: `${name}.fresh.test` }), 'fullchain', name);
+    expectExitCode(await fx.once(['--certs', certs, '--state-dir', path.join(fx.root, 'fresh-restart', 'state-once')]), 0);
+    const before = fx.responder.requestCount;
+
+    // A different, empty state dir: nothing remembered, only the files speak.
+    const daemon = startDaemon(['--certs', certs, '--log-format', 'json'], { env: { STATE_DIRECTORY: path.join(fx.root, 'fresh-restart', 'state-daemon') } });
+    await daemon.waitForLog('"daemon.ready"');
+    expect(await daemon.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+
+    expect(fx.responder.requestCount).toBe(before);
+    expect(jsonEvents(daemon.output()).filter((e) => e.event === 'staple.written')).toEqual([]);
+  });
+});
+
 describe('a corrupt history file', () => {
   it('is reported as STATE_CORRUPT and rebuilt by once, which still staples and exits 0', async () => {
     const certs = await fx.makeDir('corrupt-once/certs');
