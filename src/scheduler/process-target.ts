@@ -2,6 +2,7 @@
 import { policyForCode, StaplerdError, toStaplerdError } from '../errors/index.js';
 import type { LoggerLevel } from '../log/index.js';
 import { readFileIfExists, removeFileDurable, writeFileAtomic } from '../output/atomic-write.js';
+import { syncNginxSnippet } from '../output/nginx-snippet.js';
 import { buildOcspRequest } from '../pki/ocsp-request.js';
 import { inspectOcspResponse, validateOcspResponse } from '../pki/ocsp-response.js';
 import { normalizeSerialHex } from '../pki/der.js';
@@ -53,7 +54,7 @@ export async function processTarget(target: StapleTarget, ctx: Context): Promise
     deps.logger.log('info', 'cert.not_applicable', 'certificate has no OCSP URL: stapling not applicable', { ...logFields, code: 'NO_OCSP_URL' });
     // A renewal that dropped the OCSP URL (Let's Encrypt's 2025 change) leaves the old certificate's staple behind:
     // servers would keep stapling it with the new certificate, so it goes, unless it really is for this one.
-    const changedFiles = ctx.dryRun ? [] : await removeInvalidStaples(await Promise.all(target.files.map((file) => readStapleWithoutUrl(file, target, ctx, now))), ctx, logFields);
+    const changedFiles = ctx.dryRun ? [] : await removeInvalidStaples(await Promise.all(target.files.map((file) => readStapleUnverified(file, target, ctx, now))), ctx, logFields);
     return { ...base, kind: 'not-applicable', code: 'NO_OCSP_URL', changedFiles, hasGoodStaple: false };
   }
 
@@ -61,8 +62,10 @@ export async function processTarget(target: StapleTarget, ctx: Context): Promise
     const error = target.issuerError ?? toStaplerdError(new Error('issuer unknown'), 'ISSUER_NOT_FOUND');
     const history = ctx.dryRun ? ctx.history?.get(target.key) : recordFailure(ctx, target.key, error, now, undefined);
     if (!ctx.dryRun) logFailure(ctx, 'issuer.not_found', error, summary.mustStaple, logFields);
-    // Without the issuer no staple on disk can be judged, so none is touched.
-    return { ...base, kind: 'failed', code: error.code, message: error.message, changedFiles: [], hasGoodStaple: false, nextActionAt: history?.nextAttemptAt };
+    // Without the issuer a staple's signature cannot be checked, but an expired, unparseable or other-serial staple
+    // is wrong whoever signed it: servers would staple it, so it goes. Any other staple is left alone.
+    const changedFiles = ctx.dryRun ? [] : await removeInvalidStaples(await Promise.all(target.files.map((file) => readStapleUnverified(file, target, ctx, now))), ctx, logFields);
+    return { ...base, kind: 'failed', code: error.code, message: error.message, changedFiles, hasGoodStaple: false, nextActionAt: history?.nextAttemptAt };
   }
   const issuer = target.issuer.issuer;
   const withIssuer = { ...base, issuerSource: target.issuer.source, issuerPem: issuer.toPem() };
@@ -209,7 +212,7 @@ async function applyResponse(
     try {
       if (response.certStatus === 'revoked' && config.onRevoked === 'remove') {
         finalStaple.set(path, undefined);
-        if (await removeFileDurable(path)) {
+        if (await removeStaple(path, ctx)) {
           changedFiles.push(path);
           deps.logger.log('warn', 'staple.removed', 'revoked certificate: staple removed (onRevoked: remove)', { ...responseFields, staple: path });
         }
@@ -259,14 +262,18 @@ function isImprovement(current: ValidatedResponse | undefined, candidate: Valida
   return shouldReplaceStaple(current, candidate);
 }
 
-async function readExistingStaple(file: TargetFile, target: StapleTarget, ctx: Context, now: Date): Promise<ExistingStaple> {
-  let der: Uint8Array | undefined;
+/** The staple file's bytes, or what made it unreadable; `{}` when there is no file. */
+async function readStapleBytes(file: TargetFile): Promise<{ der?: Uint8Array; invalid?: StaplerdError }> {
   try {
-    der = await readFileIfExists(file.stapleFile);
+    return { der: await readFileIfExists(file.stapleFile) };
   } catch (error) {
-    return { file, invalid: toStaplerdError(error, 'WRITE_FAILED', { file: file.stapleFile }) };
+    return { invalid: toStaplerdError(error, 'WRITE_FAILED', { file: file.stapleFile }) };
   }
-  if (!der) return { file };
+}
+
+async function readExistingStaple(file: TargetFile, target: StapleTarget, ctx: Context, now: Date): Promise<ExistingStaple> {
+  const { der, invalid } = await readStapleBytes(file);
+  if (!der) return { file, invalid };
   try {
     // Judged against the certificate in the file now: a renewal makes the old staple invalid at once.
     // No minimum lifetime here: a staple near its end is still kept until it really expires.
@@ -285,24 +292,20 @@ async function readExistingStaple(file: TargetFile, target: StapleTarget, ctx: C
 }
 
 /**
- * A staple beside a certificate that has no OCSP URL. With the issuer at hand it gets the full validation; without
- * it, a staple is only kept when it parses, names this serial and has not expired (it may have come from a
- * responder configured elsewhere, and nothing proves it wrong).
+ * A staple that cannot go through a fetch (no OCSP URL, or no issuer). With the issuer at hand it gets the full
+ * validation; without it, a staple is only kept when it parses, names this serial and has not expired (nothing
+ * proves it wrong).
  */
-async function readStapleWithoutUrl(file: TargetFile, target: StapleTarget, ctx: Context, now: Date): Promise<ExistingStaple> {
+async function readStapleUnverified(file: TargetFile, target: StapleTarget, ctx: Context, now: Date): Promise<ExistingStaple> {
   if (target.issuer) return readExistingStaple(file, target, ctx, now);
-  let der: Uint8Array | undefined;
-  try {
-    der = await readFileIfExists(file.stapleFile);
-  } catch (error) {
-    return { file, invalid: toStaplerdError(error, 'WRITE_FAILED', { file: file.stapleFile }) };
-  }
-  if (!der) return { file };
+  const { der, invalid } = await readStapleBytes(file);
+  if (!der) return { file, invalid };
   const serial = normalizeSerialHex(target.leaf.summary.serialHex);
+  const wrong = (code: 'RESPONSE_CERTID_MISMATCH' | 'RESPONSE_EXPIRED', message: string): ExistingStaple => ({ file, invalid: new StaplerdError(code, message, { file: file.stapleFile }) });
   try {
     const single = inspectOcspResponse(der).singles.find((s) => normalizeSerialHex(s.serialHex) === serial);
-    if (!single) return { file, invalid: new StaplerdError('RESPONSE_CERTID_MISMATCH', `staple is for another certificate, not serial ${target.leaf.summary.serialHex}`, { file: file.stapleFile }) };
-    if (single.nextUpdate && single.nextUpdate <= now) return { file, invalid: new StaplerdError('RESPONSE_EXPIRED', 'staple has expired', { file: file.stapleFile }) };
+    if (!single) return wrong('RESPONSE_CERTID_MISMATCH', `staple is for another certificate, not serial ${target.leaf.summary.serialHex}`);
+    if (single.nextUpdate && single.nextUpdate <= now) return wrong('RESPONSE_EXPIRED', 'staple has expired');
     return { file };
   } catch (error) {
     return { file, invalid: toStaplerdError(error, 'RESPONSE_MALFORMED', { file: file.stapleFile }) };
@@ -315,7 +318,7 @@ async function removeInvalidStaples(existing: readonly ExistingStaple[], ctx: Co
   for (const entry of existing) {
     if (!entry.invalid) continue;
     try {
-      if (await removeFileDurable(entry.file.stapleFile)) {
+      if (await removeStaple(entry.file.stapleFile, ctx)) {
         removed.push(entry.file.stapleFile);
         ctx.deps.logger.log('warn', 'staple.removed', `invalid staple removed: ${entry.invalid.message}`, { ...logFields, staple: entry.file.stapleFile, code: entry.invalid.code });
       }
@@ -324,6 +327,18 @@ async function removeInvalidStaples(existing: readonly ExistingStaple[], ctx: Co
     }
   }
   return removed;
+}
+
+/**
+ * Removes a staple file. With nginx snippets on, the snippet is switched off first: nginx refuses to reload while an
+ * `ssl_stapling_file` names a missing file, and a reload may come at any moment (another hook, an operator), not
+ * only after the pass. Publishing after the pass then finds the snippet already off.
+ */
+async function removeStaple(stapleFile: string, ctx: Context): Promise<boolean> {
+  if (ctx.config.nginxSnippets && (await syncNginxSnippet(stapleFile, undefined))) {
+    ctx.deps.logger.log('info', 'nginx.snippet_written', 'nginx snippet disables stapling', { staple: stapleFile });
+  }
+  return removeFileDurable(stapleFile);
 }
 
 /** Per-file end state when only invalid staples may have been removed (no new response). */

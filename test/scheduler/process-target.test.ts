@@ -1,6 +1,6 @@
 // Per-certificate staple decisions: when to fetch, what to write, what to keep, and how failures back off.
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import { access, stat, writeFile } from 'node:fs/promises';
+import { access, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { IssuedIdentity } from '../../src/demo/demo-pki.js';
 import { parseOcspRequest } from '../../src/pki/sign-ocsp-response.js';
@@ -215,6 +215,53 @@ describe('certificate renewal', () => {
     expect(outcome.kind).toBe('not-applicable');
     expect(await exists(sc.stapleFile)).toBe(false);
     expect(outcome.changedFiles).toEqual([sc.stapleFile]);
+  });
+});
+
+describe('staples that cannot be fetched for', () => {
+  async function leafOnly(): Promise<{ fx: PassFixture; leaf: IssuedIdentity; stapleFile: string }> {
+    const fx = await createPassFixture(pki, dirs);
+    const leaf = await pki.issueLeaf({ ocspUrls: [OCSP_URL] });
+    // Leaf only, no chain, no issuer dir, no AIA caIssuers: the issuer is nowhere to be found.
+    const { certFile } = await pki.writeLeaf(fx.dir, leaf, 'leaf');
+    return { fx, leaf, stapleFile: `${certFile}.ocsp` };
+  }
+
+  it('removes an expired staple even when the issuer cannot be found (expiry needs no signature check)', async () => {
+    const { fx, leaf, stapleFile } = await leafOnly();
+    await writeFile(stapleFile, await signTestResponse(pki.authority, leaf.certificate, { thisUpdate: new Date(T0.getTime() - 2 * DAY_MS), nextUpdate: new Date(T0.getTime() - DAY_MS) }));
+    const outcome = await fx.passOne();
+    expect(outcome.code).toBe('ISSUER_NOT_FOUND');
+    expect(await exists(stapleFile)).toBe(false);
+    expect(outcome.changedFiles).toEqual([stapleFile]);
+  });
+
+  it('leaves an unexpired staple for this serial alone when the issuer cannot be found', async () => {
+    const { fx, leaf, stapleFile } = await leafOnly();
+    await writeFile(stapleFile, await signTestResponse(pki.authority, leaf.certificate, { thisUpdate: T0, nextUpdate: new Date(T0.getTime() + DAY_MS) }));
+    const outcome = await fx.passOne();
+    expect(outcome.code).toBe('ISSUER_NOT_FOUND');
+    expect(await exists(stapleFile)).toBe(true);
+    expect(outcome.changedFiles).toEqual([]);
+    expect(fx.http.ocspRequestCount).toBe(0);
+  });
+});
+
+describe('nginx snippets while staples are removed', () => {
+  it('switches the snippet off before the staple file goes, so a reload in between never names a missing file', async () => {
+    const { fx, stapleFile } = await scenario();
+    const snippet = stapleFile.replace(/\.ocsp$/, '.stapling.conf');
+    await fx.passOne({ nginxSnippets: true });
+    expect(await readFile(snippet, 'utf8')).toContain('ssl_stapling_file');
+    // Past nextUpdate with the responder down: the staple has expired and must go.
+    fx.clock.advance(2 * DAY_MS);
+    fx.http.failWith = { statusCode: 500 };
+    const mark = fx.logger.events.length;
+    await fx.passOne({ nginxSnippets: true });
+    expect(await exists(stapleFile)).toBe(false);
+    expect(await readFile(snippet, 'utf8')).not.toContain('ssl_stapling_file');
+    const order = fx.logger.events.slice(mark).map((e) => e.event).filter((e) => e === 'nginx.snippet_written' || e === 'staple.removed');
+    expect(order).toEqual(['nginx.snippet_written', 'staple.removed']);
   });
 });
 
