@@ -25,6 +25,9 @@ export const ERROR_CODES = {
   // Let's Encrypt dropped OCSP in 2025: no OCSP URL is normal, "not applicable", never a failure.
   NO_OCSP_URL: { level: 'info', retry: false, exitCode: 0, summary: 'certificate has no OCSP URL (not applicable)' },
   ISSUER_NOT_FOUND: { level: 'error', retry: true, exitCode: 1, summary: 'issuer certificate not found' },
+  // Two different certificates mapped to one staple path (--out with several --certs holding the same relative
+  // path): writing either would hand a server the other's staple, so neither is written.
+  OUTPUT_CONFLICT: { level: 'error', retry: false, exitCode: 1, summary: 'two certificates would share one staple file' },
 
   // Talking to the responder (or the AIA caIssuers server).
   URL_UNSUPPORTED: { level: 'error', retry: false, exitCode: 1, summary: 'URL scheme is not http or https' },

@@ -1,7 +1,7 @@
 // Turns the certificate directories into staple targets: one per distinct leaf, with its issuer and every file it lives in.
 import type { StaplerdConfig } from '../config/index.js';
 import { findCertificateFiles, IssuerResolver, loadCertificateFile, type ResolvedIssuer } from '../discovery/index.js';
-import { toStaplerdError, type StaplerdError } from '../errors/index.js';
+import { StaplerdError, toStaplerdError } from '../errors/index.js';
 import type { Certificate } from '../pki/certificate.js';
 import { stapleOutputPath } from '../output/staple-paths.js';
 import { mapWithConcurrency } from './map-with-concurrency.js';
@@ -68,6 +68,8 @@ export async function collectTargets(
     }
   }
 
+  dropConflictingStapleFiles(groups, problems);
+
   const resolver = new IssuerResolver({ issuerDir: config.issuerDir, extensions: config.extensions, fetchCaIssuer: options.fetchCaIssuer });
   const targets = await mapWithConcurrency([...groups.entries()], LOAD_CONCURRENCY, async ([key, group]) => {
     // No issuer is needed (and no AIA download made) for a certificate that will not be fetched for.
@@ -83,4 +85,26 @@ export async function collectTargets(
     }
   });
   return { targets, problems, scannedFiles: candidates.length };
+}
+
+/**
+ * With --out, `a/live/x/fullchain.pem` and `b/live/x/fullchain.pem` mirror to the same staple path. When those hold
+ * different certificates, whichever was written last would be served for both: a wrong staple. Neither is written;
+ * each file gets OUTPUT_CONFLICT naming the other. (The same certificate in both is fine: one staple fits both.)
+ */
+function dropConflictingStapleFiles(groups: Map<string, { files: TargetFile[] }>, problems: FileProblem[]): void {
+  const owners = new Map<string, { key: string; certFile: string }[]>();
+  for (const [key, group] of groups) {
+    for (const file of group.files) owners.set(file.stapleFile, [...(owners.get(file.stapleFile) ?? []), { key, certFile: file.certFile }]);
+  }
+  for (const [stapleFile, claims] of owners) {
+    if (new Set(claims.map((c) => c.key)).size < 2) continue;
+    for (const claim of claims) {
+      const others = claims.filter((c) => c.key !== claim.key).map((c) => c.certFile);
+      const message = `staple path ${stapleFile} is also the staple path of ${others.join(', ')}, which holds another certificate: give these --certs directories different --out directories`;
+      problems.push({ certFile: claim.certFile, error: new StaplerdError('OUTPUT_CONFLICT', message, { file: claim.certFile }) });
+    }
+    for (const group of groups.values()) group.files = group.files.filter((file) => file.stapleFile !== stapleFile);
+  }
+  for (const [key, group] of groups) if (group.files.length === 0) groups.delete(key);
 }

@@ -124,6 +124,37 @@ describe('staplerd once when the CA stops vouching', () => {
   });
 });
 
+describe('staplerd once --out with several certificate directories', () => {
+  it('writes no staple where two different certificates would share one path, and names both files', async () => {
+    const out = await fx.makeDir('conflict/out');
+    const dirs = [await fx.makeDir('conflict/a'), await fx.makeDir('conflict/b')];
+    const files: string[] = [];
+    for (const [index, dir] of dirs.entries()) {
+      files.push((await fx.pki.writeLeaf(dir, await fx.issueLeaf({ commonName: `conflict-${index}.test` }), 'certbot', 'x')).certFile);
+    }
+    const shared = path.join(out, path.relative(dirs[0]!, files[0]!) + '.ocsp');
+    expect(path.join(out, path.relative(dirs[1]!, files[1]!) + '.ocsp')).toBe(shared);
+
+    const result = await fx.once(['--certs', dirs[0]!, '--certs', dirs[1]!, '--out', out]);
+
+    expectExitCode(result, 1);
+    expect(await exists(shared)).toBe(false);
+    for (const file of files) expect(result.stdout).toMatch(new RegExp(`^failed +${escapeRegExp(file)}: OUTPUT_CONFLICT`, 'm'));
+  });
+
+  it('shares one staple path happily when both directories hold the same certificate', async () => {
+    const out = await fx.makeDir('same/out');
+    const leaf = await fx.issueLeaf({ commonName: 'same.test' });
+    const dirs = [await fx.makeDir('same/a'), await fx.makeDir('same/b')];
+    for (const dir of dirs) await fx.pki.writeLeaf(dir, leaf, 'fullchain', 'site');
+
+    const result = await fx.once(['--certs', dirs[0]!, '--certs', dirs[1]!, '--out', out]);
+
+    expectExitCode(result, 0);
+    expect(await exists(path.join(out, 'site.pem.ocsp'))).toBe(true);
+  });
+});
+
 describe('staplerd once with a missing certificate directory', () => {
   it('exits 1 naming the directory and CERT_UNREADABLE instead of reporting "0 certificates"', async () => {
     const missing = path.join(fx.root, 'no-such-certs-dir');
