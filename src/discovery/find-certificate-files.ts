@@ -1,6 +1,6 @@
 // Walks the certificate directories recursively (following symlinks, as certbot's live/ links into archive/) and lists candidate files.
 import { readdir, realpath, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export interface CandidateFile {
   /** Path as reached under the root (symlinks not resolved), so output paths mirror what the operator configured. */
@@ -29,12 +29,27 @@ export async function findCertificateFiles(roots: readonly string[], options: Fi
   const found: CandidateFile[] = [];
   const seenFiles = new Set<string>();
   for (const root of roots) {
+    // A single certificate file named as a root (`--certs /etc/haproxy/site.pem`) is taken as it is, whatever its
+    // extension: the operator chose it. Its staple goes beside it, or under --out by its base name.
+    if (await isRegularFile(root)) {
+      if (!seenFiles.has(root)) found.push({ file: root, certsRoot: dirname(root) });
+      seenFiles.add(root);
+      continue;
+    }
     // Directories are tracked by real path per root, so a symlink loop ends the descent instead of recursing forever.
     const visitedDirs = new Set<string>();
     await walkDirectory(root, root, visitedDirs, found, seenFiles, options);
   }
   found.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   return found;
+}
+
+async function isRegularFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false; // missing or unreadable: walkDirectory reports it
+  }
 }
 
 async function walkDirectory(

@@ -37,6 +37,15 @@ describe('findCertificateFiles', () => {
     expect(await found()).toEqual(['certs/a/deep/er/site.CRT', 'certs/a/x.pem', 'certs/b.pem', 'certs/c.cer']);
   });
 
+  it('takes a certificate file named as a root as it is, with its own directory as the root', async () => {
+    await touch('haproxy/site.pem', 'haproxy/other.pem', 'haproxy/bundle.chain');
+    const files = await findCertificateFiles([path.join(root, 'haproxy', 'site.pem'), path.join(root, 'haproxy', 'bundle.chain')], { extensions: EXTENSIONS });
+    expect(files.map((f) => [path.relative(root, f.file), path.relative(root, f.certsRoot)])).toEqual([
+      ['haproxy/bundle.chain', 'haproxy'],
+      ['haproxy/site.pem', 'haproxy'],
+    ]);
+  });
+
   it('only takes the extensions it is given', async () => {
     await touch('certs/a.pem', 'certs/b.crt');
     expect(await found(undefined, ['.crt'])).toEqual(['certs/b.crt']);

@@ -155,6 +155,18 @@ describe('staplerd once --out with several certificate directories', () => {
   });
 });
 
+describe('staplerd once with a single certificate file as --certs', () => {
+  it('staples that file beside it, as for a directory', async () => {
+    const dir = await fx.makeDir('single-file');
+    const { certFile } = await fx.pki.writeLeaf(dir, await fx.issueLeaf({ commonName: 'single.test' }), 'haproxy', 'single');
+
+    const result = await fx.once(['--certs', certFile]);
+
+    expectExitCode(result, 0);
+    expect(await exists(`${certFile}.ocsp`)).toBe(true);
+  });
+});
+
 describe('staplerd once with a missing certificate directory', () => {
   it('exits 1 naming the directory and CERT_UNREADABLE instead of reporting "0 certificates"', async () => {
     const missing = path.join(fx.root, 'no-such-certs-dir');
