@@ -51,7 +51,13 @@ export async function processTarget(target: StapleTarget, ctx: Context): Promise
   const urls = config.responder ? [config.responder] : summary.ocspUrls;
   if (urls.length === 0) {
     // Since Let's Encrypt ended OCSP in 2025 this is normal: one info line, no retries.
-    deps.logger.log('info', 'cert.not_applicable', 'certificate has no OCSP URL: stapling not applicable', { ...logFields, code: 'NO_OCSP_URL' });
+    // Except for a must-staple certificate: clients that enforce RFC 7633 refuse it without a staple, and none can
+    // ever be fetched, so the operator must hear it loudly (the certificate needs reissuing without the extension).
+    if (summary.mustStaple) {
+      deps.logger.log('error', 'cert.not_applicable', 'must-staple certificate has no OCSP URL: it can never be stapled and enforcing clients will refuse it', { ...logFields, code: 'NO_OCSP_URL', mustStaple: true });
+    } else {
+      deps.logger.log('info', 'cert.not_applicable', 'certificate has no OCSP URL: stapling not applicable', { ...logFields, code: 'NO_OCSP_URL' });
+    }
     // A renewal that dropped the OCSP URL (Let's Encrypt's 2025 change) leaves the old certificate's staple behind:
     // servers would keep stapling it with the new certificate, so it goes, unless it really is for this one.
     const changedFiles = ctx.dryRun ? [] : await removeInvalidStaples(await Promise.all(target.files.map((file) => readStapleUnverified(file, target, ctx, now))), ctx, logFields);

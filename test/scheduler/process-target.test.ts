@@ -247,6 +247,24 @@ describe('staples that cannot be fetched for', () => {
   });
 });
 
+describe('certificates without an OCSP URL', () => {
+  it('logs a plain certificate at info, and a must-staple one at error (it can never be stapled)', async () => {
+    const fx = await createPassFixture(pki, dirs);
+    await pki.writeLeaf(fx.dir, await pki.issueLeaf({ ocspUrls: [] }), 'fullchain', 'plain');
+    await pki.writeLeaf(fx.dir, await pki.issueLeaf({ ocspUrls: [], mustStaple: true }), 'fullchain', 'must');
+    const report = await fx.pass();
+    expect(report.outcomes.map((o) => o.kind)).toEqual(['not-applicable', 'not-applicable']);
+    const levels = fx.logger.events
+      .filter((e) => e.event === 'cert.not_applicable')
+      .map((e) => [path.basename(String(e.fields.file)), e.level])
+      .sort();
+    expect(levels).toEqual([
+      ['must.pem', 'error'],
+      ['plain.pem', 'info'],
+    ]);
+  });
+});
+
 describe('nginx snippets while staples are removed', () => {
   it('switches the snippet off before the staple file goes, so a reload in between never names a missing file', async () => {
     const { fx, stapleFile } = await scenario();
