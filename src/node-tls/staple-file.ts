@@ -2,8 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { StaplerdError, toStaplerdError } from '../errors/index.js';
 import { normalizeSerialHex } from '../pki/der.js';
-import { inspectOcspResponse } from '../pki/index.js';
-import { decodeOcspResponse } from '../pki/ocsp-decode.js';
+import { readBasicOcspResponse } from '../pki/ocsp-response.js';
 import type { CertStatus } from '../pki/index.js';
 
 /** One SingleResponse's CertID (RFC 6960 4.1.1) and times, as read without verifying anything. */
@@ -42,9 +41,8 @@ export async function loadStapleFile(file: string): Promise<StapleFile | undefin
 /** Indexes a DER OCSPResponse. Throws StaplerdError (RESPONSE_* codes) when it is not a successful basic response. */
 export function parseStapleFile(file: string, der: Buffer): StapleFile {
   try {
-    // inspectOcspResponse gives the precise code for error statuses and foreign response types.
-    inspectOcspResponse(der);
-    const basic = decodeOcspResponse(der).basic!;
+    // One decode; error statuses and foreign response types get the same precise codes as inspectOcspResponse.
+    const basic = readBasicOcspResponse(der);
     const certIds = basic.singles.map((single): StapleCertId => ({
       hashAlgorithm: single.hashAlgorithm,
       issuerNameHash: single.issuerNameHash,

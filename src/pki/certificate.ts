@@ -1,59 +1,138 @@
 // One parsed X.509 certificate: its DER, the plain summary staplerd works with, and issuer/signature checks.
-import { pkijs } from './crypto-engine.js';
+// The DER is decoded once with asn1js; only the DER, the summary and the offsets of a few fields are kept (no asn1js
+// tree, no pkijs objects, no views), so 10,000 certificates stay small in memory.
 import { StaplerdError } from '../errors/index.js';
 import type { CertificateSummary } from './types.js';
 import { equalBytes, decodeComplete, readEncoding, serialToHex } from './der.js';
-import { computeSha256Hex } from './digest.js';
+import { computeSha256Hex, digestByOid } from './digest.js';
 import { encodePem } from './pem.js';
 import { verifySignedBytes, type SignedBytes } from './signature.js';
+import { intern, internList } from './intern.js';
 import { formatName, readCertificateFields, readExtensionFacts, type RawCertificateFields } from './x509-fields.js';
+
+/** Where each field lies in `der` (start, end pairs): numbers instead of nine Uint8Array views per certificate. */
+const enum Field {
+  SubjectName = 0,
+  IssuerName = 2,
+  PublicKeyBits = 4,
+  SubjectPublicKeyInfo = 6,
+  Serial = 8,
+  Tbs = 10,
+  Signature = 12,
+  SignatureAlgorithm = 14,
+}
+
+const NO_PURPOSES: readonly string[] = Object.freeze([]);
+
+/** Formatted issuer Names by their DER: thousands of certificates of one CA share one, formatted (and held) once. */
+const ISSUER_NAME_CACHE_LIMIT = 1024;
+const issuerNames = new Map<string, string>();
+
+function formatIssuerName(name: Parameters<typeof formatName>[0]): string {
+  const der = readEncoding(name);
+  const id = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('latin1');
+  let text = issuerNames.get(id);
+  if (text === undefined) {
+    text = intern(formatName(name));
+    if (issuerNames.size >= ISSUER_NAME_CACHE_LIMIT) issuerNames.clear();
+    issuerNames.set(id, text);
+  }
+  return text;
+}
 
 export class Certificate {
   readonly der: Uint8Array;
   readonly summary: CertificateSummary;
-  /** The subject Name exactly as encoded: what RFC 6960 4.1.1 issuerNameHash covers and responderID byName compares. */
-  readonly subjectNameDer: Uint8Array;
-  readonly issuerNameDer: Uint8Array;
-  /** The subjectPublicKey BIT STRING value: what issuerKeyHash and responderID byKey hash (RFC 6960 4.1.1, 4.2.1). */
-  readonly publicKeyBits: Uint8Array;
   /** extKeyUsage purposes (OIDs); a delegated OCSP responder needs id-kp-OCSPSigning (RFC 6960 4.2.2.2). */
   readonly extendedKeyUsages: readonly string[];
-  /** The serial number INTEGER contents as encoded, for CertIDs. */
-  readonly serialNumber: Uint8Array;
-  readonly #publicKeyInfo: pkijs.PublicKeyInfo;
-  readonly #signed: SignedBytes;
+  readonly #ranges: readonly number[];
+  #pem?: string;
+  /** Hashes of the subject Name and key bits by algorithm: an issuer is hashed for every staple it signed. */
+  #digests?: Map<string, Uint8Array>;
 
-  private constructor(der: Uint8Array, parsed: pkijs.Certificate, fields: RawCertificateFields) {
+  private constructor(der: Uint8Array, fields: RawCertificateFields, fingerprintSha256: string) {
     const facts = readExtensionFacts(fields.extensions);
     this.der = der;
-    this.subjectNameDer = readEncoding(fields.subjectName);
-    this.issuerNameDer = readEncoding(fields.issuerName);
-    this.publicKeyBits = fields.publicKeyBits;
-    this.extendedKeyUsages = facts.extendedKeyUsages;
-    this.serialNumber = fields.serial;
-    this.#publicKeyInfo = parsed.subjectPublicKeyInfo;
-    this.#signed = { data: fields.tbsDer, signature: fields.signature, algorithmDer: fields.signatureAlgorithmDer };
+    // asn1js decodes from its own copy of the input: every view it hands out lies in fields.encoding, whose bytes
+    // equal `der`, so offsets from its start are offsets into `der`.
+    const base = fields.encoding;
+    if (base.byteLength !== der.byteLength) throw new Error('decoded certificate does not span the whole DER');
+    const range = (view: Uint8Array): [number, number] => {
+      if (view.buffer !== base.buffer) throw new Error('asn1js field view is not inside the decoded certificate');
+      const start = view.byteOffset - base.byteOffset;
+      return [start, start + view.byteLength];
+    };
+    this.#ranges = [
+      ...range(readEncoding(fields.subjectName)),
+      ...range(readEncoding(fields.issuerName)),
+      ...range(fields.publicKeyBits),
+      ...range(fields.subjectPublicKeyInfoDer),
+      ...range(fields.serial),
+      ...range(fields.tbsDer),
+      ...range(fields.signature),
+      ...range(fields.signatureAlgorithmDer),
+    ];
+    this.extendedKeyUsages = facts.extendedKeyUsages.length === 0 ? NO_PURPOSES : facts.extendedKeyUsages;
     this.summary = {
       serialHex: serialToHex(fields.serial),
       subject: formatName(fields.subjectName),
-      issuer: formatName(fields.issuerName),
-      notBefore: parsed.notBefore.value,
-      notAfter: parsed.notAfter.value,
+      // Thousands of certificates of one CA share these: one string each instead of one per certificate.
+      issuer: formatIssuerName(fields.issuerName),
+      notBefore: fields.notBefore,
+      notAfter: fields.notAfter,
       isCA: facts.isCA,
-      ocspUrls: facts.ocspUrls,
-      caIssuersUrls: facts.caIssuersUrls,
+      ocspUrls: internList(facts.ocspUrls),
+      caIssuersUrls: internList(facts.caIssuersUrls),
       mustStaple: facts.mustStaple,
-      fingerprintSha256: computeSha256Hex(der),
+      fingerprintSha256,
     };
+  }
+
+  #field(field: Field): Uint8Array {
+    return this.der.subarray(this.#ranges[field], this.#ranges[field + 1]);
+  }
+
+  /** The subject Name exactly as encoded: what RFC 6960 4.1.1 issuerNameHash covers and responderID byName compares. */
+  get subjectNameDer(): Uint8Array {
+    return this.#field(Field.SubjectName);
+  }
+
+  get issuerNameDer(): Uint8Array {
+    return this.#field(Field.IssuerName);
+  }
+
+  /** The subjectPublicKey BIT STRING value: what issuerKeyHash and responderID byKey hash (RFC 6960 4.1.1, 4.2.1). */
+  get publicKeyBits(): Uint8Array {
+    return this.#field(Field.PublicKeyBits);
+  }
+
+  /** The SubjectPublicKeyInfo encoding: the key that verifies what this certificate signs. */
+  get subjectPublicKeyInfoDer(): Uint8Array {
+    return this.#field(Field.SubjectPublicKeyInfo);
+  }
+
+  /** The serial number INTEGER contents as encoded, for CertIDs. */
+  get serialNumber(): Uint8Array {
+    return this.#field(Field.Serial);
   }
 
   /** Parses one DER certificate; anything else (trailing bytes included) is CERT_PARSE_FAILED naming the file. */
   static fromDer(der: Uint8Array, file?: string): Certificate {
     const copy = new Uint8Array(der);
+    return Certificate.parseOwned(copy, computeSha256Hex(copy), file);
+  }
+
+  /**
+   * Like fromDer for bytes nobody else holds (a fresh PEM decode), with their SHA-256 already computed: no copy and
+   * no second hash. The caller must never modify `der` afterwards.
+   */
+  static fromOwnedDer(der: Uint8Array, fingerprintSha256: string, file?: string): Certificate {
+    return Certificate.parseOwned(der, fingerprintSha256, file);
+  }
+
+  private static parseOwned(der: Uint8Array, fingerprintSha256: string, file: string | undefined): Certificate {
     try {
-      const decoded = decodeComplete(copy, 'certificate');
-      const parsed = new pkijs.Certificate({ schema: decoded });
-      return new Certificate(copy, parsed, readCertificateFields(decoded));
+      return new Certificate(der, readCertificateFields(decodeComplete(der, 'certificate')), fingerprintSha256);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       throw new StaplerdError('CERT_PARSE_FAILED', `${file ?? 'certificate'}: not a valid X.509 certificate (${reason})`, { file }, { cause: error });
@@ -62,13 +141,33 @@ export class Certificate {
 
   /** Whether this certificate's public key verifies `signed`. */
   verifies(signed: SignedBytes): Promise<boolean> {
-    return verifySignedBytes(this.#publicKeyInfo, signed);
+    return verifySignedBytes(this.subjectPublicKeyInfoDer, signed);
   }
 
   /** candidate's subject equals this issuer Name (DER compared) and candidate's key verifies this certificate's signature. */
   async isIssuedBy(candidate: Certificate): Promise<boolean> {
     if (!equalBytes(candidate.subjectNameDer, this.issuerNameDer)) return false;
-    return candidate.verifies(this.#signed);
+    return candidate.verifies({ data: this.#field(Field.Tbs), signature: this.#field(Field.Signature), algorithmDer: this.#field(Field.SignatureAlgorithm) });
+  }
+
+  /** The hash (SHA-1/256/384/512 by OID) of the subject Name as encoded: a CertID's issuerNameHash (RFC 6960 4.1.1). */
+  nameHash(hashOid: string): Uint8Array {
+    return this.#digest(`n${hashOid}`, hashOid, this.subjectNameDer);
+  }
+
+  /** The hash of the subjectPublicKey bits: a CertID's issuerKeyHash, or responderID byKey with SHA-1 (RFC 6960 4.2.1). */
+  keyHash(hashOid: string): Uint8Array {
+    return this.#digest(`k${hashOid}`, hashOid, this.publicKeyBits);
+  }
+
+  #digest(id: string, hashOid: string, data: Uint8Array): Uint8Array {
+    this.#digests ??= new Map();
+    let digest = this.#digests.get(id);
+    if (!digest) {
+      digest = digestByOid(hashOid, data);
+      this.#digests.set(id, digest);
+    }
+    return digest;
   }
 
   /** notBefore <= at <= notAfter (RFC 5280 4.1.2.5). */
@@ -76,7 +175,9 @@ export class Certificate {
     return this.summary.notBefore.getTime() <= at.getTime() && at.getTime() <= this.summary.notAfter.getTime();
   }
 
+  /** PEM text, built once (an issuer shared by thousands of targets is asked for it by each). */
   toPem(): string {
-    return encodePem('CERTIFICATE', this.der);
+    this.#pem ??= encodePem('CERTIFICATE', this.der);
+    return this.#pem;
   }
 }

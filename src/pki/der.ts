@@ -12,7 +12,10 @@ export class DerError extends Error {
 /** Decodes exactly one ASN.1 value filling all of `bytes` (trailing bytes are an error, as DER has one encoding). */
 export function decodeComplete(bytes: Uint8Array, what: string): asn1js.AsnType {
   if (bytes.length === 0) throw new DerError(`${what} is empty`);
-  const decoded = asn1js.fromBER(bytes);
+  // parseEmbedded: false stops asn1js from also trying to decode the contents of every OCTET STRING and BIT STRING
+  // as nested ASN.1 (extension values, keys, signatures, and the whole BasicOCSPResponse inside responseBytes):
+  // the callers decode exactly the ones they read, once, with this same function.
+  const decoded = asn1js.fromBER(bytes, { parseEmbedded: false });
   if (decoded.offset === -1 || decoded.result.error) {
     throw new DerError(`${what} is not valid ASN.1: ${decoded.result.error || 'decoding failed'}`);
   }
@@ -73,6 +76,15 @@ export function expectBitString(block: asn1js.AsnType | undefined, what: string)
 /** RFC 5280 4.1.2.5.2 / RFC 6960 4.2.1: OCSP times are GeneralizedTime. */
 export function expectGeneralizedTime(block: asn1js.AsnType | undefined, what: string): Date {
   if (!block || !(block instanceof asn1js.GeneralizedTime)) throw new DerError(`${what} is not a GeneralizedTime`);
+  const date = block.toDate();
+  if (Number.isNaN(date.getTime())) throw new DerError(`${what} is not a valid time`);
+  return date;
+}
+
+/** RFC 5280 4.1.2.5: Time ::= CHOICE { utcTime UTCTime, generalTime GeneralizedTime }, as pkijs's Time reads it. */
+export function expectTime(block: asn1js.AsnType | undefined, what: string): Date {
+  // GeneralizedTime extends UTCTime in asn1js: one check covers both.
+  if (!block || !(block instanceof asn1js.UTCTime)) throw new DerError(`${what} is neither UTCTime nor GeneralizedTime`);
   const date = block.toDate();
   if (Number.isNaN(date.getTime())) throw new DerError(`${what} is not a valid time`);
   return date;

@@ -2,7 +2,6 @@
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import type { Certificate } from './certificate.js';
-import { digestByOid } from './digest.js';
 import { OID } from './oids.js';
 
 export interface BuiltOcspRequest {
@@ -39,8 +38,8 @@ function encodeCertId(cert: Certificate, issuer: Certificate): asn1js.Sequence {
     value: [
       // AlgorithmIdentifier with explicit NULL parameters, as OpenSSL and Go encode SHA-1.
       new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: OID.sha1 }), new asn1js.Null()] }),
-      new asn1js.OctetString({ valueHex: digestByOid(OID.sha1, issuer.subjectNameDer) }),
-      new asn1js.OctetString({ valueHex: digestByOid(OID.sha1, issuer.publicKeyBits) }),
+      new asn1js.OctetString({ valueHex: issuer.nameHash(OID.sha1) }),
+      new asn1js.OctetString({ valueHex: issuer.keyHash(OID.sha1) }),
       // The serial's INTEGER contents exactly as the certificate encodes them.
       new asn1js.Integer({ valueHex: cert.serialNumber }),
     ],

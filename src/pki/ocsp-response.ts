@@ -2,7 +2,7 @@
 import { StaplerdError, type ErrorCode } from '../errors/index.js';
 import { Certificate } from './certificate.js';
 import { DerError, equalBytes, normalizeSerialHex } from './der.js';
-import { computeSha1, digestByOid, isSupportedHashOid } from './digest.js';
+import { isSupportedHashOid } from './digest.js';
 import {
   decodeOcspResponse, readNonceValue, type DecodedBasicResponse, type DecodedOcspResponse, type DecodedSingleResponse, type ResponderId,
 } from './ocsp-decode.js';
@@ -54,7 +54,8 @@ export async function validateOcspResponse(der: Uint8Array, input: ValidationInp
   return {
     der: new Uint8Array(der),
     certStatus: single.certStatus,
-    serialHex: single.serialHex,
+    // The certificate's own string when they are equal: one string per certificate kept through a pass, not two.
+    serialHex: input.cert?.summary.serialHex === single.serialHex ? input.cert.summary.serialHex : single.serialHex,
     producedAt: basic.producedAt,
     thisUpdate: single.thisUpdate,
     nextUpdate: single.nextUpdate!,
@@ -81,6 +82,14 @@ export function inspectOcspResponse(der: Uint8Array): InspectedOcspResponse {
 }
 
 type Fail = (code: ErrorCode, message: string) => StaplerdError;
+
+/**
+ * The decoded basicOCSPResponse, unverified, with the same error codes as inspectOcspResponse (one asn1js decode,
+ * for callers that need the CertIDs as well).
+ */
+export function readBasicOcspResponse(der: Uint8Array): DecodedBasicResponse {
+  return readBasicResponse(der, (code, message) => new StaplerdError(code, message));
+}
 
 /** Rule 1: complete DER, responseStatus successful, responseType id-pkix-ocsp-basic. */
 function readBasicResponse(der: Uint8Array, fail: Fail): DecodedBasicResponse {
@@ -109,8 +118,8 @@ function findSingleResponse(basic: DecodedBasicResponse, input: ValidationInput,
 
 function matchesIssuerHashes(single: DecodedSingleResponse, issuer: Certificate): boolean {
   if (!isSupportedHashOid(single.hashAlgorithm)) return false;
-  return equalBytes(single.issuerNameHash, digestByOid(single.hashAlgorithm, issuer.subjectNameDer))
-    && equalBytes(single.issuerKeyHash, digestByOid(single.hashAlgorithm, issuer.publicKeyBits));
+  return equalBytes(single.issuerNameHash, issuer.nameHash(single.hashAlgorithm))
+    && equalBytes(single.issuerKeyHash, issuer.keyHash(single.hashAlgorithm));
 }
 
 /**
@@ -167,7 +176,7 @@ function parseResponseCerts(basic: DecodedBasicResponse, file: string | undefine
 /** byName: the Name's DER equals the subject; byKey: SHA-1 of the subjectPublicKey (RFC 6960 4.2.1). */
 function matchesResponderId(responderId: ResponderId, cert: Certificate): boolean {
   if (responderId.kind === 'name') return equalBytes(responderId.nameDer, cert.subjectNameDer);
-  return equalBytes(responderId.keyHash, computeSha1(cert.publicKeyBits));
+  return equalBytes(responderId.keyHash, cert.keyHash(OID.sha1));
 }
 
 /** Rule 4 (RFC 5019 4, RFC 6960 4.2.2.1): thisUpdate not in the future, nextUpdate present and not too close. */

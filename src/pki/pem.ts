@@ -21,11 +21,11 @@ export function isCertificateLabel(label: string): boolean {
 // RFC 7468 3 allows whitespace anywhere in the base64 text; headers ("Proc-Type:") only occur in legacy key blocks.
 const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-/** PEM text (any number of blocks, any order) or a single DER certificate. */
+/** PEM text (any number of blocks, any order) or a single DER certificate; each certificate is checked to be complete DER. */
 export function readCertificateFile(bytes: Uint8Array, file?: string): PemContents {
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
   if (text.includes('-----BEGIN ')) return readPemBlocks(text, file);
-  return { certificates: [readDerCertificate(bytes, file)], hasPrivateKey: false, otherLabels: [] };
+  return { certificates: [readDerCertificate(bytes, file, true)], hasPrivateKey: false, otherLabels: [] };
 }
 
 export function encodePem(label: string, der: Uint8Array): string {
@@ -37,6 +37,8 @@ export function encodePem(label: string, der: Uint8Array): string {
 /** One armoured block; `decode` base64-decodes on demand so key blocks can be skipped without decoding. */
 export interface PemBlock {
   readonly label: string;
+  /** The text between the BEGIN and END lines, as written (equal text means equal bytes). */
+  readonly body: string;
   decode(): Uint8Array;
 }
 
@@ -50,7 +52,13 @@ export function listPemBlocks(text: string, file?: string): PemBlock[] {
     if (bodyEnd === -1 || text.lastIndexOf('-----BEGIN ', bodyEnd) > match.index) {
       throw parseError(file, `PEM block "${label}" has no matching END line`);
     }
-    blocks.push({ label, decode: () => decodeBase64Body(text.slice(bodyStart, bodyEnd), label, file) });
+    blocks.push({
+      label,
+      get body() {
+        return text.slice(bodyStart, bodyEnd);
+      },
+      decode: () => decodeBase64Body(text.slice(bodyStart, bodyEnd), label, file),
+    });
   }
   return blocks;
 }
@@ -74,15 +82,39 @@ function readPemBlocks(text: string, file: string | undefined): PemContents {
 
 function decodeBase64Body(body: string, label: string, file: string | undefined): Uint8Array {
   const base64 = body.replace(/\s+/g, '');
-  if (base64 === '' || !STRICT_BASE64.test(base64)) throw parseError(file, `${label} block is not valid base64`);
-  return new Uint8Array(Buffer.from(base64, 'base64'));
+  if (base64 === '') throw parseError(file, `${label} block is not valid base64`);
+  const decoded = Buffer.from(base64, 'base64');
+  // Text that re-encodes to itself is canonical base64, which the pattern accepts: only other text needs the (slower) pattern.
+  if (decoded.toString('base64') !== base64 && !STRICT_BASE64.test(base64)) throw parseError(file, `${label} block is not valid base64`);
+  // A copy: small Buffers share 8 KiB pool slabs, and a kept certificate must not pin one.
+  return new Uint8Array(decoded);
+}
+
+/** A certificate of a file: its PEM text when it has some, and its DER on demand (a fresh copy each call). */
+export interface CertificateBlock {
+  /** The base64 text between BEGIN and END as written; undefined for a DER file. */
+  readonly pemBody?: string;
+  decode(): Uint8Array;
+}
+
+/**
+ * The certificates of a file in file order, without decoding them: a caller can recognise a certificate it has
+ * already parsed by its text and skip the decode. Same rules as readCertificateFile (key blocks never decoded), but
+ * the DER is not checked here: the caller parses it, and Certificate.fromDer refuses incomplete DER just the same.
+ */
+export function listCertificateBlocks(bytes: Uint8Array, file?: string): CertificateBlock[] {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  if (!text.includes('-----BEGIN ')) return [{ decode: () => readDerCertificate(bytes, file, false) }];
+  return listPemBlocks(text, file)
+    .filter((block) => CERTIFICATE_LABELS.has(block.label))
+    .map((block) => ({ pemBody: block.body, decode: () => block.decode() }));
 }
 
 /** A file without PEM armour must be exactly one DER SEQUENCE (a certificate); anything else is garbage. */
-function readDerCertificate(bytes: Uint8Array, file: string | undefined): Uint8Array {
+function readDerCertificate(bytes: Uint8Array, file: string | undefined, checkDer: boolean): Uint8Array {
   if (bytes[0] !== 0x30) throw parseError(file, 'neither PEM nor a DER certificate');
   const der = new Uint8Array(bytes);
-  checkCompleteDer(der, file);
+  if (checkDer) checkCompleteDer(der, file);
   return der;
 }
 

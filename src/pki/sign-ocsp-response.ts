@@ -117,8 +117,9 @@ export async function signOcspResponse(options: SignOptions): Promise<Uint8Array
 
 /** An unsuccessful OCSPResponse: just the status, no responseBytes (RFC 6960 4.2.1). */
 export function encodeOcspErrorResponse(status: OcspErrorStatus): Uint8Array {
-  // OCSPResponse ::= SEQUENCE { responseStatus ENUMERATED }.
-  return new Uint8Array([0x30, 0x03, 0x0a, 0x01, RESPONSE_STATUS_NUMBER[status]]);
+  // OCSPResponse ::= SEQUENCE { responseStatus ENUMERATED }: pkijs's OCSPResponse without responseBytes.
+  const response = new pkijs.OCSPResponse({ responseStatus: new asn1js.Enumerated({ value: RESPONSE_STATUS_NUMBER[status] }) });
+  return new Uint8Array(response.toSchema().toBER());
 }
 
 function decodeOcspRequest(der: Uint8Array): pkijs.OCSPRequest {

@@ -1,6 +1,10 @@
-// Verifies an X.509/OCSP signature with a public key through pkijs's engine (RSA PKCS#1 v1.5 incl. SHA-1, RSA-PSS, ECDSA).
-import * as asn1js from 'asn1js';
-import { pkijs } from './crypto-engine.js';
+// Verifies an X.509/OCSP signature with a public key: RSA PKCS#1 v1.5 and ECDSA (P-256/384/521) with SHA-1/256/384/512
+// through node:crypto, with the imported key cached and the check run on libuv's thread pool; any other algorithm
+// (RSA-PSS, other curves, EdDSA) through pkijs and WebCrypto as before. A positive result is remembered in the
+// verified-signature memo, keyed by a digest of exactly what was verified.
+import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { decodeComplete, DerError, expectOid, expectSequence } from './der.js';
+import { signatureMemo, signatureMemoKey } from './verified-signatures.js';
 
 export interface SignedBytes {
   /** The exact bytes that were signed (the original encoding of tbsCertificate / tbsResponseData). */
@@ -11,9 +15,98 @@ export interface SignedBytes {
   readonly algorithmDer: Uint8Array;
 }
 
-/** True when `publicKeyInfo` verifies the signature; false for a wrong key, a bad signature or an unsupported algorithm. */
-export async function verifySignedBytes(publicKeyInfo: pkijs.PublicKeyInfo, signed: SignedBytes): Promise<boolean> {
+interface FastAlgorithm {
+  readonly hash: 'sha1' | 'sha256' | 'sha384' | 'sha512';
+  readonly keyType: 'rsa' | 'ec';
+}
+
+/** RFC 4055 / RFC 3279 / RFC 5758 signature algorithm OIDs that node:crypto verifies exactly as WebCrypto did. */
+const FAST_ALGORITHMS: ReadonlyMap<string, FastAlgorithm> = new Map([
+  ['1.2.840.113549.1.1.5', { hash: 'sha1', keyType: 'rsa' }],
+  ['1.2.840.113549.1.1.11', { hash: 'sha256', keyType: 'rsa' }],
+  ['1.2.840.113549.1.1.12', { hash: 'sha384', keyType: 'rsa' }],
+  ['1.2.840.113549.1.1.13', { hash: 'sha512', keyType: 'rsa' }],
+  ['1.2.840.10045.4.1', { hash: 'sha1', keyType: 'ec' }],
+  ['1.2.840.10045.4.3.2', { hash: 'sha256', keyType: 'ec' }],
+  ['1.2.840.10045.4.3.3', { hash: 'sha384', keyType: 'ec' }],
+  ['1.2.840.10045.4.3.4', { hash: 'sha512', keyType: 'ec' }],
+]);
+
+/** The curves WebCrypto offers for ECDSA; keys on others keep going through pkijs, as before. */
+const WEBCRYPTO_CURVES = new Set(['prime256v1', 'secp384r1', 'secp521r1']);
+
+/** Imported keys by SPKI: every leaf of a CA is checked with the same key, and importing costs more than verifying. */
+const KEY_CACHE_LIMIT = 1024;
+const keyCache = new Map<string, KeyObject | null>();
+
+/** True when the key in `subjectPublicKeyInfoDer` verifies the signature; false for a wrong key, a bad signature or an unsupported algorithm. */
+export async function verifySignedBytes(subjectPublicKeyInfoDer: Uint8Array, signed: SignedBytes): Promise<boolean> {
+  const memoKey = signatureMemoKey(subjectPublicKeyInfoDer, signed);
+  if (signatureMemo.has(memoKey)) return true;
+  const verified = await verifyUncached(subjectPublicKeyInfoDer, signed);
+  if (verified) signatureMemo.add(memoKey);
+  return verified;
+}
+
+async function verifyUncached(subjectPublicKeyInfoDer: Uint8Array, signed: SignedBytes): Promise<boolean> {
+  const algorithm = readFastAlgorithm(signed.algorithmDer);
+  const key = algorithm && importKey(subjectPublicKeyInfoDer);
+  if (!algorithm || !key || !suits(key, algorithm)) return verifyWithPkijs(subjectPublicKeyInfoDer, signed);
+  return new Promise<boolean>((resolve) => {
+    try {
+      // The callback form runs on the thread pool, so the main thread parses the next file meanwhile.
+      verify(algorithm.hash, signed.data, key, signed.signature, (error, result) => resolve(!error && result));
+    } catch {
+      resolve(false);
+    }
+  });
+}
+
+/** Fast-path entries by AlgorithmIdentifier DER: a sweep meets two or three distinct encodings, so each is decoded once. */
+const algorithmCache = new Map<string, FastAlgorithm | null>();
+
+/** AlgorithmIdentifier ::= SEQUENCE { algorithm OID, parameters ANY OPTIONAL }: the fast path's entry, if any. */
+function readFastAlgorithm(algorithmDer: Uint8Array): FastAlgorithm | undefined {
+  const id = Buffer.from(algorithmDer.buffer, algorithmDer.byteOffset, algorithmDer.byteLength).toString('latin1');
+  const known = algorithmCache.get(id);
+  if (known !== undefined) return known ?? undefined;
+  let algorithm: FastAlgorithm | undefined;
   try {
+    const [oid] = expectSequence(decodeComplete(algorithmDer, 'signatureAlgorithm'), 'signatureAlgorithm');
+    algorithm = FAST_ALGORITHMS.get(expectOid(oid, 'algorithm'));
+  } catch (error) {
+    if (!(error instanceof DerError)) throw error;
+  }
+  if (algorithmCache.size >= KEY_CACHE_LIMIT) algorithmCache.clear();
+  algorithmCache.set(id, algorithm ?? null);
+  return algorithm;
+}
+
+function importKey(subjectPublicKeyInfoDer: Uint8Array): KeyObject | null {
+  const id = Buffer.from(subjectPublicKeyInfoDer.buffer, subjectPublicKeyInfoDer.byteOffset, subjectPublicKeyInfoDer.byteLength).toString('base64');
+  let key = keyCache.get(id);
+  if (key !== undefined) return key;
+  try {
+    key = createPublicKey({ key: Buffer.from(subjectPublicKeyInfoDer), format: 'der', type: 'spki' });
+  } catch {
+    key = null;
+  }
+  if (keyCache.size >= KEY_CACHE_LIMIT) keyCache.clear();
+  keyCache.set(id, key);
+  return key;
+}
+
+function suits(key: KeyObject, algorithm: FastAlgorithm): boolean {
+  if (key.asymmetricKeyType !== algorithm.keyType) return false;
+  return algorithm.keyType === 'rsa' || WEBCRYPTO_CURVES.has(key.asymmetricKeyDetails?.namedCurve ?? '');
+}
+
+/** The previous path, for algorithms outside the table: pkijs maps the AlgorithmIdentifier onto WebCrypto. */
+async function verifyWithPkijs(subjectPublicKeyInfoDer: Uint8Array, signed: SignedBytes): Promise<boolean> {
+  try {
+    const asn1js = await import('asn1js');
+    const { pkijs } = await import('./crypto-engine.js');
+    const publicKeyInfo = new pkijs.PublicKeyInfo({ schema: asn1js.fromBER(subjectPublicKeyInfoDer).result });
     const algorithm = new pkijs.AlgorithmIdentifier({ schema: asn1js.fromBER(signed.algorithmDer).result });
     const signature = new asn1js.BitString({ valueHex: signed.signature });
     return await pkijs.getCrypto(true).verifyWithPublicKey(signed.data, signature, publicKeyInfo, algorithm);
@@ -21,4 +114,9 @@ export async function verifySignedBytes(publicKeyInfo: pkijs.PublicKeyInfo, sign
     // pkijs throws for unsupported algorithms and key/algorithm mismatches: either way the signature is not proven.
     return false;
   }
+}
+
+/** For tests: forget imported keys. */
+export function clearKeyCache(): void {
+  keyCache.clear();
 }

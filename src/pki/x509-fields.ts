@@ -3,14 +3,20 @@ import * as asn1js from 'asn1js';
 import { OID } from './oids.js';
 import {
   DerError, readChildren, decodeComplete, expectBitString, expectOctetString, expectOid, expectSequence, unwrapExplicit,
-  isContextTag, readPrimitiveContents, TAG_CLASS, readEncoding, toHex,
+  isContextTag, readPrimitiveContents, TAG_CLASS, readEncoding, toHex, expectInteger, expectTime,
 } from './der.js';
 
 export interface RawCertificateFields {
+  /** The whole Certificate encoding as asn1js decoded it: the views below lie inside it. */
+  readonly encoding: Uint8Array;
   readonly tbsDer: Uint8Array;
   readonly serial: Uint8Array;
   readonly issuerName: asn1js.AsnType;
   readonly subjectName: asn1js.AsnType;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  /** The whole SubjectPublicKeyInfo encoding: what node:crypto imports the key from. */
+  readonly subjectPublicKeyInfoDer: Uint8Array;
   /** subjectPublicKey BIT STRING value: the RFC 6960 issuerKeyHash / KeyHash input. */
   readonly publicKeyBits: Uint8Array;
   readonly signatureAlgorithmDer: Uint8Array;
@@ -26,34 +32,60 @@ export interface ExtensionFacts {
   readonly extendedKeyUsages: string[];
 }
 
-/** Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue } (RFC 5280 4.1). */
+/**
+ * Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue } (RFC 5280 4.1), read off the
+ * asn1js tree with the shape pkijs's Certificate schema demands (so the same inputs are refused without building a
+ * pkijs.Certificate): TBSCertificate ::= SEQUENCE { version [0] EXPLICIT OPTIONAL, serialNumber, signature
+ * AlgorithmIdentifier, issuer Name, validity SEQUENCE { notBefore Time, notAfter Time }, subject Name,
+ * subjectPublicKeyInfo SEQUENCE { algorithm, subjectPublicKey BIT STRING }, issuerUniqueID [1] OPTIONAL,
+ * subjectUniqueID [2] OPTIONAL, extensions [3] EXPLICIT OPTIONAL }.
+ */
 export function readCertificateFields(certificate: asn1js.AsnType): RawCertificateFields {
   const [tbs, signatureAlgorithm, signatureValue, ...extra] = expectSequence(certificate, 'Certificate');
   if (!signatureAlgorithm || extra.length > 0) throw new DerError('Certificate must have exactly three fields');
+  expectSequence(signatureAlgorithm, 'signatureAlgorithm');
   const fields = expectSequence(tbs, 'tbsCertificate');
   // version [0] EXPLICIT is omitted for v1 certificates.
   const offset = isContextTag(fields[0], 0) ? 1 : 0;
-  const [serial, , issuer, , subject, spki] = fields.slice(offset);
+  if (offset === 1) expectInteger(unwrapExplicit(fields[0]!, 'version'), 'version');
+  const [serial, algorithm, issuer, validity, subject, spki, ...trailing] = fields.slice(offset);
   if (!issuer || !subject || !spki) throw new DerError('tbsCertificate is missing fields');
+  expectInteger(serial, 'serialNumber');
+  expectSequence(algorithm, 'signature AlgorithmIdentifier');
   expectSequence(issuer, 'issuer Name');
   expectSequence(subject, 'subject Name');
-  const [, publicKey] = expectSequence(spki, 'subjectPublicKeyInfo');
+  const [notBefore, notAfter, ...extraTimes] = expectSequence(validity, 'validity');
+  if (extraTimes.length > 0) throw new DerError('validity must have exactly two fields');
+  const [keyAlgorithm, publicKey, ...extraKey] = expectSequence(spki, 'subjectPublicKeyInfo');
+  if (extraKey.length > 0) throw new DerError('subjectPublicKeyInfo must have exactly two fields');
+  expectSequence(keyAlgorithm, 'subjectPublicKeyInfo algorithm');
   return {
+    encoding: readEncoding(certificate),
     tbsDer: readEncoding(tbs!),
     serial: readPrimitiveContents(serial, 'serialNumber'),
     issuerName: issuer,
     subjectName: subject,
+    notBefore: expectTime(notBefore, 'notBefore'),
+    notAfter: expectTime(notAfter, 'notAfter'),
+    subjectPublicKeyInfoDer: readEncoding(spki),
     publicKeyBits: expectBitString(publicKey, 'subjectPublicKey'),
     signatureAlgorithmDer: readEncoding(signatureAlgorithm),
     signature: expectBitString(signatureValue, 'signatureValue'),
-    extensions: readExtensions(fields.slice(offset + 6)),
+    extensions: readExtensions(trailing),
   };
 }
 
-/** extensions [3] EXPLICIT SEQUENCE OF Extension, after the optional unique identifiers [1] and [2]. */
+/** extensions [3] EXPLICIT SEQUENCE OF Extension, after the optional unique identifiers [1] and [2], in that order. */
 function readExtensions(trailing: asn1js.AsnType[]): Map<string, Uint8Array> {
   const extensions = new Map<string, Uint8Array>();
-  const wrapper = trailing.find((block) => isContextTag(block, 3));
+  let next = 1;
+  let wrapper: asn1js.AsnType | undefined;
+  for (const block of trailing) {
+    const tag = block.idBlock.tagClass === TAG_CLASS.context ? block.idBlock.tagNumber : 0;
+    if (tag < next || tag > 3) throw new DerError('tbsCertificate has unexpected trailing fields');
+    next = tag + 1;
+    if (tag === 3) wrapper = block;
+  }
   if (!wrapper) return extensions;
   for (const extension of expectSequence(unwrapExplicit(wrapper, 'extensions'), 'Extensions')) {
     const parts = expectSequence(extension, 'Extension');
@@ -90,7 +122,8 @@ function readAuthorityInfoAccess(value: Uint8Array | undefined): { method: strin
     const [method, location] = expectSequence(description, 'AccessDescription');
     const oid = expectOid(method, 'accessMethod');
     if (!isContextTag(location, 6)) continue;
-    entries.push({ method: oid, url: Buffer.from(readPrimitiveContents(location, 'accessLocation')).toString('latin1') });
+    const url = readPrimitiveContents(location, 'accessLocation');
+    entries.push({ method: oid, url: Buffer.from(url.buffer, url.byteOffset, url.byteLength).toString('latin1') });
   }
   return entries;
 }
@@ -129,7 +162,8 @@ export function formatName(name: asn1js.AsnType): string {
 function formatAttribute(attribute: asn1js.AsnType): string {
   const [type, value] = expectSequence(attribute, 'AttributeTypeAndValue');
   const oid = expectOid(type, 'attribute type');
-  return `${SHORT_NAMES[oid] ?? oid}=${formatAttributeValue(value!)}`;
+  if (!value) throw new DerError('AttributeTypeAndValue has no value');
+  return `${SHORT_NAMES[oid] ?? oid}=${formatAttributeValue(value)}`;
 }
 
 /** Strings print escaped (RFC 4514 2.4); anything else as "#" and the hex of its DER. */
