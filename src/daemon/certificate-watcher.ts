@@ -21,13 +21,18 @@ function isCertificateName(path: string, extensions: readonly string[]): boolean
   return extensions.some((ext) => lower.endsWith(ext.toLowerCase()));
 }
 
+/** staplerd's own files beside certificates (staples, temp files, HAProxy issuers, nginx snippets): never certificates. */
+const OWN_OUTPUT = /\.(?:ocsp|tmp|issuer|stapling\.conf)$/i;
+
 export function watchCertificates(options: WatchOptions): CertificateWatcher {
   const watcher: FSWatcher = watch([...options.dirs], {
     ignoreInitial: true,
     // certbot's live/ holds symlinks into archive/; a renewal re-points them.
     followSymlinks: true,
-    // Our own staples and temp files live beside certificates by default: never react to them.
-    ignored: (path, stats) => stats?.isFile() === true && !isCertificateName(path, options.extensions),
+    // Our own staples and temp files live beside certificates by default: never react to them. They are recognised by
+    // name first, so none of them gets its own fs.watch (10,000 staples would be 10,000 more watches and listeners);
+    // anything else that is a file and not named like a certificate is ignored once its stats are known.
+    ignored: (path, stats) => OWN_OUTPUT.test(path) || (stats?.isFile() === true && !isCertificateName(path, options.extensions)),
     awaitWriteFinish: options.settleMs > 0 ? { stabilityThreshold: options.settleMs, pollInterval: Math.min(100, options.settleMs) } : false,
   });
   watcher.on('add', (path) => options.onChange('add', path));

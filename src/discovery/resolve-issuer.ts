@@ -4,7 +4,8 @@ import { dirname, join } from 'node:path';
 import { StaplerdError, toStaplerdError } from '../errors/index.js';
 import type { Certificate } from '../pki/certificate.js';
 import { parseCertificateBundle } from '../pki/certificate-bundle.js';
-import { loadCertificateFile } from './load-certificate-file.js';
+import { computeSha256Hex } from '../pki/digest.js';
+import { CertificateCache, loadCertificateFile } from './load-certificate-file.js';
 
 /** certbot writes cert.pem beside chain.pem and fullchain.pem (https://eff-certbot.readthedocs.io, "Where are my certificates?"). */
 const SIBLING_CHAIN_FILES = ['chain.pem', 'fullchain.pem'];
@@ -15,6 +16,8 @@ export interface IssuerSources {
   readonly extensions: readonly string[];
   /** Downloads an AIA caIssuers URL (same limits as OCSP, cached). */
   readonly fetchCaIssuer?: (url: string) => Promise<Uint8Array>;
+  /** The pass's parsed certificates, shared with the files already read. */
+  readonly certificates?: CertificateCache;
 }
 
 export interface ResolvedIssuer {
@@ -27,6 +30,7 @@ export interface ResolvedIssuer {
 export class IssuerResolver {
   private readonly fileCache = new Map<string, Promise<readonly Certificate[]>>();
   private issuerDirCache?: Promise<readonly Certificate[]>;
+  private readonly bundleCache = new Map<string, readonly Certificate[]>();
 
   constructor(private readonly sources: IssuerSources) {}
 
@@ -50,7 +54,7 @@ export class IssuerResolver {
     if (this.sources.fetchCaIssuer) {
       for (const url of leaf.summary.caIssuersUrls) {
         try {
-          const bundle = parseCertificateBundle(await this.sources.fetchCaIssuer(url), url);
+          const bundle = this.parseBundle(await this.sources.fetchCaIssuer(url), url);
           const found = await findIssuerAmong(leaf, bundle);
           if (found) return { issuer: found, source: 'aia' };
           aiaErrors.push(`${url}: no certificate there signed this one`);
@@ -68,10 +72,21 @@ export class IssuerResolver {
     });
   }
 
+  /** One parse per distinct download in a pass: thousands of leaves of one CA name the same caIssuers URL. */
+  private parseBundle(bytes: Uint8Array, url: string): readonly Certificate[] {
+    const key = `${url}\n${computeSha256Hex(bytes)}`;
+    let bundle = this.bundleCache.get(key);
+    if (!bundle) {
+      bundle = parseCertificateBundle(bytes, url);
+      this.bundleCache.set(key, bundle);
+    }
+    return bundle;
+  }
+
   private readCertificates(file: string): Promise<readonly Certificate[]> {
     let cached = this.fileCache.get(file);
     if (!cached) {
-      cached = loadCertificateFile(file).then(
+      cached = loadCertificateFile(file, this.sources.certificates).then(
         (loaded) => (loaded.kind === 'leaf' ? [loaded.leaf, ...loaded.chain] : loaded.chain),
         () => [], // a missing or broken sibling is simply not a source
       );

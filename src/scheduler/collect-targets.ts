@@ -1,10 +1,11 @@
 // Turns the certificate directories into staple targets: one per distinct leaf, with its issuer and every file it lives in.
 import type { StaplerdConfig } from '../config/index.js';
-import { findCertificateFiles, IssuerResolver, loadCertificateFile, type ResolvedIssuer } from '../discovery/index.js';
+import { CertificateCache, findCertificateFiles, IssuerResolver, loadCertificateFile, type ResolvedIssuer } from '../discovery/index.js';
 import { StaplerdError, toStaplerdError } from '../errors/index.js';
 import type { Certificate } from '../pki/certificate.js';
 import { stapleOutputPath } from '../output/staple-paths.js';
 import { mapWithConcurrency } from './map-with-concurrency.js';
+import { yieldToEventLoop } from './yield-to-event-loop.js';
 
 export interface TargetFile {
   readonly certFile: string;
@@ -40,9 +41,12 @@ export async function collectTargets(
 ): Promise<CollectedTargets> {
   const candidates = await findCertificateFiles(config.certs, { extensions: config.extensions, onError: options.onDirectoryError });
   const problems: FileProblem[] = [];
+  // One parse per distinct certificate: the CA in every fullchain file is the same object for all of them.
+  const certificates = new CertificateCache();
   const loaded = await mapWithConcurrency(candidates, LOAD_CONCURRENCY, async (candidate) => {
+    await yieldToEventLoop();
     try {
-      return { candidate, loaded: await loadCertificateFile(candidate.file) };
+      return { candidate, loaded: await loadCertificateFile(candidate.file, certificates) };
     } catch (error) {
       problems.push({ certFile: candidate.file, error: toStaplerdError(error, 'CERT_PARSE_FAILED', { file: candidate.file }) });
       return undefined;
@@ -70,7 +74,7 @@ export async function collectTargets(
 
   dropConflictingStapleFiles(groups, problems);
 
-  const resolver = new IssuerResolver({ issuerDir: config.issuerDir, extensions: config.extensions, fetchCaIssuer: options.fetchCaIssuer });
+  const resolver = new IssuerResolver({ issuerDir: config.issuerDir, extensions: config.extensions, fetchCaIssuer: options.fetchCaIssuer, certificates });
   const targets = await mapWithConcurrency([...groups.entries()], LOAD_CONCURRENCY, async ([key, group]) => {
     // No issuer is needed (and no AIA download made) for a certificate that will not be fetched for.
     const hasResponder = group.leaf.summary.ocspUrls.length > 0 || config.responder !== undefined;

@@ -12,6 +12,7 @@ import { computeNextAttempt } from '../policy/retry-backoff.js';
 import { shouldReplaceStaple } from '../policy/staple-replacement.js';
 import type { StapleTarget, TargetFile } from './collect-targets.js';
 import type { PassOptions, TargetHistory, TargetOutcome } from './pass-types.js';
+import { yieldToEventLoop } from './yield-to-event-loop.js';
 
 /** Fetches and validates: the transport tries each URL until `accept` (validation) passes. */
 export type FetchValidated = (urls: readonly string[], requestDer: Uint8Array, accept: (der: Uint8Array, url: string) => Promise<ValidatedResponse>) => Promise<ValidatedResponse>;
@@ -28,6 +29,7 @@ interface Context extends PassOptions {
 }
 
 export async function processTarget(target: StapleTarget, ctx: Context): Promise<TargetOutcome> {
+  await yieldToEventLoop();
   const { config, deps } = ctx;
   const now = deps.clock.now();
   const summary = target.leaf.summary;

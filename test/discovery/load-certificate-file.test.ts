@@ -3,7 +3,7 @@ import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { IssuedIdentity } from '../../src/demo/demo-pki.js';
-import { loadCertificateFile } from '../../src/discovery/index.js';
+import { CertificateCache, loadCertificateFile } from '../../src/discovery/index.js';
 import { exportPrivateKeyPem } from '../../src/pki/key-pair.js';
 import { createTestPki, makeTempDir, removeTempDir, type TestPki } from '../helpers/test-pki.js';
 
@@ -94,5 +94,33 @@ describe('loadCertificateFile', () => {
   it('rejects a missing file with CERT_UNREADABLE naming it', async () => {
     const file = path.join(dir, 'absent.pem');
     await expect(loadCertificateFile(file)).rejects.toMatchObject({ code: 'CERT_UNREADABLE', file });
+  });
+});
+
+describe('CertificateCache', () => {
+  it('parses a CA shared by many files once, whatever the line breaks around it', async () => {
+    const cache = new CertificateCache();
+    const other = await pki.issueLeaf({ commonName: 'other.test' });
+    const intermediate = pki.authority.intermediate.certificate.toPem();
+    const first = await loadCertificateFile(await fileWith(leaf.certificate.toPem() + intermediate), cache);
+    const second = await loadCertificateFile(await fileWith(other.certificate.toPem() + intermediate), cache);
+    const crlf = await loadCertificateFile(await fileWith((other.certificate.toPem() + intermediate).replace(/\n/g, '\r\n')), cache);
+    if (first.kind !== 'leaf' || second.kind !== 'leaf' || crlf.kind !== 'leaf') throw new Error('expected leaves');
+    expect(second.chain[0]).toBe(first.chain[0]);
+    expect(crlf.chain[0]).toBe(first.chain[0]);
+    expect(second.leaf).not.toBe(first.leaf);
+  });
+
+  it('still refuses a damaged copy of a known CA', async () => {
+    const cache = new CertificateCache();
+    const intermediate = pki.authority.intermediate.certificate.toPem();
+    await loadCertificateFile(await fileWith(leaf.certificate.toPem() + intermediate), cache);
+    const lines = intermediate.split('\n');
+    lines[3] = lines[3]!.slice(0, 10) + (lines[3]![10] === 'A' ? 'B' : 'A') + lines[3]!.slice(11);
+    const file = await fileWith(leaf.certificate.toPem() + lines.join('\n'));
+    // Another DER: parsed for itself, and (its signature no longer matching) still a CA certificate or a parse error.
+    const loaded = await loadCertificateFile(file, cache).catch((error: Error) => error);
+    if (loaded instanceof Error) expect(loaded).toMatchObject({ code: 'CERT_PARSE_FAILED', file });
+    else if (loaded.kind === 'leaf') expect(loaded.chain[0]?.summary.fingerprintSha256).not.toBe(pki.authority.intermediate.certificate.summary.fingerprintSha256);
   });
 });
