@@ -4,7 +4,7 @@ import { StaplerdError, toStaplerdError } from '../errors/index.js';
 import type { EventLogger } from '../log/index.js';
 import { createCaIssuerFetcher, createHostLimiter, type CaIssuerFetcher } from '../ocsp/index.js';
 import { buildStatusRows, createPublishState, drainHooks, runPass, type HistoryStore, type PassDependencies, type PassReport } from '../scheduler/index.js';
-import { loadHistory, resolveStateDir, saveHistory, saveStatusSnapshot } from '../state/index.js';
+import { loadHistory, loadValidationCache, resolveStateDir, saveHistory, saveStatusSnapshot, saveValidationCache } from '../state/index.js';
 import type { CertificateStatusRow } from '../types/index.js';
 import { USER_AGENT } from '../version.js';
 import { watchCertificates, type CertificateWatcher } from './certificate-watcher.js';
@@ -74,9 +74,10 @@ export class StapleDaemon {
   private async startPassesAndWatch(): Promise<void> {
     this.caIssuers = this.createCaIssuerFetcher();
     // The backoff schedule continues across restarts: a restart during an outage does not fire a burst of requests.
-    this.history = await loadHistory(this.stateDir, (error) =>
-      this.deps.logger.log('warn', 'state.corrupt', error.message, { file: error.file, code: error.code }),
-    );
+    const onCorrupt = (error: StaplerdError): void => this.deps.logger.log('warn', 'state.corrupt', error.message, { file: error.file, code: error.code });
+    this.history = await loadHistory(this.stateDir, onCorrupt);
+    // Signatures verified before the restart over unchanged bytes are not verified again (src/state/validation-cache.ts).
+    await loadValidationCache(this.stateDir, onCorrupt);
     this.requestPass('start');
     await this.idle();
     // SIGTERM during the first pass: nothing more to start.
@@ -175,6 +176,7 @@ export class StapleDaemon {
     const keys = new Set(report.outcomes.flatMap((o) => (o.key ? [o.key] : [])));
     try {
       await saveHistory(this.stateDir, this.history, keys, this.deps.clock.now());
+      await saveValidationCache(this.stateDir);
       await saveStatusSnapshot(this.stateDir, this.lastRows, process.pid, this.deps.clock.now());
     } catch (thrown) {
       const error = toStaplerdError(thrown, 'WRITE_FAILED');

@@ -2,3 +2,4 @@
 export * from './state-dir.js';
 export * from './state-store.js';
 export * from './pending-pushes.js';
+export * from './validation-cache.js';

@@ -1,8 +1,8 @@
 // `staplerd once`: one pass, a summary on stdout, exit 0 only when every applicable certificate has a good staple.
 import { resolveConfig, type RawOptions } from '../../config/index.js';
-import { toStaplerdError } from '../../errors/index.js';
+import { toStaplerdError, type StaplerdError } from '../../errors/index.js';
 import { buildStatusRows, createLiveDependencies, createPublishState, drainHooks, isPassSuccessful, runPass } from '../../scheduler/index.js';
-import { loadHistory, resolveStateDir, saveHistory } from '../../state/index.js';
+import { loadHistory, loadValidationCache, resolveStateDir, saveHistory, saveValidationCache } from '../../state/index.js';
 import { EXIT_FAILED, EXIT_OK } from '../exit-codes.js';
 import { formatStatusTable } from '../format-status-table.js';
 import { formatPassSummary } from '../format-summary.js';
@@ -15,7 +15,10 @@ export async function runOnceCommand(input: { flags: RawOptions; configFile?: st
   const progress = createProgressReporter();
   try {
     // Backoff history is shared with the daemon and earlier runs, so cron runs during an outage stay polite.
-    const history = await loadHistory(stateDir, (error) => deps.logger.log('warn', 'state.corrupt', error.message, { file: error.file, code: error.code }));
+    const onCorrupt = (error: StaplerdError): void => deps.logger.log('warn', 'state.corrupt', error.message, { file: error.file, code: error.code });
+    const history = await loadHistory(stateDir, onCorrupt);
+    // Signatures verified by earlier runs over unchanged bytes are not verified again (src/state/validation-cache.ts).
+    await loadValidationCache(stateDir, onCorrupt);
     const publishState = createPublishState();
     const report = await runPass({ config, deps, publishState, history, onProgress: (done, total) => progress?.update(done, total) });
     progress?.stop();
@@ -36,6 +39,7 @@ export async function runOnceCommand(input: { flags: RawOptions; configFile?: st
 async function saveState(stateDir: string, history: Parameters<typeof saveHistory>[1], report: Awaited<ReturnType<typeof runPass>>, deps: ReturnType<typeof createLiveDependencies>): Promise<void> {
   try {
     await saveHistory(stateDir, history, new Set(report.outcomes.flatMap((o) => (o.key ? [o.key] : []))), deps.clock.now());
+    await saveValidationCache(stateDir);
   } catch (thrown) {
     const error = toStaplerdError(thrown, 'WRITE_FAILED');
     deps.logger.log('warn', 'state.save_failed', `state not saved: ${error.message}`, { file: error.file, code: error.code });
