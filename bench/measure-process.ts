@@ -69,7 +69,7 @@ export async function runMeasuredNode(script: string, args: readonly string[], o
  */
 export async function runDaemonUntilReady(script: string, args: readonly string[], options: MeasureOptions & { timeoutMs: number }): Promise<DaemonStart> {
   const started = performance.now();
-  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), script, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   const exited = waitForExit(child);
   const lines = createInterface({ input: child.stderr! });
   const readyMs = await new Promise<number>((resolve, reject) => {

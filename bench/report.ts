@@ -22,6 +22,8 @@ export interface BenchSettings {
   readonly shellSample: number;
   /** Delay the responder adds to each answer (0 by default: the responder must not be the bottleneck). */
   readonly responderLatencyMs: number;
+  /** Extra node flags for the staplerd processes (none by default: what `staplerd` runs with). */
+  readonly staplerdNodeFlags?: readonly string[];
 }
 
 export interface MachineInfo {
@@ -73,6 +75,13 @@ export interface Checks {
   readonly politeness: boolean;
 }
 
+/** One goal of issue 5 ("Performance"), stated for N = 10,000, with the measured median and whether it holds. */
+export interface Target {
+  readonly goal: string;
+  readonly measured: string;
+  readonly holds: boolean;
+}
+
 export interface BenchResult {
   readonly schema: 1;
   readonly generatedAt: string;
@@ -85,6 +94,8 @@ export interface BenchResult {
   readonly politeness: Politeness;
   readonly checks: Checks;
   readonly responder: Figures;
+  /** Issue 5's goals against the medians: reported, never a reason to exit 1 (the checks are). */
+  readonly targets?: readonly Target[];
   readonly profile?: ProfileSummary;
 }
 
@@ -135,6 +146,28 @@ export function runChecks(runs: readonly RunFigures[], settings: BenchSettings, 
   };
 }
 
+/** "200 MB" read as 200 * 10^6 bytes, in the KiB /proc and getrusage report. */
+const RSS_TARGET_KB = 200e6 / 1024;
+
+/** Issue 5's goals (for 10,000 certificates) against the medians. */
+export function evaluateTargets(medians: RunFigures, ratios: Ratios, politeness: Politeness): Target[] {
+  const { cold, warm, daemon } = medians;
+  return [
+    { goal: 'cold pass within 1.5× of the floor (wall)', measured: x(ratios.staplerdOverFloorWall), holds: ratios.staplerdOverFloorWall <= 1.5 },
+    { goal: '≥ 20× faster per certificate than the shell loop (wall)', measured: x(ratios.shellLoopOverStaplerdWall), holds: ratios.shellLoopOverStaplerdWall >= 20 },
+    { goal: '≥ 4× faster than easy-ocsp (wall)', measured: x(ratios.easyOcspOverStaplerdWall), holds: ratios.easyOcspOverStaplerdWall >= 4 },
+    { goal: 'warm restart: zero requests', measured: int(warm.requests), holds: warm.requests === 0 },
+    { goal: 'warm restart under 3 s', measured: `${sec(warm.wallMs)} s`, holds: warm.wallMs! < 3000 },
+    {
+      goal: 'daemon with watches in place: peak RSS under 200 MB',
+      measured: `${mib(daemon.peakRssKbAtReady)} MiB (${((daemon.peakRssKbAtReady! * 1024) / 1e6).toFixed(0)} MB)`,
+      holds: daemon.peakRssKbAtReady! < RSS_TARGET_KB,
+    },
+    { goal: 'never more than the per-host limit in flight', measured: `${politeness.maxInFlight} (limit ${politeness.perHostLimit})`, holds: politeness.withinLimit },
+    { goal: 'cold pass peak RSS under 200 MB (for reference)', measured: `${mib(cold.peakRssKb)} MiB`, holds: cold.peakRssKb! < RSS_TARGET_KB },
+  ];
+}
+
 /** Responder throughput from the cold pass: its CPU per answered request, and what one core could serve at that cost. */
 export function describeResponder(runs: readonly RunFigures[], setup: SetupFigures): Figures {
   const cpuUsPerRequest = median(runs.map((run) => run.cold.responderCpuUsPerRequest!));
@@ -162,7 +195,8 @@ export function formatMarkdown(result: BenchResult): string {
     `# staplerd benchmark (${settings.mode}, N = ${n})`,
     '',
     `Median of ${settings.runs} run(s); concurrency ${settings.concurrency}, per-host concurrency ${settings.perHostConcurrency}` +
-      `${settings.responderLatencyMs > 0 ? `, responder latency ${settings.responderLatencyMs} ms` : ''}. ` +
+      `${settings.responderLatencyMs > 0 ? `, responder latency ${settings.responderLatencyMs} ms` : ''}` +
+      `${settings.staplerdNodeFlags?.length ? `, staplerd run as \`node ${settings.staplerdNodeFlags.join(' ')}\`` : ''}. ` +
       `${machine.cores} cores (${machine.cpuModel}), Node ${machine.nodeVersion}, ${machine.platform}, work dir on ${machine.workDirFilesystem}, ` +
       `load average at start ${machine.loadAverage.map((value) => value.toFixed(2)).join(' ')}. Generated ${result.generatedAt}.`,
     '',
@@ -185,6 +219,16 @@ export function formatMarkdown(result: BenchResult): string {
     '',
     `Checks: ${Object.entries(result.checks).map(([name, ok]) => `${name} ${ok ? 'ok' : '**FAILED**'}`).join(', ')}.`,
     '',
+    ...(result.targets
+      ? [
+          `Issue 5 targets (stated for N = 10,000${n === 10_000 ? '' : `; this run has N = ${n}, so they are for information only`}):`,
+          '',
+          '| target | measured | holds |',
+          '| --- | ---: | :---: |',
+          ...result.targets.map((target) => `| ${target.goal} | ${target.measured} | ${target.holds ? 'yes' : '**no**'} |`),
+          '',
+        ]
+      : []),
     'Notes: wall time is spawn to exit as seen by the bench (Node start-up included). CPU is user + system of the measured ' +
       'process (getrusage at exit; for the daemon, /proc at `daemon.ready`; for the shell loop, bash `times` of its children). ' +
       'The shell loop runs one certificate at a time, as a script would. See bench/README.md for method and deviations.',

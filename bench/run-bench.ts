@@ -17,6 +17,7 @@ import {
   computeMedians,
   computeRatios,
   describeResponder,
+  evaluateTargets,
   formatMarkdown,
   runChecks,
   type BenchResult,
@@ -48,11 +49,13 @@ const DAEMON_READY_TIMEOUT_MS = 30 * 60 * 1000;
 
 const USAGE = `usage: npm run bench -- [--quick] [--certs N] [--runs R] [--concurrency C] [--per-host-concurrency P]
                         [--shell-sample S] [--latency-ms L] [--out DIR] [--work-dir DIR] [--cpu-prof] [--keep]
+                        [--node-flags FLAGS]
   --quick          N = 200, 1 run, shell sample 20 (what CI runs)
   --certs N        certificates (default 10000)
   --runs R         runs; the table shows medians (default 3)
   --latency-ms L   the responder holds each answer L ms, like a network round trip (default 0)
   --cpu-prof       profile one extra cold pass with node --cpu-prof and add a summary
+  --node-flags F   extra node flags for the staplerd processes, e.g. "--max-old-space-size=512" (default none)
   --keep           keep the temp directory (certificates, staples, logs, profile)`;
 
 function readSettings(argv: readonly string[]): { settings: BenchSettings; outDir: string; workBase: string; cpuProf: boolean; keep: boolean } {
@@ -69,6 +72,7 @@ function readSettings(argv: readonly string[]): { settings: BenchSettings; outDi
       out: { type: 'string' },
       'work-dir': { type: 'string' },
       'cpu-prof': { type: 'boolean', default: false },
+      'node-flags': { type: 'string', default: '' },
       keep: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -86,6 +90,7 @@ function readSettings(argv: readonly string[]): { settings: BenchSettings; outDi
     perHostConcurrency: readPositive('--per-host-concurrency', values['per-host-concurrency']),
     shellSample: readPositive('--shell-sample', values['shell-sample'] ?? (quick ? '20' : '200')),
     responderLatencyMs: readNonNegative('--latency-ms', values['latency-ms']),
+    ...(values['node-flags'].trim() ? { staplerdNodeFlags: values['node-flags'].trim().split(/\s+/) } : {}),
   };
   return { settings, outDir: values.out ?? DEFAULT_RESULTS_DIR, workBase: values['work-dir'] ?? tmpdir(), cpuProf: values['cpu-prof'], keep: values.keep };
 }
@@ -193,7 +198,7 @@ function responderFigures(seen: ResponderStats): Figures {
 
 async function measureStaplerdOnce(context: Context, label: string, nodeFlags: readonly string[] = []): Promise<Figures> {
   const { result: run, seen } = await withResponderStats(context, () =>
-    runMeasuredNode(STAPLERD, staplerdArgs(context, 'once'), { workDir: context.workDir, label, nodeFlags }),
+    runMeasuredNode(STAPLERD, staplerdArgs(context, 'once'), { workDir: context.workDir, label, nodeFlags: [...(context.settings.staplerdNodeFlags ?? []), ...nodeFlags] }),
   );
   if (run.exitCode !== 0) throw new Error(`staplerd once (${label}) exited with ${run.exitCode}; see ${join(context.workDir, `${label}.stderr`)}`);
   return { ...processFigures(run, context.settings.certificates), ...responderFigures(seen), stapled: await countStaples(context) };
@@ -201,7 +206,12 @@ async function measureStaplerdOnce(context: Context, label: string, nodeFlags: r
 
 async function measureDaemonStart(context: Context, runIndex: number): Promise<Figures> {
   const { result: start, seen } = await withResponderStats(context, () =>
-    runDaemonUntilReady(STAPLERD, staplerdArgs(context, 'run'), { workDir: context.workDir, label: `daemon-${runIndex}`, timeoutMs: DAEMON_READY_TIMEOUT_MS }),
+    runDaemonUntilReady(STAPLERD, staplerdArgs(context, 'run'), {
+      workDir: context.workDir,
+      label: `daemon-${runIndex}`,
+      timeoutMs: DAEMON_READY_TIMEOUT_MS,
+      nodeFlags: context.settings.staplerdNodeFlags,
+    }),
   );
   return {
     readyMs: start.readyMs,
@@ -323,6 +333,7 @@ async function main(): Promise<void> {
     const profile = cpuProf ? await profileColdPass(context) : undefined;
     const median = computeMedians(runs);
     const politeness = checkPoliteness(runs, settings.perHostConcurrency);
+    const ratios = computeRatios(median);
     const result: BenchResult = {
       schema: 1,
       generatedAt: new Date().toISOString(),
@@ -331,10 +342,11 @@ async function main(): Promise<void> {
       setup,
       runs,
       median,
-      ratios: computeRatios(median),
+      ratios,
       politeness,
       checks: runChecks(runs, settings, politeness),
       responder: describeResponder(runs, setup),
+      targets: evaluateTargets(median, ratios, politeness),
       ...(profile ? { profile } : {}),
     };
     const markdown = formatMarkdown(result);
