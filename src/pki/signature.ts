@@ -88,12 +88,28 @@ function importKey(subjectPublicKeyInfoDer: Uint8Array): KeyObject | null {
   if (key !== undefined) return key;
   try {
     key = createPublicKey({ key: Buffer.from(subjectPublicKeyInfoDer), format: 'der', type: 'spki' });
+    // OpenSSL maps an EC key with explicit curve parameters onto the named curve they match; PKIX allows only named
+    // curves (RFC 5480 section 2.1.1) and pkijs refuses the rest, so such a key must not verify here either.
+    if (key.asymmetricKeyType === 'ec' && !hasNamedCurveParameters(subjectPublicKeyInfoDer)) key = null;
   } catch {
     key = null;
   }
   if (keyCache.size >= KEY_CACHE_LIMIT) keyCache.clear();
   keyCache.set(id, key);
   return key;
+}
+
+/** SubjectPublicKeyInfo ::= SEQUENCE { algorithm SEQUENCE { id, parameters }, key }: parameters is a namedCurve OID. */
+function hasNamedCurveParameters(subjectPublicKeyInfoDer: Uint8Array): boolean {
+  try {
+    const [algorithm] = expectSequence(decodeComplete(subjectPublicKeyInfoDer, 'subjectPublicKeyInfo'), 'subjectPublicKeyInfo');
+    const [, parameters] = expectSequence(algorithm, 'subjectPublicKeyInfo.algorithm');
+    expectOid(parameters, 'namedCurve');
+    return true;
+  } catch (error) {
+    if (error instanceof DerError) return false;
+    throw error;
+  }
 }
 
 function suits(key: KeyObject, algorithm: FastAlgorithm): boolean {

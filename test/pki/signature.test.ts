@@ -1,6 +1,10 @@
 // Signature checks through node:crypto, the pkijs fallback, and the verified-signature memo in front of both.
 import { describe, it, expect, beforeEach } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import * as asn1js from 'asn1js';
 import { verifySignedBytes, type SignedBytes } from '../../src/pki/signature.js';
 import { SignatureMemo, signatureMemo, signatureMemoKey } from '../../src/pki/verified-signatures.js';
@@ -63,6 +67,26 @@ describe('verifySignedBytes', () => {
     await expect(verifySignedBytes(spki(k1.publicKey), k1Signed)).resolves.toBe(false);
     const md5 = { data, signature: new Uint8Array(256), algorithmDer: algorithm(OIDS.md5Rsa, true) };
     await expect(verifySignedBytes(spki(rsa.publicKey), md5)).resolves.toBe(false);
+  });
+
+  it('refuses an EC key given with explicit curve parameters, as pkijs did, and accepts the same key named', async () => {
+    // RFC 5480 2.1.1: PKIX keys name their curve. OpenSSL would map these explicit P-256 parameters onto prime256v1.
+    const dir = mkdtempSync(path.join(tmpdir(), 'staplerd-explicit-ec-'));
+    try {
+      const keyFile = path.join(dir, 'key.pem');
+      const dataFile = path.join(dir, 'data');
+      execFileSync('openssl', ['ecparam', '-name', 'prime256v1', '-param_enc', 'explicit', '-genkey', '-noout', '-out', keyFile]);
+      writeFileSync(dataFile, data);
+      const signature = new Uint8Array(execFileSync('openssl', ['dgst', '-sha256', '-sign', keyFile, dataFile]));
+      const explicitSpki = new Uint8Array(execFileSync('openssl', ['ec', '-in', keyFile, '-pubout', '-outform', 'DER', '-param_enc', 'explicit'], { stdio: ['ignore', 'pipe', 'ignore'] }));
+      const namedSpki = new Uint8Array(execFileSync('openssl', ['ec', '-in', keyFile, '-pubout', '-outform', 'DER', '-param_enc', 'named_curve'], { stdio: ['ignore', 'pipe', 'ignore'] }));
+      const signed: SignedBytes = { data, signature, algorithmDer: algorithm(OIDS.ecdsaSha256) };
+
+      expect(await verifySignedBytes(namedSpki, signed)).toBe(true);
+      expect(await verifySignedBytes(explicitSpki, signed)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses garbage instead of throwing', async () => {
