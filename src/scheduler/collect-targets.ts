@@ -24,6 +24,8 @@ export interface StapleTarget {
 export interface FileProblem {
   readonly certFile: string;
   readonly error: StaplerdError;
+  /** A staple file that must not stay as it is (OUTPUT_CONFLICT: it may hold the other certificate's staple). */
+  readonly staleStapleFile?: string;
 }
 
 export interface CollectedTargets {
@@ -93,8 +95,9 @@ export async function collectTargets(
 
 /**
  * With --out, `a/live/x/fullchain.pem` and `b/live/x/fullchain.pem` mirror to the same staple path. When those hold
- * different certificates, whichever was written last would be served for both: a wrong staple. Neither is written;
- * each file gets OUTPUT_CONFLICT naming the other. (The same certificate in both is fine: one staple fits both.)
+ * different certificates, whichever was written last would be served for both: a wrong staple. Neither is written,
+ * a staple already there is removed by the pass (it may be the other one's), and each file gets OUTPUT_CONFLICT
+ * naming the other. (The same certificate in both is fine: one staple fits both.)
  */
 function dropConflictingStapleFiles(groups: Map<string, { files: TargetFile[] }>, problems: FileProblem[]): void {
   const owners = new Map<string, { key: string; certFile: string }[]>();
@@ -106,7 +109,7 @@ function dropConflictingStapleFiles(groups: Map<string, { files: TargetFile[] }>
     for (const claim of claims) {
       const others = claims.filter((c) => c.key !== claim.key).map((c) => c.certFile);
       const message = `staple path ${stapleFile} is also the staple path of ${others.join(', ')}, which holds another certificate: give these --certs directories different --out directories`;
-      problems.push({ certFile: claim.certFile, error: new StaplerdError('OUTPUT_CONFLICT', message, { file: claim.certFile }) });
+      problems.push({ certFile: claim.certFile, error: new StaplerdError('OUTPUT_CONFLICT', message, { file: claim.certFile }), staleStapleFile: stapleFile });
     }
     for (const group of groups.values()) group.files = group.files.filter((file) => file.stapleFile !== stapleFile);
   }

@@ -342,7 +342,7 @@ async function removeInvalidStaples(existing: readonly ExistingStaple[], ctx: Co
  * `ssl_stapling_file` names a missing file, and a reload may come at any moment (another hook, an operator), not
  * only after the pass. Publishing after the pass then finds the snippet already off.
  */
-async function removeStaple(stapleFile: string, ctx: Context): Promise<boolean> {
+export async function removeStaple(stapleFile: string, ctx: Pick<Context, 'config' | 'deps'>): Promise<boolean> {
   if (ctx.config.nginxSnippets && (await syncNginxSnippet(stapleFile, undefined))) {
     ctx.deps.logger.log('info', 'nginx.snippet_written', 'nginx snippet disables stapling', { staple: stapleFile });
   }

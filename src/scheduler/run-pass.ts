@@ -6,7 +6,7 @@ import { USER_AGENT } from '../version.js';
 import { collectTargets } from './collect-targets.js';
 import { mapWithConcurrency } from './map-with-concurrency.js';
 import type { PassOptions, PassReport, TargetOutcome } from './pass-types.js';
-import { processTarget, type FetchValidated } from './process-target.js';
+import { processTarget, removeStaple, type FetchValidated } from './process-target.js';
 import { createPublishState, publishPassResults, type PublishState } from './publish-results.js';
 
 export interface RunPassOptions extends PassOptions {
@@ -54,18 +54,18 @@ export async function runPass(options: RunPassOptions): Promise<PassReport> {
     message: `cannot read directory: ${message}`,
     hasGoodStaple: false,
   }));
-  outcomes.push(...collected.problems.map((problem): TargetOutcome => {
+  for (const problem of collected.problems) {
     deps.logger.log('error', 'cert.invalid', problem.error.message, { file: problem.certFile, code: problem.error.code });
-    return {
+    outcomes.push({
       kind: 'failed',
       certFiles: [problem.certFile],
-      stapleFiles: [],
-      changedFiles: [],
+      stapleFiles: problem.staleStapleFile ? [problem.staleStapleFile] : [],
+      changedFiles: await removeStaleStaple(problem.staleStapleFile, options),
       code: problem.error.code,
       message: problem.error.message,
       hasGoodStaple: false,
-    };
-  }));
+    });
+  }
 
   let done = 0;
   const total = collected.targets.length + outcomes.length;
@@ -100,6 +100,20 @@ export async function runPass(options: RunPassOptions): Promise<PassReport> {
   const report = { startedAt, finishedAt: deps.clock.now(), outcomes };
   if (!options.dryRun) await publishPassResults(report, config, deps, options.publishState ?? createPublishState());
   return report;
+}
+
+/** A staple that no certificate can own any more (OUTPUT_CONFLICT) goes, snippet first, unless this is a dry run. */
+async function removeStaleStaple(stapleFile: string | undefined, options: RunPassOptions): Promise<string[]> {
+  if (!stapleFile || options.dryRun) return [];
+  try {
+    if (!(await removeStaple(stapleFile, options))) return [];
+    options.deps.logger.log('warn', 'staple.removed', 'staple removed: two certificates map to this staple path', { staple: stapleFile, code: 'OUTPUT_CONFLICT' });
+    return [stapleFile];
+  } catch (thrown) {
+    const error = toStaplerdError(thrown, 'WRITE_FAILED', { file: stapleFile });
+    options.deps.logger.log('error', 'staple.remove_failed', error.message, { staple: stapleFile, code: error.code });
+    return [];
+  }
 }
 
 /**

@@ -125,7 +125,7 @@ describe('staplerd once when the CA stops vouching', () => {
 });
 
 describe('staplerd once --out with several certificate directories', () => {
-  it('writes no staple where two different certificates would share one path, and names both files', async () => {
+  it('writes no staple where two different certificates would share one path, removes one already there, and names both files', async () => {
     const out = await fx.makeDir('conflict/out');
     const dirs = [await fx.makeDir('conflict/a'), await fx.makeDir('conflict/b')];
     const files: string[] = [];
@@ -134,10 +134,14 @@ describe('staplerd once --out with several certificate directories', () => {
     }
     const shared = path.join(out, path.relative(dirs[0]!, files[0]!) + '.ocsp');
     expect(path.join(out, path.relative(dirs[1]!, files[1]!) + '.ocsp')).toBe(shared);
+    // The first directory alone staples that path; adding the second makes it ambiguous.
+    expectExitCode(await fx.once(['--certs', dirs[0]!, '--out', out]), 0);
+    expect(await exists(shared)).toBe(true);
 
     const result = await fx.once(['--certs', dirs[0]!, '--certs', dirs[1]!, '--out', out]);
 
     expectExitCode(result, 1);
+    // Removed, not left to be served with the other site's certificate until it expires.
     expect(await exists(shared)).toBe(false);
     for (const file of files) expect(result.stdout).toMatch(new RegExp(`^failed +${escapeRegExp(file)}: OUTPUT_CONFLICT`, 'm'));
   });
