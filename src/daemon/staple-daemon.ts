@@ -35,6 +35,7 @@ export class StapleDaemon {
   private running?: Promise<void>;
   private pendingReason?: string;
   private stopping = false;
+  private reloads: Promise<void> = Promise.resolve();
   /** The watch and sweep are in place (start finished); until then a reload leaves them to start(). */
   private watching = false;
   private readonly abort = new AbortController();
@@ -82,14 +83,31 @@ export class StapleDaemon {
     await this.idle();
     // SIGTERM during the first pass: nothing more to start.
     if (this.stopping) return;
+    const watchedConfig = this.config;
     await this.startWatching();
     this.watching = true;
+    // A SIGHUP while the watch was being set up (a large tree takes seconds) left it to us: watch the new config.
+    if (this.config !== watchedConfig && !this.stopping) {
+      await this.stopWatching();
+      await this.startWatching();
+    }
     this.deps.logger.log('info', 'daemon.ready', 'watching for certificate changes', { dirs: this.config.certs.join(', '), sweep: this.config.sweep });
   }
 
-  /** SIGHUP: new configuration (and logger), rescan. A bad configuration keeps the old one running. */
-  async reload(config: StaplerdConfig, deps: PassDependencies): Promise<void> {
+  /**
+   * SIGHUP: new configuration (and logger), rescan. A bad configuration keeps the old one running. Reloads run one
+   * at a time: two quick SIGHUPs overlapping in stop/start of the watcher would leak a watcher and a cron task.
+   */
+  reload(config: StaplerdConfig, deps: PassDependencies): Promise<void> {
+    const run = this.reloads.then(() => this.reloadNow(config, deps));
+    this.reloads = run.catch(() => {});
+    return run;
+  }
+
+  private async reloadNow(config: StaplerdConfig, deps: PassDependencies): Promise<void> {
     assertDaemonConfig(config);
+    // After SIGTERM nothing is rebound or rescanned: stop() may already have closed the listener.
+    if (this.stopping) return;
     this.config = config;
     this.deps = deps;
     this.caIssuers = this.createCaIssuerFetcher();
@@ -116,6 +134,8 @@ export class StapleDaemon {
     this.watching = false;
     this.abort.abort();
     clearTimeout(this.dueTimer);
+    // A reload in progress finishes first (later ones return at once), so the watcher it starts is the one closed.
+    await this.reloads;
     await this.stopWatching();
     while (this.running) await this.running;
     await drainHooks(this.publishState);
@@ -259,13 +279,19 @@ export class StapleDaemon {
       return;
     }
     if (this.config.metrics === undefined) return;
-    this.metrics = await MetricsEndpoint.start(this.config.metrics, {
+    const endpoint = await MetricsEndpoint.start(this.config.metrics, {
       // Read at each request: config, deps and rows change with passes and reloads.
       rows: () => (this.hasPassed ? this.lastRows : undefined),
       healthMarginMs: () => this.config.healthMarginMs,
       clock: { now: () => this.deps.clock.now() },
       logger: () => this.deps.logger,
     });
+    // SIGTERM while the port was being bound: stop() found no listener to close, so this one must not stay open.
+    if (this.stopping) {
+      await endpoint.close();
+      return;
+    }
+    this.metrics = endpoint;
   }
 
   private createCaIssuerFetcher(): CaIssuerFetcher {

@@ -75,4 +75,23 @@ describe('signals during a pass', () => {
     const exit = await daemon.stop('SIGTERM');
     expect(exit).toEqual({ code: 0, signal: null });
   });
+
+  it('handles two SIGHUPs in quick succession one after the other, leaving one watcher and a clean stop', async () => {
+    daemon = startDaemon(['--config', configFile], { env: fx.env });
+    await daemon.waitForLog('"daemon.ready"', 60_000);
+    const mark = daemon.output().length;
+    daemon.child.kill('SIGHUP');
+    // Not at once: the kernel merges a signal still pending with the next one of its kind (signal(7)). 30 ms is far
+    // shorter than a reload (config read, new logger and HTTP client, watcher closed and set up again).
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    daemon.child.kill('SIGHUP');
+    await daemon.waitForLog(/"daemon\.reloaded"[\s\S]*"daemon\.reloaded"/, 20_000, mark);
+    const late = await fx.issueLeaf({ commonName: 'after-reloads.test' });
+    await fx.pki.writeLeaf(certsDir, late, 'fullchain', 'after-reloads');
+    await daemon.waitForLog(/"staple\.written".*after-reloads\.pem\.ocsp|after-reloads\.pem\.ocsp.*"staple\.written"/, 20_000, mark);
+
+    const changes = jsonEvents(daemon.output().slice(mark)).filter((e) => e.event === 'cert.changed' && String(e.file).includes('after-reloads.pem'));
+    expect(changes.length).toBe(1);
+    expect(await daemon.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+  });
 });
