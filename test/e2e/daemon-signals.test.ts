@@ -88,7 +88,10 @@ describe('signals during a pass', () => {
     await daemon.waitForLog(/"daemon\.reloaded"[\s\S]*"daemon\.reloaded"/, 20_000, mark);
     const late = await fx.issueLeaf({ commonName: 'after-reloads.test' });
     await fx.pki.writeLeaf(certsDir, late, 'fullchain', 'after-reloads');
-    await daemon.waitForLog(/"staple\.written".*after-reloads\.pem\.ocsp|after-reloads\.pem\.ocsp.*"staple\.written"/, 20_000, mark);
+    // The watcher's event, then the pass it triggered: a second watcher's event would have come by then (same settle time).
+    await daemon.waitForLog(/"cert\.changed".*after-reloads\.pem|after-reloads\.pem.*"cert\.changed"/, 20_000, mark);
+    const changedAt = daemon.output().search(/[^\n]*"cert\.changed"[^\n]*after-reloads\.pem/);
+    await daemon.waitForLog(/"pass\.finished"[^\n]*"reason":"watch"|"reason":"watch"[^\n]*"pass\.finished"/, 20_000, changedAt);
 
     const changes = jsonEvents(daemon.output().slice(mark)).filter((e) => e.event === 'cert.changed' && String(e.file).includes('after-reloads.pem'));
     expect(changes.length).toBe(1);
