@@ -309,11 +309,13 @@ async function readStapleUnverified(file: TargetFile, target: StapleTarget, ctx:
   const { der, invalid } = await readStapleBytes(file);
   if (!der) return { file, invalid };
   const serial = normalizeSerialHex(target.leaf.summary.serialHex);
-  const wrong = (code: 'RESPONSE_CERTID_MISMATCH' | 'RESPONSE_EXPIRED', message: string): ExistingStaple => ({ file, invalid: new StaplerdError(code, message, { file: file.stapleFile }) });
+  const wrong = (code: 'RESPONSE_CERTID_MISMATCH' | 'RESPONSE_EXPIRED' | 'RESPONSE_NO_NEXT_UPDATE', message: string): ExistingStaple => ({ file, invalid: new StaplerdError(code, message, { file: file.stapleFile }) });
   try {
     const single = inspectOcspResponse(der).singles.find((s) => normalizeSerialHex(s.serialHex) === serial);
     if (!single) return wrong('RESPONSE_CERTID_MISMATCH', `staple is for another certificate, not serial ${target.leaf.summary.serialHex}`);
-    if (single.nextUpdate && single.nextUpdate <= now) return wrong('RESPONSE_EXPIRED', 'staple has expired');
+    // No nextUpdate: never valid for staplerd (RFC 5019 section 2.2.4 makes it mandatory), and a server would staple it forever.
+    if (!single.nextUpdate) return wrong('RESPONSE_NO_NEXT_UPDATE', 'staple has no nextUpdate');
+    if (single.nextUpdate <= now) return wrong('RESPONSE_EXPIRED', 'staple has expired');
     return { file };
   } catch (error) {
     return { file, invalid: toStaplerdError(error, 'RESPONSE_MALFORMED', { file: file.stapleFile }) };

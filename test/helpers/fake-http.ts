@@ -38,7 +38,8 @@ export interface AnswerTimes {
 export function signTestResponse(
   authority: DemoAuthority,
   certId: RequestedCertId | Certificate,
-  options: { state?: CertState; thisUpdate: Date; nextUpdate: Date; nonce?: Uint8Array },
+  /** nextUpdate null: a response without nextUpdate (which staplerd never accepts). */
+  options: { state?: CertState; thisUpdate: Date; nextUpdate: Date | null; nonce?: Uint8Array },
 ): Promise<Uint8Array> {
   const state = options.state ?? { status: 'good' };
   const id = 'serialHex' in certId ? certId : { cert: certId, issuer: authority.intermediate.certificate };

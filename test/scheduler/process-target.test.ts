@@ -236,6 +236,14 @@ describe('staples that cannot be fetched for', () => {
     expect(outcome.changedFiles).toEqual([stapleFile]);
   });
 
+  it('removes a staple without nextUpdate when the issuer cannot be found (a server would staple it forever)', async () => {
+    const { fx, leaf, stapleFile } = await leafOnly();
+    await writeFile(stapleFile, await signTestResponse(pki.authority, leaf.certificate, { thisUpdate: T0, nextUpdate: null }));
+    const outcome = await fx.passOne();
+    expect(outcome.code).toBe('ISSUER_NOT_FOUND');
+    expect(await exists(stapleFile)).toBe(false);
+  });
+
   it('leaves an unexpired staple for this serial alone when the issuer cannot be found', async () => {
     const { fx, leaf, stapleFile } = await leafOnly();
     await writeFile(stapleFile, await signTestResponse(pki.authority, leaf.certificate, { thisUpdate: T0, nextUpdate: new Date(T0.getTime() + DAY_MS) }));
