@@ -60,9 +60,8 @@ export async function processTarget(target: StapleTarget, ctx: Context): Promise
     } else {
       deps.logger.log('info', 'cert.not_applicable', 'certificate has no OCSP URL: stapling not applicable', { ...logFields, code: 'NO_OCSP_URL' });
     }
-    // A renewal that dropped the OCSP URL (Let's Encrypt's 2025 change) leaves the old certificate's staple behind:
-    // servers would keep stapling it with the new certificate, so it goes, unless it really is for this one.
-    const changedFiles = ctx.dryRun ? [] : await removeInvalidStaples(await Promise.all(target.files.map((file) => readStapleUnverified(file, target, ctx, now))), ctx, logFields);
+    // A renewal that dropped the OCSP URL (Let's Encrypt's 2025 change) leaves the old certificate's staple behind.
+    const changedFiles = await removeUnjudgeableStaples(target, ctx, now, logFields);
     return { ...base, kind: 'not-applicable', code: 'NO_OCSP_URL', changedFiles, hasGoodStaple: false };
   }
 
@@ -70,9 +69,7 @@ export async function processTarget(target: StapleTarget, ctx: Context): Promise
     const error = target.issuerError ?? toStaplerdError(new Error('issuer unknown'), 'ISSUER_NOT_FOUND');
     const history = ctx.dryRun ? ctx.history?.get(target.key) : recordFailure(ctx, target.key, error, now, undefined);
     if (!ctx.dryRun) logFailure(ctx, 'issuer.not_found', error, summary.mustStaple, logFields);
-    // Without the issuer a staple's signature cannot be checked, but an expired, unparseable or other-serial staple
-    // is wrong whoever signed it: servers would staple it, so it goes. Any other staple is left alone.
-    const changedFiles = ctx.dryRun ? [] : await removeInvalidStaples(await Promise.all(target.files.map((file) => readStapleUnverified(file, target, ctx, now))), ctx, logFields);
+    const changedFiles = await removeUnjudgeableStaples(target, ctx, now, logFields);
     return { ...base, kind: 'failed', code: error.code, message: error.message, changedFiles, hasGoodStaple: false, nextActionAt: history?.nextAttemptAt };
   }
   const issuer = target.issuer.issuer;
@@ -300,12 +297,17 @@ async function readExistingStaple(file: TargetFile, target: StapleTarget, ctx: C
 }
 
 /**
- * A staple that cannot go through a fetch (no OCSP URL, or no issuer). With the issuer at hand it gets the full
- * validation; without it, a staple is only kept when it parses, names this serial and has not expired (nothing
- * proves it wrong).
+ * Staples of a certificate that is not fetched for and has no issuer at hand (no OCSP URL: issuers are only resolved
+ * for certificates with a responder; or the issuer was not found). Their signature cannot be checked, but a staple
+ * that is unparseable, names another serial, has expired or has no nextUpdate is wrong whoever signed it, and servers
+ * would staple it as it is: those go. Any other staple is left alone, since nothing proves it wrong.
  */
-async function readStapleUnverified(file: TargetFile, target: StapleTarget, ctx: Context, now: Date): Promise<ExistingStaple> {
-  if (target.issuer) return readExistingStaple(file, target, ctx, now);
+async function removeUnjudgeableStaples(target: StapleTarget, ctx: Context, now: Date, logFields: Record<string, unknown>): Promise<string[]> {
+  if (ctx.dryRun) return [];
+  return removeInvalidStaples(await Promise.all(target.files.map((file) => inspectStapleWithoutIssuer(file, target, now))), ctx, logFields);
+}
+
+async function inspectStapleWithoutIssuer(file: TargetFile, target: StapleTarget, now: Date): Promise<ExistingStaple> {
   const { der, invalid } = await readStapleBytes(file);
   if (!der) return { file, invalid };
   const serial = normalizeSerialHex(target.leaf.summary.serialHex);
