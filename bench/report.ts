@@ -96,7 +96,8 @@ export interface BenchResult {
   readonly responder: Figures;
   /** Issue 5's goals against the medians: reported, never a reason to exit 1 (the checks are). */
   readonly targets?: readonly Target[];
-  readonly profile?: ProfileSummary;
+  /** Where the time goes in the cold pass and in the warm restart (`--cpu-prof`). */
+  readonly profile?: { readonly cold: ProfileSummary; readonly warm: ProfileSummary };
 }
 
 const CONTENDERS = ['cold', 'warm', 'daemon', 'floor', 'easyOcsp', 'shellLoop'] as const;
@@ -233,14 +234,16 @@ export function formatMarkdown(result: BenchResult): string {
       'process (getrusage at exit; for the daemon, /proc at `daemon.ready`; for the shell loop, bash `times` of its children). ' +
       'The shell loop runs one certificate at a time, as a script would. See bench/README.md for method and deviations.',
   ];
-  if (result.profile) lines.push('', ...formatProfileMarkdown(result.profile));
+  if (result.profile) {
+    lines.push('', ...formatProfileMarkdown('the cold pass', result.profile.cold), '', ...formatProfileMarkdown('the warm restart', result.profile.warm));
+  }
   return `${lines.join('\n')}\n`;
 }
 
-function formatProfileMarkdown(profile: ProfileSummary): string[] {
+function formatProfileMarkdown(pass: string, profile: ProfileSummary): string[] {
   const pct = (valueMs: number): string => `${((100 * valueMs) / profile.totalMs).toFixed(1)}%`;
   return [
-    `## Where the cold pass spends its time (\`node --cpu-prof\`, ${sec(profile.totalMs)} s sampled)`,
+    `## Where ${pass} spends its time (\`node --cpu-prof\`, ${sec(profile.totalMs)} s sampled)`,
     '',
     '| area | self ms | share |',
     '| --- | ---: | ---: |',

@@ -54,7 +54,7 @@ const USAGE = `usage: npm run bench -- [--quick] [--certs N] [--runs R] [--concu
   --certs N        certificates (default 10000)
   --runs R         runs; the table shows medians (default 3)
   --latency-ms L   the responder holds each answer L ms, like a network round trip (default 0)
-  --cpu-prof       profile one extra cold pass with node --cpu-prof and add a summary
+  --cpu-prof       profile one extra cold pass and warm restart with node --cpu-prof and add summaries
   --node-flags F   extra node flags for the staplerd processes, e.g. "--max-old-space-size=512" (default none)
   --keep           keep the temp directory (certificates, staples, logs, profile)`;
 
@@ -271,14 +271,23 @@ async function runOnce(context: Context, runIndex: number): Promise<RunFigures> 
   return { cold, warm, daemon, floor, easyOcsp, shellLoop };
 }
 
-/** One more cold pass under `node --cpu-prof`, kept out of the timed runs (profiling slows the process down). */
-async function profileColdPass(context: Context): Promise<ProfileSummary> {
-  log('profiling one more cold pass (node --cpu-prof)');
-  const profileDir = join(context.workDir, 'cpu-profile');
+/**
+ * One more cold pass, then a warm restart over the staples it wrote, each under `node --cpu-prof`, kept out of the
+ * timed runs (profiling slows the process down).
+ */
+async function profilePasses(context: Context): Promise<{ cold: ProfileSummary; warm: ProfileSummary }> {
+  log('profiling one more cold pass and warm restart (node --cpu-prof)');
+  await resetTree(context);
+  const cold = await profileOnce(context, 'cold-profiled');
+  const warm = await profileOnce(context, 'warm-profiled');
+  await resetTree(context);
+  return { cold, warm };
+}
+
+async function profileOnce(context: Context, label: string): Promise<ProfileSummary> {
+  const profileDir = join(context.workDir, label);
   await mkdir(profileDir, { recursive: true });
-  await resetTree(context);
-  await measureStaplerdOnce(context, 'cold-profiled', ['--cpu-prof', '--cpu-prof-dir', profileDir]);
-  await resetTree(context);
+  await measureStaplerdOnce(context, label, ['--cpu-prof', '--cpu-prof-dir', profileDir]);
   const [file] = (await readdir(profileDir)).filter((name) => name.endsWith('.cpuprofile'));
   if (!file) throw new Error('node --cpu-prof wrote no profile');
   log(`  profile: ${join(profileDir, file)}`);
@@ -330,7 +339,7 @@ async function main(): Promise<void> {
   try {
     const runs: RunFigures[] = [];
     for (let index = 0; index < settings.runs; index += 1) runs.push(await runOnce(context, index));
-    const profile = cpuProf ? await profileColdPass(context) : undefined;
+    const profile = cpuProf ? await profilePasses(context) : undefined;
     const median = computeMedians(runs);
     const politeness = checkPoliteness(runs, settings.perHostConcurrency);
     const ratios = computeRatios(median);

@@ -8,6 +8,7 @@
 // times against the clock, nonce, responder authorisation) is checked on every use as before.
 import { createHash } from 'node:crypto';
 import type { SignedBytes } from './signature.js';
+import { UsageTrackedMemo } from './usage-tracked-memo.js';
 
 /** Part of every key: bump it whenever what verifySignedBytes accepts changes, and old entries stop matching. */
 const KEY_DOMAIN = 'staplerd verified signature v1\0';
@@ -27,62 +28,31 @@ export function signatureMemoKey(subjectPublicKeyInfoDer: Uint8Array, signed: Si
   return hash.digest('base64');
 }
 
-export class SignatureMemo {
-  /** Key -> the generation it was last used in; -1 for entries restored from disk and not used yet. */
-  readonly #entries = new Map<string, number>();
-  #generation = 0;
-  #hits = 0;
-  #misses = 0;
-
-  get size(): number {
-    return this.#entries.size;
-  }
-
-  /** Lookups answered from the memo and lookups that needed a real verification, since the process started. */
-  get statistics(): { readonly hits: number; readonly misses: number } {
-    return { hits: this.#hits, misses: this.#misses };
+/** Keys of signatures that verified (only positive results are remembered). */
+export class SignatureMemo extends UsageTrackedMemo<true> {
+  constructor() {
+    super(MAX_ENTRIES);
   }
 
   /** Whether `key` verified before; marks it used in the current generation. */
   has(key: string): boolean {
-    if (!this.#entries.has(key)) {
-      this.#misses += 1;
-      return false;
-    }
-    this.#hits += 1;
-    this.#entries.set(key, this.#generation);
-    return true;
+    return this.get(key) === true;
   }
 
   add(key: string): void {
-    if (this.#entries.size >= MAX_ENTRIES && !this.#entries.has(key)) this.#entries.clear();
-    this.#entries.set(key, this.#generation);
+    this.set(key, true);
   }
 
-  /** Entries read back from the state directory: known, but only saved again once used. */
-  restore(keys: Iterable<string>): void {
-    for (const key of keys) {
-      if (this.#entries.size >= MAX_ENTRIES) break;
-      if (!this.#entries.has(key)) this.#entries.set(key, -1);
-    }
+  /** Keys read back from the state directory. */
+  restoreKeys(keys: Iterable<string>): void {
+    this.restore((function* () {
+      for (const key of keys) yield [key, true] as const;
+    })());
   }
 
-  /**
-   * The keys used (looked up or added) since the previous call, to be saved; every other entry is forgotten, so the
-   * memo only holds what the current certificates and staples need. Starts a new generation.
-   */
-  takeUsed(): string[] {
-    const used: string[] = [];
-    for (const [key, generation] of this.#entries) {
-      if (generation === this.#generation) used.push(key);
-      else this.#entries.delete(key);
-    }
-    this.#generation += 1;
-    return used;
-  }
-
-  clear(): void {
-    this.#entries.clear();
+  /** The keys used since the previous call, to be saved (see UsageTrackedMemo.takeUsed). */
+  takeUsedKeys(): string[] {
+    return this.takeUsed().map(([key]) => key);
   }
 }
 

@@ -56,7 +56,7 @@ export async function loadValidationCache(stateDir: string, onProblem: (error: S
     }
     const keys: string[] = [];
     for (let offset = MAGIC.length; offset < bytes.length; offset += KEY_BYTES) keys.push(bytes.toString('base64', offset, offset + KEY_BYTES));
-    memo.restore(keys);
+    memo.restoreKeys(keys);
     return keys.length;
   } catch (error) {
     return problem(`cannot read it: ${(error as Error).message}`);
@@ -70,7 +70,7 @@ export async function loadValidationCache(stateDir: string, onProblem: (error: S
  * follows the certificates and staples on disk instead of growing. Atomic, mode 0600. Returns the entry count.
  */
 export async function saveValidationCache(stateDir: string, memo: SignatureMemo = signatureMemo): Promise<number> {
-  const keys = memo.takeUsed();
+  const keys = memo.takeUsedKeys();
   const body = Buffer.allocUnsafe(MAGIC.length + keys.length * KEY_BYTES);
   MAGIC.copy(body, 0);
   keys.forEach((key, index) => body.write(key, MAGIC.length + index * KEY_BYTES, KEY_BYTES, 'base64'));

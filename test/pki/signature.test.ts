@@ -129,14 +129,14 @@ describe('the verified-signature memo', () => {
 
   it('saves only what was used since the last save, and forgets the rest', () => {
     const memo = new SignatureMemo();
-    memo.restore(['a', 'b', 'c']);
+    memo.restoreKeys(['a', 'b', 'c']);
     expect(memo.has('a')).toBe(true);
     memo.add('d');
-    expect(memo.takeUsed().sort()).toEqual(['a', 'd']);
+    expect(memo.takeUsedKeys().sort()).toEqual(['a', 'd']);
     expect(memo.size).toBe(2);
     expect(memo.has('b')).toBe(false);
     expect(memo.has('d')).toBe(true);
-    expect(memo.takeUsed()).toEqual(['d']);
+    expect(memo.takeUsedKeys()).toEqual(['d']);
     expect(memo.size).toBe(1);
   });
 });
