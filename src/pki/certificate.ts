@@ -1,6 +1,7 @@
 // One parsed X.509 certificate: its DER, the plain summary staplerd works with, and issuer/signature checks.
 // The DER is decoded once with asn1js; only the DER, the summary and the offsets of a few fields are kept (no asn1js
-// tree, no pkijs objects, no views), so 10,000 certificates stay small in memory.
+// tree, no pkijs objects, no views), so 10,000 certificates stay small in memory. Those facts are remembered by the
+// DER's SHA-256 (decoded-facts.ts), so an unchanged certificate is not decoded again by the next pass or restart.
 import { StaplerdError } from '../errors/index.js';
 import type { CertificateSummary } from './types.js';
 import { equalBytes, decodeComplete, readEncoding, serialToHex } from './der.js';
@@ -8,7 +9,8 @@ import { computeSha256Hex, digestByOid } from './digest.js';
 import { encodePem } from './pem.js';
 import { verifySignedBytes, type SignedBytes } from './signature.js';
 import { intern, internList } from './intern.js';
-import { formatName, readCertificateFields, readExtensionFacts, type RawCertificateFields } from './x509-fields.js';
+import { formatName, readCertificateFields, readExtensionFacts } from './x509-fields.js';
+import { certificateFactsMemo, locateIn, rangesFit, type CertificateFacts } from './decoded-facts.js';
 
 /** Where each field lies in `der` (start, end pairs): numbers instead of nine Uint8Array views per certificate. */
 const enum Field {
@@ -40,6 +42,33 @@ function formatIssuerName(name: Parameters<typeof formatName>[0]): string {
   return text;
 }
 
+/** Decodes `der` with asn1js into the plain facts a Certificate keeps. Throws on anything but one valid certificate. */
+function readCertificateFacts(der: Uint8Array): CertificateFacts {
+  const fields = readCertificateFields(decodeComplete(der, 'certificate'));
+  const extensions = readExtensionFacts(fields.extensions);
+  // decodeComplete does not copy: every view lies in `der` itself, so its offsets are offsets into `der`.
+  const ranges = [
+    fields.subjectName, fields.issuerName, fields.publicKeyBits, fields.subjectPublicKeyInfoDer, fields.serial, fields.tbsDer,
+    fields.signature, fields.signatureAlgorithmDer,
+  ].flatMap((field) => locateIn(der, field instanceof Uint8Array ? field : readEncoding(field)));
+  const [start, end] = locateIn(der, fields.encoding);
+  if (start !== 0 || end !== der.byteLength) throw new Error('decoded certificate does not span the whole DER');
+  return {
+    serialHex: serialToHex(fields.serial),
+    subject: formatName(fields.subjectName),
+    // Thousands of certificates of one CA share these: one string each instead of one per certificate.
+    issuer: formatIssuerName(fields.issuerName),
+    notBeforeMs: fields.notBefore.getTime(),
+    notAfterMs: fields.notAfter.getTime(),
+    isCA: extensions.isCA,
+    ocspUrls: internList(extensions.ocspUrls),
+    caIssuersUrls: internList(extensions.caIssuersUrls),
+    mustStaple: extensions.mustStaple,
+    extendedKeyUsages: extensions.extendedKeyUsages.length === 0 ? NO_PURPOSES : extensions.extendedKeyUsages,
+    ranges,
+  };
+}
+
 export class Certificate {
   readonly der: Uint8Array;
   readonly summary: CertificateSummary;
@@ -50,39 +79,19 @@ export class Certificate {
   /** Hashes of the subject Name and key bits by algorithm: an issuer is hashed for every staple it signed. */
   #digests?: Map<string, Uint8Array>;
 
-  private constructor(der: Uint8Array, fields: RawCertificateFields, fingerprintSha256: string) {
-    const facts = readExtensionFacts(fields.extensions);
+  private constructor(der: Uint8Array, facts: CertificateFacts, fingerprintSha256: string) {
     this.der = der;
-    // asn1js decodes from its own copy of the input: every view it hands out lies in fields.encoding, whose bytes
-    // equal `der`, so offsets from its start are offsets into `der`.
-    const base = fields.encoding;
-    if (base.byteLength !== der.byteLength) throw new Error('decoded certificate does not span the whole DER');
-    const range = (view: Uint8Array): [number, number] => {
-      if (view.buffer !== base.buffer) throw new Error('asn1js field view is not inside the decoded certificate');
-      const start = view.byteOffset - base.byteOffset;
-      return [start, start + view.byteLength];
-    };
-    this.#ranges = [
-      ...range(readEncoding(fields.subjectName)),
-      ...range(readEncoding(fields.issuerName)),
-      ...range(fields.publicKeyBits),
-      ...range(fields.subjectPublicKeyInfoDer),
-      ...range(fields.serial),
-      ...range(fields.tbsDer),
-      ...range(fields.signature),
-      ...range(fields.signatureAlgorithmDer),
-    ];
+    this.#ranges = facts.ranges;
     this.extendedKeyUsages = facts.extendedKeyUsages.length === 0 ? NO_PURPOSES : facts.extendedKeyUsages;
     this.summary = {
-      serialHex: serialToHex(fields.serial),
-      subject: formatName(fields.subjectName),
-      // Thousands of certificates of one CA share these: one string each instead of one per certificate.
-      issuer: formatIssuerName(fields.issuerName),
-      notBefore: fields.notBefore,
-      notAfter: fields.notAfter,
+      serialHex: facts.serialHex,
+      subject: facts.subject,
+      issuer: facts.issuer,
+      notBefore: new Date(facts.notBeforeMs),
+      notAfter: new Date(facts.notAfterMs),
       isCA: facts.isCA,
-      ocspUrls: internList(facts.ocspUrls),
-      caIssuersUrls: internList(facts.caIssuersUrls),
+      ocspUrls: facts.ocspUrls,
+      caIssuersUrls: facts.caIssuersUrls,
       mustStaple: facts.mustStaple,
       fingerprintSha256,
     };
@@ -131,8 +140,13 @@ export class Certificate {
   }
 
   private static parseOwned(der: Uint8Array, fingerprintSha256: string, file: string | undefined): Certificate {
+    // The fingerprint is the SHA-256 of exactly these bytes: what an earlier decode read from them still holds.
+    const known = certificateFactsMemo.get(fingerprintSha256);
+    if (known && rangesFit(known.ranges, der.byteLength)) return new Certificate(der, known, fingerprintSha256);
     try {
-      return new Certificate(der, readCertificateFields(decodeComplete(der, 'certificate')), fingerprintSha256);
+      const facts = readCertificateFacts(der);
+      certificateFactsMemo.set(fingerprintSha256, facts);
+      return new Certificate(der, facts, fingerprintSha256);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       throw new StaplerdError('CERT_PARSE_FAILED', `${file ?? 'certificate'}: not a valid X.509 certificate (${reason})`, { file }, { cause: error });

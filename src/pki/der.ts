@@ -9,13 +9,18 @@ export class DerError extends Error {
   override readonly name = 'DerError';
 }
 
-/** Decodes exactly one ASN.1 value filling all of `bytes` (trailing bytes are an error, as DER has one encoding). */
+/**
+ * Decodes exactly one ASN.1 value filling all of `bytes` (trailing bytes are an error, as DER has one encoding).
+ * The tree's views point into `bytes` itself (no copy): callers must not modify `bytes` while they use the tree.
+ */
 export function decodeComplete(bytes: Uint8Array, what: string): asn1js.AsnType {
   if (bytes.length === 0) throw new DerError(`${what} is empty`);
   // parseEmbedded: false stops asn1js from also trying to decode the contents of every OCTET STRING and BIT STRING
   // as nested ASN.1 (extension values, keys, signatures, and the whole BasicOCSPResponse inside responseBytes):
   // the callers decode exactly the ones they read, once, with this same function.
-  const decoded = asn1js.fromBER(bytes, { parseEmbedded: false });
+  // copyInput: false saves a copy per decode and lets decoded fields be located in the caller's bytes
+  // (src/pki/decoded-facts.ts keeps their offsets).
+  const decoded = asn1js.fromBER(bytes, { parseEmbedded: false, copyInput: false });
   if (decoded.offset === -1 || decoded.result.error) {
     throw new DerError(`${what} is not valid ASN.1: ${decoded.result.error || 'decoding failed'}`);
   }

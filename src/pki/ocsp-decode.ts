@@ -6,6 +6,8 @@ import {
   expectSequence, unwrapExplicit, isContextTag, readEncoding, serialToHex,
 } from './der.js';
 import { OID } from './oids.js';
+import { computeSha256Hex } from './digest.js';
+import { fromOcspResponseFacts, ocspResponseFactsMemo, toOcspResponseFacts } from './decoded-facts.js';
 
 /** OCSPResponseStatus (RFC 6960 4.2.1); 4 is not used. */
 export const RESPONSE_STATUS_NAMES: Readonly<Record<number, string>> = {
@@ -53,8 +55,36 @@ export interface DecodedOcspResponse {
   readonly basic?: DecodedBasicResponse;
 }
 
-/** OCSPResponse ::= SEQUENCE { responseStatus ENUMERATED, responseBytes [0] EXPLICIT ResponseBytes OPTIONAL }. Throws DerError. */
+/**
+ * Decodes an OCSPResponse, or returns what an earlier decode of the very same bytes read (src/pki/decoded-facts.ts).
+ * Throws DerError. The byte fields are views of `der`, which must not be modified while they are used.
+ */
 export function decodeOcspResponse(der: Uint8Array): DecodedOcspResponse {
+  const key = computeSha256Hex(der);
+  const known = ocspResponseFactsMemo.get(key);
+  if (known) {
+    try {
+      return fromOcspResponseFacts(der, known);
+    } catch {
+      // An entry that does not fit these bytes (a damaged state file): decode for real and replace it.
+      ocspResponseFactsMemo.delete(key);
+    }
+  }
+  const decoded = decodeOcspResponseDer(der);
+  rememberDecoded(key, der, decoded);
+  return decoded;
+}
+
+function rememberDecoded(key: string, der: Uint8Array, decoded: DecodedOcspResponse): void {
+  try {
+    ocspResponseFactsMemo.set(key, toOcspResponseFacts(der, decoded));
+  } catch {
+    // A field asn1js handed out as a copy rather than a view cannot be located: just not remembered.
+  }
+}
+
+/** OCSPResponse ::= SEQUENCE { responseStatus ENUMERATED, responseBytes [0] EXPLICIT ResponseBytes OPTIONAL }. Throws DerError. */
+function decodeOcspResponseDer(der: Uint8Array): DecodedOcspResponse {
   const [status, responseBytes, ...extra] = expectSequence(decodeComplete(der, 'OCSPResponse'), 'OCSPResponse');
   if (!(status instanceof asn1js.Enumerated) || extra.length > 0) throw new DerError('OCSPResponse has an unexpected layout');
   const responseStatus = RESPONSE_STATUS_NAMES[status.valueBlock.valueDec];

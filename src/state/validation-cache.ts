@@ -1,19 +1,30 @@
-// Keeps the verified-signature memo (src/pki/verified-signatures.ts) across restarts, in the state directory, so a
-// restart over thousands of fresh staples repeats no public-key operation.
-//
-// What is stored is only "this key verified this signature over these bytes", as SHA-256 digests of exactly those
-// inputs: every staple and certificate is still read, parsed and checked (CertID, issuer, responder authorisation,
-// thisUpdate/nextUpdate against the clock) on every pass, and changed bytes miss the cache and are verified for real.
-// Anyone who can write this file could make staplerd accept a forged staple, like anyone who can write the staple
-// files themselves: the file is created 0600 and ignored unless it belongs to this user and nobody else can write it.
+// Keeps the validation memos across restarts, in the state directory, so a restart over thousands of fresh staples
+// repeats no public-key operation and no ASN.1 decode:
+// - verified-signatures.bin: the verified-signature memo (src/pki/verified-signatures.ts), only "this key verified
+//   this signature over these bytes", as SHA-256 digests of exactly those inputs;
+// - decoded-facts.json: what asn1js read out of each certificate and staple (src/pki/decoded-facts.ts), keyed by the
+//   SHA-256 of their bytes, byte fields as offsets into them.
+// Every staple and certificate is still read and checked (CertID, issuer, responder authorisation, thisUpdate/
+// nextUpdate against the clock) on every pass, and changed bytes miss both memos and are decoded and verified for real.
+// Anyone who can write these files could make staplerd accept a forged staple, like anyone who can write the staple
+// files themselves: they are created 0600 and ignored unless they belong to this user and nobody else can write them.
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { StaplerdError } from '../errors/index.js';
 import { writeFileAtomic } from '../output/atomic-write.js';
 import { signatureMemo, type SignatureMemo } from '../pki/verified-signatures.js';
+import {
+  certificateFactsMemo, DECODED_FACTS_FORMAT, isCertificateFacts, isOcspResponseFacts, normalizeCertificateFacts, ocspResponseFactsMemo,
+  type CertificateFacts, type OcspResponseFacts,
+} from '../pki/decoded-facts.js';
+import type { UsageTrackedMemo } from '../pki/usage-tracked-memo.js';
+import { VERSION } from '../version.js';
 
 const CACHE_FILE = 'verified-signatures.bin';
+const FACTS_FILE = 'decoded-facts.json';
+/** About 1 KB per certificate and staple pair; 100,000 certificates fit with room to spare. */
+const MAX_FACTS_FILE_BYTES = 256 * 2 ** 20;
 /** File format: this 16-byte header, then 32-byte SHA-256 keys. Bump the version with any format change. */
 const MAGIC = Buffer.from('staplerd-vsig-1\n', 'latin1');
 const KEY_BYTES = 32;
@@ -24,23 +35,107 @@ export function validationCacheFilePath(stateDir: string): string {
   return path.join(stateDir, CACHE_FILE);
 }
 
+export function decodedFactsFilePath(stateDir: string): string {
+  return path.join(stateDir, FACTS_FILE);
+}
+
+/** The memos the state directory keeps; tests pass their own. */
+export interface ValidationMemos {
+  readonly signatures: SignatureMemo;
+  readonly certificates: UsageTrackedMemo<CertificateFacts>;
+  readonly responses: UsageTrackedMemo<OcspResponseFacts>;
+}
+
+const PROCESS_MEMOS: ValidationMemos = { signatures: signatureMemo, certificates: certificateFactsMemo, responses: ocspResponseFactsMemo };
+
+/** Entries read or written, per memo. */
+export interface ValidationCacheCounts {
+  readonly signatures: number;
+  readonly certificates: number;
+  readonly responses: number;
+}
+
 /**
- * Restores the memo from the state directory; returns how many entries were read. A missing file is a first start;
+ * Restores the memos from the state directory; returns how many entries were read. A missing file is a first start;
  * a corrupt, foreign or group/world-writable one is reported through onProblem (STATE_CORRUPT) and ignored, which
- * only costs the verifications it would have saved.
+ * only costs the verifications and decodes it would have saved.
  */
-export async function loadValidationCache(stateDir: string, onProblem: (error: StaplerdError) => void, memo: SignatureMemo = signatureMemo): Promise<number> {
+export async function loadValidationCache(stateDir: string, onProblem: (error: StaplerdError) => void, memos: ValidationMemos = PROCESS_MEMOS): Promise<ValidationCacheCounts> {
+  const [signatures, facts] = await Promise.all([
+    loadSignatures(stateDir, onProblem, memos.signatures),
+    loadDecodedFacts(stateDir, onProblem, memos),
+  ]);
+  return { signatures, ...facts };
+}
+
+async function loadSignatures(stateDir: string, onProblem: (error: StaplerdError) => void, memo: SignatureMemo): Promise<number> {
   const file = validationCacheFilePath(stateDir);
-  const problem = (reason: string): number => {
-    onProblem(new StaplerdError('STATE_CORRUPT', `signature cache ignored: ${reason}`, { file }));
+  const bytes = await readOwnStateFile(file, MAX_FILE_BYTES, 'signature cache', onProblem);
+  if (!bytes) return 0;
+  if (bytes.length < MAGIC.length || !bytes.subarray(0, MAGIC.length).equals(MAGIC) || (bytes.length - MAGIC.length) % KEY_BYTES !== 0) {
+    onProblem(corrupt('signature cache', file, 'unknown format'));
     return 0;
+  }
+  const keys: string[] = [];
+  for (let offset = MAGIC.length; offset < bytes.length; offset += KEY_BYTES) keys.push(bytes.toString('base64', offset, offset + KEY_BYTES));
+  memo.restoreKeys(keys);
+  return keys.length;
+}
+
+interface DecodedFactsFile {
+  readonly format: number;
+  /** Decoders change between versions: entries written by another staplerd are dropped, not trusted. */
+  readonly staplerdVersion: string;
+  readonly certificates: readonly (readonly [string, CertificateFacts])[];
+  readonly responses: readonly (readonly [string, OcspResponseFacts])[];
+}
+
+const isEntryOf = <T>(check: (value: unknown) => value is T) => (entry: unknown): entry is [string, T] =>
+  Array.isArray(entry) && entry.length === 2 && typeof entry[0] === 'string' && /^[0-9a-f]{64}$/.test(entry[0]) && check(entry[1]);
+
+async function loadDecodedFacts(stateDir: string, onProblem: (error: StaplerdError) => void, memos: ValidationMemos): Promise<{ certificates: number; responses: number }> {
+  const none = { certificates: 0, responses: 0 };
+  const file = decodedFactsFilePath(stateDir);
+  const bytes = await readOwnStateFile(file, MAX_FACTS_FILE_BYTES, 'decoded-facts cache', onProblem);
+  if (!bytes) return none;
+  let parsed: Partial<DecodedFactsFile>;
+  try {
+    parsed = JSON.parse(bytes.toString('utf8')) as Partial<DecodedFactsFile>;
+  } catch {
+    onProblem(corrupt('decoded-facts cache', file, 'not JSON'));
+    return none;
+  }
+  // Another format or another version (an upgrade): a normal, quiet miss.
+  if (parsed?.format !== DECODED_FACTS_FORMAT || parsed.staplerdVersion !== VERSION) return none;
+  const { certificates, responses } = parsed;
+  if (!Array.isArray(certificates) || !Array.isArray(responses)
+    || !certificates.every(isEntryOf(isCertificateFacts)) || !responses.every(isEntryOf(isOcspResponseFacts))) {
+    onProblem(corrupt('decoded-facts cache', file, 'unknown format'));
+    return none;
+  }
+  memos.certificates.restore(certificates.map(([key, facts]) => [key, normalizeCertificateFacts(facts)] as const));
+  memos.responses.restore(responses);
+  return { certificates: certificates.length, responses: responses.length };
+}
+
+function corrupt(what: string, file: string, reason: string): StaplerdError {
+  return new StaplerdError('STATE_CORRUPT', `${what} ignored: ${reason}`, { file });
+}
+
+/**
+ * The file's bytes if it is a regular file of this user that nobody else can write (O_NOFOLLOW: a symlink planted in
+ * the state directory is not followed); undefined when it is absent or refused (reported through onProblem).
+ */
+async function readOwnStateFile(file: string, maxBytes: number, what: string, onProblem: (error: StaplerdError) => void): Promise<Buffer | undefined> {
+  const problem = (reason: string): undefined => {
+    onProblem(corrupt(what, file, reason));
+    return undefined;
   };
   let handle;
   try {
-    // O_NOFOLLOW: a symlink planted in the state directory is not followed.
     handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     return problem(`cannot open it: ${(error as Error).message}`);
   }
   try {
@@ -49,15 +144,8 @@ export async function loadValidationCache(stateDir: string, onProblem: (error: S
     const uid = process.geteuid?.();
     if (uid !== undefined && stats.uid !== uid) return problem(`owned by uid ${stats.uid}, not ${uid}`);
     if ((stats.mode & 0o022) !== 0) return problem(`writable by group or others (mode ${(stats.mode & 0o777).toString(8)})`);
-    if (stats.size > MAX_FILE_BYTES) return problem(`${stats.size} bytes is larger than any cache staplerd writes`);
-    const bytes = await handle.readFile();
-    if (bytes.length < MAGIC.length || !bytes.subarray(0, MAGIC.length).equals(MAGIC) || (bytes.length - MAGIC.length) % KEY_BYTES !== 0) {
-      return problem('unknown format');
-    }
-    const keys: string[] = [];
-    for (let offset = MAGIC.length; offset < bytes.length; offset += KEY_BYTES) keys.push(bytes.toString('base64', offset, offset + KEY_BYTES));
-    memo.restoreKeys(keys);
-    return keys.length;
+    if (stats.size > maxBytes) return problem(`${stats.size} bytes is larger than any cache staplerd writes`);
+    return await handle.readFile();
   } catch (error) {
     return problem(`cannot read it: ${(error as Error).message}`);
   } finally {
@@ -66,14 +154,23 @@ export async function loadValidationCache(stateDir: string, onProblem: (error: S
 }
 
 /**
- * Saves the entries used since the previous save (the pass that just ran), forgetting the others, so the file
- * follows the certificates and staples on disk instead of growing. Atomic, mode 0600. Returns the entry count.
+ * Saves the entries used since the previous save (the pass that just ran), forgetting the others, so the files
+ * follow the certificates and staples on disk instead of growing. Atomic, mode 0600. Returns the entry counts.
  */
-export async function saveValidationCache(stateDir: string, memo: SignatureMemo = signatureMemo): Promise<number> {
-  const keys = memo.takeUsedKeys();
+export async function saveValidationCache(stateDir: string, memos: ValidationMemos = PROCESS_MEMOS): Promise<ValidationCacheCounts> {
+  const keys = memos.signatures.takeUsedKeys();
   const body = Buffer.allocUnsafe(MAGIC.length + keys.length * KEY_BYTES);
   MAGIC.copy(body, 0);
   keys.forEach((key, index) => body.write(key, MAGIC.length + index * KEY_BYTES, KEY_BYTES, 'base64'));
-  await writeFileAtomic(validationCacheFilePath(stateDir), body, { mode: 0o600 });
-  return keys.length;
+  const facts: DecodedFactsFile = {
+    format: DECODED_FACTS_FORMAT,
+    staplerdVersion: VERSION,
+    certificates: memos.certificates.takeUsed(),
+    responses: memos.responses.takeUsed(),
+  };
+  await Promise.all([
+    writeFileAtomic(validationCacheFilePath(stateDir), body, { mode: 0o600 }),
+    writeFileAtomic(decodedFactsFilePath(stateDir), Buffer.from(JSON.stringify(facts)), { mode: 0o600 }),
+  ]);
+  return { signatures: keys.length, certificates: facts.certificates.length, responses: facts.responses.length };
 }

@@ -4,6 +4,8 @@ import { StaplerdError } from '../../src/errors/index.js';
 import { Certificate } from '../../src/pki/certificate.js';
 import { readCertificateFile } from '../../src/pki/pem.js';
 import { validateOcspResponse } from '../../src/pki/ocsp-response.js';
+import { certificateFactsMemo, ocspResponseFactsMemo } from '../../src/pki/decoded-facts.js';
+import type { UsageTrackedMemo } from '../../src/pki/usage-tracked-memo.js';
 import { describeWithCorpus, expectedCode, loadConformanceCases, type ConformanceCase } from '../helpers/conformance-corpus.js';
 
 function loadCertificate(bytes: Uint8Array, file: string): Certificate {
@@ -44,4 +46,29 @@ function describeCorpus(): void {
   }
 }
 
+/** What a restart does to a memo: its used entries through JSON (as the state directory keeps them) into an empty one. */
+function reloadThroughJson<V>(memo: UsageTrackedMemo<V>): void {
+  const saved = JSON.stringify(memo.takeUsed());
+  memo.clear();
+  memo.restore(JSON.parse(saved) as [string, V][]);
+}
+
+function describeRestoredFacts(): void {
+  it('gives every case the same verdict when its certificates and response are decoded facts restored from JSON', async () => {
+    const cases = loadConformanceCases();
+    certificateFactsMemo.clear();
+    ocspResponseFactsMemo.clear();
+    const fresh = await Promise.all(cases.map(judge));
+    reloadThroughJson(certificateFactsMemo);
+    reloadThroughJson(ocspResponseFactsMemo);
+    const hitsBefore = ocspResponseFactsMemo.statistics.hits;
+    const restored = await Promise.all(cases.map(judge));
+    expect(restored).toEqual(fresh);
+    // Every distinct response that decoded the first time (several cases share one) was answered from the facts.
+    expect(ocspResponseFactsMemo.size).toBeGreaterThanOrEqual(30);
+    expect(ocspResponseFactsMemo.statistics.hits - hitsBefore).toBeGreaterThanOrEqual(ocspResponseFactsMemo.size);
+  });
+}
+
 describeWithCorpus('OCSP conformance corpus', describeCorpus);
+describeWithCorpus('OCSP conformance corpus, from restored decoded facts', describeRestoredFacts);

@@ -1,5 +1,6 @@
-// The signature cache in the state directory: a restart with fresh staples verifies no signature again, and nothing
-// it remembers ever makes a changed certificate, a changed staple, another issuer or an expired staple acceptable.
+// The validation cache in the state directory: a restart with fresh staples verifies no signature and decodes no
+// certificate or staple again, and nothing it remembers ever makes a changed certificate, a changed staple, another
+// issuer or an expired staple acceptable.
 import { describe, it, expect, beforeAll, afterAll, beforeEach } from '@jest/globals';
 import { chmod, chown, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -8,7 +9,11 @@ import { Certificate } from '../../src/pki/certificate.js';
 import { validateOcspResponse } from '../../src/pki/ocsp-response.js';
 import { readCertificateFile } from '../../src/pki/pem.js';
 import { signatureMemo } from '../../src/pki/verified-signatures.js';
-import { loadValidationCache, saveValidationCache, validationCacheFilePath } from '../../src/state/validation-cache.js';
+import { certificateFactsMemo, ocspResponseFactsMemo } from '../../src/pki/decoded-facts.js';
+import {
+  decodedFactsFilePath, loadValidationCache, saveValidationCache, validationCacheFilePath, type ValidationCacheCounts,
+} from '../../src/state/validation-cache.js';
+import { VERSION } from '../../src/version.js';
 import { createTestPki, makeTempDir, removeTempDir, type TestPki } from '../helpers/test-pki.js';
 import { createPassFixture, HOUR_MS, OCSP_URL, readBytes, readStaple, T0, type PassFixture } from './pass-fixture.js';
 
@@ -26,8 +31,15 @@ afterAll(async () => {
   await Promise.all(dirs.map((dir) => removeTempDir(dir)));
 });
 
-beforeEach(() => {
+/** What a new process starts with: no memo in memory. */
+function clearMemos(): void {
   signatureMemo.clear();
+  certificateFactsMemo.clear();
+  ocspResponseFactsMemo.clear();
+}
+
+beforeEach(() => {
+  clearMemos();
 });
 
 interface Scenario {
@@ -50,9 +62,9 @@ async function stapledThenRestarted(): Promise<Scenario> {
 }
 
 /** What a new process does: nothing in memory, the memo read back from the state directory. */
-async function restart(fx: PassFixture, stateDir: string): Promise<number> {
+async function restart(fx: PassFixture, stateDir: string): Promise<ValidationCacheCounts> {
   await saveValidationCache(stateDir);
-  signatureMemo.clear();
+  clearMemos();
   fx.history.clear();
   const problems: StaplerdError[] = [];
   const loaded = await loadValidationCache(stateDir, (error) => problems.push(error));
@@ -73,6 +85,10 @@ function misses(): number {
   return signatureMemo.statistics.misses;
 }
 
+function decodeMisses(): { certificates: number; responses: number } {
+  return { certificates: certificateFactsMemo.statistics.misses, responses: ocspResponseFactsMemo.statistics.misses };
+}
+
 describe('after a restart', () => {
   it('verifies no signature again while certificate and staple are unchanged', async () => {
     const { fx } = await stapledThenRestarted();
@@ -84,6 +100,25 @@ describe('after a restart', () => {
     // The leaf's signature by its issuer and the staple's signature.
     expect(signatureMemo.statistics.hits - hitsBefore).toBe(2);
     expect(fx.http.ocspRequestCount).toBe(1);
+  });
+
+  it('decodes no certificate and no staple again while they are unchanged', async () => {
+    const { fx } = await stapledThenRestarted();
+    fx.clock.advance(HOUR_MS);
+    const before = decodeMisses();
+    const certificateHits = certificateFactsMemo.statistics.hits;
+    expect((await fx.passOne()).kind).toBe('fresh');
+    expect(decodeMisses()).toEqual(before);
+    // The leaf and its intermediate.
+    expect(certificateFactsMemo.statistics.hits - certificateHits).toBe(2);
+  });
+
+  it('decodes a changed staple for real', async () => {
+    const { fx, stapleFile } = await stapledThenRestarted();
+    await writeFile(stapleFile, pushNextUpdateOut(await readBytes(stapleFile)));
+    const before = decodeMisses();
+    await fx.passOne();
+    expect(decodeMisses().responses).toBeGreaterThan(before.responses);
   });
 
   it('judges a changed certificate file afresh: the staple of the old certificate is replaced', async () => {
@@ -144,68 +179,119 @@ describe('after a restart', () => {
   });
 });
 
-describe('the cache file', () => {
-  it('is written 0600 as a header and 32-byte keys, holding only what the last pass used', async () => {
+describe('the cache files', () => {
+  it('are written 0600, holding only what the last pass used', async () => {
     const { fx, stateDir } = await stapledThenRestarted();
     fx.clock.advance(HOUR_MS);
     await fx.passOne();
-    expect(await saveValidationCache(stateDir)).toBe(2);
+    // Two signatures (leaf by intermediate, staple), two certificates (leaf, intermediate), one staple.
+    expect(await saveValidationCache(stateDir)).toEqual({ signatures: 2, certificates: 2, responses: 1 });
     const file = validationCacheFilePath(stateDir);
     expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect((await stat(decodedFactsFilePath(stateDir))).mode & 0o777).toBe(0o600);
     expect((await readBytes(file)).length).toBe(16 + 2 * 32);
-    // A pass that used nothing leaves an empty cache.
-    expect(await saveValidationCache(stateDir)).toBe(0);
+    // A pass that used nothing leaves empty caches.
+    expect(await saveValidationCache(stateDir)).toEqual({ signatures: 0, certificates: 0, responses: 0 });
   });
 
-  it('is absent on a first start without complaint', async () => {
+  it('are absent on a first start without complaint', async () => {
     const stateDir = await makeTempDir('staplerd-state-');
     dirs.push(stateDir);
     const problems: StaplerdError[] = [];
-    expect(await loadValidationCache(stateDir, (error) => problems.push(error))).toBe(0);
+    expect(await loadValidationCache(stateDir, (error) => problems.push(error))).toEqual({ signatures: 0, certificates: 0, responses: 0 });
     expect(problems).toEqual([]);
   });
 
-  async function rejected(prepare: (file: string, stateDir: string) => Promise<void>): Promise<StaplerdError[]> {
+  it('drop decoded facts written by another staplerd version, quietly', async () => {
     const { stateDir } = await stapledThenRestarted();
-    const file = validationCacheFilePath(stateDir);
-    await prepare(file, stateDir);
-    signatureMemo.clear();
+    const file = decodedFactsFilePath(stateDir);
+    const saved = JSON.parse(await readFile(file, 'utf8')) as { staplerdVersion: string };
+    expect(saved.staplerdVersion).toBe(VERSION);
+    await writeFile(file, JSON.stringify({ ...saved, staplerdVersion: `${VERSION}-other` }), { mode: 0o600 });
+    clearMemos();
     const problems: StaplerdError[] = [];
-    expect(await loadValidationCache(stateDir, (error) => problems.push(error))).toBe(0);
-    expect(signatureMemo.size).toBe(0);
-    return problems;
-  }
-
-  it('is ignored and reported (STATE_CORRUPT) when corrupt', async () => {
-    const problems = await rejected(async (file) => {
-      await writeFile(file, Buffer.concat([await readBytes(file), Buffer.from([1, 2, 3])]), { mode: 0o600 });
-    });
-    expect(problems).toEqual([expect.objectContaining({ code: 'STATE_CORRUPT' })]);
-    expect(problems[0]!.message).toMatch(/unknown format/);
+    expect(await loadValidationCache(stateDir, (error) => problems.push(error))).toMatchObject({ certificates: 0, responses: 0 });
+    expect(problems).toEqual([]);
   });
 
-  it('is ignored when others may write it', async () => {
-    const problems = await rejected(async (file) => {
-      await chmod(file, 0o666);
-    });
-    expect(problems[0]!.message).toMatch(/writable by group or others/);
+  it('replace a well-formed entry that does not fit the bytes by a real decode, and still staple nothing wrong', async () => {
+    const { fx, stateDir, stapleFile } = await stapledThenRestarted();
+    const file = decodedFactsFilePath(stateDir);
+    const saved = JSON.parse(await readFile(file, 'utf8')) as { responses: [string, { basic: { tbs: number[] } }][] };
+    saved.responses[0]![1].basic.tbs = [0, 1_000_000];
+    await writeFile(file, JSON.stringify(saved), { mode: 0o600 });
+    clearMemos();
+    await loadValidationCache(stateDir, () => undefined);
+    const staple = await readBytes(stapleFile);
+    fx.clock.advance(HOUR_MS);
+    expect((await fx.passOne()).kind).toBe('fresh');
+    expect(await readBytes(stapleFile)).toEqual(staple);
+    await saveValidationCache(stateDir);
+    const resaved = JSON.parse(await readFile(file, 'utf8')) as typeof saved;
+    expect(resaved.responses).toHaveLength(1);
+    expect(resaved.responses[0]![1].basic.tbs[1]).toBeLessThan(staple.length);
   });
 
-  it('is ignored when it belongs to another user', async () => {
-    if (process.geteuid?.() !== 0) return; // only root can hand a file to someone else
-    const problems = await rejected(async (file) => {
-      await chown(file, 65534, 65534);
+  describe.each([
+    ['signature cache', validationCacheFilePath, () => signatureMemo.size],
+    ['decoded-facts cache', decodedFactsFilePath, () => certificateFactsMemo.size + ocspResponseFactsMemo.size],
+  ])('the %s', (what, filePath, memoSize) => {
+    async function rejected(prepare: (file: string, stateDir: string) => Promise<void>): Promise<StaplerdError[]> {
+      const { stateDir } = await stapledThenRestarted();
+      const file = filePath(stateDir);
+      await prepare(file, stateDir);
+      clearMemos();
+      const problems: StaplerdError[] = [];
+      await loadValidationCache(stateDir, (error) => problems.push(error));
+      expect(memoSize()).toBe(0);
+      expect(problems.every((problem) => problem.file === file && problem.message.startsWith(`${what} ignored`))).toBe(true);
+      return problems;
+    }
+
+    it('is ignored and reported (STATE_CORRUPT) when corrupt', async () => {
+      const problems = await rejected(async (file) => {
+        await writeFile(file, Buffer.concat([await readBytes(file), Buffer.from([1, 2, 3])]), { mode: 0o600 });
+      });
+      expect(problems).toEqual([expect.objectContaining({ code: 'STATE_CORRUPT' })]);
+      expect(problems[0]!.message).toMatch(/unknown format|not JSON/);
     });
-    expect(problems[0]!.message).toMatch(/owned by uid 65534/);
+
+    it('is ignored when others may write it', async () => {
+      const problems = await rejected(async (file) => {
+        await chmod(file, 0o666);
+      });
+      expect(problems[0]!.message).toMatch(/writable by group or others/);
+    });
+
+    it('is ignored when it belongs to another user', async () => {
+      if (process.geteuid?.() !== 0) return; // only root can hand a file to someone else
+      const problems = await rejected(async (file) => {
+        await chown(file, 65534, 65534);
+      });
+      expect(problems[0]!.message).toMatch(/owned by uid 65534/);
+    });
+
+    it('is ignored when it is a symlink', async () => {
+      const problems = await rejected(async (file, stateDir) => {
+        const elsewhere = path.join(stateDir, 'elsewhere');
+        await writeFile(elsewhere, await readBytes(file), { mode: 0o600 });
+        await rm(file);
+        await symlink(elsewhere, file);
+      });
+      expect(problems).toEqual([expect.objectContaining({ code: 'STATE_CORRUPT' })]);
+    });
   });
 
-  it('is ignored when it is a symlink', async () => {
-    const problems = await rejected(async (file, stateDir) => {
-      const elsewhere = path.join(stateDir, 'elsewhere.bin');
-      await writeFile(elsewhere, await readBytes(file), { mode: 0o600 });
-      await rm(file);
-      await symlink(elsewhere, file);
-    });
-    expect(problems).toEqual([expect.objectContaining({ code: 'STATE_CORRUPT' })]);
+  it('refuses decoded facts of the wrong shape as a whole (STATE_CORRUPT)', async () => {
+    const { stateDir } = await stapledThenRestarted();
+    const file = decodedFactsFilePath(stateDir);
+    const saved = JSON.parse(await readFile(file, 'utf8')) as { certificates: [string, Record<string, unknown>][] };
+    saved.certificates[0]![1].ranges = [1, 2, 3];
+    await writeFile(file, JSON.stringify(saved), { mode: 0o600 });
+    clearMemos();
+    const problems: StaplerdError[] = [];
+    expect(await loadValidationCache(stateDir, (error) => problems.push(error))).toMatchObject({ certificates: 0, responses: 0 });
+    expect(problems).toEqual([expect.objectContaining({ code: 'STATE_CORRUPT', file })]);
+    expect(certificateFactsMemo.size).toBe(0);
   });
 });
