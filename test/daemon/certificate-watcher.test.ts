@@ -1,0 +1,159 @@
+// The daemon's watcher: settled, de-duplicated reports of certificate changes, with one inotify watch per directory
+// rather than one per certificate file.
+import { describe, it, expect, afterEach, afterAll } from '@jest/globals';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { appendFile, mkdir, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { watchCertificates, type CertificateWatcher } from '../../src/daemon/certificate-watcher.js';
+import { makeTempDir, removeTempDir } from '../helpers/test-pki.js';
+
+const SETTLE_MS = 150;
+const dirs: string[] = [];
+let watcher: CertificateWatcher | undefined;
+
+afterEach(async () => {
+  await watcher?.close();
+  watcher = undefined;
+});
+
+afterAll(async () => {
+  await Promise.all(dirs.map((dir) => removeTempDir(dir)));
+});
+
+interface Reported {
+  readonly event: 'add' | 'change' | 'unlink';
+  readonly path: string;
+}
+
+async function startWatching(watched: readonly string[]): Promise<Reported[]> {
+  const reported: Reported[] = [];
+  watcher = watchCertificates({
+    dirs: watched,
+    extensions: ['.pem', '.crt'],
+    settleMs: SETTLE_MS,
+    onChange: (event, changed) => reported.push({ event, path: changed }),
+    onError: (error) => {
+      throw error;
+    },
+  });
+  await watcher.ready;
+  return reported;
+}
+
+async function newDir(): Promise<string> {
+  const dir = await makeTempDir('staplerd-watch-');
+  dirs.push(dir);
+  return dir;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function until(check: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/** inotify watches this process holds (libuv keeps one inotify descriptor; fdinfo lists one `inotify wd:` per watch). */
+function countInotifyWatches(): number {
+  let count = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    let target: string;
+    try {
+      target = readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      continue;
+    }
+    if (target !== 'anon_inode:inotify') continue;
+    count += readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8').split('\n').filter((line) => line.startsWith('inotify wd:')).length;
+  }
+  return count;
+}
+
+describe('watchCertificates', () => {
+  it('reports a certificate written in several steps once, after it settles', async () => {
+    const dir = await newDir();
+    const reported = await startWatching([dir]);
+    const file = path.join(dir, 'site.pem');
+    await writeFile(file, 'first half');
+    await sleep(SETTLE_MS / 3);
+    await appendFile(file, ' second half');
+    await until(() => reported.length > 0, 'a report');
+    await sleep(SETTLE_MS * 2);
+    expect(reported).toEqual([{ event: 'change', path: file }]);
+  });
+
+  it('reports a removed certificate as unlink', async () => {
+    const dir = await newDir();
+    const file = path.join(dir, 'old.pem');
+    await writeFile(file, 'x');
+    const reported = await startWatching([dir]);
+    await unlink(file);
+    await until(() => reported.length > 0, 'a report');
+    expect(reported).toEqual([{ event: 'unlink', path: file }]);
+  });
+
+  it('ignores staples, temp files, HAProxy issuers, nginx snippets and keys', async () => {
+    const dir = await newDir();
+    const reported = await startWatching([dir]);
+    for (const name of ['site.pem.ocsp', 'site.pem.ocsp.1a2b.tmp', 'site.pem.issuer', 'site.pem.stapling.conf', 'site.key']) {
+      await writeFile(path.join(dir, name), 'x');
+    }
+    await sleep(SETTLE_MS * 3);
+    expect(reported).toEqual([]);
+  });
+
+  it('follows a certbot renewal: the live/ symlink re-pointed by rename', async () => {
+    const dir = await newDir();
+    await mkdir(path.join(dir, 'archive', 'site'), { recursive: true });
+    await mkdir(path.join(dir, 'live', 'site'), { recursive: true });
+    await writeFile(path.join(dir, 'archive', 'site', 'fullchain1.pem'), 'one');
+    const live = path.join(dir, 'live', 'site', 'fullchain.pem');
+    await symlink('../../archive/site/fullchain1.pem', live);
+    const reported = await startWatching([path.join(dir, 'live')]);
+    await writeFile(path.join(dir, 'archive', 'site', 'fullchain2.pem'), 'two');
+    await symlink('../../archive/site/fullchain2.pem', `${live}.new`);
+    await rename(`${live}.new`, live);
+    await until(() => reported.some((r) => r.path === live), 'the renewed live file');
+    expect(reported.filter((r) => r.path === live)).toEqual([{ event: 'change', path: live }]);
+  });
+
+  it('reports a new directory, then certificates written into it', async () => {
+    const dir = await newDir();
+    const reported = await startWatching([dir]);
+    const site = path.join(dir, 'new-site');
+    await mkdir(site);
+    await until(() => reported.some((r) => r.path === site), 'the new directory');
+    const file = path.join(site, 'fullchain.pem');
+    await writeFile(file, 'x');
+    await until(() => reported.some((r) => r.path === file), 'the certificate in it');
+    await rm(site, { recursive: true });
+    await until(() => reported.some((r) => r.path === site && r.event === 'unlink'), 'the removed directory');
+  });
+
+  it('reports changes to a certificate given directly as a file', async () => {
+    const dir = await newDir();
+    const file = path.join(dir, 'only.pem');
+    await writeFile(file, 'one');
+    const reported = await startWatching([file]);
+    await writeFile(file, 'two');
+    await until(() => reported.length > 0, 'a report');
+    expect(reported).toEqual([{ event: 'change', path: file }]);
+  });
+
+  it('holds one inotify watch per directory, not one per certificate', async () => {
+    const dir = await newDir();
+    for (const sub of ['a', 'b', 'c']) {
+      await mkdir(path.join(dir, sub));
+      for (let index = 0; index < 40; index += 1) await writeFile(path.join(dir, sub, `cert-${index}.pem`), 'x');
+    }
+    const before = countInotifyWatches();
+    await startWatching([dir]);
+    // The root and its three subdirectories; 120 certificates add none.
+    expect(countInotifyWatches() - before).toBe(4);
+  });
+});
