@@ -4,8 +4,11 @@ import { StapleDaemon } from '../../daemon/index.js';
 import { toStaplerdError } from '../../errors/index.js';
 import { createLiveDependencies, type LiveDependencies } from '../../scheduler/index.js';
 import { EXIT_OK } from '../exit-codes.js';
+import { preferSmallHeap } from '../prefer-small-heap.js';
 
 export async function runDaemonCommand(input: { flags: RawOptions; configFile?: string }): Promise<number> {
+  // A daemon lives for months beside the web server: memory matters more than a second of start-up.
+  preferSmallHeap();
   const config = await resolveConfig({ flags: input.flags, configFile: input.configFile });
   let deps: LiveDependencies = createLiveDependencies(config);
   const daemon = new StapleDaemon(config, deps);
