@@ -64,8 +64,9 @@ export interface OcspResponseFacts {
 /** Number of start/end offsets in CertificateFacts.ranges. */
 export const CERTIFICATE_RANGE_COUNT = 16;
 
-/** Bump with any change to these shapes or to what the decoders accept: saved entries of another format are dropped. */
-export const DECODED_FACTS_FORMAT = 1;
+// Saved in the state directory by src/state/decoded-facts-file.ts: a change to these shapes needs its format number
+// bumped. A change to what the decoders accept comes with a new staplerd version, and files of another version are
+// dropped.
 
 /** A pass needs one entry per distinct certificate and one per staple; 100,000 certificates fit twice. */
 const MAX_ENTRIES = 400_000;

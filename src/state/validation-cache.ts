@@ -15,15 +15,15 @@ import { StaplerdError } from '../errors/index.js';
 import { writeFileAtomic } from '../output/atomic-write.js';
 import { signatureMemo, type SignatureMemo } from '../pki/verified-signatures.js';
 import {
-  certificateFactsMemo, DECODED_FACTS_FORMAT, isCertificateFacts, isOcspResponseFacts, normalizeCertificateFacts, ocspResponseFactsMemo,
-  type CertificateFacts, type OcspResponseFacts,
+  certificateFactsMemo, normalizeCertificateFacts, ocspResponseFactsMemo, type CertificateFacts, type OcspResponseFacts,
 } from '../pki/decoded-facts.js';
+import { decodeDecodedFacts, DECODED_FACTS_FILE_FORMAT, encodeDecodedFacts, type DecodedFactsEntries, type DecodedFactsFile } from './decoded-facts-file.js';
 import type { UsageTrackedMemo } from '../pki/usage-tracked-memo.js';
 import { VERSION } from '../version.js';
 
 const CACHE_FILE = 'verified-signatures.bin';
 const FACTS_FILE = 'decoded-facts.json';
-/** About 1 KB per certificate and staple pair; 100,000 certificates fit with room to spare. */
+/** About 500 bytes per certificate and staple pair; 100,000 certificates fit with room to spare. */
 const MAX_FACTS_FILE_BYTES = 256 * 2 ** 20;
 /** File format: this 16-byte header, then 32-byte SHA-256 keys. Bump the version with any format change. */
 const MAGIC = Buffer.from('staplerd-vsig-1\n', 'latin1');
@@ -82,17 +82,6 @@ async function loadSignatures(stateDir: string, onProblem: (error: StaplerdError
   return keys.length;
 }
 
-interface DecodedFactsFile {
-  readonly format: number;
-  /** Decoders change between versions: entries written by another staplerd are dropped, not trusted. */
-  readonly staplerdVersion: string;
-  readonly certificates: readonly (readonly [string, CertificateFacts])[];
-  readonly responses: readonly (readonly [string, OcspResponseFacts])[];
-}
-
-const isEntryOf = <T>(check: (value: unknown) => value is T) => (entry: unknown): entry is [string, T] =>
-  Array.isArray(entry) && entry.length === 2 && typeof entry[0] === 'string' && /^[0-9a-f]{64}$/.test(entry[0]) && check(entry[1]);
-
 async function loadDecodedFacts(stateDir: string, onProblem: (error: StaplerdError) => void, memos: ValidationMemos): Promise<{ certificates: number; responses: number }> {
   const none = { certificates: 0, responses: 0 };
   const file = decodedFactsFilePath(stateDir);
@@ -106,16 +95,17 @@ async function loadDecodedFacts(stateDir: string, onProblem: (error: StaplerdErr
     return none;
   }
   // Another format or another version (an upgrade): a normal, quiet miss.
-  if (parsed?.format !== DECODED_FACTS_FORMAT || parsed.staplerdVersion !== VERSION) return none;
-  const { certificates, responses } = parsed;
-  if (!Array.isArray(certificates) || !Array.isArray(responses)
-    || !certificates.every(isEntryOf(isCertificateFacts)) || !responses.every(isEntryOf(isOcspResponseFacts))) {
-    onProblem(corrupt('decoded-facts cache', file, 'unknown format'));
+  if (parsed?.format !== DECODED_FACTS_FILE_FORMAT || parsed.staplerdVersion !== VERSION) return none;
+  let entries: DecodedFactsEntries;
+  try {
+    entries = decodeDecodedFacts(parsed as DecodedFactsFile);
+  } catch (error) {
+    onProblem(corrupt('decoded-facts cache', file, `unknown format (${(error as Error).message})`));
     return none;
   }
-  memos.certificates.restore(certificates.map(([key, facts]) => [key, normalizeCertificateFacts(facts)] as const));
-  memos.responses.restore(responses);
-  return { certificates: certificates.length, responses: responses.length };
+  memos.certificates.restore(entries.certificates.map(([key, facts]) => [key, normalizeCertificateFacts(facts)] as const));
+  memos.responses.restore(entries.responses);
+  return { certificates: entries.certificates.length, responses: entries.responses.length };
 }
 
 function corrupt(what: string, file: string, reason: string): StaplerdError {
@@ -162,15 +152,10 @@ export async function saveValidationCache(stateDir: string, memos: ValidationMem
   const body = Buffer.allocUnsafe(MAGIC.length + keys.length * KEY_BYTES);
   MAGIC.copy(body, 0);
   keys.forEach((key, index) => body.write(key, MAGIC.length + index * KEY_BYTES, KEY_BYTES, 'base64'));
-  const facts: DecodedFactsFile = {
-    format: DECODED_FACTS_FORMAT,
-    staplerdVersion: VERSION,
-    certificates: memos.certificates.takeUsed(),
-    responses: memos.responses.takeUsed(),
-  };
+  const entries = { certificates: memos.certificates.takeUsed(), responses: memos.responses.takeUsed() };
   await Promise.all([
     writeFileAtomic(validationCacheFilePath(stateDir), body, { mode: 0o600 }),
-    writeFileAtomic(decodedFactsFilePath(stateDir), Buffer.from(JSON.stringify(facts)), { mode: 0o600 }),
+    writeFileAtomic(decodedFactsFilePath(stateDir), Buffer.from(JSON.stringify(encodeDecodedFacts(entries, VERSION))), { mode: 0o600 }),
   ]);
-  return { signatures: keys.length, certificates: facts.certificates.length, responses: facts.responses.length };
+  return { signatures: keys.length, certificates: entries.certificates.length, responses: entries.responses.length };
 }

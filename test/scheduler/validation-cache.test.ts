@@ -217,8 +217,9 @@ describe('the cache files', () => {
   it('replace a well-formed entry that does not fit the bytes by a real decode, and still staple nothing wrong', async () => {
     const { fx, stateDir, stapleFile } = await stapledThenRestarted();
     const file = decodedFactsFilePath(stateDir);
-    const saved = JSON.parse(await readFile(file, 'utf8')) as { responses: [string, { basic: { tbs: number[] } }][] };
-    saved.responses[0]![1].basic.tbs = [0, 1_000_000];
+    // Rows as src/state/decoded-facts-file.ts writes them: [key, status, type, basic], basic starting with tbs start, end.
+    const saved = JSON.parse(await readFile(file, 'utf8')) as { responses: [string, number, number, number[]][] };
+    saved.responses[0]![3][1] = 1_000_000;
     await writeFile(file, JSON.stringify(saved), { mode: 0o600 });
     clearMemos();
     await loadValidationCache(stateDir, () => undefined);
@@ -229,7 +230,7 @@ describe('the cache files', () => {
     await saveValidationCache(stateDir);
     const resaved = JSON.parse(await readFile(file, 'utf8')) as typeof saved;
     expect(resaved.responses).toHaveLength(1);
-    expect(resaved.responses[0]![1].basic.tbs[1]).toBeLessThan(staple.length);
+    expect(resaved.responses[0]![3][1]).toBeLessThan(staple.length);
   });
 
   describe.each([
@@ -285,8 +286,9 @@ describe('the cache files', () => {
   it('refuses decoded facts of the wrong shape as a whole (STATE_CORRUPT)', async () => {
     const { stateDir } = await stapledThenRestarted();
     const file = decodedFactsFilePath(stateDir);
-    const saved = JSON.parse(await readFile(file, 'utf8')) as { certificates: [string, Record<string, unknown>][] };
-    saved.certificates[0]![1].ranges = [1, 2, 3];
+    // The last field of a certificate row is its 16 range offsets.
+    const saved = JSON.parse(await readFile(file, 'utf8')) as { certificates: unknown[][] };
+    saved.certificates[0]![10] = [1, 2, 3];
     await writeFile(file, JSON.stringify(saved), { mode: 0o600 });
     clearMemos();
     const problems: StaplerdError[] = [];
