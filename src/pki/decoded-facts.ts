@@ -6,6 +6,9 @@
 // key, hence a real decode. Every check that uses the fields (CertID against the issuer, responder authorisation,
 // signatures, thisUpdate/nextUpdate against the clock, nonce) still runs on every use. Byte fields are kept as
 // [start, end) ranges into the DER they were read from, so an entry holds numbers and short strings, not bytes.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DerError } from './der.js';
 import { UsageTrackedMemo } from './usage-tracked-memo.js';
 import { intern, internList } from './intern.js';
@@ -64,18 +67,50 @@ export interface OcspResponseFacts {
 /** Number of start/end offsets in CertificateFacts.ranges. */
 export const CERTIFICATE_RANGE_COUNT = 16;
 
-// Saved in the state directory by src/state/decoded-facts-file.ts: a change to these shapes needs its format number
-// bumped. A change to what the decoders accept comes with a new staplerd version, and files of another version are
-// dropped.
+/**
+ * Bump with any change to what the decoders (x509-fields.ts, ocsp-decode.ts, der.ts) accept or read. Saved facts
+ * carry it with the asn1js version (decoderFingerprint): facts another decoder produced are dropped, never trusted.
+ * A change to these shapes needs DECODED_FACTS_FILE_FORMAT in src/state/decoded-facts-file.ts bumped instead.
+ */
+export const DECODER_REVISION = 1;
+
+/** Which decoder produced facts: this revision with the asn1js actually installed (its ^4 range allows updates). */
+export function decoderFingerprint(): string {
+  return `staplerd-decoder-${DECODER_REVISION} asn1js-${readAsn1jsVersion()}`;
+}
+
+let asn1jsVersion: string | undefined;
+
+function readAsn1jsVersion(): string {
+  if (asn1jsVersion !== undefined) return asn1jsVersion;
+  asn1jsVersion = 'unknown';
+  try {
+    // The package's entry point, then up to its own package.json (asn1js does not export ./package.json).
+    for (let dir = path.dirname(fileURLToPath(import.meta.resolve('asn1js'))); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+      const file = path.join(dir, 'package.json');
+      if (!existsSync(file)) continue;
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'asn1js' && pkg.version) asn1jsVersion = pkg.version;
+      break;
+    }
+  } catch {
+    // 'unknown': still one value per installation, so the cache keeps working.
+  }
+  return asn1jsVersion;
+}
 
 /** A pass needs one entry per distinct certificate and one per staple; 100,000 certificates fit twice. */
 const MAX_ENTRIES = 400_000;
 
-/** Facts by the SHA-256 (hex) of a certificate's DER: the fingerprint Certificate computes anyway. */
-export const certificateFactsMemo = new UsageTrackedMemo<CertificateFacts>(MAX_ENTRIES);
+// Both start switched off: only a caller that also prunes them after each pass turns them on (loadValidationCache,
+// whose saveValidationCache keeps only what the pass used). A long-running library user (node-tls) re-reads only
+// changed staples anyway, and would otherwise let them grow up to MAX_ENTRIES.
 
-/** Facts by the SHA-256 (base64) of an OCSPResponse's DER. */
-export const ocspResponseFactsMemo = new UsageTrackedMemo<OcspResponseFacts>(MAX_ENTRIES);
+/** Facts by the SHA-256 (hex) of a certificate's DER: the fingerprint Certificate computes anyway. */
+export const certificateFactsMemo = new UsageTrackedMemo<CertificateFacts>(MAX_ENTRIES, { enabled: false });
+
+/** Facts by the SHA-256 (hex) of an OCSPResponse's DER. */
+export const ocspResponseFactsMemo = new UsageTrackedMemo<OcspResponseFacts>(MAX_ENTRIES, { enabled: false });
 
 /** Where `view` lies in `der`; throws when it is not a view of those very bytes (such a decode is not remembered). */
 export function locateIn(der: Uint8Array, view: Uint8Array): ByteRange {

@@ -17,8 +17,11 @@ export interface DecodedFactsEntries {
 
 export interface DecodedFactsFile {
   readonly format: number;
-  /** Decoders change between versions: entries written by another staplerd are dropped, not trusted. */
-  readonly staplerdVersion: string;
+  /**
+   * Who decoded: staplerd's version and the decoder fingerprint (DECODER_REVISION, asn1js version). Facts another
+   * decoder produced are dropped, not trusted.
+   */
+  readonly producer: string;
   readonly strings: readonly string[];
   readonly certificates: readonly unknown[];
   readonly responses: readonly unknown[];
@@ -30,7 +33,7 @@ const NONE = -1;
 const KEY_PATTERN = /^[0-9a-f]{64}$/;
 
 /** Rows for the facts, with a string table shared by all of them. */
-export function encodeDecodedFacts(entries: DecodedFactsEntries, staplerdVersion: string): DecodedFactsFile {
+export function encodeDecodedFacts(entries: DecodedFactsEntries, producer: string): DecodedFactsFile {
   const strings: string[] = [];
   const index = new Map<string, number>();
   const ref = (value: string): number => {
@@ -61,7 +64,7 @@ export function encodeDecodedFacts(entries: DecodedFactsEntries, staplerdVersion
       ]),
     ]];
   });
-  return { format: DECODED_FACTS_FILE_FORMAT, staplerdVersion, strings, certificates, responses };
+  return { format: DECODED_FACTS_FILE_FORMAT, producer, strings, certificates, responses };
 }
 
 /** The entries a file holds; throws an Error saying what is wrong when any row is not one encodeDecodedFacts writes. */
@@ -95,10 +98,11 @@ export function decodeDecodedFacts(file: Pick<DecodedFactsFile, 'strings' | 'cer
 
   const certificates = file.certificates.map((value): [string, CertificateFacts] => {
     const [id, serialHex, subject, issuer, notBeforeMs, notAfterMs, flags, ocspUrls, caIssuersUrls, extendedKeyUsages, ranges] = row(value, 11);
+    if (flags !== 0 && flags !== IS_CA && flags !== MUST_STAPLE && flags !== (IS_CA | MUST_STAPLE)) throw new Error('bad flags');
     const facts = {
       serialHex, subject, issuer: text(issuer), notBeforeMs, notAfterMs,
-      isCA: typeof flags === 'number' && (flags & IS_CA) !== 0,
-      mustStaple: typeof flags === 'number' && (flags & MUST_STAPLE) !== 0,
+      isCA: (flags & IS_CA) !== 0,
+      mustStaple: (flags & MUST_STAPLE) !== 0,
       ocspUrls: texts(ocspUrls), caIssuersUrls: texts(caIssuersUrls), extendedKeyUsages: texts(extendedKeyUsages), ranges,
     };
     if (!isCertificateFacts(facts) || facts.ranges.length !== CERTIFICATE_RANGE_COUNT) throw new Error('bad certificate row');

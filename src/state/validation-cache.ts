@@ -8,14 +8,14 @@
 // nextUpdate against the clock) on every pass, and changed bytes miss both memos and are decoded and verified for real.
 // Anyone who can write these files could make staplerd accept a forged staple, like anyone who can write the staple
 // files themselves: they are created 0600 and ignored unless they belong to this user and nobody else can write them.
-import { constants } from 'node:fs';
+import { constants, existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { StaplerdError } from '../errors/index.js';
 import { writeFileAtomic } from '../output/atomic-write.js';
 import { signatureMemo, type SignatureMemo } from '../pki/verified-signatures.js';
 import {
-  certificateFactsMemo, normalizeCertificateFacts, ocspResponseFactsMemo, type CertificateFacts, type OcspResponseFacts,
+  certificateFactsMemo, decoderFingerprint, normalizeCertificateFacts, ocspResponseFactsMemo, type CertificateFacts, type OcspResponseFacts,
 } from '../pki/decoded-facts.js';
 import { decodeDecodedFacts, DECODED_FACTS_FILE_FORMAT, encodeDecodedFacts, type DecodedFactsEntries, type DecodedFactsFile } from './decoded-facts-file.js';
 import type { UsageTrackedMemo } from '../pki/usage-tracked-memo.js';
@@ -61,6 +61,9 @@ export interface ValidationCacheCounts {
  * only costs the verifications and decodes it would have saved.
  */
 export async function loadValidationCache(stateDir: string, onProblem: (error: StaplerdError) => void, memos: ValidationMemos = PROCESS_MEMOS): Promise<ValidationCacheCounts> {
+  // The decoded-facts memos are only on where saveValidationCache prunes them after every pass.
+  memos.certificates.enable();
+  memos.responses.enable();
   const [signatures, facts] = await Promise.all([
     loadSignatures(stateDir, onProblem, memos.signatures),
     loadDecodedFacts(stateDir, onProblem, memos),
@@ -95,7 +98,7 @@ async function loadDecodedFacts(stateDir: string, onProblem: (error: StaplerdErr
     return none;
   }
   // Another format or another version (an upgrade): a normal, quiet miss.
-  if (parsed?.format !== DECODED_FACTS_FILE_FORMAT || parsed.staplerdVersion !== VERSION) return none;
+  if (parsed?.format !== DECODED_FACTS_FILE_FORMAT || parsed.producer !== describeProducer()) return none;
   let entries: DecodedFactsEntries;
   try {
     entries = decodeDecodedFacts(parsed as DecodedFactsFile);
@@ -106,6 +109,11 @@ async function loadDecodedFacts(stateDir: string, onProblem: (error: StaplerdErr
   memos.certificates.restore(entries.certificates.map(([key, facts]) => [key, normalizeCertificateFacts(facts)] as const));
   memos.responses.restore(entries.responses);
   return { certificates: entries.certificates.length, responses: entries.responses.length };
+}
+
+/** What a decoded-facts file must have been written by to be used (see DecodedFactsFile.producer). */
+function describeProducer(): string {
+  return `staplerd-${VERSION} ${decoderFingerprint()}`;
 }
 
 function corrupt(what: string, file: string, reason: string): StaplerdError {
@@ -148,14 +156,23 @@ async function readOwnStateFile(file: string, maxBytes: number, what: string, on
  * follow the certificates and staples on disk instead of growing. Atomic, mode 0600. Returns the entry counts.
  */
 export async function saveValidationCache(stateDir: string, memos: ValidationMemos = PROCESS_MEMOS): Promise<ValidationCacheCounts> {
-  const keys = memos.signatures.takeUsedKeys();
-  const body = Buffer.allocUnsafe(MAGIC.length + keys.length * KEY_BYTES);
-  MAGIC.copy(body, 0);
-  keys.forEach((key, index) => body.write(key, MAGIC.length + index * KEY_BYTES, KEY_BYTES, 'base64'));
-  const entries = { certificates: memos.certificates.takeUsed(), responses: memos.responses.takeUsed() };
-  await Promise.all([
-    writeFileAtomic(validationCacheFilePath(stateDir), body, { mode: 0o600 }),
-    writeFileAtomic(decodedFactsFilePath(stateDir), Buffer.from(JSON.stringify(encodeDecodedFacts(entries, VERSION))), { mode: 0o600 }),
-  ]);
-  return { signatures: keys.length, certificates: entries.certificates.length, responses: entries.responses.length };
+  const signatures = memos.signatures.takeUsedIfChanged();
+  const certificates = memos.certificates.takeUsedIfChanged();
+  const responses = memos.responses.takeUsedIfChanged();
+  const signaturesFile = validationCacheFilePath(stateDir);
+  const factsFile = decodedFactsFilePath(stateDir);
+  const writes: Promise<void>[] = [];
+  // A daemon pass over unchanged files uses exactly what it restored: nothing to rewrite (4.6 MB for 10,000).
+  if (signatures.changed || !existsSync(signaturesFile)) {
+    const body = Buffer.allocUnsafe(MAGIC.length + signatures.used.length * KEY_BYTES);
+    MAGIC.copy(body, 0);
+    signatures.used.forEach(([key], index) => body.write(key, MAGIC.length + index * KEY_BYTES, KEY_BYTES, 'base64'));
+    writes.push(writeFileAtomic(signaturesFile, body, { mode: 0o600 }));
+  }
+  if (certificates.changed || responses.changed || !existsSync(factsFile)) {
+    const entries = { certificates: certificates.used, responses: responses.used };
+    writes.push(writeFileAtomic(factsFile, Buffer.from(JSON.stringify(encodeDecodedFacts(entries, describeProducer()))), { mode: 0o600 }));
+  }
+  await Promise.all(writes);
+  return { signatures: signatures.used.length, certificates: certificates.used.length, responses: responses.used.length };
 }

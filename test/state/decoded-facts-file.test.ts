@@ -15,6 +15,8 @@ beforeAll(async () => {
   const pki = await createTestPki({ now: T0 });
   const leaf = await pki.issueLeaf({ ocspUrls: ['http://127.0.0.1:1/'], mustStaple: true });
   const issuer = pki.authority.intermediate.certificate;
+  certificateFactsMemo.enable();
+  ocspResponseFactsMemo.enable();
   certificateFactsMemo.clear();
   ocspResponseFactsMemo.clear();
   for (const certificate of [leaf.certificate, issuer, pki.authority.responder.certificate]) Certificate.fromDer(certificate.der);
@@ -59,6 +61,7 @@ describe('decoded-facts file', () => {
     ['a negative offset', (file: ReturnType<typeof throughJson>) => { ((file.responses[0] as unknown[])[3] as unknown[])[0] = -5; }],
     ['an unknown certificate status', (file: ReturnType<typeof throughJson>) => { (file.strings as string[]).splice(0, file.strings.length, ...file.strings.map((s) => (s === 'revoked' ? 'maybe' : s))); }],
     ['a string table with a number', (file: ReturnType<typeof throughJson>) => { (file.strings as unknown[]).push(5); }],
+    ['flags that are not a known combination', (file: ReturnType<typeof throughJson>) => { (file.certificates[0] as unknown[])[6] = '3'; }],
   ])('refuses %s', (_what, damage) => {
     const file = throughJson(encodeDecodedFacts(entries, '1.2.3'));
     damage(file);
