@@ -75,6 +75,14 @@ export function decodeOcspResponse(der: Uint8Array): DecodedOcspResponse {
   return decoded;
 }
 
+/** Drops what the memo holds for these bytes; true if it held something (the next decode is then a real one). */
+export function forgetDecodedOcspResponse(der: Uint8Array): boolean {
+  const key = computeSha256Hex(der);
+  if (!ocspResponseFactsMemo.knows(key)) return false;
+  ocspResponseFactsMemo.delete(key);
+  return true;
+}
+
 function rememberDecoded(key: string, der: Uint8Array, decoded: DecodedOcspResponse): void {
   try {
     ocspResponseFactsMemo.set(key, toOcspResponseFacts(der, decoded));

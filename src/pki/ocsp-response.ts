@@ -4,7 +4,7 @@ import { Certificate } from './certificate.js';
 import { DerError, equalBytes, normalizeSerialHex } from './der.js';
 import { isSupportedHashOid } from './digest.js';
 import {
-  decodeOcspResponse, readNonceValue, type DecodedBasicResponse, type DecodedOcspResponse, type DecodedSingleResponse, type ResponderId,
+  decodeOcspResponse, forgetDecodedOcspResponse, readNonceValue, type DecodedBasicResponse, type DecodedOcspResponse, type DecodedSingleResponse, type ResponderId,
 } from './ocsp-decode.js';
 import { OID } from './oids.js';
 import type { CertStatus, ValidatedResponse } from './types.js';
@@ -45,6 +45,17 @@ const STATUS_CODES: Readonly<Record<string, ErrorCode>> = {
 
 /** Returns the verified response for the certificate, whatever its status (the scheduler decides), or throws StaplerdError. */
 export async function validateOcspResponse(der: Uint8Array, input: ValidationInput): Promise<ValidatedResponse> {
+  try {
+    return await validateOnce(der, input);
+  } catch (error) {
+    // Facts from the decoded-facts memo that fit these bytes yet describe them wrongly (a damaged state file) must
+    // not cost a good staple: judge once more from a fresh decode before refusing.
+    if (error instanceof StaplerdError && forgetDecodedOcspResponse(der)) return validateOnce(der, input);
+    throw error;
+  }
+}
+
+async function validateOnce(der: Uint8Array, input: ValidationInput): Promise<ValidatedResponse> {
   const fail = (code: ErrorCode, message: string): StaplerdError => new StaplerdError(code, message, { file: input.file });
   const basic = readBasicResponse(der, fail);
   const single = findSingleResponse(basic, input, fail);

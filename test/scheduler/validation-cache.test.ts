@@ -202,12 +202,13 @@ describe('the cache files', () => {
     expect(problems).toEqual([]);
   });
 
-  it('drop decoded facts written by another staplerd version, quietly', async () => {
+  it('drop decoded facts another decoder produced (here another asn1js), quietly', async () => {
     const { stateDir } = await stapledThenRestarted();
     const file = decodedFactsFilePath(stateDir);
-    const saved = JSON.parse(await readFile(file, 'utf8')) as { staplerdVersion: string };
-    expect(saved.staplerdVersion).toBe(VERSION);
-    await writeFile(file, JSON.stringify({ ...saved, staplerdVersion: `${VERSION}-other` }), { mode: 0o600 });
+    const saved = JSON.parse(await readFile(file, 'utf8')) as { producer: string };
+    // staplerd's version and the decoder's: its revision and the asn1js installed.
+    expect(saved.producer).toMatch(new RegExp(`^staplerd-${VERSION.replace(/\./g, '\\.')} staplerd-decoder-\\d+ asn1js-4\\.`));
+    await writeFile(file, JSON.stringify({ ...saved, producer: saved.producer.replace(/asn1js-[^ ]+/, 'asn1js-4.99.0') }), { mode: 0o600 });
     clearMemos();
     const problems: StaplerdError[] = [];
     expect(await loadValidationCache(stateDir, (error) => problems.push(error))).toMatchObject({ certificates: 0, responses: 0 });
@@ -281,6 +282,42 @@ describe('the cache files', () => {
       });
       expect(problems).toEqual([expect.objectContaining({ code: 'STATE_CORRUPT' })]);
     });
+  });
+
+  it('are not rewritten after a pass that used exactly what was restored, and are after one that learnt more', async () => {
+    const { fx, stateDir } = await stapledThenRestarted();
+    const files = [validationCacheFilePath(stateDir), decodedFactsFilePath(stateDir)];
+    const before = await Promise.all(files.map((file) => stat(file)));
+    fx.clock.advance(HOUR_MS);
+    expect((await fx.passOne()).kind).toBe('fresh');
+    await saveValidationCache(stateDir);
+    const after = await Promise.all(files.map((file) => stat(file)));
+    expect(after.map((s) => s.ino)).toEqual(before.map((s) => s.ino));
+    // A second certificate: new facts and signatures, new files.
+    await pki.writeLeaf(fx.dir, await pki.issueLeaf({ ocspUrls: [OCSP_URL] }), 'fullchain', 'second');
+    await fx.pass();
+    await saveValidationCache(stateDir);
+    const rewritten = await Promise.all(files.map((file) => stat(file)));
+    expect(rewritten.map((s) => s.ino)).not.toContain(after[0]!.ino);
+    expect(rewritten.map((s) => s.ino)).not.toContain(after[1]!.ino);
+  });
+
+  it('keep a good staple when a remembered entry fits the bytes but points at the wrong fields', async () => {
+    const { fx, stateDir, stapleFile } = await stapledThenRestarted();
+    const file = decodedFactsFilePath(stateDir);
+    // basic row: tbs start, end, responder kind, start, end, producedAt, algorithm start, end, signature start, end, ...
+    const saved = JSON.parse(await readFile(file, 'utf8')) as { responses: [string, number, number, number[]][] };
+    const basic = saved.responses[0]![3];
+    basic[8] = basic[0]!;
+    basic[9] = basic[0]! + 16;
+    await writeFile(file, JSON.stringify(saved), { mode: 0o600 });
+    clearMemos();
+    await loadValidationCache(stateDir, () => undefined);
+    const staple = await readBytes(stapleFile);
+    fx.clock.advance(HOUR_MS);
+    expect((await fx.passOne()).kind).toBe('fresh');
+    expect(await readBytes(stapleFile)).toEqual(staple);
+    expect(fx.http.ocspRequestCount).toBe(1);
   });
 
   it('refuses decoded facts of the wrong shape as a whole (STATE_CORRUPT)', async () => {
