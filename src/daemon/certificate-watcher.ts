@@ -51,20 +51,27 @@ export function watchCertificates(options: WatchOptions): CertificateWatcher {
     ignored: (file, stats) => OWN_OUTPUT.test(file) || (stats?.isFile() === true && !explicitFiles.has(path.resolve(file))),
     awaitWriteFinish: options.settleMs > 0 ? { stabilityThreshold: options.settleMs, pollInterval: Math.min(100, options.settleMs) } : false,
   });
+  const roots = options.dirs.map((dir) => path.resolve(dir));
   watcher.on('raw', (_event: string, name: unknown, details: unknown) => {
     const watchedPath = (details as { watchedPath?: unknown } | undefined)?.watchedPath;
     if (typeof watchedPath !== 'string' || typeof name !== 'string' || name === '') return;
     // A watched file's own fs.watch names the file itself: its changes come as chokidar's add/change/unlink below.
     if (explicitFiles.has(path.resolve(watchedPath))) return;
+    // Anything written into a new directory that is still settling keeps it settling.
+    settle.extend(watchedPath);
     const file = path.join(watchedPath, name);
     if (OWN_OUTPUT.test(file) || !isCertificateName(file, options.extensions)) return;
+    // chokidar watches the parent of a configured path that does not exist yet: its other entries are not ours.
+    if (!isUnder(path.resolve(file), roots)) return;
     settle.touch(file);
   });
   watcher.on('add', (file) => options.onChange('add', file));
   watcher.on('change', (file) => options.onChange('change', file));
   watcher.on('unlink', (file) => options.onChange('unlink', file));
-  // A new directory (certbot's live/new-site) may hold certificates already; a removed one took its certificates along.
-  watcher.on('addDir', (dir) => options.onChange('add', dir));
+  // A new directory (certbot's live/new-site, `cp -r`) may already hold certificates, still being written, that no
+  // event will name (chokidar lists it before watching it): reported once it has been still for settleMs, like a
+  // file. A removed one took its certificates along.
+  watcher.on('addDir', (dir) => settle.touch(dir, 'add'));
   watcher.on('unlinkDir', (dir) => options.onChange('unlink', dir));
   watcher.on('error', (error) => options.onError(error as Error));
   const ready = new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
@@ -75,6 +82,10 @@ export function watchCertificates(options: WatchOptions): CertificateWatcher {
       await watcher.close();
     },
   };
+}
+
+function isUnder(file: string, roots: readonly string[]): boolean {
+  return roots.some((root) => file === root || file.startsWith(root.endsWith(path.sep) ? root : root + path.sep));
 }
 
 /** The configured paths that are files (a handful at most): only those get chokidar's own per-file watch. */
@@ -91,23 +102,33 @@ function listExplicitFiles(paths: readonly string[]): Set<string> {
  * One timer per file, restarted by every event for it: the file is reported once it has had no event for settleMs
  * (a certificate written in several steps is read once, complete), as 'unlink' if it is gone by then.
  */
-function createSettleTimers(options: Pick<WatchOptions, 'settleMs' | 'onChange'>): { touch(file: string): void; close(): void } {
-  const timers = new Map<string, NodeJS.Timeout>();
+function createSettleTimers(options: Pick<WatchOptions, 'settleMs' | 'onChange'>): {
+  touch(file: string, event?: 'add'): void;
+  /** Restarts the timer of `file` if one is pending. */
+  extend(file: string): void;
+  close(): void;
+} {
+  const timers = new Map<string, { timer: NodeJS.Timeout; event: 'add' | undefined }>();
   let closed = false;
-  const report = async (file: string): Promise<void> => {
+  const report = async (file: string, event: 'add' | undefined): Promise<void> => {
     timers.delete(file);
     const exists = await stat(file).then(() => true, () => false);
-    if (!closed) options.onChange(exists ? 'change' : 'unlink', file);
+    if (!closed) options.onChange(exists ? event ?? 'change' : 'unlink', file);
+  };
+  const touch = (file: string, event: 'add' | undefined): void => {
+    if (closed) return;
+    clearTimeout(timers.get(file)?.timer);
+    timers.set(file, { timer: setTimeout(() => void report(file, event), options.settleMs), event });
   };
   return {
-    touch(file) {
-      if (closed) return;
-      clearTimeout(timers.get(file));
-      timers.set(file, setTimeout(() => void report(file), options.settleMs));
+    touch,
+    extend(file) {
+      const pending = timers.get(file);
+      if (pending) touch(file, pending.event);
     },
     close() {
       closed = true;
-      for (const timer of timers.values()) clearTimeout(timer);
+      for (const { timer } of timers.values()) clearTimeout(timer);
       timers.clear();
     },
   };

@@ -25,13 +25,16 @@ interface Reported {
   readonly path: string;
 }
 
-async function startWatching(watched: readonly string[]): Promise<Reported[]> {
+async function startWatching(watched: readonly string[], onReport?: (reported: Reported) => void): Promise<Reported[]> {
   const reported: Reported[] = [];
   watcher = watchCertificates({
     dirs: watched,
     extensions: ['.pem', '.crt'],
     settleMs: SETTLE_MS,
-    onChange: (event, changed) => reported.push({ event, path: changed }),
+    onChange: (event, changed) => {
+      onReport?.({ event, path: changed });
+      reported.push({ event, path: changed });
+    },
     onError: (error) => {
       throw error;
     },
@@ -103,8 +106,12 @@ describe('watchCertificates', () => {
     for (const name of ['site.pem.ocsp', 'site.pem.ocsp.1a2b.tmp', 'site.pem.issuer', 'site.pem.stapling.conf', 'site.key']) {
       await writeFile(path.join(dir, name), 'x');
     }
-    await sleep(SETTLE_MS * 3);
-    expect(reported).toEqual([]);
+    // Then a certificate: once it is reported, everything before it has had its chance to be.
+    const certificate = path.join(dir, 'site.pem');
+    await writeFile(certificate, 'x');
+    await until(() => reported.length > 0, 'a report');
+    await sleep(SETTLE_MS);
+    expect(reported).toEqual([{ event: 'change', path: certificate }]);
   });
 
   it('follows a certbot renewal: the live/ symlink re-pointed by rename', async () => {
@@ -122,17 +129,49 @@ describe('watchCertificates', () => {
     expect(reported.filter((r) => r.path === live)).toEqual([{ event: 'change', path: live }]);
   });
 
-  it('reports a new directory, then certificates written into it', async () => {
+  it('reports a new directory once what is written into it has settled, then certificates written later', async () => {
     const dir = await newDir();
-    const reported = await startWatching([dir]);
+    const contentsWhenReported: string[] = [];
+    const reported = await startWatching([dir], (report) => {
+      if (report.event === 'add') contentsWhenReported.push(readFileSync(path.join(report.path, 'first.pem'), 'utf8'));
+    });
     const site = path.join(dir, 'new-site');
+    // `mkdir -p site && cat > site/first.pem` in two steps: the directory is reported once the file is complete.
     await mkdir(site);
+    await writeFile(path.join(site, 'first.pem'), 'first half');
+    await sleep(SETTLE_MS * 0.6);
+    await appendFile(path.join(site, 'first.pem'), ', second half');
     await until(() => reported.some((r) => r.path === site), 'the new directory');
+    expect(contentsWhenReported).toEqual(['first half, second half']);
     const file = path.join(site, 'fullchain.pem');
     await writeFile(file, 'x');
     await until(() => reported.some((r) => r.path === file), 'the certificate in it');
     await rm(site, { recursive: true });
     await until(() => reported.some((r) => r.path === site && r.event === 'unlink'), 'the removed directory');
+  });
+
+  it('follows a symlinked directory inside the tree to its target', async () => {
+    const dir = await newDir();
+    const elsewhere = await newDir();
+    await symlink(elsewhere, path.join(dir, 'linked'));
+    const reported = await startWatching([dir]);
+    await writeFile(path.join(elsewhere, 'site.pem'), 'x');
+    await until(() => reported.length > 0, 'a report');
+    expect(reported).toEqual([{ event: 'change', path: path.join(dir, 'linked', 'site.pem') }]);
+  });
+
+  it('ignores the other entries of the parent of a configured directory that does not exist yet', async () => {
+    const parent = await newDir();
+    const site = path.join(parent, 'site');
+    const reported = await startWatching([site]);
+    // chokidar sets up the parent's watch shortly after `ready`.
+    await sleep(SETTLE_MS * 2);
+    await writeFile(path.join(parent, 'unrelated.pem'), 'x');
+    await mkdir(site);
+    await writeFile(path.join(site, 'site.pem'), 'x');
+    await until(() => reported.some((r) => r.path.startsWith(site)), 'the configured directory');
+    await sleep(SETTLE_MS * 2);
+    expect(reported.filter((r) => r.path.includes('unrelated'))).toEqual([]);
   });
 
   it('reports changes to a certificate given directly as a file', async () => {
