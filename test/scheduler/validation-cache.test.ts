@@ -56,6 +56,8 @@ async function stapledThenRestarted(): Promise<Scenario> {
   dirs.push(stateDir);
   const leaf = await pki.issueLeaf({ ocspUrls: [OCSP_URL] });
   const { certFile } = await pki.writeLeaf(fx.dir, leaf, 'fullchain');
+  // As `once` and `run` do: load (nothing yet, which also switches the memos on), pass, save.
+  await loadValidationCache(stateDir, () => undefined);
   expect((await fx.passOne()).kind).toBe('written');
   await restart(fx, stateDir);
   return { fx, certFile, stapleFile: `${certFile}.ocsp`, stateDir };
@@ -85,32 +87,47 @@ function misses(): number {
   return signatureMemo.statistics.misses;
 }
 
+/** Rows as src/state/decoded-facts-file.ts writes them. */
+interface SavedFacts {
+  producer: string;
+  /** [key, serial, subject, issuer, notBefore, notAfter, flags, ocsp, caIssuers, ekus, ranges] */
+  certificates: unknown[][];
+  /** [key, status, type, basic]; basic: tbs start, end, responder kind, start, end, producedAt, algorithm start, end, signature start, end, ... */
+  responses: [string, number, number, number[]][];
+}
+
+/** Edits decoded-facts.json as damage or another producer would, then restarts the "process" on it. */
+async function editSavedFactsAndRestart(stateDir: string, edit: (saved: SavedFacts) => void): Promise<{ problems: StaplerdError[]; loaded: ValidationCacheCounts }> {
+  const file = decodedFactsFilePath(stateDir);
+  const saved = JSON.parse(await readFile(file, 'utf8')) as SavedFacts;
+  edit(saved);
+  await writeFile(file, JSON.stringify(saved), { mode: 0o600 });
+  clearMemos();
+  const problems: StaplerdError[] = [];
+  const loaded = await loadValidationCache(stateDir, (error) => problems.push(error));
+  return { problems, loaded };
+}
+
 function decodeMisses(): { certificates: number; responses: number } {
   return { certificates: certificateFactsMemo.statistics.misses, responses: ocspResponseFactsMemo.statistics.misses };
 }
 
 describe('after a restart', () => {
-  it('verifies no signature again while certificate and staple are unchanged', async () => {
+  it('verifies no signature and decodes no certificate or staple again while they are unchanged', async () => {
     const { fx } = await stapledThenRestarted();
     fx.clock.advance(HOUR_MS);
     const missesBefore = misses();
     const hitsBefore = signatureMemo.statistics.hits;
+    const decodeMissesBefore = decodeMisses();
+    const certificateHits = certificateFactsMemo.statistics.hits;
     expect((await fx.passOne()).kind).toBe('fresh');
     expect(misses()).toBe(missesBefore);
     // The leaf's signature by its issuer and the staple's signature.
     expect(signatureMemo.statistics.hits - hitsBefore).toBe(2);
-    expect(fx.http.ocspRequestCount).toBe(1);
-  });
-
-  it('decodes no certificate and no staple again while they are unchanged', async () => {
-    const { fx } = await stapledThenRestarted();
-    fx.clock.advance(HOUR_MS);
-    const before = decodeMisses();
-    const certificateHits = certificateFactsMemo.statistics.hits;
-    expect((await fx.passOne()).kind).toBe('fresh');
-    expect(decodeMisses()).toEqual(before);
+    expect(decodeMisses()).toEqual(decodeMissesBefore);
     // The leaf and its intermediate.
     expect(certificateFactsMemo.statistics.hits - certificateHits).toBe(2);
+    expect(fx.http.ocspRequestCount).toBe(1);
   });
 
   it('decodes a changed staple for real', async () => {
@@ -204,32 +221,26 @@ describe('the cache files', () => {
 
   it('drop decoded facts another decoder produced (here another asn1js), quietly', async () => {
     const { stateDir } = await stapledThenRestarted();
-    const file = decodedFactsFilePath(stateDir);
-    const saved = JSON.parse(await readFile(file, 'utf8')) as { producer: string };
-    // staplerd's version and the decoder's: its revision and the asn1js installed.
-    expect(saved.producer).toMatch(new RegExp(`^staplerd-${VERSION.replace(/\./g, '\\.')} staplerd-decoder-\\d+ asn1js-4\\.`));
-    await writeFile(file, JSON.stringify({ ...saved, producer: saved.producer.replace(/asn1js-[^ ]+/, 'asn1js-4.99.0') }), { mode: 0o600 });
-    clearMemos();
-    const problems: StaplerdError[] = [];
-    expect(await loadValidationCache(stateDir, (error) => problems.push(error))).toMatchObject({ certificates: 0, responses: 0 });
+    const { problems, loaded } = await editSavedFactsAndRestart(stateDir, (saved) => {
+      // staplerd's version and the decoder's: its revision and the asn1js installed.
+      expect(saved.producer).toMatch(new RegExp(`^staplerd-${VERSION.replace(/\./g, '\\.')} staplerd-decoder-\\d+ asn1js-4\\.`));
+      saved.producer = saved.producer.replace(/asn1js-[^ ]+/, 'asn1js-4.99.0');
+    });
+    expect(loaded).toMatchObject({ certificates: 0, responses: 0 });
     expect(problems).toEqual([]);
   });
 
   it('replace a well-formed entry that does not fit the bytes by a real decode, and still staple nothing wrong', async () => {
     const { fx, stateDir, stapleFile } = await stapledThenRestarted();
-    const file = decodedFactsFilePath(stateDir);
-    // Rows as src/state/decoded-facts-file.ts writes them: [key, status, type, basic], basic starting with tbs start, end.
-    const saved = JSON.parse(await readFile(file, 'utf8')) as { responses: [string, number, number, number[]][] };
-    saved.responses[0]![3][1] = 1_000_000;
-    await writeFile(file, JSON.stringify(saved), { mode: 0o600 });
-    clearMemos();
-    await loadValidationCache(stateDir, () => undefined);
+    await editSavedFactsAndRestart(stateDir, (saved) => {
+      saved.responses[0]![3][1] = 1_000_000; // tbs end
+    });
     const staple = await readBytes(stapleFile);
     fx.clock.advance(HOUR_MS);
     expect((await fx.passOne()).kind).toBe('fresh');
     expect(await readBytes(stapleFile)).toEqual(staple);
     await saveValidationCache(stateDir);
-    const resaved = JSON.parse(await readFile(file, 'utf8')) as typeof saved;
+    const resaved = JSON.parse(await readFile(decodedFactsFilePath(stateDir), 'utf8')) as SavedFacts;
     expect(resaved.responses).toHaveLength(1);
     expect(resaved.responses[0]![3][1]).toBeLessThan(staple.length);
   });
@@ -304,15 +315,12 @@ describe('the cache files', () => {
 
   it('keep a good staple when a remembered entry fits the bytes but points at the wrong fields', async () => {
     const { fx, stateDir, stapleFile } = await stapledThenRestarted();
-    const file = decodedFactsFilePath(stateDir);
-    // basic row: tbs start, end, responder kind, start, end, producedAt, algorithm start, end, signature start, end, ...
-    const saved = JSON.parse(await readFile(file, 'utf8')) as { responses: [string, number, number, number[]][] };
-    const basic = saved.responses[0]![3];
-    basic[8] = basic[0]!;
-    basic[9] = basic[0]! + 16;
-    await writeFile(file, JSON.stringify(saved), { mode: 0o600 });
-    clearMemos();
-    await loadValidationCache(stateDir, () => undefined);
+    await editSavedFactsAndRestart(stateDir, (saved) => {
+      // The signature range moved onto the first 16 bytes of tbsResponseData: inside the staple, wrong.
+      const basic = saved.responses[0]![3];
+      basic[8] = basic[0]!;
+      basic[9] = basic[0]! + 16;
+    });
     const staple = await readBytes(stapleFile);
     fx.clock.advance(HOUR_MS);
     expect((await fx.passOne()).kind).toBe('fresh');
@@ -322,15 +330,11 @@ describe('the cache files', () => {
 
   it('refuses decoded facts of the wrong shape as a whole (STATE_CORRUPT)', async () => {
     const { stateDir } = await stapledThenRestarted();
-    const file = decodedFactsFilePath(stateDir);
-    // The last field of a certificate row is its 16 range offsets.
-    const saved = JSON.parse(await readFile(file, 'utf8')) as { certificates: unknown[][] };
-    saved.certificates[0]![10] = [1, 2, 3];
-    await writeFile(file, JSON.stringify(saved), { mode: 0o600 });
-    clearMemos();
-    const problems: StaplerdError[] = [];
-    expect(await loadValidationCache(stateDir, (error) => problems.push(error))).toMatchObject({ certificates: 0, responses: 0 });
-    expect(problems).toEqual([expect.objectContaining({ code: 'STATE_CORRUPT', file })]);
+    const { problems, loaded } = await editSavedFactsAndRestart(stateDir, (saved) => {
+      saved.certificates[0]![10] = [1, 2, 3]; // 16 range offsets expected
+    });
+    expect(loaded).toMatchObject({ certificates: 0, responses: 0 });
+    expect(problems).toEqual([expect.objectContaining({ code: 'STATE_CORRUPT', file: decodedFactsFilePath(stateDir) })]);
     expect(certificateFactsMemo.size).toBe(0);
   });
 });
