@@ -1,23 +1,19 @@
 // The daemon's watcher: settled, de-duplicated reports of certificate changes, with one inotify watch per directory
 // rather than one per certificate file.
-import { describe, it, expect, afterEach, afterAll } from '@jest/globals';
+import { describe, it, expect, afterEach } from '@jest/globals';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { appendFile, mkdir, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { watchCertificates, type CertificateWatcher } from '../../src/daemon/certificate-watcher.js';
-import { makeTempDir, removeTempDir } from '../helpers/test-pki.js';
+import { makeTempDir, removeTempDirsAfterAll } from '../helpers/test-pki.js';
 
 const SETTLE_MS = 150;
-const dirs: string[] = [];
+const dirs = removeTempDirsAfterAll();
 let watcher: CertificateWatcher | undefined;
 
 afterEach(async () => {
   await watcher?.close();
   watcher = undefined;
-});
-
-afterAll(async () => {
-  await Promise.all(dirs.map((dir) => removeTempDir(dir)));
 });
 
 interface Reported {

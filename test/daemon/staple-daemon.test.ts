@@ -1,5 +1,5 @@
 // `run` mode: the first pass, watching for new certificates, serialised passes and a clean stop.
-import { describe, it, expect, beforeAll, afterAll, afterEach } from '@jest/globals';
+import { describe, it, expect, beforeAll, afterEach } from '@jest/globals';
 import { access, appendFile, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_CONFIG, type StaplerdConfig } from '../../src/config/index.js';
@@ -7,7 +7,7 @@ import { StapleDaemon } from '../../src/daemon/index.js';
 import { createMemoryLogger } from '../../src/log/index.js';
 import type { PassReport } from '../../src/scheduler/index.js';
 import { FakeOcspHttp, ManualClock } from '../helpers/fake-http.js';
-import { createTestPki, makeTempDir, removeTempDir, type TestPki } from '../helpers/test-pki.js';
+import { createTestPki, makeTempDir, removeTempDirsAfterAll, type TestPki } from '../helpers/test-pki.js';
 
 const T0 = new Date('2031-03-01T12:00:00Z');
 const OCSP_URL = 'http://127.0.0.1:9/ocsp';
@@ -16,7 +16,7 @@ const SWEEP_NEVER = '0 0 1 1 *';
 const POLL_LIMIT_MS = 10_000;
 
 let pki: TestPki;
-const dirs: string[] = [];
+const dirs = removeTempDirsAfterAll();
 const daemons: StapleDaemon[] = [];
 
 beforeAll(async () => {
@@ -26,10 +26,6 @@ beforeAll(async () => {
 afterEach(async () => {
   // A failed assertion must not leave a watcher holding the process open.
   await Promise.all(daemons.splice(0).map((daemon) => daemon.stop()));
-});
-
-afterAll(async () => {
-  await Promise.all(dirs.map((dir) => removeTempDir(dir)));
 });
 
 interface DaemonFixture {

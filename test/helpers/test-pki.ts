@@ -1,4 +1,5 @@
 // Test builders: a throwaway PKI and its leaves written to disk in the layouts staplerd meets in the wild.
+import { afterAll } from '@jest/globals';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -95,4 +96,13 @@ async function writeLeaf(authority: DemoAuthority, dir: string, leaf: IssuedIden
       return { certFile, files: [certFile] };
     }
   }
+}
+
+/** A list to push temp directories onto; they are all removed after the test file (the usual afterAll, once). */
+export function removeTempDirsAfterAll(): string[] {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    await Promise.all(dirs.map((dir) => removeTempDir(dir)));
+  });
+  return dirs;
 }

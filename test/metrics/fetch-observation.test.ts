@@ -1,5 +1,5 @@
 // A pass tells deps.observeFetch about every OCSP attempt, which the metrics count by responder host, result and code.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { DEFAULT_CONFIG } from '../../src/config/index.js';
 import { createMemoryLogger } from '../../src/log/index.js';
 import { createStaplerdMetrics } from '../../src/metrics/index.js';
@@ -7,7 +7,7 @@ import { runPass, toFetchObservation } from '../../src/scheduler/index.js';
 import { StaplerdError } from '../../src/errors/index.js';
 import type { FetchObservation } from '../../src/types/index.js';
 import { FakeOcspHttp, ManualClock } from '../helpers/fake-http.js';
-import { createTestPki, makeTempDir, removeTempDir, type TestPki } from '../helpers/test-pki.js';
+import { createTestPki, makeTempDir, removeTempDirsAfterAll, type TestPki } from '../helpers/test-pki.js';
 import { parseExposition, sampleValue } from './exposition.js';
 
 const T0 = new Date('2031-03-01T12:00:00Z');
@@ -15,14 +15,10 @@ const GOOD_URL = 'http://ocsp.good.test/';
 const BROKEN_URL = 'http://ocsp.broken.test:8080/ocsp';
 
 let pki: TestPki;
-const dirs: string[] = [];
+const dirs = removeTempDirsAfterAll();
 
 beforeAll(async () => {
   pki = await createTestPki({ now: T0 });
-});
-
-afterAll(async () => {
-  await Promise.all(dirs.map((dir) => removeTempDir(dir)));
 });
 
 /** A fresh certs dir (no staples yet) with two leaves: one whose only URL works, one whose first URL answers 503. */

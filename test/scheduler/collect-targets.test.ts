@@ -1,21 +1,17 @@
 // Turning certificate directories into targets: grouping by leaf, the chain to resolve issuers, and when not to look.
-import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
+import { describe, it, expect, beforeAll } from '@jest/globals';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_CONFIG, type StaplerdConfig } from '../../src/config/index.js';
 import { collectTargets } from '../../src/scheduler/collect-targets.js';
-import { createTestPki, makeTempDir, removeTempDir, type TestPki } from '../helpers/test-pki.js';
+import { createTestPki, makeTempDir, removeTempDirsAfterAll, type TestPki } from '../helpers/test-pki.js';
 import { OCSP_URL, T0 } from './pass-fixture.js';
 
 let pki: TestPki;
-const dirs: string[] = [];
+const dirs = removeTempDirsAfterAll();
 
 beforeAll(async () => {
   pki = await createTestPki({ now: T0 });
-});
-
-afterAll(async () => {
-  await Promise.all(dirs.map((dir) => removeTempDir(dir)));
 });
 
 async function configFor(overrides: Partial<StaplerdConfig> = {}): Promise<StaplerdConfig> {

@@ -1,22 +1,18 @@
 // Per-certificate staple decisions: when to fetch, what to write, what to keep, and how failures back off.
-import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
+import { describe, it, expect, beforeAll } from '@jest/globals';
 import { access, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { IssuedIdentity } from '../../src/demo/demo-pki.js';
 import { parseOcspRequest } from '../../src/pki/sign-ocsp-response.js';
 import { signTestResponse } from '../helpers/fake-http.js';
-import { createTestPki, removeTempDir, type TestPki } from '../helpers/test-pki.js';
+import { createTestPki, removeTempDirsAfterAll, type TestPki } from '../helpers/test-pki.js';
 import { createPassFixture, DAY_MS, HOUR_MS, MINUTE_MS, OCSP_URL, readBytes, readStaple, T0, type PassFixture } from './pass-fixture.js';
 
 let pki: TestPki;
-const dirs: string[] = [];
+const dirs = removeTempDirsAfterAll();
 
 beforeAll(async () => {
   pki = await createTestPki({ now: T0 });
-});
-
-afterAll(async () => {
-  await Promise.all(dirs.map((dir) => removeTempDir(dir)));
 });
 
 interface Scenario {

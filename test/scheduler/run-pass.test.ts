@@ -1,22 +1,18 @@
 // A whole pass: discovery, one fetch per distinct leaf, where issuers come from, and the `once` success rule.
-import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
+import { describe, it, expect, beforeAll } from '@jest/globals';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isPassSuccessful, type PassReport, type TargetOutcome } from '../../src/scheduler/index.js';
-import { createTestPki, removeTempDir, type TestPki } from '../helpers/test-pki.js';
+import { createTestPki, removeTempDirsAfterAll, type TestPki } from '../helpers/test-pki.js';
 import { createPassFixture, OCSP_URL, readStaple, T0 } from './pass-fixture.js';
 
 const CA_ISSUERS_URL = 'http://127.0.0.1:9/intermediate.der';
 
 let pki: TestPki;
-const dirs: string[] = [];
+const dirs = removeTempDirsAfterAll();
 
 beforeAll(async () => {
   pki = await createTestPki({ now: T0 });
-});
-
-afterAll(async () => {
-  await Promise.all(dirs.map((dir) => removeTempDir(dir)));
 });
 
 describe('runPass', () => {

@@ -1,7 +1,7 @@
 // The validation cache in the state directory: a restart with fresh staples verifies no signature and decodes no
 // certificate or staple again, and nothing it remembers ever makes a changed certificate, a changed staple, another
 // issuer or an expired staple acceptable.
-import { describe, it, expect, beforeAll, afterAll, beforeEach } from '@jest/globals';
+import { describe, it, expect, beforeAll, beforeEach } from '@jest/globals';
 import { chmod, chown, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { StaplerdError } from '../../src/errors/index.js';
@@ -14,21 +14,17 @@ import {
   decodedFactsFilePath, loadValidationCache, saveValidationCache, validationCacheFilePath, type ValidationCacheCounts,
 } from '../../src/state/validation-cache.js';
 import { VERSION } from '../../src/version.js';
-import { createTestPki, makeTempDir, removeTempDir, type TestPki } from '../helpers/test-pki.js';
+import { createTestPki, makeTempDir, removeTempDirsAfterAll, type TestPki } from '../helpers/test-pki.js';
 import { createPassFixture, HOUR_MS, OCSP_URL, readBytes, readStaple, T0, type PassFixture } from './pass-fixture.js';
 
 let pki: TestPki;
 let lookAlike: TestPki;
-const dirs: string[] = [];
+const dirs = removeTempDirsAfterAll();
 
 beforeAll(async () => {
   pki = await createTestPki({ now: T0 });
   // Same names as pki's CAs, other keys.
   lookAlike = await createTestPki({ now: T0 });
-});
-
-afterAll(async () => {
-  await Promise.all(dirs.map((dir) => removeTempDir(dir)));
 });
 
 /** What a new process starts with: no memo in memory. */
