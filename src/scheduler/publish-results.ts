@@ -4,15 +4,16 @@ import { toStaplerdError } from '../errors/index.js';
 import { parseHaproxySocket, pushOcspResponse, runHook } from '../hooks/index.js';
 import { access } from 'node:fs/promises';
 import { nginxSnippetPath, syncIssuerFile, syncNginxSnippet } from '../output/index.js';
-import { loadPendingPushes, resolveStateDir, savePendingPushes } from '../state/index.js';
+import { loadPendingPushes, resolveStateDir, updatePendingPushes } from '../state/index.js';
 import type { PassDependencies, PassReport } from './pass-types.js';
 
 /** What publishing remembers between passes (daemon lifetime). */
 export interface PublishState {
-  /** Staple files whose HAProxy push failed: retried at the next pass even if the staple did not change. */
+  /**
+   * Staple files whose HAProxy push failed: retried at the next pass even if the staple did not change. Merged with
+   * the state dir's list at every pass, so a push another process (an earlier `once`) owes is delivered too.
+   */
   readonly pendingPushes: Set<string>;
-  /** State dir the pending pushes were loaded from: a failed push in one `once` is retried by the next one. */
-  pendingLoadedFrom?: string;
   /** Revoked certificates (by fingerprint-free key: serial + subject) whose hook already ran. */
   readonly revokedNotified: Set<string>;
   /** Hook runs are serialised; this is the one in progress. */
@@ -26,11 +27,8 @@ export function createPublishState(): PublishState {
 /** Sync files and push staples now; hooks are queued (one at a time) so a slow hook never delays staple writes. */
 export async function publishPassResults(report: PassReport, config: StaplerdConfig, deps: PassDependencies, state: PublishState): Promise<void> {
   const stateDir = config.haproxySockets.length > 0 ? resolveStateDir(config.stateDir) : undefined;
-  if (stateDir && state.pendingLoadedFrom !== stateDir) {
-    for (const staple of await loadPendingPushes(stateDir)) state.pendingPushes.add(staple);
-    state.pendingLoadedFrom = stateDir;
-  }
-  const pendingBefore = [...state.pendingPushes].sort().join('\n');
+  if (stateDir) for (const staple of await loadPendingPushes(stateDir)) state.pendingPushes.add(staple);
+  const pendingBefore = new Set(state.pendingPushes);
   const changed = new Set<string>();
   for (const outcome of report.outcomes) for (const file of outcome.changedFiles) changed.add(file);
 
@@ -68,8 +66,10 @@ export async function publishPassResults(report: PassReport, config: StaplerdCon
     }
   }
 
-  if (stateDir && [...state.pendingPushes].sort().join('\n') !== pendingBefore) {
-    await guard(deps, 'state.save_failed', stateDir, () => savePendingPushes(stateDir, state.pendingPushes));
+  const owed = [...state.pendingPushes].filter((staple) => !pendingBefore.has(staple));
+  const delivered = [...pendingBefore].filter((staple) => !state.pendingPushes.has(staple));
+  if (stateDir && (owed.length > 0 || delivered.length > 0)) {
+    await guard(deps, 'state.save_failed', stateDir, () => updatePendingPushes(stateDir, { owed, delivered }).then(() => undefined));
   }
 
   if (config.onUpdate && changed.size > 0) {

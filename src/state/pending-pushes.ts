@@ -26,12 +26,21 @@ export async function loadPendingPushes(stateDir: string): Promise<Set<string>> 
   }
 }
 
-/** Saves atomically; staples that no longer exist are dropped (nothing left to push). */
-export async function savePendingPushes(stateDir: string, pending: ReadonlySet<string>): Promise<void> {
+/**
+ * Applies this process's changes (pushes that failed now: owed; pushes delivered now: no longer owed) to the file as
+ * it is on disk now, not to what this process loaded earlier: a daemon and a `once` (or two `once` jobs) sharing one
+ * state directory keep each other's owed pushes instead of the last writer erasing the other's. Staples that no
+ * longer exist are dropped (nothing left to push). Atomic. Returns the owed set as saved.
+ */
+export async function updatePendingPushes(stateDir: string, changes: { readonly owed: Iterable<string>; readonly delivered: Iterable<string> }): Promise<Set<string>> {
+  const pending = await loadPendingPushes(stateDir);
+  for (const staple of changes.delivered) pending.delete(staple);
+  for (const staple of changes.owed) pending.add(staple);
   const staples: string[] = [];
   for (const staple of pending) {
     if (await access(staple).then(() => true, () => false)) staples.push(staple);
   }
   const body = JSON.stringify({ version: FORMAT_VERSION, staples: staples.sort() }) + '\n';
   await writeFileAtomic(pendingPushesFilePath(stateDir), new TextEncoder().encode(body), { mode: 0o644 });
+  return new Set(staples);
 }
