@@ -1,5 +1,5 @@
 // One pass over every certificate: discover, resolve issuers, and process each distinct leaf with bounded concurrency.
-import { toStaplerdError } from '../errors/index.js';
+import { toStaplerdError, type ErrorCode } from '../errors/index.js';
 import { createCaIssuerFetcher, createHostLimiter, fetchOcspResponse, type CaIssuerFetcher, type OcspAttempt } from '../ocsp/index.js';
 import type { FetchObservation } from '../types/index.js';
 import { USER_AGENT } from '../version.js';
@@ -45,26 +45,11 @@ export async function runPass(options: RunPassOptions): Promise<PassReport> {
   });
 
   // A mistyped or missing --certs directory must fail `once` (cron, ExecStartPre), not pass as "0 certificates".
-  const outcomes: TargetOutcome[] = unreadableDirs.map(({ path, message }) => ({
-    kind: 'failed',
-    certFiles: [path],
-    stapleFiles: [],
-    changedFiles: [],
-    code: 'CERT_UNREADABLE',
-    message: `cannot read directory: ${message}`,
-    hasGoodStaple: false,
-  }));
+  const outcomes: TargetOutcome[] = unreadableDirs.map(({ path, message }) => failedInput(path, 'CERT_UNREADABLE', `cannot read directory: ${message}`));
   for (const problem of collected.problems) {
     deps.logger.log('error', 'cert.invalid', problem.error.message, { file: problem.certFile, code: problem.error.code });
-    outcomes.push({
-      kind: 'failed',
-      certFiles: [problem.certFile],
-      stapleFiles: problem.staleStapleFile ? [problem.staleStapleFile] : [],
-      changedFiles: await removeStaleStaple(problem.staleStapleFile, options),
-      code: problem.error.code,
-      message: problem.error.message,
-      hasGoodStaple: false,
-    });
+    const staleStapleFiles = problem.staleStapleFile ? [problem.staleStapleFile] : [];
+    outcomes.push(failedInput(problem.certFile, problem.error.code, problem.error.message, staleStapleFiles, await removeStaleStaple(problem.staleStapleFile, options)));
   }
 
   let done = 0;
@@ -144,4 +129,9 @@ function responderHost(url: string): string {
     // An unparsable URL fails as URL_UNSUPPORTED; it still needs some label, and the URL is what the operator wrote.
     return url;
   }
+}
+
+/** An input that could not become a target (unreadable directory or file, conflicting staple path): a failed row. */
+function failedInput(certFile: string, code: ErrorCode, message: string, stapleFiles: readonly string[] = [], changedFiles: readonly string[] = []): TargetOutcome {
+  return { kind: 'failed', certFiles: [certFile], stapleFiles, changedFiles, code, message, hasGoodStaple: false };
 }
