@@ -60,6 +60,8 @@ export interface DecodedOcspResponse {
  * Throws DerError. The byte fields are views of `der`, which must not be modified while they are used.
  */
 export function decodeOcspResponse(der: Uint8Array): DecodedOcspResponse {
+  // Switched off (see decoded-facts.ts): no hash, no facts to build.
+  if (!ocspResponseFactsMemo.enabled) return decodeOcspResponseDer(der);
   const key = computeSha256Hex(der);
   const known = ocspResponseFactsMemo.get(key);
   if (known) {
