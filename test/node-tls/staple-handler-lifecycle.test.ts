@@ -1,36 +1,23 @@
 // createStapleHandler called directly (no TLS): options, reload without watching, bad input, close() releasing its watchers.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { IssuedIdentity } from '../../src/demo/demo-pki.js';
 import { StaplerdError } from '../../src/errors/index.js';
 import { createStapleHandler, type StapleHandler } from '../../src/index.js';
-import { createTestPki, makeTempDir, removeTempDir, type TestPki } from '../helpers/test-pki.js';
-import { createTestClock, replaceFile, signStaple, waitFor } from './tls-fixture.js';
+import { createTestPki, type TestPki } from '../helpers/test-pki.js';
+import { createTestClock, replaceFile, signStaple, waitFor, useStapleDirs } from './tls-fixture.js';
 
 const HOUR_MS = 60 * 60 * 1000;
 
 let pki: TestPki;
 let leaf: IssuedIdentity;
-let root: string;
-let caseNumber = 0;
+const makeStapleDir = useStapleDirs();
 
 beforeAll(async () => {
   pki = await createTestPki();
   leaf = await pki.issueLeaf();
-  root = await makeTempDir('staplerd-node-tls-');
 });
-
-afterAll(async () => {
-  await removeTempDir(root);
-});
-
-async function makeStapleDir(): Promise<string> {
-  caseNumber += 1;
-  const dir = path.join(root, `case-${caseNumber}`);
-  await mkdir(dir, { recursive: true });
-  return dir;
-}
 
 /** Calls the listener as Node would and returns both callback arguments. */
 function ask(handler: StapleHandler, certificate: Uint8Array, issuer: Uint8Array | null): Promise<{ error: Error | null; response: Buffer | null }> {
@@ -53,8 +40,9 @@ describe('createStapleHandler options', () => {
     expect(() => createStapleHandler({ dir: '/a', dirs: ['/b'] })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
   });
 
-  it('rejects an issuers entry that is not a certificate', () => {
-    expect(() => createStapleHandler({ dir: root, watch: false, issuers: ['not a certificate'] }))
+  it('rejects an issuers entry that is not a certificate', async () => {
+    const dir = await makeStapleDir();
+    expect(() => createStapleHandler({ dir, watch: false, issuers: ['not a certificate'] }))
       .toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
   });
 });
@@ -175,7 +163,7 @@ describe('createStapleHandler on bad input', () => {
   });
 
   it('reports a directory that does not exist and loads it once it does', async () => {
-    const dir = path.join(root, 'created-later');
+    const dir = path.join(await makeStapleDir(), 'created-later');
     const errors: StaplerdError[] = [];
     const handler = createStapleHandler({ dir, watch: false, onError: (error) => errors.push(error) });
     await handler.ready;

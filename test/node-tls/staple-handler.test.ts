@@ -1,13 +1,13 @@
 // createStapleHandler behind a real tls.Server on 127.0.0.1: what clients receive as the staple, and hot reload.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { IssuedIdentity } from '../../src/demo/demo-pki.js';
 import { StaplerdError } from '../../src/errors/index.js';
 import { createStapleHandler, type StapleHandler, type StapleHandlerOptions } from '../../src/index.js';
-import { createTestPki, makeTempDir, removeTempDir, type TestPki } from '../helpers/test-pki.js';
+import { createTestPki, type TestPki } from '../helpers/test-pki.js';
 import {
-  createTestClock, replaceFile, requestStaple, runOpensslClient, signStaple, startTlsServer, waitFor, type RunningTlsServer,
+  createTestClock, replaceFile, requestStaple, runOpensslClient, signStaple, startTlsServer, waitFor, type RunningTlsServer, useStapleDirs,
 } from './tls-fixture.js';
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -15,33 +15,19 @@ const HOUR_MS = 60 * 60 * 1000;
 let pki: TestPki;
 let leaf: IssuedIdentity;
 let otherLeaf: IssuedIdentity;
-let root: string;
-let caseNumber = 0;
+const makeStapleDir = useStapleDirs();
 const cleanups: (() => Promise<void>)[] = [];
 
 beforeAll(async () => {
   pki = await createTestPki();
   leaf = await pki.issueLeaf();
   otherLeaf = await pki.issueLeaf();
-  root = await makeTempDir('staplerd-node-tls-');
 });
 
 afterEach(async () => {
   // Servers first, then handlers: nothing is left listening or watching between tests.
   while (cleanups.length > 0) await cleanups.pop()!();
 });
-
-afterAll(async () => {
-  await removeTempDir(root);
-});
-
-/** A fresh staple directory for one test. */
-async function makeStapleDir(): Promise<string> {
-  caseNumber += 1;
-  const dir = path.join(root, `case-${caseNumber}`);
-  await mkdir(dir, { recursive: true });
-  return dir;
-}
 
 function goodFor(hours: number, from = new Date()): { thisUpdate: Date; nextUpdate: Date } {
   return { thisUpdate: new Date(from.getTime() - HOUR_MS), nextUpdate: new Date(from.getTime() + hours * HOUR_MS) };

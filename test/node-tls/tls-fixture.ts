@@ -8,6 +8,7 @@ import type { DemoAuthority, IssuedIdentity } from '../../src/demo/demo-pki.js';
 import { exportPrivateKeyPem, generateKeyPair } from '../../src/pki/key-pair.js';
 import { signOcspResponse } from '../../src/pki/sign-ocsp-response.js';
 import type { OcspRequestListener } from '../../src/index.js';
+import { makeTempDir, removeTempDirsAfterAll } from '../helpers/test-pki.js';
 
 export interface RunningTlsServer {
   readonly port: number;
@@ -137,4 +138,14 @@ export async function waitFor<T>(probe: () => Promise<T>, accept: (value: T) => 
 export function createTestClock(at: Date): { now(): Date; set(next: Date): void } {
   let current = at;
   return { now: () => new Date(current.getTime()), set: (next) => { current = next; } };
+}
+
+/** Makes a fresh staple directory per call (one test each); all are removed after the test file. */
+export function useStapleDirs(): () => Promise<string> {
+  const dirs = removeTempDirsAfterAll();
+  return async () => {
+    const dir = await makeTempDir('staplerd-node-tls-');
+    dirs.push(dir);
+    return dir;
+  };
 }
