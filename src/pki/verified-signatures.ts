@@ -49,11 +49,6 @@ export class SignatureMemo extends UsageTrackedMemo<true> {
       for (const key of keys) yield [key, true] as const;
     })());
   }
-
-  /** The keys used since the previous call, to be saved (see UsageTrackedMemo.takeUsed). */
-  takeUsedKeys(): string[] {
-    return this.takeUsed().map(([key]) => key);
-  }
 }
 
 /** The process-wide memo verifySignedBytes consults. */
