@@ -82,7 +82,7 @@ export class Certificate {
   private constructor(der: Uint8Array, facts: CertificateFacts, fingerprintSha256: string) {
     this.der = der;
     this.#ranges = facts.ranges;
-    this.extendedKeyUsages = facts.extendedKeyUsages.length === 0 ? NO_PURPOSES : facts.extendedKeyUsages;
+    this.extendedKeyUsages = facts.extendedKeyUsages;
     this.summary = {
       serialHex: facts.serialHex,
       subject: facts.subject,
