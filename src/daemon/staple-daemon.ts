@@ -97,17 +97,22 @@ export class StapleDaemon {
   /**
    * SIGHUP: new configuration (and logger), rescan. A bad configuration keeps the old one running. Reloads run one
    * at a time: two quick SIGHUPs overlapping in stop/start of the watcher would leak a watcher and a cron task.
+   * Resolves to whether the new configuration and dependencies were taken (false once stopping: the caller then
+   * still owns `deps` and must close them).
    */
-  reload(config: StaplerdConfig, deps: PassDependencies): Promise<void> {
+  reload(config: StaplerdConfig, deps: PassDependencies): Promise<boolean> {
     const run = this.reloads.then(() => this.reloadNow(config, deps));
-    this.reloads = run.catch(() => {});
+    this.reloads = run.then(
+      () => {},
+      () => {},
+    );
     return run;
   }
 
-  private async reloadNow(config: StaplerdConfig, deps: PassDependencies): Promise<void> {
+  private async reloadNow(config: StaplerdConfig, deps: PassDependencies): Promise<boolean> {
     assertDaemonConfig(config);
     // After SIGTERM nothing is rebound or rescanned: stop() may already have closed the listener.
-    if (this.stopping) return;
+    if (this.stopping) return false;
     this.config = config;
     this.deps = deps;
     this.caIssuers = this.createCaIssuerFetcher();
@@ -126,6 +131,7 @@ export class StapleDaemon {
     }
     this.deps.logger.log('info', 'daemon.reloaded', 'configuration re-read; rescanning', { dirs: config.certs.join(', ') });
     this.requestPass('reload');
+    return true;
   }
 
   /** SIGTERM/SIGINT: stop starting work, let in-flight certificates finish (writes complete, no temp files left). */

@@ -1,12 +1,14 @@
 // `staplerd run` and signals that arrive while a pass is running: SIGTERM stops it early, SIGHUP never breaks it.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startDaemon, type DaemonProcess } from '../helpers/run-cli.js';
 import { createE2eFixture, jsonEvents, listTempFiles, type E2eFixture } from './e2e-fixture.js';
 
 /** Enough certificates that a pass against a hanging responder, one at a time, takes far longer than one timeout. */
 const CERT_COUNT = 6;
+/** Directories in the SIGHUP storm's tree: enough that setting up the watch again takes a noticeable while. */
+const STORM_TREE_DIRS = 600;
 
 let fx: E2eFixture;
 let certsDir: string;
@@ -97,4 +99,34 @@ describe('signals during a pass', () => {
     expect(changes.length).toBe(1);
     expect(await daemon.stop('SIGTERM')).toEqual({ code: 0, signal: null });
   });
+});
+
+describe('a SIGHUP storm', () => {
+  it('merges 200 SIGHUPs into at most a few reloads and still staples a certificate written right after', async () => {
+    // Many directories make each reload (watch torn down and set up again) take a while, so the whole storm arrives
+    // during the first one: every HUP that queued its own reload would keep the daemon busy for minutes.
+    const tree = await fx.makeDir('storm-tree');
+    await Promise.all(Array.from({ length: STORM_TREE_DIRS }, (_, i) => mkdir(path.join(tree, `d${i}`, 'sub'), { recursive: true })));
+    const stormConfig = path.join(fx.root, 'storm.yaml');
+    await writeFile(stormConfig, [`certs: [${JSON.stringify(certsDir)}, ${JSON.stringify(tree)}]`, 'logFormat: json', 'logLevel: debug', ''].join('\n'));
+    daemon = startDaemon(['--config', stormConfig], { env: fx.env });
+    await daemon.waitForLog('"daemon.ready"', 60_000);
+    const mark = daemon.output().length;
+    // One at a time, each after a timer turn, so the kernel does not merge them into one pending signal (signal(7)).
+    for (let i = 0; i < 200; i++) {
+      daemon.child.kill('SIGHUP');
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    await daemon.waitForLog('"daemon.reloaded"', 20_000, mark);
+    const late = await fx.issueLeaf({ commonName: 'after-storm.test' });
+    await fx.pki.writeLeaf(certsDir, late, 'fullchain', 'after-storm');
+    await daemon.waitForLog(/"staple\.written".*after-storm\.pem\.ocsp|after-storm\.pem\.ocsp.*"staple\.written"/, 30_000, mark);
+    expect(await daemon.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+
+    // The reload running when the storm began, one follow-up for everything that came during it, and at most one
+    // more for HUPs that arrived after that follow-up had started.
+    const reloads = jsonEvents(daemon.output().slice(mark)).filter((e) => e.event === 'daemon.reloaded');
+    expect(reloads.length).toBeGreaterThanOrEqual(1);
+    expect(reloads.length).toBeLessThanOrEqual(3);
+  }, 120_000);
 });
