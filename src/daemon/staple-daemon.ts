@@ -1,10 +1,22 @@
 // `staplerd run`: a pass at start, then passes on certificate changes, on the cron sweep and when a staple falls due.
+import { randomUUID } from 'node:crypto';
 import type { StaplerdConfig } from '../config/index.js';
 import { StaplerdError, toStaplerdError } from '../errors/index.js';
 import type { EventLogger } from '../log/index.js';
 import { createCaIssuerFetcher, createHostLimiter, type CaIssuerFetcher } from '../ocsp/index.js';
 import { buildStatusRows, createPublishState, drainHooks, runPass, type HistoryStore, type PassDependencies, type PassReport } from '../scheduler/index.js';
-import { loadHistory, loadValidationCache, resolveStateDir, saveHistory, saveStatusSnapshot, saveValidationCache } from '../state/index.js';
+import {
+  daemonSocketPath,
+  describeWatchedCertificates,
+  listenDaemonSocket,
+  loadHistory,
+  loadValidationCache,
+  resolveStateDir,
+  saveHistory,
+  saveStatusSnapshot,
+  saveValidationCache,
+  type DaemonSocket,
+} from '../state/index.js';
 import type { CertificateStatusRow } from '../types/index.js';
 import { USER_AGENT } from '../version.js';
 import { watchCertificates, type CertificateWatcher } from './certificate-watcher.js';
@@ -39,6 +51,9 @@ export class StapleDaemon {
   /** The watch and sweep are in place (start finished); until then a reload leaves them to start(). */
   private watching = false;
   private readonly abort = new AbortController();
+  /** Names this run in the status snapshot and on the status socket: a reused pid is not the same daemon. */
+  private readonly instanceId = randomUUID();
+  private statusSocket?: DaemonSocket;
 
   constructor(
     private config: StaplerdConfig,
@@ -65,9 +80,11 @@ export class StapleDaemon {
     // Bound before the first pass: a port in use is a configuration error to report at once, not after a long pass.
     await this.syncMetricsEndpoint();
     try {
+      await this.syncStatusSocket();
       await this.startPassesAndWatch();
     } catch (error) {
       await this.metrics?.close();
+      await this.statusSocket?.close();
       throw error;
     }
   }
@@ -129,6 +146,8 @@ export class StapleDaemon {
       const error = toStaplerdError(thrown, 'CONFIG_INVALID');
       this.deps.logger.log('error', 'metrics.rebind_failed', `${error.message}; metrics endpoint is off`, { code: error.code, listen: config.metrics });
     }
+    // A new state dir: status looks for the socket there now.
+    await this.syncStatusSocket();
     this.deps.logger.log('info', 'daemon.reloaded', 'configuration re-read; rescanning', { dirs: config.certs.join(', ') });
     this.requestPass('reload');
     return true;
@@ -146,6 +165,8 @@ export class StapleDaemon {
     while (this.running) await this.running;
     await drainHooks(this.publishState);
     await this.metrics?.close();
+    await this.statusSocket?.close();
+    this.statusSocket = undefined;
     this.deps.logger.log('info', 'daemon.stopped', 'stopped');
   }
 
@@ -171,9 +192,11 @@ export class StapleDaemon {
 
   private async executePass(reason: string): Promise<void> {
     this.deps.logger.log('debug', 'pass.started', `pass started (${reason})`, { reason });
+    // The rows are those of this configuration even when a reload replaces it during the pass.
+    const config = this.config;
     try {
       const report = await runPass({
-        config: this.config,
+        config,
         deps: this.passDependencies(),
         history: this.history,
         caIssuers: this.caIssuers,
@@ -187,7 +210,7 @@ export class StapleDaemon {
       this.hasPassed = true;
       // The same rows `staplerd status` shows: metrics and the status snapshot never disagree.
       this.metrics?.updateCertificates(this.lastRows, now);
-      await this.persistState(report);
+      await this.persistState(report, config);
       this.hooks.onPass?.(report, reason);
     } catch (thrown) {
       // A pass never takes the daemon down: the next trigger tries again.
@@ -198,12 +221,13 @@ export class StapleDaemon {
   }
 
   /** History and the live status snapshot; a failure to save is logged, never fatal (state is an optimisation). */
-  private async persistState(report: PassReport): Promise<void> {
+  private async persistState(report: PassReport, config: StaplerdConfig): Promise<void> {
     const keys = new Set(report.outcomes.flatMap((o) => (o.key ? [o.key] : [])));
     try {
       await saveHistory(this.stateDir, this.history, keys, this.deps.clock.now());
       await saveValidationCache(this.stateDir);
-      await saveStatusSnapshot(this.stateDir, this.lastRows, process.pid, this.deps.clock.now());
+      const origin = { pid: process.pid, instanceId: this.instanceId, watched: describeWatchedCertificates(config) };
+      await saveStatusSnapshot(this.stateDir, this.lastRows, origin, this.deps.clock.now());
     } catch (thrown) {
       const error = toStaplerdError(thrown, 'WRITE_FAILED');
       this.deps.logger.log('warn', 'state.save_failed', error.message, { file: error.file, code: error.code });
@@ -298,6 +322,29 @@ export class StapleDaemon {
       return;
     }
     this.metrics = endpoint;
+  }
+
+  /**
+   * Listens on the state dir's status socket (again, after a reload moved the state dir), which proves to
+   * `staplerd status` that this daemon is running. A failure is logged, never fatal: status then shows the files.
+   */
+  private async syncStatusSocket(): Promise<void> {
+    const stateDir = this.stateDir;
+    if (this.statusSocket?.path === daemonSocketPath(stateDir)) return;
+    await this.statusSocket?.close();
+    this.statusSocket = undefined;
+    try {
+      const socket = await listenDaemonSocket(stateDir, { pid: process.pid, instanceId: this.instanceId });
+      // SIGTERM while it was being opened: stop() found nothing to close.
+      if (this.stopping) {
+        await socket.close();
+        return;
+      }
+      this.statusSocket = socket;
+    } catch (thrown) {
+      const error = toStaplerdError(thrown, 'STATUS_SOCKET_FAILED');
+      this.deps.logger.log('warn', 'status.socket_failed', `${error.message}; \`staplerd status\` shows the files, not the live view`, { code: error.code, file: error.file });
+    }
   }
 
   private createCaIssuerFetcher(): CaIssuerFetcher {

@@ -62,6 +62,9 @@ export const ERROR_CODES = {
   HOOK_TIMEOUT: { level: 'warn', retry: false, exitCode: 0, summary: 'hook command timed out' },
   HAPROXY_PUSH_FAILED: { level: 'warn', retry: true, exitCode: 0, summary: 'pushing the staple to HAProxy failed' },
   STATE_CORRUPT: { level: 'warn', retry: false, exitCode: 0, summary: 'state file was corrupt and is rebuilt' },
+  // `run` could not listen on <state dir>/daemon.sock: it keeps running, but `status` cannot prove it is the daemon
+  // and shows the files instead of its live view.
+  STATUS_SOCKET_FAILED: { level: 'warn', retry: false, exitCode: 0, summary: 'status socket could not be opened; status shows the files' },
 
   INTERNAL: { level: 'error', retry: true, exitCode: 1, summary: 'unexpected internal error' },
 } as const satisfies Record<string, CodePolicy>;

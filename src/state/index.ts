@@ -3,3 +3,5 @@ export * from './state-dir.js';
 export * from './state-store.js';
 export * from './pending-pushes.js';
 export * from './validation-cache.js';
+export * from './daemon-socket.js';
+export * from './status-source.js';

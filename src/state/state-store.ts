@@ -5,6 +5,7 @@ import { readFileIfExists, writeFileAtomic } from '../output/atomic-write.js';
 import type { HistoryStore, TargetHistory } from '../scheduler/pass-types.js';
 import type { CertificateStatusRow } from '../types/index.js';
 import { isErrorCode } from '../errors/index.js';
+import { describeWatchedCertificates, type SnapshotOrigin, type WatchedCertificates } from './status-source.js';
 
 const HISTORY_FILE = 'history.json';
 const STATUS_FILE = 'status.json';
@@ -27,9 +28,8 @@ interface PersistedHistoryEntry {
  */
 export const FORGET_UNSEEN_AFTER_MS = 30 * 24 * 60 * 60_000;
 
-export interface StatusSnapshot {
+export interface StatusSnapshot extends SnapshotOrigin {
   readonly version: number;
-  readonly pid: number;
   readonly updatedAt: string;
   readonly certificates: readonly CertificateStatusRow[];
 }
@@ -116,9 +116,12 @@ export async function saveHistory(stateDir: string, history: HistoryStore, seen?
   await writeFileAtomic(historyFilePath(stateDir), new TextEncoder().encode(body + '\n'), { mode: 0o644 });
 }
 
-/** The daemon's live view, written after every pass, read by `staplerd status`. */
-export async function saveStatusSnapshot(stateDir: string, rows: readonly CertificateStatusRow[], pid: number, now: Date): Promise<void> {
-  const snapshot: StatusSnapshot = { version: FORMAT_VERSION, pid, updatedAt: now.toISOString(), certificates: rows };
+/**
+ * The daemon's live view, written after every pass, read by `staplerd status`. `origin` says which daemon instance
+ * wrote it and for which certificates: status shows the rows only while that instance answers on its socket.
+ */
+export async function saveStatusSnapshot(stateDir: string, rows: readonly CertificateStatusRow[], origin: Required<SnapshotOrigin>, now: Date): Promise<void> {
+  const snapshot: StatusSnapshot = { version: FORMAT_VERSION, ...origin, updatedAt: now.toISOString(), certificates: rows };
   await writeFileAtomic(statusFilePath(stateDir), new TextEncoder().encode(JSON.stringify(snapshot) + '\n'), { mode: 0o644 });
 }
 
@@ -132,6 +135,8 @@ export async function readStatusSnapshot(stateDir: string): Promise<StatusSnapsh
     const revive = (text: unknown): Date | undefined => (typeof text === 'string' ? new Date(text) : undefined);
     return {
       ...parsed,
+      instanceId: typeof parsed.instanceId === 'string' ? parsed.instanceId : undefined,
+      watched: restoreWatched(parsed.watched),
       certificates: parsed.certificates.map((row) => ({
         ...row,
         thisUpdate: revive(row.thisUpdate),
@@ -144,13 +149,11 @@ export async function readStatusSnapshot(stateDir: string): Promise<StatusSnapsh
   }
 }
 
-/** True when `pid` is a running process (signal 0 probes without sending anything). */
-export function isProcessAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** The snapshot's `watched`, normalised; undefined when absent or malformed (then it matches no configuration). */
+function restoreWatched(value: unknown): WatchedCertificates | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { certs, out, extensions } = value as Record<string, unknown>;
+  const isStringList = (list: unknown): list is string[] => Array.isArray(list) && list.every((item) => typeof item === 'string');
+  if (!isStringList(certs) || !isStringList(extensions) || (out !== null && typeof out !== 'string')) return undefined;
+  return describeWatchedCertificates({ certs, extensions, out: out ?? undefined });
 }

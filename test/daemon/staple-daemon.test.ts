@@ -1,11 +1,12 @@
 // `run` mode: the first pass, watching for new certificates, serialised passes and a clean stop.
 import { describe, it, expect, beforeAll, afterEach } from '@jest/globals';
-import { access, appendFile, readFile, writeFile } from 'node:fs/promises';
+import { access, appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_CONFIG, type StaplerdConfig } from '../../src/config/index.js';
 import { StapleDaemon } from '../../src/daemon/index.js';
 import { createMemoryLogger } from '../../src/log/index.js';
 import type { PassReport } from '../../src/scheduler/index.js';
+import { askDaemon, chooseStatusSource, daemonSocketPath, describeWatchedCertificates, readStatusSnapshot, type StatusSource } from '../../src/state/index.js';
 import { FakeOcspHttp, ManualClock } from '../helpers/fake-http.js';
 import { createTestPki, makeTempDir, removeTempDirsAfterAll, type TestPki } from '../helpers/test-pki.js';
 
@@ -31,6 +32,9 @@ afterEach(async () => {
 interface DaemonFixture {
   daemon: StapleDaemon;
   dir: string;
+  /** Its own state dir: a daemon test never touches /var/lib/staplerd (root's default). */
+  stateDir: string;
+  config: StaplerdConfig;
   clock: ManualClock;
   http: FakeOcspHttp;
   logger: ReturnType<typeof createMemoryLogger>;
@@ -39,15 +43,16 @@ interface DaemonFixture {
 
 async function createDaemon(overrides: Partial<StaplerdConfig> = {}): Promise<DaemonFixture> {
   const dir = await makeTempDir();
-  dirs.push(dir);
+  const stateDir = await makeTempDir('staplerd-daemon-state-');
+  dirs.push(dir, stateDir);
   const clock = new ManualClock(T0);
   const http = new FakeOcspHttp(pki.authority, clock);
   const logger = createMemoryLogger();
   const passes: DaemonFixture['passes'] = [];
-  const config: StaplerdConfig = { ...DEFAULT_CONFIG, certs: [dir], sweep: SWEEP_NEVER, watchDebounceMs: 50, ...overrides };
+  const config: StaplerdConfig = { ...DEFAULT_CONFIG, certs: [dir], stateDir, sweep: SWEEP_NEVER, watchDebounceMs: 50, ...overrides };
   const daemon = new StapleDaemon(config, { clock, random: () => 0.5, logger, http }, { onPass: (report, reason) => passes.push({ reason, report }) });
   daemons.push(daemon);
-  return { daemon, dir, clock, http, logger, passes };
+  return { daemon, dir, stateDir, config, clock, http, logger, passes };
 }
 
 /** Waits (polling, no fixed sleeps in assertions) until `condition` holds. */
@@ -187,7 +192,7 @@ describe('StapleDaemon', () => {
     dirs.push(other);
     const { certFile } = await pki.writeLeaf(other, await pki.issueLeaf({ ocspUrls: [OCSP_URL] }), 'fullchain');
     const deps = { clock: fx.clock, random: () => 0.5, logger: fx.logger, http: fx.http };
-    await fx.daemon.reload({ ...DEFAULT_CONFIG, certs: [other], sweep: SWEEP_NEVER, watchDebounceMs: 50 }, deps);
+    await fx.daemon.reload({ ...fx.config, certs: [other] }, deps);
     await fx.daemon.idle();
     const reload = fx.passes.find((p) => p.reason === 'reload');
     expect(reload?.report.outcomes.map((o) => o.certFiles)).toEqual([[certFile]]);
@@ -206,7 +211,7 @@ describe('StapleDaemon', () => {
       },
     };
     const daemon = new StapleDaemon(
-      { ...DEFAULT_CONFIG, certs: [fx.dir], sweep: SWEEP_NEVER, watchDebounceMs: 50 },
+      fx.config,
       { clock, random: () => 0.5, logger: fx.logger, http: fx.http },
       { onPass: (report, reason) => fx.passes.push({ reason, report }) },
     );
@@ -233,5 +238,56 @@ describe('StapleDaemon', () => {
     const fx = await createDaemon({ sweep: '61 * * * *' });
     await expect(fx.daemon.start()).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
     expect(fx.passes).toEqual([]);
+  });
+});
+
+describe('StapleDaemon and staplerd status', () => {
+  /** What `status` concludes for `config` on the daemon's state dir. */
+  async function judge(stateDir: string, config: StaplerdConfig): Promise<StatusSource> {
+    const snapshot = await readStatusSnapshot(stateDir);
+    const daemon = await askDaemon(stateDir, { timeoutMs: 2_000 });
+    return chooseStatusSource({ snapshot, daemon, wanted: describeWatchedCertificates(config) });
+  }
+
+  it('vouches for its snapshot on the state dir socket while running, and no longer once stopped', async () => {
+    const fx = await createDaemon();
+    await pki.writeLeaf(fx.dir, await pki.issueLeaf({ ocspUrls: [OCSP_URL] }), 'fullchain');
+    await fx.daemon.start();
+    expect(await judge(fx.stateDir, fx.config)).toEqual({ source: 'daemon' });
+    expect((await readStatusSnapshot(fx.stateDir))?.certificates).toHaveLength(1);
+
+    await fx.daemon.stop();
+    expect(await judge(fx.stateDir, fx.config)).toEqual({ source: 'files', reason: 'no-daemon' });
+    expect(await exists(daemonSocketPath(fx.stateDir))).toBe(false);
+  });
+
+  it('is not vouched for by a snapshot that names it but another certificate directory', async () => {
+    const fx = await createDaemon();
+    await fx.daemon.start();
+    const other = await makeTempDir();
+    dirs.push(other);
+    expect(await judge(fx.stateDir, { ...fx.config, certs: [other] })).toEqual({ source: 'files', reason: 'other-certificates', daemonPid: process.pid });
+  });
+
+  it('moves its socket to the new state dir on reload, and its snapshot with it', async () => {
+    const fx = await createDaemon();
+    await fx.daemon.start();
+    const movedTo = await makeTempDir('staplerd-daemon-state-');
+    dirs.push(movedTo);
+    const moved = { ...fx.config, stateDir: movedTo };
+    await fx.daemon.reload(moved, { clock: fx.clock, random: () => 0.5, logger: fx.logger, http: fx.http });
+    await fx.daemon.idle();
+    expect(await judge(movedTo, moved)).toEqual({ source: 'daemon' });
+    expect(await askDaemon(fx.stateDir, { timeoutMs: 2_000 })).toBeUndefined();
+  });
+
+  it('keeps running when the socket cannot be opened, logging STATUS_SOCKET_FAILED naming it', async () => {
+    const fx = await createDaemon();
+    // A directory where the socket goes: not the daemon's to remove.
+    await mkdir(daemonSocketPath(fx.stateDir));
+    await fx.daemon.start();
+    expect(fx.logger.events.find((e) => e.event === 'status.socket_failed')).toMatchObject({ level: 'warn', fields: { code: 'STATUS_SOCKET_FAILED', file: daemonSocketPath(fx.stateDir) } });
+    expect(fx.logger.events.some((e) => e.event === 'daemon.ready')).toBe(true);
+    expect(await judge(fx.stateDir, fx.config)).toEqual({ source: 'files', reason: 'no-daemon' });
   });
 });

@@ -1,5 +1,6 @@
 // End to end: `staplerd status` over a prepared tree (table and --json), and its live view while `staplerd run` runs.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { IssuedIdentity } from '../../src/demo/demo-pki.js';
@@ -255,3 +256,46 @@ describe('staplerd status while staplerd run is running', () => {
     expect((await statusJson()).source).toBe('files');
   });
 });
+
+describe('staplerd status does not take a live pid for the daemon', () => {
+  it("shows the files, not the snapshot's table, when status.json names a live process that is not a daemon", async () => {
+    // The incident: a snapshot left by a test run (or from before a reboot) whose pid now belongs to another process.
+    const stranger = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      for (const pid of [stranger.pid!, 1]) {
+        const stateDir = await fx.makeDir(`stranger-state-${pid}`);
+        await writeFile(path.join(stateDir, 'status.json'), JSON.stringify({ version: 1, pid, updatedAt: new Date().toISOString(), certificates: [] }));
+        const result = await runCli(['status', '--certs', tree, '--json'], { env: { STATE_DIRECTORY: stateDir } });
+        expectExitCode(result, 0);
+        const report = JSON.parse(result.stdout) as JsonStatus & { reason?: string };
+        expect(report).toMatchObject({ source: 'files', reason: 'no-daemon', stateDir });
+        expect(report.daemonPid).toBeUndefined();
+        expect(report.certificates.map((r) => r.path).sort()).toEqual(Object.values(files).map((f) => f.certFile).sort());
+        const table = await runCli(['status', '--certs', tree], { env: { STATE_DIRECTORY: stateDir } });
+        expect(table.stdout.split('\n')[0]).toBe(`${Object.keys(files).length} certificates, from the files on disk (no daemon running)`);
+      }
+    } finally {
+      stranger.kill('SIGKILL');
+    }
+  });
+
+  it('shows the files, naming the daemon, when the daemon on this state dir watches other certificates', async () => {
+    const elsewhere = await fx.makeDir('elsewhere');
+    await fx.pki.writeLeaf(elsewhere, await fx.issueLeaf({ commonName: 'elsewhere.test' }), 'fullchain', 'elsewhere');
+    daemon = startDaemon(['--certs', elsewhere, '--log-format', 'json', '--timeout', '2'], { env: fx.env });
+    await daemon.waitForLog('"daemon.ready"', 20_000);
+
+    const report = (await statusJson()) as JsonStatus & { reason?: string };
+    expect(report).toMatchObject({ source: 'files', reason: 'other-certificates', daemonPid: daemon.child.pid, stateDir: fx.env.STATE_DIRECTORY });
+    expect(report.certificates.map((r) => r.path).sort()).toEqual(Object.values(files).map((f) => f.certFile).sort());
+    const table = await status();
+    expect(table.stdout.split('\n')[0]).toBe(
+      `${Object.keys(files).length} certificates, from the files on disk (the daemon running on this state dir, pid ${daemon.child.pid}, watches other certificates)`,
+    );
+    // The daemon's own certificates, asked with its own options, are its live view.
+    const own = await runCli(['status', '--certs', elsewhere, '--json'], { env: fx.env });
+    expect(JSON.parse(own.stdout)).toMatchObject({ source: 'daemon', daemonPid: daemon.child.pid });
+    expect(await daemon.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+  });
+});
+

@@ -2,7 +2,16 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { readFile, writeFile } from 'node:fs/promises';
 import type { HistoryStore } from '../../src/scheduler/index.js';
-import { FORGET_UNSEEN_AFTER_MS, historyFilePath, loadHistory, saveHistory } from '../../src/state/index.js';
+import {
+  describeWatchedCertificates,
+  FORGET_UNSEEN_AFTER_MS,
+  historyFilePath,
+  loadHistory,
+  readStatusSnapshot,
+  saveHistory,
+  saveStatusSnapshot,
+  statusFilePath,
+} from '../../src/state/index.js';
 import type { StaplerdError } from '../../src/errors/index.js';
 import { makeTempDir, removeTempDir } from '../helpers/test-pki.js';
 
@@ -75,3 +84,20 @@ describe('history.json', () => {
     expect([parsed.version, parsed.savedAt]).toEqual([1, T0.toISOString()]);
   });
 });
+
+describe('status.json', () => {
+  const watched = describeWatchedCertificates({ certs: ['/srv/b', '/srv/a'], out: '/srv/out', extensions: ['.pem'] });
+
+  it('brings back who wrote it (pid, instance id, watched certificates) with the rows', async () => {
+    await saveStatusSnapshot(stateDir, [], { pid: 812, instanceId: 'run-1', watched }, T0);
+    expect(await readStatusSnapshot(stateDir)).toMatchObject({ pid: 812, instanceId: 'run-1', watched: { certs: ['/srv/a', '/srv/b'], out: '/srv/out', extensions: ['.pem'] }, updatedAt: T0.toISOString(), certificates: [] });
+  });
+
+  it('reads a snapshot without or with a malformed origin as naming no instance and no certificates', async () => {
+    await writeFile(statusFilePath(stateDir), JSON.stringify({ version: 1, pid: 812, updatedAt: T0.toISOString(), certificates: [], watched: { certs: '/srv/a' } }));
+    const snapshot = await readStatusSnapshot(stateDir);
+    expect(snapshot).toMatchObject({ pid: 812, certificates: [] });
+    expect([snapshot?.instanceId, snapshot?.watched]).toEqual([undefined, undefined]);
+  });
+});
+
