@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { IssuedIdentity } from '../../src/demo/demo-pki.js';
 import type { Certificate } from '../../src/pki/certificate.js';
 import { exportPrivateKeyPem } from '../../src/pki/key-pair.js';
-import { CLI_PATH, type CliResult } from './run-cli.js';
+import { CLI_PATH, isolateStateDir, withStateDirArgument, type CliResult } from './run-cli.js';
 
 /** A fixed port is safe: every run gets a fresh network namespace, where nothing else listens. */
 export const OPENSSL_RESPONDER_PORT = 28960;
@@ -117,15 +117,17 @@ export interface NamespaceRunResult extends CliResult {
 export async function runCliBesideOpensslResponder(
   files: OpensslResponderFiles,
   args: readonly string[],
-  options: { env: NodeJS.ProcessEnv; nextUpdateMinutes?: number; timeoutMs?: number },
+  options: { env?: NodeJS.ProcessEnv; nextUpdateMinutes?: number; timeoutMs?: number },
 ): Promise<NamespaceRunResult> {
   const scriptFile = path.join(path.dirname(files.indexFile), 'run-in-namespace.sh');
   await writeFile(scriptFile, NAMESPACE_SCRIPT);
   await writeFile(files.logFile, '');
+  const state = isolateStateDir(options.env);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_OPTIONS: '',
     ...options.env,
+    ...state.env,
     OCSP_INDEX: files.indexFile,
     OCSP_PORT: String(OPENSSL_RESPONDER_PORT),
     OCSP_SIGNER: files.signerCertFile,
@@ -134,8 +136,13 @@ export async function runCliBesideOpensslResponder(
     OCSP_NMIN: String(options.nextUpdateMinutes ?? 60),
     OCSP_LOG: files.logFile,
   };
-  const result = await spawnGroup('unshare', ['-n', 'bash', scriptFile, process.execPath, CLI_PATH, ...args], env, options.timeoutMs ?? 30_000);
-  return { ...result, responderLog: await readFile(files.logFile, 'utf8') };
+  const cliArgs = withStateDirArgument(args, state.env.STATE_DIRECTORY!);
+  try {
+    const result = await spawnGroup('unshare', ['-n', 'bash', scriptFile, process.execPath, CLI_PATH, ...cliArgs], env, options.timeoutMs ?? 30_000);
+    return { ...result, responderLog: await readFile(files.logFile, 'utf8') };
+  } finally {
+    state.dispose();
+  }
 }
 
 /** Spawns a command as its own process group, so a timeout also ends the responder started in the background. */
