@@ -2,6 +2,7 @@
 // directory, fsync before rename, rename onto the target, directory fsync after it; and faults between write and
 // rename that must leave the old target byte-identical and no temp file. Deterministic: no timing, no chance.
 import { describe, it, expect, beforeEach, afterEach } from '@jest/globals';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -103,6 +104,18 @@ function shortWritingFileSystem(base: FileSystem): FileSystem {
   };
 }
 
+/** Runs `observe` before every call, then makes the call through `base`: a reader looking at each step of a write. */
+function observingFileSystem(base: FileSystem, observe: (op: Operation) => void): FileSystem {
+  const observed = {} as Record<Operation, (...args: unknown[]) => void>;
+  for (const op of Object.keys(base) as Operation[]) {
+    observed[op] = (...args: unknown[]) => {
+      observe(op);
+      (base[op] as (...callArgs: unknown[]) => void)(...args);
+    };
+  }
+  return observed as unknown as FileSystem;
+}
+
 function indexOfCall(calls: readonly RecordedCall[], predicate: (call: RecordedCall) => boolean): number {
   return calls.findIndex(predicate);
 }
@@ -163,6 +176,22 @@ describe('writeFileAtomic, call by call', () => {
     const directorySync = indexOfCall(calls, (call) => call.op === 'fsync' && call.path === dir);
     expect(rename).toBeGreaterThanOrEqual(0);
     expect(directorySync).toBeGreaterThan(rename);
+  });
+
+  it('shows a reader of the target only the complete old or the complete new staple at every step', async () => {
+    const seen: Array<{ op: Operation; content: 'old' | 'new' | 'other' }> = [];
+    const fileSystem = observingFileSystem(NODE_FILE_SYSTEM, (op) => {
+      const content = readFileSync(target);
+      seen.push({ op, content: content.equals(OLD_STAPLE) ? 'old' : content.equals(NEW_STAPLE) ? 'new' : 'other' });
+    });
+    await writeFileAtomic(target, NEW_STAPLE, { fileSystem: shortWritingFileSystem(fileSystem) });
+
+    expect(seen.filter((step) => step.content === 'other')).toEqual([]);
+    // Old up to and including the moment of the rename, new from then on.
+    const rename = seen.findIndex((step) => step.op === 'rename');
+    expect(seen.slice(0, rename + 1).every((step) => step.content === 'old')).toBe(true);
+    expect(seen.slice(rename + 1).every((step) => step.content === 'new')).toBe(true);
+    expect(await readFile(target)).toEqual(NEW_STAPLE);
   });
 
   it('writes the whole staple across short writes', async () => {
