@@ -16,13 +16,5 @@ export interface FileSystem {
   unlink(path: string, callback: Callback<void>): void;
 }
 
-/** The real thing: node:fs's own functions, untouched. */
-export const NODE_FILE_SYSTEM: FileSystem = {
-  open: (path, flags, mode, callback) => open(path, flags, mode, callback),
-  write: (fd, data, offset, length, position, callback) => write(fd, data, offset, length, position, callback),
-  fchmod: (fd, mode, callback) => fchmod(fd, mode, (error) => callback(error, undefined)),
-  fsync: (fd, callback) => fsync(fd, (error) => callback(error, undefined)),
-  close: (fd, callback) => close(fd, (error) => callback(error ?? null, undefined)),
-  rename: (from, to, callback) => rename(from, to, (error) => callback(error, undefined)),
-  unlink: (path, callback) => unlink(path, (error) => callback(error, undefined)),
-};
+/** The real thing: node:fs's own functions, not wrapped (no extra call per write on the hot path). */
+export const NODE_FILE_SYSTEM: FileSystem = { open, write, fchmod, fsync, close, rename, unlink };
