@@ -1,12 +1,14 @@
 // Atomic, durable file output: a TLS server reading a staple must see the complete old or complete new bytes, never a mix.
 // The hot path (one staple per certificate, thousands per sweep) uses node:fs's callback API on plain descriptors:
 // each fs/promises call costs a FileHandle object and several promise hops on the main thread, which made up most of
-// the CPU a write took. Concurrent writes into one directory share its fsync (group commit).
+// the CPU a write took. Concurrent writes into one directory share its fsync (group commit). Those calls go through
+// a FileSystem object (default: node:fs itself) so tests can record their order and inject faults deterministically.
 import { randomBytes } from 'node:crypto';
-import { close, fchmod, fsync, open as openFd, readFileSync, rename as renameCallback, unlink as unlinkCallback, write } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { chmod, lstat, mkdir, readdir, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { StaplerdError } from '../errors/index.js';
+import { NODE_FILE_SYSTEM, type FileSystem } from './file-system.js';
 
 const DEFAULT_FILE_MODE = 0o644;
 const DIRECTORY_MODE = 0o755;
@@ -21,6 +23,8 @@ const DIRECTORY_SYNC_UNSUPPORTED = new Set(['EINVAL', 'ENOTSUP', 'EOPNOTSUPP', '
 export interface WriteOptions {
   /** File permission bits, applied with fchmod so the process umask does not narrow them. Default 0o644. */
   readonly mode?: number;
+  /** The descriptor-level calls (open, write, fsync, rename, ...). Default node:fs; tests pass a recorder or a fault. */
+  readonly fileSystem?: FileSystem;
 }
 
 /**
@@ -32,27 +36,28 @@ export interface WriteOptions {
  */
 export async function writeFileAtomic(path: string, data: Uint8Array, options: WriteOptions = {}): Promise<void> {
   const mode = options.mode ?? DEFAULT_FILE_MODE;
+  const fs = options.fileSystem ?? NODE_FILE_SYSTEM;
   const directory = dirname(path);
   let tempPath: string | undefined;
   try {
     tempPath = join(directory, buildTempName(basename(path)));
     let fd: number;
     try {
-      fd = await openExclusive(tempPath);
+      fd = await openExclusive(fs, tempPath);
     } catch (error) {
       // The directory is there for nearly every write; only a missing one costs the mkdir (and a second try).
       if (errorCode(error) !== 'ENOENT') throw error;
-      await ensureDirectory(directory);
-      fd = await openExclusive(tempPath);
+      await ensureDirectory(fs, directory);
+      fd = await openExclusive(fs, tempPath);
     }
-    await writeSyncedFile(fd, data, mode);
-    await call<void>(renameCallback, tempPath, path);
+    await writeSyncedFile(fs, fd, data, mode);
+    await call<void>(fs, 'rename', tempPath, path);
     tempPath = undefined;
   } catch (error) {
-    if (tempPath !== undefined) await removeQuietly(tempPath);
+    if (tempPath !== undefined) await removeQuietly(fs, tempPath);
     throw toWriteFailed(path, `cannot write ${path}`, error);
   }
-  await syncDirectoryOrThrow(directory, path);
+  await syncDirectoryOrThrow(fs, directory, path);
 }
 
 /** Writes only when the bytes differ from the file on disk, so identical refreshes keep inode and mtime (and do not wake file watchers). */
@@ -69,14 +74,15 @@ export async function writeFileIfChanged(path: string, data: Uint8Array, options
 }
 
 /** Removes a file and fsyncs its directory; a missing file is not an error. Returns true if something was removed. */
-export async function removeFileDurable(path: string): Promise<boolean> {
+export async function removeFileDurable(path: string, options: { readonly fileSystem?: FileSystem } = {}): Promise<boolean> {
+  const fs = options.fileSystem ?? NODE_FILE_SYSTEM;
   try {
-    await call<void>(unlinkCallback, path);
+    await call<void>(fs, 'unlink', path);
   } catch (error) {
     if (errorCode(error) === 'ENOENT') return false;
     throw toWriteFailed(path, `cannot remove ${path}`, error);
   }
-  await syncDirectoryOrThrow(dirname(path), path);
+  await syncDirectoryOrThrow(fs, dirname(path), path);
   return true;
 }
 
@@ -98,7 +104,7 @@ export async function cleanStaleTempFiles(dir: string, options: CleanOptions = {
     if (match === null) continue;
     if (await removeIfStale(join(dir, name), Number(match[1]), nowMs)) removed += 1;
   }
-  if (removed > 0) await syncDirectoryOrThrow(dir, dir);
+  if (removed > 0) await syncDirectoryOrThrow(NODE_FILE_SYSTEM, dir, dir);
   return removed;
 }
 
@@ -117,10 +123,10 @@ export async function readFileIfExists(path: string): Promise<Uint8Array | undef
   }
 }
 
-/** Node's callback API as a promise (one hop, no FileHandle). */
-function call<T>(fn: (...args: any[]) => void, ...args: unknown[]): Promise<T> {
+/** One FileSystem call (node:fs's callback API by default) as a promise (one hop, no FileHandle). */
+function call<T>(fs: FileSystem, method: keyof FileSystem, ...args: unknown[]): Promise<T> {
   return new Promise<T>((resolvePromise, reject) => {
-    fn(...args, (error: NodeJS.ErrnoException | null, result: T) => (error ? reject(error) : resolvePromise(result)));
+    (fs[method] as (...callArgs: unknown[]) => void)(...args, (error: NodeJS.ErrnoException | null, result: T) => (error ? reject(error) : resolvePromise(result)));
   });
 }
 
@@ -135,30 +141,30 @@ function buildTempName(targetBase: string): string {
 }
 
 /** 'wx' (O_EXCL) so a name collision fails instead of writing into someone else's file. */
-function openExclusive(path: string): Promise<number> {
-  return call<number>(openFd, path, 'wx', 0o600);
+function openExclusive(fs: FileSystem, path: string): Promise<number> {
+  return call<number>(fs, 'open', path, 'wx', 0o600);
 }
 
-async function writeSyncedFile(fd: number, data: Uint8Array, mode: number): Promise<void> {
+async function writeSyncedFile(fs: FileSystem, fd: number, data: Uint8Array, mode: number): Promise<void> {
   try {
     for (let offset = 0; offset < data.byteLength; ) {
-      offset += await call<number>(write, fd, data, offset, data.byteLength - offset, null);
+      offset += await call<number>(fs, 'write', fd, data, offset, data.byteLength - offset, null);
     }
-    await call<void>(fchmod, fd, mode);
-    await call<void>(fsync, fd);
+    await call<void>(fs, 'fchmod', fd, mode);
+    await call<void>(fs, 'fsync', fd);
   } finally {
-    await call<void>(close, fd);
+    await call<void>(fs, 'close', fd);
   }
 }
 
 /** mkdir -p, then chmod each created directory to 0o755 (mkdir's mode is narrowed by umask, and a daemon umask of
  *  077 would hide staples from the TLS server's user) and fsync its parent so the new entry is durable too. */
-async function ensureDirectory(directory: string): Promise<void> {
+async function ensureDirectory(fs: FileSystem, directory: string): Promise<void> {
   const firstCreated = await mkdir(directory, { recursive: true, mode: DIRECTORY_MODE });
   if (firstCreated === undefined) return;
   for (const created of listCreatedDirectories(resolve(firstCreated), resolve(directory))) {
     await chmod(created, DIRECTORY_MODE);
-    await syncDirectory(dirname(created));
+    await syncDirectory(fs, dirname(created));
   }
 }
 
@@ -174,14 +180,14 @@ function listCreatedDirectories(firstCreated: string, target: string): string[] 
   return chain.reverse();
 }
 
-async function syncDirectory(directory: string): Promise<void> {
-  const fd = await call<number>(openFd, directory, 'r');
+async function syncDirectory(fs: FileSystem, directory: string): Promise<void> {
+  const fd = await call<number>(fs, 'open', directory, 'r', undefined);
   try {
-    await call<void>(fsync, fd);
+    await call<void>(fs, 'fsync', fd);
   } catch (error) {
     if (!DIRECTORY_SYNC_UNSUPPORTED.has(errorCode(error) ?? '')) throw error;
   } finally {
-    await call<void>(close, fd);
+    await call<void>(fs, 'close', fd);
   }
 }
 
@@ -198,8 +204,9 @@ const directorySyncs = new Map<string, DirectorySyncState>();
  * fsync of `directory` covering every change the caller completed before calling (group commit): callers join the
  * queued sync, which only starts once the running one is done, so a sync that began before their rename never
  * counts for them. 32 concurrent writers into one directory then cost a few directory syncs, not 32.
+ * The sync runs through the FileSystem of the caller that queued it (every caller outside tests passes node:fs).
  */
-export function syncDirectoryShared(directory: string): Promise<void> {
+export function syncDirectoryShared(directory: string, fs: FileSystem = NODE_FILE_SYSTEM): Promise<void> {
   let state = directorySyncs.get(directory);
   if (!state) {
     state = {};
@@ -212,7 +219,7 @@ export function syncDirectoryShared(directory: string): Promise<void> {
     () => undefined,
   ).then(() => {
     owner.queued = undefined;
-    const running = syncDirectory(directory);
+    const running = syncDirectory(fs, directory);
     owner.running = running;
     const settle = (): void => {
       if (owner.running === running) owner.running = undefined;
@@ -226,9 +233,9 @@ export function syncDirectoryShared(directory: string): Promise<void> {
 }
 
 /** After the rename the new content is already visible; a failure here means it may not survive a power loss. */
-async function syncDirectoryOrThrow(directory: string, file: string): Promise<void> {
+async function syncDirectoryOrThrow(fs: FileSystem, directory: string, file: string): Promise<void> {
   try {
-    await syncDirectoryShared(directory);
+    await syncDirectoryShared(directory, fs);
   } catch (error) {
     throw toWriteFailed(file, `cannot sync directory ${directory} for ${file}; the change may not survive a crash`, error);
   }
@@ -268,9 +275,9 @@ async function listDirectory(dir: string): Promise<string[]> {
   }
 }
 
-async function removeQuietly(path: string): Promise<void> {
+async function removeQuietly(fs: FileSystem, path: string): Promise<void> {
   try {
-    await call<void>(unlinkCallback, path);
+    await call<void>(fs, 'unlink', path);
   } catch {
     // Best effort: the write already failed and that error is what the caller needs; cleanStaleTempFiles catches leftovers.
   }

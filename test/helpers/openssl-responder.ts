@@ -1,11 +1,14 @@
 // OpenSSL's own OCSP responder (`openssl ocsp -index`) beside the built staplerd, both inside a loopback-only network namespace.
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as asn1js from 'asn1js';
 import path from 'node:path';
 import type { IssuedIdentity } from '../../src/demo/demo-pki.js';
 import type { Certificate } from '../../src/pki/certificate.js';
 import { exportPrivateKeyPem } from '../../src/pki/key-pair.js';
-import { CLI_PATH, type CliResult } from './run-cli.js';
+import { CLI_PATH, isolateStateDir, withStateDirArgument, type CliResult } from './run-cli.js';
 
 /** A fixed port is safe: every run gets a fresh network namespace, where nothing else listens. */
 export const OPENSSL_RESPONDER_PORT = 28960;
@@ -117,15 +120,17 @@ export interface NamespaceRunResult extends CliResult {
 export async function runCliBesideOpensslResponder(
   files: OpensslResponderFiles,
   args: readonly string[],
-  options: { env: NodeJS.ProcessEnv; nextUpdateMinutes?: number; timeoutMs?: number },
+  options: { env?: NodeJS.ProcessEnv; nextUpdateMinutes?: number; timeoutMs?: number },
 ): Promise<NamespaceRunResult> {
   const scriptFile = path.join(path.dirname(files.indexFile), 'run-in-namespace.sh');
   await writeFile(scriptFile, NAMESPACE_SCRIPT);
   await writeFile(files.logFile, '');
+  const state = isolateStateDir(options.env);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_OPTIONS: '',
     ...options.env,
+    ...state.env,
     OCSP_INDEX: files.indexFile,
     OCSP_PORT: String(OPENSSL_RESPONDER_PORT),
     OCSP_SIGNER: files.signerCertFile,
@@ -134,8 +139,13 @@ export async function runCliBesideOpensslResponder(
     OCSP_NMIN: String(options.nextUpdateMinutes ?? 60),
     OCSP_LOG: files.logFile,
   };
-  const result = await spawnGroup('unshare', ['-n', 'bash', scriptFile, process.execPath, CLI_PATH, ...args], env, options.timeoutMs ?? 30_000);
-  return { ...result, responderLog: await readFile(files.logFile, 'utf8') };
+  const cliArgs = withStateDirArgument(args, state.env.STATE_DIRECTORY!);
+  try {
+    const result = await spawnGroup('unshare', ['-n', 'bash', scriptFile, process.execPath, CLI_PATH, ...cliArgs], env, options.timeoutMs ?? 30_000);
+    return { ...result, responderLog: await readFile(files.logFile, 'utf8') };
+  } finally {
+    state.dispose();
+  }
 }
 
 /** Spawns a command as its own process group, so a timeout also ends the responder started in the background. */
@@ -189,5 +199,65 @@ export function dumpResponseWithOpenssl(responseFile: string): Promise<string> {
       if (error) reject(new Error(`openssl ocsp -resp_text failed: ${stderr}`));
       else resolve(stdout);
     });
+  });
+}
+
+/** RFC 6960 4.2.1 OCSPResponseStatus values that carry no responseBytes (4 is unused). */
+export const OCSP_ERROR_STATUS = { malformedRequest: 1, internalError: 2, tryLater: 3, sigRequired: 5, unauthorized: 6 } as const;
+
+/**
+ * `OCSPResponse ::= SEQUENCE { responseStatus ENUMERATED }` without responseBytes (RFC 6960 4.2.1), encoded here
+ * with asn1js rather than by staplerd's own encoder (src/pki/sign-ocsp-response.ts), so a shared bug cannot hide.
+ */
+export function encodeOcspStatusOnlyResponse(status: keyof typeof OCSP_ERROR_STATUS): Uint8Array {
+  const response = new asn1js.Sequence({ value: [new asn1js.Enumerated({ value: OCSP_ERROR_STATUS[status] })] });
+  return new Uint8Array(response.toBER());
+}
+
+export interface FixedAnswerResponder {
+  /** http://127.0.0.1:<port>/ */
+  readonly url: string;
+  /** Requests answered so far. */
+  readonly requestCount: number;
+  close(): Promise<void>;
+}
+
+/**
+ * The smallest real responder for answers OpenSSL's `openssl ocsp -port` cannot give (it has no tryLater switch):
+ * a loopback HTTP server answering every request, GET or POST, with `body` as application/ocsp-response.
+ */
+export function startFixedAnswerResponder(body: Uint8Array): Promise<FixedAnswerResponder> {
+  let requestCount = 0;
+  const server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => {
+      requestCount += 1;
+      response.writeHead(200, { 'content-type': 'application/ocsp-response', 'content-length': body.byteLength });
+      response.end(body);
+    });
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      resolve({
+        url: `http://127.0.0.1:${port}/`,
+        get requestCount() {
+          return requestCount;
+        },
+        close: () => new Promise<void>((resolveClose) => {
+          server.closeAllConnections();
+          server.close(() => resolveClose());
+        }),
+      });
+    });
+  });
+}
+
+/** Everything `openssl ocsp -respin <file> -resp_text -noverify` prints, whatever its exit status (an unsuccessful
+ *  response makes it print "Responder Error: <status> (<n>)" and exit 1). */
+export function describeResponseWithOpenssl(responseFile: string): Promise<string> {
+  return new Promise((resolve) => {
+    execFile('openssl', ['ocsp', '-respin', responseFile, '-resp_text', '-noverify'], (_error, stdout, stderr) => resolve(`${stdout}${stderr}`));
   });
 }

@@ -18,10 +18,23 @@ export interface CliResult {
 /** Each run gets its own state dir unless the test passes one (env STATE_DIRECTORY or --state-dir): backoff
  *  history must not leak between tests, nor into /var/lib/staplerd on the machine. `dispose` removes it once the
  *  process has exited, so a test run leaves no directories behind in /tmp. */
-function isolatedStateEnv(env: NodeJS.ProcessEnv | undefined): { env: NodeJS.ProcessEnv; dispose: () => void } {
-  if (env?.STATE_DIRECTORY) return { env: {}, dispose: () => {} };
+export function isolateStateDir(env: NodeJS.ProcessEnv | undefined): { env: NodeJS.ProcessEnv; dispose: () => void } {
+  if (env?.STATE_DIRECTORY) return { env: { STATE_DIRECTORY: env.STATE_DIRECTORY }, dispose: () => {} };
   const dir = mkdtempSync(path.join(tmpdir(), 'staplerd-state-'));
   return { env: { STATE_DIRECTORY: dir }, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** The commands that resolve a state dir (src/cli/pass-options.ts declares --state-dir for exactly these). */
+const STATE_DIR_COMMANDS = new Set(['once', 'run', 'status']);
+
+/**
+ * args with `--state-dir <stateDir>` added for once/run/status when the test gave none: the flag beats any
+ * STATE_DIRECTORY or config file, so the isolation holds even if the environment is lost on the way (a wrapper
+ * script, `env -i`). A test of the YAML `stateDir` key passes --state-dir itself.
+ */
+export function withStateDirArgument(args: readonly string[], stateDir: string): string[] {
+  if (!STATE_DIR_COMMANDS.has(args[0] ?? '') || args.some((arg) => arg === '--state-dir' || arg.startsWith('--state-dir='))) return [...args];
+  return [...args, '--state-dir', stateDir];
 }
 
 function assertBuilt(): void {
@@ -32,10 +45,10 @@ function assertBuilt(): void {
 export function runCli(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
   assertBuilt();
   return new Promise((resolve, reject) => {
-    const state = isolatedStateEnv(options.env);
-    const child = spawn(process.execPath, [CLI_PATH, ...args], {
+    const state = isolateStateDir(options.env);
+    const child = spawn(process.execPath, [CLI_PATH, ...withStateDirArgument(args, state.env.STATE_DIRECTORY!)], {
       cwd: options.cwd ?? PROJECT_ROOT,
-      env: { ...process.env, NODE_OPTIONS: '', ...state.env, ...options.env },
+      env: { ...process.env, NODE_OPTIONS: '', ...options.env, ...state.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -65,10 +78,10 @@ export interface DaemonProcess {
 /** Starts `staplerd run <args>` in the background. */
 export function startDaemon(args: readonly string[], options: { env?: NodeJS.ProcessEnv } = {}): DaemonProcess {
   assertBuilt();
-  const state = isolatedStateEnv(options.env);
-  const child = spawn(process.execPath, [CLI_PATH, 'run', ...args], {
+  const state = isolateStateDir(options.env);
+  const child = spawn(process.execPath, [CLI_PATH, ...withStateDirArgument(['run', ...args], state.env.STATE_DIRECTORY!)], {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, NODE_OPTIONS: '', ...state.env, ...options.env },
+    env: { ...process.env, NODE_OPTIONS: '', ...options.env, ...state.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';

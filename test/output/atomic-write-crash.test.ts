@@ -1,11 +1,12 @@
-// Crash safety: a writer process killed with SIGKILL at random moments never leaves a partial staple.
+// Crash safety: a writer process killed with SIGKILL at each step of a write never leaves a partial staple.
 //
 // Why a real child process: only a process that really dies mid-write (between write, fsync, rename) shows that the
-// target is never truncated or mixed. The child runs the real writeFileAtomic, transpiled by buildChildModules.
-// In practice most kills land mid-write (a temp file is left over), so cleanStaleTempFiles is exercised on real debris.
-// SIGKILL tests atomicity against process death; fsync's protection against power loss cannot be observed here.
+// target is never truncated or mixed. The child runs the real writeFileAtomic, transpiled by buildChildModules, with
+// a FileSystem that kills the child just before a chosen call: so each step is hit every run, never by chance of a
+// timer. SIGKILL tests atomicity against process death; fsync's protection against power loss cannot be observed
+// here (atomic-write-sequence.test.ts checks the fsync calls and their order instead).
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,35 +14,42 @@ import { cleanStaleTempFiles, writeFileAtomic } from '../../src/output/index.js'
 import { buildChildModules } from './child-modules.js';
 
 const FILE_SIZE = 1024 * 1024;
-const VERSIONS = [Buffer.alloc(FILE_SIZE, 'A'), Buffer.alloc(FILE_SIZE, 'B')];
-/** Lines the child prints (completed writes) before it is killed: varied so kills land in different phases. */
-const KILL_AFTER_WRITES = [1, 2, 3, 5, 8, 13];
+const OLD = Buffer.alloc(FILE_SIZE, 'A');
+const NEW = Buffer.alloc(FILE_SIZE, 'B');
+
+/** Where the child dies: just before the nth call of op, and what the target must then hold. */
+const KILL_POINTS: Array<{ step: string; op: string; nth: number; expected: 'old' | 'new' }> = [
+  { step: 'before the first byte is written', op: 'write', nth: 1, expected: 'old' },
+  { step: 'after the data is written, before the mode is set', op: 'fchmod', nth: 1, expected: 'old' },
+  { step: 'before the temp file is fsynced', op: 'fsync', nth: 1, expected: 'old' },
+  { step: 'before the rename', op: 'rename', nth: 1, expected: 'old' },
+  { step: 'after the rename, before the directory fsync', op: 'fsync', nth: 2, expected: 'new' },
+];
 
 const CHILD_SOURCE = `
 import { writeFileAtomic } from './src/output/atomic-write.js';
-const [target] = process.argv.slice(2);
-const versions = [Buffer.alloc(${FILE_SIZE}, 'A'), Buffer.alloc(${FILE_SIZE}, 'B')];
-for (let index = 0; ; index += 1) {
-  await writeFileAtomic(target, versions[index % 2]);
-  process.stdout.write(index + '\\n');
-}
+import { NODE_FILE_SYSTEM } from './src/output/file-system.js';
+const [target, killOp, killNth] = process.argv.slice(2);
+let seen = 0;
+const fileSystem = Object.fromEntries(Object.entries(NODE_FILE_SYSTEM).map(([op, call]) => [op, (...args) => {
+  if (op === killOp && ++seen === Number(killNth)) {
+    process.stdout.write('dying\\n');
+    process.kill(process.pid, 'SIGKILL');
+    return;
+  }
+  call(...args);
+}]));
+await writeFileAtomic(target, Buffer.alloc(${FILE_SIZE}, 'B'), { fileSystem });
+process.stdout.write('survived\\n');
 `;
 
-function waitForWrites(child: ChildProcess, count: number): Promise<void> {
+function runChild(script: string, args: readonly string[]): Promise<{ stdout: string; signal: NodeJS.Signals | null }> {
   return new Promise((resolvePromise, reject) => {
-    let lines = 0;
-    child.stdout!.on('data', (chunk: Buffer) => {
-      lines += chunk.toString().split('\n').length - 1;
-      if (lines >= count) resolvePromise();
-    });
-    child.once('exit', (code, signal) => reject(new Error(`child exited early (code ${code}, signal ${signal})`)));
-  });
-}
-
-function killAndWait(child: ChildProcess): Promise<void> {
-  return new Promise((resolvePromise) => {
-    child.once('exit', () => resolvePromise());
-    child.kill('SIGKILL');
+    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.once('error', reject);
+    child.once('close', (_code, signal) => resolvePromise({ stdout, signal }));
   });
 }
 
@@ -60,19 +68,17 @@ describe('writeFileAtomic under SIGKILL', () => {
     await rm(workDir, { recursive: true, force: true });
   });
 
-  it.each(KILL_AFTER_WRITES)('leaves the complete old or new file when killed after %p writes', async (writes) => {
-    const outDir = join(workDir, `out-${writes}`);
+  it.each(KILL_POINTS)('leaves the complete $expected file when killed $step', async ({ op, nth, expected }) => {
+    const outDir = join(workDir, `out-${op}-${nth}`);
     const target = join(outDir, 'fullchain.pem.ocsp');
-    await writeFileAtomic(target, VERSIONS[1]!);
-    const child = spawn(process.execPath, [childScript, target], { stdio: ['ignore', 'pipe', 'inherit'] });
-    await waitForWrites(child, writes);
-    // A short random pause puts the kill at an unpredictable point of the next write (open, write, fsync, rename).
-    await new Promise((resolvePromise) => setTimeout(resolvePromise, Math.random() * 10));
-    await killAndWait(child);
+    await writeFileAtomic(target, OLD);
+
+    const child = await runChild(childScript, [target, op, String(nth)]);
+    // It really died at that step (a child that finished the write would prove nothing about a crash).
+    expect(child).toEqual({ stdout: 'dying\n', signal: 'SIGKILL' });
 
     const content = await readFile(target);
-    expect(content.length).toBe(FILE_SIZE);
-    expect(VERSIONS.some((version) => version.equals(content))).toBe(true);
+    expect(content.equals(expected === 'old' ? OLD : NEW)).toBe(true);
 
     // Whatever temp file the dead writer left is reclaimable, and nothing but the staple remains.
     await cleanStaleTempFiles(outDir);

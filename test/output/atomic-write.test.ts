@@ -119,24 +119,14 @@ describe('writeFileAtomic', () => {
     await expect(writeFileAtomic(target, bytes('staple'))).rejects.toMatchObject({ code: 'WRITE_FAILED', file: target });
   });
 
-  it('shows readers only complete old or new content while many writes race', async () => {
+  it('ends 24 concurrent writes of one target with one complete version and no temp file', async () => {
+    // What a reader sees at each step of a write is checked deterministically in atomic-write-sequence.test.ts.
     const target = join(dir, 'race.ocsp');
     const versions = ['A', 'B', 'C', 'D'].map((letter) => Buffer.alloc(256 * 1024, letter));
     await writeFileAtomic(target, versions[0]!);
-    let writing = true;
-    const writes = Promise.all(Array.from({ length: 24 }, (_, index) => writeFileAtomic(target, versions[index % versions.length]!)))
-      .finally(() => {
-        writing = false;
-      });
-    const torn: number[] = [];
-    let reads = 0;
-    while (writing || reads === 0) {
-      const seen = await readFile(target);
-      reads += 1;
-      if (!versions.some((version) => version.equals(seen))) torn.push(seen.length);
-    }
-    await writes;
-    expect(torn).toEqual([]);
+    await Promise.all(Array.from({ length: 24 }, (_, index) => writeFileAtomic(target, versions[index % versions.length]!)));
+    const final = await readFile(target);
+    expect(versions.some((version) => version.equals(final))).toBe(true);
     expect(await listTempFiles(dir)).toEqual([]);
   });
 });
