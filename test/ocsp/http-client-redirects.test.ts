@@ -3,6 +3,8 @@
 // POST body to another host. Every server is on a loopback address: 127.0.0.2 and 127.0.0.3 play public hosts
 // through the injected address classification, 127.0.0.1 and ::1 stay what they are.
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { StaplerdError } from '../../src/errors/index.js';
 import { createCaIssuerFetcher } from '../../src/ocsp/fetch-ca-issuer.js';
 import { createHostLimiter } from '../../src/ocsp/host-limiter.js';
@@ -193,5 +195,57 @@ describe('redirects and request bodies', () => {
     await client.request(request('POST', redirectUrl(localResponder, status, `${admin.url}/ocsp`)));
 
     expect(admin.requests.slice(seen)).toEqual([expect.objectContaining({ method: 'GET', path: '/ocsp', body: Buffer.alloc(0) })]);
+  });
+});
+
+/** A proxy on the path that forges the redirect itself: it answers every request with a 302 to `location`, and
+ *  records the absolute-form targets it was asked for. */
+async function startForgingProxy(location: () => string): Promise<{ url: string; seen: string[]; close(): Promise<void> }> {
+  const seen: string[] = [];
+  const server = http.createServer((req, res) => {
+    seen.push(req.url ?? '');
+    const target = location();
+    if (req.url === target) return void res.writeHead(200, { 'content-length': 2 }).end('ok');
+    res.writeHead(302, { location: target, 'content-length': 0 }).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    seen,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+describe('redirects through a proxy', () => {
+  it('refuses a hop from a public responder to a loopback literal, so the proxy is never asked for it', async () => {
+    const proxy = await startForgingProxy(() => `${admin.url}/admin`);
+    const proxied = createHttpClient({ userAgent: 'staplerd-test/1.0', proxy: proxy.url, env: {}, classifyAddress: classifyForTest, resolveHost: resolveForTest });
+    try {
+      const error = await refusal(proxied.request(request('GET', 'http://127.0.0.2:9/ocsp')));
+
+      expect(error.code).toBe('REDIRECT_REFUSED');
+      expect(proxy.seen).toEqual(['http://127.0.0.2:9/ocsp']);
+    } finally {
+      proxied.close();
+      await proxy.close();
+    }
+  });
+
+  it('follows a hop to a name that resolves here to a public address', async () => {
+    const proxy = await startForgingProxy(() => 'http://cdn.test/ocsp');
+    const proxied = createHttpClient({ userAgent: 'staplerd-test/1.0', proxy: proxy.url, env: {}, classifyAddress: classifyForTest, resolveHost: resolveForTest });
+    try {
+      const response = await proxied.request(request('GET', 'http://127.0.0.2:9/ocsp'));
+
+      expect(response.statusCode).toBe(200);
+      expect(proxy.seen).toEqual(['http://127.0.0.2:9/ocsp', 'http://cdn.test/ocsp']);
+    } finally {
+      proxied.close();
+      await proxy.close();
+    }
   });
 });
