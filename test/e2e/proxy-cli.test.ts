@@ -210,7 +210,11 @@ describe('proxy passwords in configuration errors', () => {
     expect(result.stderr).not.toContain('s3cret');
   });
 
-  it('never logs it when a SIGHUP reload of run finds a YAML syntax error, and keeps running', async () => {
+  it.each<[string, string, string]>([
+    ['a YAML syntax error', '  timeout: : 3\n', 'not valid YAML at line 3'],
+    ['a bad value quoting a URL with a password', 'responder: ftp://ops:s3cret@127.0.0.1/\n', '"responder"'],
+    ['an unknown key holding it', 'proxyy: http://ops:s3cret@127.0.0.1:3128\n', '"proxyy"'],
+  ])('never logs it when a SIGHUP reload of run finds %s, and keeps running', async (_name, broken, named) => {
     const { dir } = await certificate();
     const configFile = path.join(path.dirname(dir), 'staplerd.yaml');
     const valid = `certs: [certs]\nlogFormat: json\nproxy: http://ops:s3cret@${proxy.url.replace('http://', '')}\n`;
@@ -218,14 +222,14 @@ describe('proxy passwords in configuration errors', () => {
     const daemon = startDaemon(['--config', configFile], { env: { ...fx.env, ...NO_PROXY_ENV } });
     try {
       await daemon.waitForLog('"daemon.ready"', 20_000);
-      await writeFile(configFile, `${valid}  timeout: : 3\n`);
+      await writeFile(configFile, `${valid}${broken}`);
       const mark = daemon.output().length;
 
       daemon.child.kill('SIGHUP');
       await daemon.waitForLog('"daemon.reload_failed"', 20_000, mark);
 
       const failed = jsonEvents(daemon.output().slice(mark)).find((e) => e.event === 'daemon.reload_failed');
-      expect(failed).toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('line 3') });
+      expect(failed).toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining(named) });
       expect(daemon.output()).not.toContain('s3cret');
       expect(await daemon.stop('SIGTERM')).toEqual({ code: 0, signal: null });
     } finally {
