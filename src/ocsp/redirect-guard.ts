@@ -43,7 +43,7 @@ export function createLookup(resolveHost: ResolveHost, check: (hostname: string,
   return (hostname: string, options: LookupOptions, callback: LookupCallback) => {
     resolveHost(hostname).then(
       (resolved) => {
-        const wanted = options.family === 4 || options.family === 6 ? options.family : 0;
+        const wanted = requestedFamily(options.family);
         const entries: LookupAddress[] = resolved.map((address) => ({ address, family: isIP(address) })).filter((entry) => wanted === 0 || entry.family === wanted);
         const problem = check(hostname, entries.map((entry) => entry.address));
         if (problem !== undefined) return callback(problem, '', 0);
@@ -54,6 +54,13 @@ export function createLookup(resolveHost: ResolveHost, check: (hostname: string,
       (error: NodeJS.ErrnoException) => callback(error, '', 0),
     );
   };
+}
+
+/** dns.lookup takes 4, 6, 'IPv4' or 'IPv6'; anything else (0, undefined) means either. */
+function requestedFamily(family: LookupOptions['family']): 0 | 4 | 6 {
+  if (family === 4 || family === 'IPv4') return 4;
+  if (family === 6 || family === 'IPv6') return 6;
+  return 0;
 }
 
 /** The lookup of connections made for a redirect from a public responder: any non-public address fails the
