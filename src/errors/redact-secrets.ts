@@ -6,9 +6,9 @@
  *  a password holding an unencoded `@` is still hidden whole. */
 const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@:]*):([^\s/?#]*)@/gi;
 
-/** `password: x`, `passwd=x`, `secret=x`, `token: x`, `authorization: Basic x`: the value up to whitespace, quote or
- *  separator (`authorization` takes its scheme word too). */
-const SECRET_PAIR = /\b(pass(?:word|wd)?|secret|token|authorization|proxy-authorization)(\s*[:=]\s*)(?:(basic|bearer)\s+)?[^\s"',;&)]+/gi;
+/** `password: x`, `passwd=x`, `secret=x`, `token: x`, `(Proxy-)Authorization: Basic x`: the value up to whitespace,
+ *  quote or separator (`authorization` takes its scheme word too). Not a bare `pass`: "first pass: ..." is prose. */
+const SECRET_PAIR = /\b(password|passwd|pwd|secret|token|authorization)(\s*[:=]\s*)(?:(basic|bearer)\s+)?[^\s"',;&)]+/gi;
 
 export const REDACTED = '***';
 
