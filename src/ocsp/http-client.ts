@@ -131,7 +131,8 @@ async function guardRedirect(next: NormalizedOptions, response: PlainResponse, p
   const from = new URL(response.url);
   const to = new URL(next.url ?? response.url);
   const originScope = context.originScope ?? (await scopeOfFirstHop(from, response.ip, context.route, policy));
-  const targetScopes = (await scopesOfHost(to.hostname, policy)) ?? [];
+  // Only a public origin restricts targets, so only then is the target's name worth a lookup.
+  const targetScopes = originScope === 'public' ? ((await scopesOfHost(to.hostname, policy)) ?? []) : [];
   const verdict = decideRedirect({ from, to, nextMethod: next.method, originScope, targetScopes });
   if (!verdict.follow) {
     throw new StaplerdError('REDIRECT_REFUSED', `refused the HTTP ${response.statusCode} redirect to ${to.href}: ${verdict.reason}`, { url: to.href });
