@@ -238,7 +238,7 @@ function applyOptions(raw: RawOptions, into: Mutable<StaplerdConfig>, baseDir: s
 
 /** Own keys of the table only: `__proto__`, `constructor`, `toString` or `hasOwnProperty` in a file are unknown keys,
  *  not Object.prototype's members (which gave "spec.apply is not a function", exit 1, or silent acceptance). */
-export function findOptionSpec(key: string): OptionSpec | undefined {
+function findOptionSpec(key: string): OptionSpec | undefined {
   return Object.hasOwn(OPTION_SPECS, key) ? OPTION_SPECS[key] : undefined;
 }
 
