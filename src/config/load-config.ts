@@ -1,7 +1,7 @@
 // Builds the StaplerdConfig from defaults, an optional YAML file and command-line flags (flags win), validating each key.
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { LineCounter, parseDocument, isMap, isScalar, type Document, type YAMLError } from 'yaml';
 import { StaplerdError } from '../errors/index.js';
 import { parseHaproxySocket, parseHookCommand } from '../hooks/index.js';
 // The parsers only, not the index: loading the config must not load prom-client or got.
@@ -37,7 +37,9 @@ function expectStringList(value: unknown): string[] {
 
 function expectNumber(value: unknown, options: { min: number; max: number; integer?: boolean }): number {
   const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  if (typeof number !== 'number' || !Number.isFinite(number)) throw new BadValue('expected a number');
+  if (typeof number !== 'number') throw new BadValue('expected a number');
+  // YAML reads 1e400 and .inf as Infinity, and .nan as NaN: not a number anyone meant.
+  if (!Number.isFinite(number)) throw new BadValue(`expected a finite number from ${options.min} to ${options.max}`);
   if (options.integer && !Number.isInteger(number)) throw new BadValue('expected a whole number');
   if (number < options.min || number > options.max) throw new BadValue(`expected a number from ${options.min} to ${options.max}`);
   return number;
@@ -199,14 +201,24 @@ export const OPTION_SPECS: Readonly<Record<string, OptionSpec>> = {
   },
 };
 
+/** Where raw options came from: a file (with each top-level value's source text as written), or the command line. */
+interface OptionSource {
+  readonly file?: string;
+  /** The value of a top-level key exactly as written in the file, for messages. */
+  readonly writtenValues?: ReadonlyMap<string, string>;
+}
+
+/** Longest value or key quoted in a message: enough to recognise it, not enough to flood a log line. */
+const MAX_SHOWN_CHARS = 120;
+
 /** Applies every key given; returns the keys that were set, so defaults that depend on other keys can be derived. */
-function applyOptions(raw: RawOptions, into: Mutable<StaplerdConfig>, baseDir: string, source: { file?: string }): Set<string> {
+function applyOptions(raw: RawOptions, into: Mutable<StaplerdConfig>, baseDir: string, source: OptionSource): Set<string> {
   const applied = new Set<string>();
   for (const [key, value] of Object.entries(raw)) {
     if (value === undefined) continue;
-    const spec = OPTION_SPECS[key];
+    const spec = findOptionSpec(key);
     if (!spec) {
-      throw new StaplerdError('CONFIG_INVALID', `unknown configuration key "${key}"`, { file: source.file });
+      throw new StaplerdError('CONFIG_INVALID', `unknown configuration key ${quoteForMessage(key)}`, { file: source.file });
     }
     try {
       spec.apply(value, into, baseDir);
@@ -214,7 +226,7 @@ function applyOptions(raw: RawOptions, into: Mutable<StaplerdConfig>, baseDir: s
       if (!(error instanceof BadValue)) throw error;
       const name = source.file ? `key "${key}"` : `option ${spec.flag}`;
       const where = source.file ? ` in ${source.file}` : '';
-      const got = spec.secret ? '' : ` (got ${JSON.stringify(value)})`;
+      const got = spec.secret ? '' : ` (got ${describeGivenValue(value, source.writtenValues?.get(key))})`;
       throw new StaplerdError(source.file ? 'CONFIG_INVALID' : 'USAGE', `${name}${where}: ${error.message}${got}`, {
         file: source.file,
       });
@@ -224,25 +236,90 @@ function applyOptions(raw: RawOptions, into: Mutable<StaplerdConfig>, baseDir: s
   return applied;
 }
 
+/** Own keys of the table only: `__proto__`, `constructor`, `toString` or `hasOwnProperty` in a file are unknown keys,
+ *  not Object.prototype's members (which gave "spec.apply is not a function", exit 1, or silent acceptance). */
+function findOptionSpec(key: string): OptionSpec | undefined {
+  return Object.hasOwn(OPTION_SPECS, key) ? OPTION_SPECS[key] : undefined;
+}
+
+/** The value as the operator wrote it when the file says (1e400, not the Infinity it parses to, which JSON shows as
+ *  null), else as given on the command line. */
+function describeGivenValue(value: unknown, written: string | undefined): string {
+  if (written !== undefined) return truncateForMessage(written);
+  if (typeof value === 'number') return String(value);
+  return quoteForMessage(value);
+}
+
+function quoteForMessage(value: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return truncateForMessage(text);
+}
+
+function truncateForMessage(text: string): string {
+  return text.length > MAX_SHOWN_CHARS ? `${text.slice(0, MAX_SHOWN_CHARS)}...` : text;
+}
+
+/** A configuration file's top-level options and, per key, its value's source text. */
+export interface ConfigFileContents {
+  readonly options: RawOptions;
+  readonly writtenValues: ReadonlyMap<string, string>;
+}
+
 /** Reads and parses a YAML configuration file into raw options (validated by resolveConfig). */
 export async function readConfigFile(file: string): Promise<RawOptions> {
+  return (await readConfigFileContents(file)).options;
+}
+
+/** Reads a YAML configuration file; syntax errors name file, line and column but never quote the source line (which
+ *  may be `proxy: http://user:password@...`). */
+export async function readConfigFileContents(file: string): Promise<ConfigFileContents> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
     throw new StaplerdError('CONFIG_INVALID', `cannot read configuration file: ${(error as Error).message}`, { file });
   }
+  const lineCounter = new LineCounter();
+  // prettyErrors: false keeps the yaml package from appending a code frame (the offending source line) to messages.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const syntaxError = doc.errors[0];
+  if (syntaxError !== undefined) throw yamlSyntaxError(syntaxError, lineCounter, file);
   let parsed: unknown;
   try {
-    parsed = parseYaml(text);
+    parsed = doc.toJS();
   } catch (error) {
+    // toJS refuses alias bombs ("Excessive alias count") and unresolvable aliases.
     throw new StaplerdError('CONFIG_INVALID', `configuration file is not valid YAML: ${(error as Error).message}`, { file });
   }
-  if (parsed === null || parsed === undefined) return {};
+  if (parsed === null || parsed === undefined) return { options: {}, writtenValues: new Map() };
   if (typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new StaplerdError('CONFIG_INVALID', 'configuration file must be a YAML mapping of option names to values', { file });
   }
-  return parsed as RawOptions;
+  return { options: parsed as RawOptions, writtenValues: collectWrittenValues(doc, text) };
+}
+
+function yamlSyntaxError(error: YAMLError, lineCounter: LineCounter, file: string): StaplerdError {
+  const { line, col } = lineCounter.linePos(error.pos[0]);
+  // The first line only: the problem, never an excerpt of the file.
+  const problem = truncateForMessage(error.message.split('\n')[0] ?? error.code);
+  return new StaplerdError('CONFIG_INVALID', `configuration file is not valid YAML at line ${line}, column ${col}: ${problem}`, { file });
+}
+
+/** Source text of each top-level scalar value, keyed as toJS keys it (String of the key). */
+function collectWrittenValues(doc: Document, text: string): Map<string, string> {
+  const written = new Map<string, string>();
+  if (!isMap(doc.contents)) return written;
+  for (const pair of doc.contents.items) {
+    if (!isScalar(pair.key) || !isScalar(pair.value) || pair.value.range === undefined || pair.value.range === null) continue;
+    const [start, valueEnd] = pair.value.range;
+    written.set(String(pair.key.value), text.slice(start, valueEnd));
+  }
+  return written;
 }
 
 /** Defaults, then the YAML file (paths relative to the file), then flags (paths relative to cwd). */
@@ -251,8 +328,8 @@ export async function resolveConfig(input: { flags: RawOptions; configFile?: str
   const given = new Set<string>();
   if (input.configFile) {
     const file = resolve(input.cwd ?? process.cwd(), input.configFile);
-    const raw = await readConfigFile(file);
-    for (const key of applyOptions(raw, config, dirname(file), { file })) given.add(key);
+    const contents = await readConfigFileContents(file);
+    for (const key of applyOptions(contents.options, config, dirname(file), { file, writtenValues: contents.writtenValues })) given.add(key);
   }
   for (const key of applyOptions(input.flags, config, input.cwd ?? process.cwd(), {})) given.add(key);
   // HAProxy needs `<crt>.issuer` only beside the certificate it loads, i.e. when staples go there too (no `out`).

@@ -31,6 +31,9 @@ export const ERROR_CODES = {
 
   // Talking to the responder (or the AIA caIssuers server).
   URL_UNSUPPORTED: { level: 'error', retry: false, exitCode: 1, summary: 'URL scheme is not http or https' },
+  // A redirect that would aim staplerd at a local address or re-send a POST body to another host: OCSP is plain HTTP,
+  // so anyone on the path can forge one. Retried: the path (or the responder) may be sane again later.
+  REDIRECT_REFUSED: { level: 'error', retry: true, exitCode: 1, summary: 'redirect refused (to a local address, or re-sending a POST to another host)' },
   FETCH_TIMEOUT: { level: 'warn', retry: true, exitCode: 1, summary: 'responder did not answer in time' },
   FETCH_NETWORK: { level: 'warn', retry: true, exitCode: 1, summary: 'responder unreachable' },
   FETCH_HTTP_STATUS: { level: 'warn', retry: true, exitCode: 1, summary: 'responder answered with an HTTP error status' },

@@ -1,5 +1,6 @@
 // The one error type of staplerd: a stable code, a human message, and the file or URL it concerns.
 import { ERROR_CODES, type ErrorCode } from './error-codes.js';
+import { redactSecrets } from './redact-secrets.js';
 
 export interface ErrorContext {
   /** The certificate, staple or configuration file concerned. */
@@ -18,10 +19,11 @@ export class StaplerdError extends Error {
   readonly retryAfterSeconds?: number;
 
   constructor(code: ErrorCode, message: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
-    super(message, options);
+    // Every message and URL is logged or printed somewhere: no password may ride along (redact-secrets.ts).
+    super(redactSecrets(message), options);
     this.code = code;
     this.file = context.file;
-    this.url = context.url;
+    this.url = context.url === undefined ? undefined : redactSecrets(context.url);
     this.retryAfterSeconds = context.retryAfterSeconds;
   }
 

@@ -3,6 +3,8 @@
 import got, { type Got, type NormalizedOptions, type PlainResponse, type Request, type RequestFunction } from 'got';
 import { StaplerdError } from '../errors/index.js';
 import { createProxyRouter, type ProxyRoute, type ProxyRouter } from './proxy-agents.js';
+import { createLookup, createPublicOnlyLookup, scopeOfOrigin, scopesOfHost, systemAddressPolicy, type AddressPolicy } from './redirect-guard.js';
+import { decideRedirect, type AddressScope, type ClassifyAddress, type ResolveHost } from './redirect-policy.js';
 
 export interface HttpRequest {
   method: 'GET' | 'POST';
@@ -41,6 +43,11 @@ export interface HttpClientOptions {
   /** Tests only: PEM CA certificates that replace the system trust store for https URLs. Certificate and host name
    *  verification stay on either way. */
   tlsCaPem?: string;
+  /** Tests only: how addresses are classified for the redirect rules (redirect-policy.ts); defaults to the real
+   *  ranges. Tests on 127.0.0.1 use it to play a "public" responder on another loopback address. */
+  classifyAddress?: ClassifyAddress;
+  /** Tests only: resolves host names for direct connections and the redirect rules; defaults to dns.lookup. */
+  resolveHost?: ResolveHost;
 }
 
 /** Followed redirects per request; OCSP responders rarely redirect, and a loop must not cost a whole timeout. */
@@ -56,15 +63,24 @@ const PROXY_AUTHENTICATION_REQUIRED = 407;
 
 interface RouteContext {
   route?: ProxyRoute;
+  /** Set at the first redirect: the scope of the address the chain's first request went to. */
+  originScope?: AddressScope;
+  /** This hop is a redirect from a public responder: direct connections must reach public addresses only. */
+  publicOnly?: boolean;
 }
 
 /** Creates a client whose agents are shared by every request: a sweep over thousands of certificates hits the same
  *  few responders (or one proxy), so reusing TCP (and TLS) connections saves most of the cost. */
 export function createHttpClient(options: HttpClientOptions): ClosableHttpClient {
+  const policy: AddressPolicy = {
+    classify: options.classifyAddress ?? systemAddressPolicy.classify,
+    resolveHost: options.resolveHost ?? systemAddressPolicy.resolveHost,
+  };
   const router = createProxyRouter({
     proxy: options.proxy,
     env: options.env ?? process.env,
-    agentOptions: { keepAlive: true, timeout: IDLE_SOCKET_TIMEOUT_MS },
+    agentOptions: { keepAlive: true, timeout: IDLE_SOCKET_TIMEOUT_MS, ...(options.resolveHost ? { lookup: createLookup(options.resolveHost) } : {}) },
+    publicOnlyLookup: createPublicOnlyLookup(policy),
   });
   const client = got.extend({
     // The scheduler owns retries and backoff (per-certificate state); got retrying underneath would multiply them.
@@ -72,6 +88,10 @@ export function createHttpClient(options: HttpClientOptions): ClosableHttpClient
     throwHttpErrors: false,
     followRedirect: isRedirectToHttp,
     maxRedirects: MAX_REDIRECTS,
+    // 301 and 302 turn a POST into a GET without body, as curl and browsers do (RFC 9110 section 15.4.2 allows it;
+    // got keeps the POST by default); 303 always does. Only 307/308 keep the body, and guardRedirect refuses those
+    // to another host.
+    methodRewriting: true,
     // Without decompression got does not send Accept-Encoding, so maxBodyBytes bounds the bytes on the wire and a
     // compressed bomb cannot expand past it.
     decompress: false,
@@ -79,7 +99,11 @@ export function createHttpClient(options: HttpClientOptions): ClosableHttpClient
     headers: { 'user-agent': options.userAgent },
     ...(options.tlsCaPem === undefined ? {} : { https: { certificateAuthority: options.tlsCaPem } }),
     // beforeRequest runs before every request, redirects included, so a redirect to another host gets its own route.
-    hooks: { beforeRequest: [(requestOptions) => applyRoute(requestOptions, router)] },
+    hooks: {
+      beforeRequest: [(requestOptions) => applyRoute(requestOptions, router)],
+      // Runs for every hop before its request is made (got source/core/index.js, _onResponseBase).
+      beforeRedirect: [(nextOptions, response) => guardRedirect(nextOptions, response, policy)],
+    },
   });
   return {
     request: (req) => sendRequest(client, req),
@@ -91,11 +115,34 @@ export function createHttpClient(options: HttpClientOptions): ClosableHttpClient
  *  records the route so errors can name the proxy. */
 function applyRoute(requestOptions: NormalizedOptions, router: ProxyRouter): void {
   if (requestOptions.url === undefined) return;
-  const route = router.routeFor(requestOptions.url);
+  const publicOnly = (requestOptions.context as RouteContext | undefined)?.publicOnly === true;
+  const route = router.routeFor(requestOptions.url, { publicOnly });
   requestOptions.agent = { ...route.agents };
   requestOptions.request = route.request as RequestFunction | undefined;
   // got clones `context` for every request, so concurrent requests never see each other's route.
   requestOptions.context = { ...requestOptions.context, route } satisfies RouteContext;
+}
+
+/** Decides one redirect hop (redirect-policy.ts) and marks hops from a public responder so applyRoute gives them the
+ *  public-only agents. The origin is judged by the address its connection went to; through a proxy (whose address
+ *  that is) by the origin's name as resolved here. */
+async function guardRedirect(next: NormalizedOptions, response: PlainResponse, policy: AddressPolicy): Promise<void> {
+  const context = (next.context ?? {}) as RouteContext;
+  const from = new URL(response.url);
+  const to = new URL(next.url ?? response.url);
+  const originScope = context.originScope ?? (await scopeOfFirstHop(from, response.ip, context.route, policy));
+  // Only a public origin restricts targets, so only then is the target's name worth a lookup.
+  const targetScopes = originScope === 'public' ? ((await scopesOfHost(to.hostname, policy)) ?? []) : [];
+  const verdict = decideRedirect({ from, to, nextMethod: next.method, originScope, targetScopes });
+  if (!verdict.follow) {
+    throw new StaplerdError('REDIRECT_REFUSED', `refused the HTTP ${response.statusCode} redirect to ${to.href}: ${verdict.reason}`, { url: to.href });
+  }
+  next.context = { ...context, originScope, publicOnly: originScope === 'public' } satisfies RouteContext;
+}
+
+async function scopeOfFirstHop(from: URL, connectedIp: string | undefined, route: ProxyRoute | undefined, policy: AddressPolicy): Promise<AddressScope> {
+  if (route?.proxyOrigin === undefined && connectedIp !== undefined) return policy.classify(connectedIp);
+  return scopeOfOrigin(await scopesOfHost(from.hostname, policy));
 }
 
 function routeOf(stream: Request): ProxyRoute | undefined {
@@ -231,6 +278,9 @@ function toFetchError(error: unknown, url: string, proxyOrigin: string | undefin
   if (error instanceof StaplerdError) return error;
   const { name, code, message } = describeError(error);
   const where = proxyOrigin === undefined ? url : `${url} via proxy ${proxyOrigin}`;
+  // got wraps what a hook or a lookup threw (REDIRECT_REFUSED) in a RequestError; the code inside is the one that counts.
+  const cause = error instanceof Error ? error.cause : undefined;
+  if (cause instanceof StaplerdError) return new StaplerdError(cause.code, `${where}: ${cause.message}`, { url }, { cause });
   const connectStatus = proxyOrigin === undefined ? undefined : CONNECT_REFUSED_MESSAGE.exec(message)?.[1];
   if (connectStatus !== undefined) {
     return new StaplerdError('FETCH_HTTP_STATUS', `${where}: the proxy refused the CONNECT tunnel with HTTP ${connectStatus}`, { url }, { cause: error });

@@ -1,7 +1,7 @@
 // Picks the outbound proxy for each URL (config `proxy`, HTTP(S)_PROXY, NO_PROXY) and keeps one keep-alive agent per route.
 import http from 'node:http';
 import https from 'node:https';
-import { BlockList, isIP } from 'node:net';
+import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { HttpsProxyAgent } from 'hpagent';
 import { StaplerdError } from '../errors/index.js';
 
@@ -35,7 +35,9 @@ export interface ProxyRoute {
 
 export interface ProxyRouter {
   readonly settings: ProxySettings;
-  routeFor(url: URL): ProxyRoute;
+  /** `publicOnly`: a redirect hop from a public responder, whose direct connections must reach public addresses only
+   *  (they go through agents of their own, whose lookup refuses other addresses: see http-client.ts). */
+  routeFor(url: URL, options?: { publicOnly?: boolean }): ProxyRoute;
   /** Destroys every agent's sockets. */
   destroy(): void;
 }
@@ -44,6 +46,8 @@ export interface ProxyRouterOptions {
   proxy?: string;
   env: NodeJS.ProcessEnv;
   agentOptions: http.AgentOptions;
+  /** The lookup of the public-only direct agents: it fails for any address that is not public. */
+  publicOnlyLookup?: LookupFunction;
 }
 
 const DEFAULT_PORTS: Readonly<Record<string, number>> = { 'http:': 80, 'https:': 443 };
@@ -54,6 +58,11 @@ export function createProxyRouter(options: ProxyRouterOptions): ProxyRouter {
   const settings = readProxySettings({ proxy: options.proxy, env: options.env });
   const directHttp: ProxyRoute = { agents: { http: new http.Agent(options.agentOptions) } };
   const directHttps: ProxyRoute = { agents: { https: new https.Agent(options.agentOptions) } };
+  // Kept apart from the direct pair so a pooled keep-alive socket to a local address is never reused for such a hop:
+  // every socket in these pools was opened through publicOnlyLookup (or to an IP literal checked before the hop).
+  const publicOnlyOptions = { ...options.agentOptions, lookup: options.publicOnlyLookup };
+  const publicOnlyHttp: ProxyRoute = { agents: { http: new http.Agent(publicOnlyOptions) } };
+  const publicOnlyHttps: ProxyRoute = { agents: { https: new https.Agent(publicOnlyOptions) } };
   const proxied = new Map<string, ProxyRoute>();
   const routeThrough = (scheme: string, proxy: URL): ProxyRoute => {
     const key = `${scheme} ${proxy.href}`;
@@ -66,13 +75,14 @@ export function createProxyRouter(options: ProxyRouterOptions): ProxyRouter {
   };
   return {
     settings,
-    routeFor(url) {
+    routeFor(url, routeOptions) {
       const proxy = selectProxy(url, settings);
       if (proxy !== undefined) return routeThrough(url.protocol, proxy);
+      if (routeOptions?.publicOnly && options.publicOnlyLookup !== undefined) return url.protocol === 'https:' ? publicOnlyHttps : publicOnlyHttp;
       return url.protocol === 'https:' ? directHttps : directHttp;
     },
     destroy() {
-      for (const route of [directHttp, directHttps, ...proxied.values()]) {
+      for (const route of [directHttp, directHttps, publicOnlyHttp, publicOnlyHttps, ...proxied.values()]) {
         route.agents.http?.destroy();
         route.agents.https?.destroy();
       }

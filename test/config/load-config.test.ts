@@ -163,6 +163,62 @@ describe('resolveConfig', () => {
   });
 });
 
+describe('resolveConfig: keys that are not options', () => {
+  it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty'])(
+    'refuses the key %s as unknown with CONFIG_INVALID naming it, not as an internal error',
+    async (key) => {
+      const file = await yamlFile(`certs: [certs]\n${key}: 1\n`);
+      const error = await rejection(resolveConfig({ flags: {}, configFile: file, cwd: root }));
+      expect(error.code).toBe('CONFIG_INVALID');
+      expect(error.message).toBe(`unknown configuration key "${key}"`);
+      expect(error.file).toBe(file);
+    },
+  );
+
+  it.each(['1e400', '-1e400', '.inf', '.nan'])('refuses concurrency: %s showing the value as written, not null', async (written) => {
+    const file = await yamlFile(`certs: [certs]\nconcurrency: ${written}\n`);
+    const error = await rejection(resolveConfig({ flags: {}, configFile: file, cwd: root }));
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toContain('"concurrency"');
+    expect(error.message).toContain(`(got ${written})`);
+    expect(error.message).not.toContain('null');
+  });
+
+  it('refuses a non-finite number given as a flag showing it as given', async () => {
+    const error = await rejection(resolveConfig({ flags: { certs: ['/srv/certs'], timeout: '1e400' }, cwd: root }));
+    expect(error.code).toBe('USAGE');
+    expect(error.message).toContain('--timeout');
+    expect(error.message).toContain('"1e400"');
+  });
+});
+
+describe('resolveConfig: passwords in messages', () => {
+  it('reports a YAML syntax error by line and column without quoting the line that holds the proxy password', async () => {
+    const file = await yamlFile('certs: [certs]\nproxy: http://ops:s3cret@proxy.test:3128\n  timeout: : 3\n');
+    const error = await rejection(resolveConfig({ flags: {}, configFile: file, cwd: root }));
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toMatch(/not valid YAML at line 2, column \d+: /);
+    expect(error.message).not.toContain('s3cret');
+    expect(error.message).not.toContain('\n');
+  });
+
+  it('hides the password of a URL quoted as the bad value of another key', async () => {
+    const file = await yamlFile('certs: [certs]\nresponder: ftp://ops:s3cret@ocsp.test/\n');
+    const error = await rejection(resolveConfig({ flags: {}, configFile: file, cwd: root }));
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toContain('ftp://ops:***@ocsp.test/');
+    expect(error.message).not.toContain('s3cret');
+  });
+
+  it('names an unknown key without repeating its value', async () => {
+    const file = await yamlFile('certs: [certs]\nproxyy: http://ops:s3cret@proxy.test:3128\n');
+    const error = await rejection(resolveConfig({ flags: {}, configFile: file, cwd: root }));
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toContain('"proxyy"');
+    expect(error.message).not.toContain('s3cret');
+  });
+});
+
 describe('resolveConfig: issuerFiles', () => {
   it('is on by default when staples go beside the certificates, where HAProxy looks for <crt>.issuer', async () => {
     const config = await resolveConfig({ flags: { certs: ['/srv/certs'] }, cwd: root });

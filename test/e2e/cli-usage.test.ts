@@ -91,6 +91,26 @@ describe('staplerd --config', () => {
     expect(result.stderr).toContain(bad);
   });
 
+  it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty'])(
+    'exits 2 with CONFIG_INVALID for the key %s, so systemd stops restarting instead of looping',
+    async (key) => {
+      const bad = path.join(fx.root, 'config', `prototype-key-${key}.yaml`);
+      await writeFile(bad, `certs: [certs]\n${key}: 1\n`);
+      const result = await fx.once(['--config', bad]);
+      expectExitCode(result, 2);
+      expect(result.stderr).toContain(`CONFIG_INVALID: unknown configuration key "${key}"`);
+      expect(result.stderr).toContain(bad);
+    },
+  );
+
+  it('exits 2 showing a non-finite number as written in the file', async () => {
+    const bad = path.join(fx.root, 'config', 'infinite.yaml');
+    await writeFile(bad, 'certs: [certs]\nconcurrency: 1e400\n');
+    const result = await fx.once(['--config', bad]);
+    expectExitCode(result, 2);
+    expect(result.stderr).toContain('(got 1e400)');
+  });
+
   it('exits 2 naming the key and the file for a bad value', async () => {
     const bad = path.join(fx.root, 'config', 'bad-value.yaml');
     await writeFile(bad, 'certs: [certs]\ntimeout: soon\n');

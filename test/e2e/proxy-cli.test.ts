@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { exportPrivateKeyPem } from '../../src/pki/key-pair.js';
-import { runCli } from '../helpers/run-cli.js';
+import { runCli, startDaemon } from '../helpers/run-cli.js';
 import { closedPortUrl, createE2eFixture, exists, expectExitCode, jsonEvents, verifyWithOpenssl, type E2eFixture } from './e2e-fixture.js';
 
 /** A minimal forward proxy: absolute-form requests (`GET http://host/path`) are forwarded; it records what it saw. */
@@ -189,5 +189,51 @@ describe('bad proxy values', () => {
     expect(result.stderr).toContain('CONFIG_INVALID');
     expect(result.stderr).toContain('HTTP_PROXY');
     expect(result.stderr).not.toContain('s3cret');
+  });
+});
+
+describe('proxy passwords in configuration errors', () => {
+  it.each<[string, string]>([
+    ['a YAML syntax error on the line after it', 'proxy: http://ops:s3cret@127.0.0.1:3128\n  timeout: : 3\n'],
+    ['a bad value quoting a URL with a password', 'proxy: http://ops:s3cret@127.0.0.1:3128\nresponder: ftp://ops:s3cret@127.0.0.1/\n'],
+    ['an unknown key holding it', 'proxyy: http://ops:s3cret@127.0.0.1:3128\n'],
+  ])('never prints it to stderr for %s, and once exits 2', async (_name, yaml) => {
+    const { dir } = await certificate();
+    const configFile = path.join(path.dirname(dir), 'staplerd.yaml');
+    await writeFile(configFile, `certs: [certs]\n${yaml}`);
+
+    const result = await fx.once(['--config', configFile], NO_PROXY_ENV);
+
+    expectExitCode(result, 2);
+    expect(result.stderr).toContain('CONFIG_INVALID');
+    expect(result.stderr).toContain(configFile);
+    expect(result.stderr).not.toContain('s3cret');
+  });
+
+  it.each<[string, string, string]>([
+    ['a YAML syntax error', '  timeout: : 3\n', 'not valid YAML at line 3'],
+    ['a bad value quoting a URL with a password', 'responder: ftp://ops:s3cret@127.0.0.1/\n', '"responder"'],
+    ['an unknown key holding it', 'proxyy: http://ops:s3cret@127.0.0.1:3128\n', '"proxyy"'],
+  ])('never logs it when a SIGHUP reload of run finds %s, and keeps running', async (_name, broken, named) => {
+    const { dir } = await certificate();
+    const configFile = path.join(path.dirname(dir), 'staplerd.yaml');
+    const valid = `certs: [certs]\nlogFormat: json\nproxy: http://ops:s3cret@${proxy.url.replace('http://', '')}\n`;
+    await writeFile(configFile, valid);
+    const daemon = startDaemon(['--config', configFile], { env: { ...fx.env, ...NO_PROXY_ENV } });
+    try {
+      await daemon.waitForLog('"daemon.ready"', 20_000);
+      await writeFile(configFile, `${valid}${broken}`);
+      const mark = daemon.output().length;
+
+      daemon.child.kill('SIGHUP');
+      await daemon.waitForLog('"daemon.reload_failed"', 20_000, mark);
+
+      const failed = jsonEvents(daemon.output().slice(mark)).find((e) => e.event === 'daemon.reload_failed');
+      expect(failed).toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining(named) });
+      expect(daemon.output()).not.toContain('s3cret');
+      expect(await daemon.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+    } finally {
+      await daemon.stop('SIGKILL');
+    }
   });
 });

@@ -20,7 +20,8 @@ export interface LocalServer {
   close(): Promise<void>;
 }
 
-export async function startLocalServer(handler: Handler): Promise<LocalServer> {
+/** Listens on `host` (127.0.0.1 unless told; redirect tests use other loopback addresses to play other hosts). */
+export async function startLocalServer(handler: Handler, host = '127.0.0.1'): Promise<LocalServer> {
   const requests: RecordedRequest[] = [];
   let connections = 0;
   const server = http.createServer((req, res) => {
@@ -35,10 +36,10 @@ export async function startLocalServer(handler: Handler): Promise<LocalServer> {
   server.on('connection', () => {
     connections += 1;
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     requests,
     connectionCount: () => connections,
     close: () => closeServer(server),
