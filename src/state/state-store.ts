@@ -53,7 +53,8 @@ export async function loadHistory(stateDir: string, onCorrupt: (error: StaplerdE
   try {
     bytes = await readFileIfExists(file);
   } catch (error) {
-    onCorrupt(new StaplerdError('STATE_CORRUPT', `cannot read state file: ${(error as Error).message}`, { file }));
+    // Unreadable is not corrupt (nothing is rebuilt; the file may be fine once readable): STATE_READ_FAILED.
+    onCorrupt(new StaplerdError('STATE_READ_FAILED', `cannot read state file: ${(error as Error).message}`, { file }));
     return history;
   }
   if (!bytes) return history;
