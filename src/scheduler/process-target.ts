@@ -8,7 +8,7 @@ import { inspectOcspResponse, validateOcspResponse } from '../pki/ocsp-response.
 import { normalizeSerialHex } from '../pki/der.js';
 import type { ValidatedResponse } from '../pki/types.js';
 import { computeRefreshAt, isRefreshDue } from '../policy/refresh-schedule.js';
-import { computeNextAttempt } from '../policy/retry-backoff.js';
+import { computeNextAttempt, decideNextAttempt, isAwaitingInputChange } from '../policy/retry-backoff.js';
 import { shouldReplaceStaple } from '../policy/staple-replacement.js';
 import type { StapleTarget, TargetFile } from './collect-targets.js';
 import type { PassOptions, TargetHistory, TargetOutcome } from './pass-types.js';
@@ -82,6 +82,7 @@ export async function processTarget(target: StapleTarget, ctx: Context): Promise
   if (ctx.dryRun) {
     const refreshAt = current ? rememberRefreshAt(ctx, target.key, current) : undefined;
     const retryAt = history && history.consecutiveFailures > 0 ? history.nextAttemptAt : undefined;
+    const awaiting = history !== undefined && isAwaitingInputChange({ ...history, currentInput: describeInput(urls) });
     return {
       ...withIssuer,
       ...(current ? stapleFacts(current) : {}),
@@ -91,7 +92,8 @@ export async function processTarget(target: StapleTarget, ctx: Context): Promise
       changedFiles: [],
       files: describeFiles(existing, []),
       hasGoodStaple: allGood(existing, now, config.minRemainingMs),
-      nextActionAt: retryAt ?? (allValid ? refreshAt : now),
+      // No planned fetch while a `retry: false` failure waits for its input to change.
+      nextActionAt: awaiting ? undefined : retryAt ?? (allValid ? refreshAt : now),
     };
   }
 
@@ -114,9 +116,12 @@ export async function processTarget(target: StapleTarget, ctx: Context): Promise
     }
   }
 
-  if (!config.force && history && history.consecutiveFailures > 0 && history.nextAttemptAt && now < history.nextAttemptAt) {
+  // A failure that time cannot heal (`retry: false` in ERROR_CODES, e.g. URL_UNSUPPORTED) waits for its input to change.
+  const awaitingChange = !config.force && history !== undefined && isAwaitingInputChange({ ...history, currentInput: describeInput(urls) });
+  if (awaitingChange) deps.logger.log('debug', 'fetch.awaiting_change', 'not retried until the certificate or its responder URLs change', { ...logFields, code: history.lastErrorCode });
+  if (awaitingChange || (!config.force && history && history.consecutiveFailures > 0 && history.nextAttemptAt && now < history.nextAttemptAt)) {
     const changedFiles = await removeInvalidStaples(existing, ctx, logFields);
-    deps.logger.log('debug', 'fetch.backoff', 'waiting before the next attempt', { ...logFields, nextAttemptAt: history.nextAttemptAt, code: history.lastErrorCode });
+    if (!awaitingChange) deps.logger.log('debug', 'fetch.backoff', 'waiting before the next attempt', { ...logFields, nextAttemptAt: history!.nextAttemptAt, code: history!.lastErrorCode });
     return {
       ...withIssuer,
       files: describeFiles(existing, changedFiles),
@@ -147,7 +152,7 @@ export async function processTarget(target: StapleTarget, ctx: Context): Promise
   } catch (thrown) {
     const error = toStaplerdError(thrown, 'INTERNAL', { file: base.certFiles[0] });
     const usableUntil = current ? new Date(current.nextUpdate.getTime() - config.minRemainingMs) : undefined;
-    const failed = recordFailure(ctx, target.key, error, now, usableUntil);
+    const failed = recordFailure(ctx, target.key, error, now, usableUntil, describeInput(urls));
     logTargetFailure(ctx, 'fetch.failed', error, summary.mustStaple, { ...logFields, url: error.url, keptStaple: current !== undefined });
     const changedFiles = await removeInvalidStaples(existing, ctx, logFields);
     return {
@@ -426,19 +431,27 @@ function rememberRefreshAt(ctx: Context, key: string, staple: ValidatedResponse)
   return refreshAt;
 }
 
-function recordFailure(ctx: Context, key: string, error: StaplerdError, now: Date, stapleUsableUntil: Date | undefined): TargetHistory | undefined {
+/** Records a failure; its code's `retry` column decides between a backoff instant and waiting for `input` to change. */
+function recordFailure(ctx: Context, key: string, error: StaplerdError, now: Date, stapleUsableUntil: Date | undefined, input?: string): TargetHistory | undefined {
   const previous = ctx.history?.get(key);
   const consecutiveFailures = (previous?.consecutiveFailures ?? 0) + 1;
-  const nextAttemptAt = computeNextAttempt({
+  const nextAttemptAt = decideNextAttempt({
+    code: error.code,
     now,
     consecutiveFailures,
     retryAfterSeconds: error.retryAfterSeconds,
     stapleUsableUntil,
     random: ctx.deps.random,
   });
-  const entry: TargetHistory = { ...previous, consecutiveFailures, nextAttemptAt, lastErrorCode: error.code, lastErrorMessage: error.message };
+  const failedInput = nextAttemptAt === undefined ? input : undefined;
+  const entry: TargetHistory = { ...previous, consecutiveFailures, nextAttemptAt, failedInput, lastErrorCode: error.code, lastErrorMessage: error.message };
   ctx.history?.set(key, entry);
   return entry;
+}
+
+/** What a `retry: false` failure is remembered against: the responder URLs asked (the certificate is the key). */
+function describeInput(urls: readonly string[]): string {
+  return urls.join(' ');
 }
 
 /** The level comes from the code's row in ERROR_CODES; must-staple certificates raise every failure to error. */

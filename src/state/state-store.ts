@@ -16,6 +16,7 @@ interface PersistedHistoryEntry {
   staleAnswers?: number;
   lastErrorCode?: string;
   lastErrorMessage?: string;
+  failedInput?: string;
   refreshAt?: string;
   refreshForThisUpdateMs?: number;
   lastSeenAt?: string;
@@ -87,6 +88,7 @@ function restoreEntry(entry: PersistedHistoryEntry): TargetHistory | undefined {
     staleAnswers: Number.isInteger(entry.staleAnswers) && entry.staleAnswers! > 0 ? entry.staleAnswers : undefined,
     lastErrorCode: entry.lastErrorCode && isErrorCode(entry.lastErrorCode) ? entry.lastErrorCode : undefined,
     lastErrorMessage: typeof entry.lastErrorMessage === 'string' ? entry.lastErrorMessage : undefined,
+    failedInput: typeof entry.failedInput === 'string' ? entry.failedInput : undefined,
     refreshAt: date(entry.refreshAt),
     refreshForThisUpdateMs: typeof entry.refreshForThisUpdateMs === 'number' ? entry.refreshForThisUpdateMs : undefined,
     lastSeenAt: date(entry.lastSeenAt),
@@ -108,6 +110,7 @@ export async function saveHistory(stateDir: string, history: HistoryStore, seen?
       staleAnswers: entry.staleAnswers,
       lastErrorCode: entry.lastErrorCode,
       lastErrorMessage: entry.lastErrorMessage,
+      failedInput: entry.failedInput,
       refreshAt: entry.refreshAt?.toISOString(),
       refreshForThisUpdateMs: entry.refreshForThisUpdateMs,
       lastSeenAt: entry.lastSeenAt?.toISOString(),
