@@ -1,5 +1,5 @@
 // One pass over every certificate: discover, resolve issuers, and process each distinct leaf with bounded concurrency.
-import { recodeError, StaplerdError, toStaplerdError, type ErrorCode } from '../errors/index.js';
+import { policyForCode, recodeError, StaplerdError, toStaplerdError, type ErrorCode } from '../errors/index.js';
 import { logFailure } from '../log/index.js';
 import { createCaIssuerFetcher, createHostLimiter, fetchOcspResponse, type CaIssuerFetcher, type OcspAttempt } from '../ocsp/index.js';
 import type { FetchObservation } from '../types/index.js';
@@ -102,15 +102,34 @@ async function removeStaleStaple(stapleFile: string | undefined, options: RunPas
   }
 }
 
+/** The code an outcome stands for when it carries none (outcomes built by hand, older snapshots). */
+const CODE_OF_KIND: Partial<Record<TargetOutcome['kind'], ErrorCode>> = {
+  'not-applicable': 'NO_OCSP_URL',
+  'expired-certificate': 'CERT_EXPIRED',
+  revoked: 'CERT_REVOKED',
+  unknown: 'CERT_STATUS_UNKNOWN',
+};
+
 /**
- * `once` succeeds when every certificate that has an OCSP URL ends with a valid good staple (see docs/cli.md). An
- * "unknown" answer fails the pass even while an older good staple is kept: the CA no longer vouches for the
- * certificate (RFC 6960 section 2.2), which the operator must hear about before that staple runs out.
+ * The exit status one certificate asks of `once` (docs/cli.md): 0 with a valid good staple (a failed refresh that
+ * kept one included), otherwise the exit column of its code in ERROR_CODES (0 for NO_OCSP_URL and CERT_EXPIRED,
+ * 2 for a configuration error). An "unknown" answer fails even while an older good staple is kept: the CA no longer
+ * vouches for the certificate (RFC 6960 section 2.2), which the operator must hear about before that staple runs out.
  */
+export function exitStatusOfOutcome(outcome: TargetOutcome): number {
+  if (outcome.hasGoodStaple && outcome.kind !== 'unknown') return 0;
+  const code = outcome.code ?? CODE_OF_KIND[outcome.kind];
+  return code === undefined ? 1 : policyForCode(code).exitCode;
+}
+
+/** `once`'s exit status: the worst of its certificates' (2 before 1 before 0). */
+export function exitStatusOfPass(report: PassReport): number {
+  return report.outcomes.reduce((worst, outcome) => Math.max(worst, exitStatusOfOutcome(outcome)), 0);
+}
+
+/** `once` succeeds when every certificate that has an OCSP URL ends with a valid good staple (see docs/cli.md). */
 export function isPassSuccessful(report: PassReport): boolean {
-  return report.outcomes.every(
-    (outcome) => (outcome.hasGoodStaple && outcome.kind !== 'unknown') || outcome.kind === 'not-applicable' || outcome.kind === 'expired-certificate',
-  );
+  return exitStatusOfPass(report) === 0;
 }
 
 /** The metrics' view of an attempt: the responder host (with its port when not the default, as URL.host spells it). */

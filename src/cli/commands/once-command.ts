@@ -2,9 +2,8 @@
 import { resolveConfig, type RawOptions } from '../../config/index.js';
 import { recodeError, type StaplerdError } from '../../errors/index.js';
 import { logFailure } from '../../log/index.js';
-import { buildStatusRows, createLiveDependencies, createPublishState, drainHooks, isPassSuccessful, runPass } from '../../scheduler/index.js';
+import { buildStatusRows, createLiveDependencies, createPublishState, drainHooks, exitStatusOfPass, runPass } from '../../scheduler/index.js';
 import { loadHistory, loadValidationCache, resolveStateDir, saveHistory, saveValidationCache } from '../../state/index.js';
-import { EXIT_FAILED, EXIT_OK } from '../exit-codes.js';
 import { formatStatusTable } from '../format-status-table.js';
 import { formatPassSummary } from '../format-summary.js';
 import { createProgressReporter } from '../progress-bar.js';
@@ -30,7 +29,8 @@ export async function runOnceCommand(input: { flags: RawOptions; configFile?: st
     }
     // Hooks (e.g. reload nginx) run before exit, so ExecStartPre/cron callers see their effect.
     await drainHooks(publishState);
-    return isPassSuccessful(report) ? EXIT_OK : EXIT_FAILED;
+    // Each certificate's status comes from its code's row in ERROR_CODES (exit column), worst one wins.
+    return exitStatusOfPass(report);
   } finally {
     progress?.stop();
     await deps.close();
