@@ -118,10 +118,14 @@ export async function processTarget(target: StapleTarget, ctx: Context): Promise
 
   // A failure that time cannot heal (`retry: false` in ERROR_CODES, e.g. URL_UNSUPPORTED) waits for its input to change.
   const awaitingChange = !config.force && history !== undefined && isAwaitingInputChange({ ...history, currentInput: describeInput(urls) });
-  if (awaitingChange) deps.logger.log('debug', 'fetch.awaiting_change', 'not retried until the certificate or its responder URLs change', { ...logFields, code: history.lastErrorCode });
-  if (awaitingChange || (!config.force && history && history.consecutiveFailures > 0 && history.nextAttemptAt && now < history.nextAttemptAt)) {
+  const backingOff = !config.force && history !== undefined && history.consecutiveFailures > 0 && history.nextAttemptAt !== undefined && now < history.nextAttemptAt;
+  if (history && (awaitingChange || backingOff)) {
     const changedFiles = await removeInvalidStaples(existing, ctx, logFields);
-    if (!awaitingChange) deps.logger.log('debug', 'fetch.backoff', 'waiting before the next attempt', { ...logFields, nextAttemptAt: history!.nextAttemptAt, code: history!.lastErrorCode });
+    if (awaitingChange) {
+      deps.logger.log('debug', 'fetch.awaiting_change', 'not retried until the certificate or its responder URLs change', { ...logFields, code: history.lastErrorCode });
+    } else {
+      deps.logger.log('debug', 'fetch.backoff', 'waiting before the next attempt', { ...logFields, nextAttemptAt: history.nextAttemptAt, code: history.lastErrorCode });
+    }
     return {
       ...withIssuer,
       files: describeFiles(existing, changedFiles),
@@ -277,7 +281,8 @@ async function readStapleBytes(file: TargetFile): Promise<{ der?: Uint8Array; in
     return { der: await readFileIfExists(file.stapleFile) };
   } catch (error) {
     // Reading is not writing: an unreadable staple has its own code (it was WRITE_FAILED, which meant another thing).
-    return { invalid: recodeError(error, 'STAPLE_UNREADABLE', { file: file.stapleFile }) };
+    // A code given below (a bounded read's) is kept.
+    return { invalid: toStaplerdError(error, 'STAPLE_UNREADABLE', { file: file.stapleFile }) };
   }
 }
 
