@@ -6,11 +6,12 @@ export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 
 /**
- * The exit status of a command that an error ended: its code's exit column in ERROR_CODES. A 0 there means the
- * condition never fails a pass on its own (NO_OCSP_URL, HOOK_FAILED, STATE_WRITE_FAILED, ...); when such an error
- * ends a command anyway, the command did not do its job, so it exits 1, never 0.
+ * The exit status of a command whose outcome is this failure (an error that ended it, or `check`'s verdict): its
+ * code's exit column in ERROR_CODES. A 0 there means the condition never fails a pass on its own (NO_OCSP_URL,
+ * HOOK_FAILED, STATE_WRITE_FAILED, ...); when such an error ends a command anyway, the command did not do its job,
+ * so it exits 1, never 0.
  */
-export function exitStatusOfFatalError(code: ErrorCode): number {
+export function exitStatusOfFailure(code: ErrorCode): number {
   return Math.max(policyForCode(code).exitCode, EXIT_FAILED);
 }
 
@@ -19,5 +20,5 @@ export function reportFatalError(error: unknown, stderr: NodeJS.WritableStream =
   const err = toStaplerdError(error);
   const where = err.file ? ` (${err.file})` : '';
   stderr.write(`staplerd: ${err.code}: ${err.message}${where}\n`);
-  return exitStatusOfFatalError(err.code);
+  return exitStatusOfFailure(err.code);
 }

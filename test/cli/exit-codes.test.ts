@@ -1,7 +1,7 @@
 // Exit statuses come from the exit column of ERROR_CODES; an error that ends a command never exits 0.
 import { describe, expect, it } from '@jest/globals';
 import { Writable } from 'node:stream';
-import { exitStatusOfFatalError, reportFatalError } from '../../src/cli/exit-codes.js';
+import { exitStatusOfFailure, reportFatalError } from '../../src/cli/exit-codes.js';
 import { ERROR_CODES, StaplerdError, type ErrorCode } from '../../src/errors/index.js';
 
 const CODES = (Object.keys(ERROR_CODES) as ErrorCode[]).map((code) => ({ code, exit: ERROR_CODES[code].exitCode }));
@@ -17,13 +17,13 @@ function sink(): Writable & { text: string } {
   return stream;
 }
 
-describe('exitStatusOfFatalError', () => {
+describe('exitStatusOfFailure', () => {
   it.each(CODES.filter((c) => c.exit !== 0))('exits $exit for a command ended by $code, as its row says', ({ code, exit }) => {
-    expect(exitStatusOfFatalError(code)).toBe(exit);
+    expect(exitStatusOfFailure(code)).toBe(exit);
   });
 
   it.each(CODES.filter((c) => c.exit === 0))('exits 1, not 0, when $code (a row that never fails a pass) ends a command', ({ code }) => {
-    expect(exitStatusOfFatalError(code)).toBe(1);
+    expect(exitStatusOfFailure(code)).toBe(1);
   });
 });
 
