@@ -19,7 +19,7 @@ afterEach(async () => {
 });
 
 describe('StapleDaemon with a state dir that is a regular file', () => {
-  it('logs STATE_READ_FAILED and STATE_WRITE_FAILED at their table level and keeps running', async () => {
+  it('logs STATE_READ_FAILED for every state file and STATE_WRITE_FAILED, at their table level, and keeps running', async () => {
     const dir = await makeTempDir();
     dirs.push(dir);
     const stateDir = path.join(dir, 'state-is-a-file');
@@ -31,8 +31,11 @@ describe('StapleDaemon with a state dir that is a regular file', () => {
 
     await daemon.start();
 
-    const historyRead = logger.events.filter((e) => e.event === 'state.corrupt' && String(e.fields.file).endsWith('history.json'));
-    expect(historyRead).toEqual([expect.objectContaining({ level: ERROR_CODES.STATE_READ_FAILED.level, fields: expect.objectContaining({ code: 'STATE_READ_FAILED' }) })]);
+    // history.json and both validation caches: three files that cannot be opened, none of them corrupt.
+    const reads = logger.events.filter((e) => e.event === 'state.corrupt');
+    expect(reads.map((e) => [path.basename(String(e.fields.file)), e.level, e.fields.code]).sort()).toEqual(
+      ['decoded-facts.json', 'history.json', 'verified-signatures.bin'].map((name) => [name, ERROR_CODES.STATE_READ_FAILED.level, 'STATE_READ_FAILED']),
+    );
     const saves = logger.events.filter((e) => e.event === 'state.save_failed');
     expect(saves).toEqual([expect.objectContaining({ level: ERROR_CODES.STATE_WRITE_FAILED.level, fields: expect.objectContaining({ code: 'STATE_WRITE_FAILED' }) })]);
     expect(logger.events.some((e) => e.event === 'daemon.ready')).toBe(true);
