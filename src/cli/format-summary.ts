@@ -16,7 +16,8 @@ function describe(outcome: TargetOutcome): string {
     case 'failed':
       return `failed    ${where}: ${outcome.code}: ${outcome.message ?? ''}${outcome.hasGoodStaple ? ' (current staple kept)' : ''}`;
     case 'backing-off':
-      return `waiting   ${where}: retry after backoff [${outcome.code ?? ''}]`;
+      // No next action: the code is "retried: no" (ERROR_CODES), so only a changed input brings another attempt.
+      return `waiting   ${where}: ${outcome.nextActionAt ? 'retry after backoff' : 'not retried until the certificate or its responder URLs change'} [${outcome.code ?? ''}]`;
     case 'not-applicable':
       return `n/a       ${where}: no OCSP URL (not applicable)`;
     case 'expired-certificate':

@@ -1,5 +1,6 @@
 // The daemon's /metrics and /healthz listener: bound at start, rebound when a reload changes the address, closed at stop.
-import type { EventLogger } from '../log/index.js';
+import { toStaplerdError } from '../errors/index.js';
+import { logFailure, type EventLogger } from '../log/index.js';
 import type { MetricsServer, StaplerdMetrics } from '../metrics/index.js';
 import type { CertificateStatusRow, Clock, FetchObservation } from '../types/index.js';
 
@@ -24,7 +25,7 @@ export class MetricsEndpoint {
     private readonly source: MetricsSource,
   ) {}
 
-  /** Binds `listen`; throws CONFIG_INVALID when it cannot (in use, privileged port, not a local address). */
+  /** Binds `listen`; throws METRICS_LISTEN_FAILED when it cannot (in use, privileged port, not a local address). */
   static async start(listen: string, source: MetricsSource): Promise<MetricsEndpoint> {
     // Loaded only when metrics are configured: prom-client and its default collectors cost start-up time and memory.
     const module = await import('../metrics/index.js');
@@ -54,12 +55,12 @@ export class MetricsEndpoint {
     if (listen === undefined) return;
     try {
       await this.bind(listen);
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+    } catch (thrown) {
+      // The error's own code (METRICS_LISTEN_FAILED, or CONFIG_INVALID for an address that is not local), not a fixed one.
+      const error = toStaplerdError(thrown, 'METRICS_LISTEN_FAILED');
       const kept = previous !== undefined && (await this.tryBind(previous));
-      this.source
-        .logger()
-        .log('error', 'metrics.rebind_failed', `${message}; ${kept ? `still listening on ${previous}` : 'metrics endpoint is off'}`, { code: 'CONFIG_INVALID', listen });
+      const message = `${error.message}; ${kept ? `still listening on ${previous}` : 'metrics endpoint is off'}`;
+      logFailure(this.source.logger(), 'metrics.rebind_failed', error, { listen }, { message });
     }
   }
 

@@ -1,8 +1,8 @@
 // `staplerd run`: a pass at start, then passes on certificate changes, on the cron sweep and when a staple falls due.
 import { randomUUID } from 'node:crypto';
 import type { StaplerdConfig } from '../config/index.js';
-import { StaplerdError, toStaplerdError } from '../errors/index.js';
-import type { EventLogger } from '../log/index.js';
+import { recodeError, StaplerdError, toStaplerdError } from '../errors/index.js';
+import { logFailure, type EventLogger } from '../log/index.js';
 import { createCaIssuerFetcher, createHostLimiter, type CaIssuerFetcher } from '../ocsp/index.js';
 import { buildStatusRows, createPublishState, drainHooks, runPass, type HistoryStore, type PassDependencies, type PassReport } from '../scheduler/index.js';
 import {
@@ -92,7 +92,7 @@ export class StapleDaemon {
   private async startPassesAndWatch(): Promise<void> {
     this.caIssuers = this.createCaIssuerFetcher();
     // The backoff schedule continues across restarts: a restart during an outage does not fire a burst of requests.
-    const onCorrupt = (error: StaplerdError): void => this.deps.logger.log('warn', 'state.corrupt', error.message, { file: error.file, code: error.code });
+    const onCorrupt = (error: StaplerdError): void => logFailure(this.deps.logger, 'state.corrupt', error);
     this.history = await loadHistory(this.stateDir, onCorrupt);
     // Signatures verified before the restart over unchanged bytes are not verified again (src/state/validation-cache.ts).
     await loadValidationCache(this.stateDir, onCorrupt);
@@ -143,8 +143,8 @@ export class StapleDaemon {
       await this.syncMetricsEndpoint();
     } catch (thrown) {
       // The rest of the new configuration is in force already: a port that cannot be bound only costs the metrics.
-      const error = toStaplerdError(thrown, 'CONFIG_INVALID');
-      this.deps.logger.log('error', 'metrics.rebind_failed', `${error.message}; metrics endpoint is off`, { code: error.code, listen: config.metrics });
+      const error = toStaplerdError(thrown, 'METRICS_LISTEN_FAILED');
+      logFailure(this.deps.logger, 'metrics.rebind_failed', error, { listen: config.metrics }, { message: `${error.message}; metrics endpoint is off` });
     }
     // A new state dir: status looks for the socket there now.
     await this.syncStatusSocket();
@@ -215,7 +215,7 @@ export class StapleDaemon {
     } catch (thrown) {
       // A pass never takes the daemon down: the next trigger tries again.
       const error = toStaplerdError(thrown);
-      this.deps.logger.log('error', 'pass.failed', error.message, { code: error.code, file: error.file });
+      logFailure(this.deps.logger, 'pass.failed', error);
       this.scheduleRetryAfterError();
     }
   }
@@ -229,8 +229,8 @@ export class StapleDaemon {
       const origin = { pid: process.pid, instanceId: this.instanceId, watched: describeWatchedCertificates(config) };
       await saveStatusSnapshot(this.stateDir, this.lastRows, origin, this.deps.clock.now());
     } catch (thrown) {
-      const error = toStaplerdError(thrown, 'WRITE_FAILED');
-      this.deps.logger.log('warn', 'state.save_failed', error.message, { file: error.file, code: error.code });
+      // State, not a staple: STATE_WRITE_FAILED (warn) even when the atomic write below called it WRITE_FAILED (error).
+      logFailure(this.deps.logger, 'state.save_failed', recodeError(thrown, 'STATE_WRITE_FAILED', { file: this.stateDir }));
     }
   }
 
@@ -274,7 +274,8 @@ export class StapleDaemon {
         this.deps.logger.log('info', 'cert.changed', `certificate file ${event}`, { file: path, change: event });
         this.requestPass('watch');
       },
-      onError: (error) => this.deps.logger.log('error', 'watch.failed', error.message, { code: 'CERT_UNREADABLE' }),
+      // Its own code (it was CERT_UNREADABLE, which names one certificate file): the sweep still finds what is missed.
+      onError: (error) => logFailure(this.deps.logger, 'watch.failed', new StaplerdError('WATCH_FAILED', error.message, {}, { cause: error }), { sweep: this.config.sweep }),
     });
     await this.watcher.ready;
     this.sweep = startSweepTimer(this.config.sweep, () => this.requestPass('sweep'));

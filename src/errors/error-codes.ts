@@ -20,6 +20,9 @@ export const ERROR_CODES = {
 
   // Inputs on disk.
   CERT_UNREADABLE: { level: 'error', retry: false, exitCode: 1, summary: 'certificate file cannot be read' },
+  // A --certs directory (or a Node handler's staple directory) that cannot be listed: a typo or a permission, fixed
+  // by the operator, that is by the directory changing.
+  DIRECTORY_UNREADABLE: { level: 'error', retry: false, exitCode: 1, summary: 'directory cannot be listed' },
   CERT_PARSE_FAILED: { level: 'error', retry: false, exitCode: 1, summary: 'certificate file is not valid PEM/DER X.509' },
   CERT_EXPIRED: { level: 'info', retry: false, exitCode: 0, summary: 'certificate has expired; skipped' },
   // Let's Encrypt dropped OCSP in 2025: no OCSP URL is normal, "not applicable", never a failure.
@@ -61,13 +64,25 @@ export const ERROR_CODES = {
 
   // Output and side effects.
   WRITE_FAILED: { level: 'error', retry: true, exitCode: 1, summary: 'staple could not be written' },
+  REMOVE_FAILED: { level: 'error', retry: true, exitCode: 1, summary: 'an invalid or conflicting staple could not be removed' },
+  // The staple on disk is then judged invalid (servers cannot load it either); the next pass reads it again.
+  STAPLE_UNREADABLE: { level: 'warn', retry: true, exitCode: 1, summary: 'existing staple file cannot be read' },
   HOOK_FAILED: { level: 'warn', retry: false, exitCode: 0, summary: 'hook command failed' },
   HOOK_TIMEOUT: { level: 'warn', retry: false, exitCode: 0, summary: 'hook command timed out' },
   HAPROXY_PUSH_FAILED: { level: 'warn', retry: true, exitCode: 0, summary: 'pushing the staple to HAProxy failed' },
+  // The state dir is an optimisation (backoff, caches, status): failing to use it never fails a pass.
   STATE_CORRUPT: { level: 'warn', retry: false, exitCode: 0, summary: 'state file was corrupt and is rebuilt' },
   // `run` could not listen on <state dir>/daemon.sock: it keeps running, but `status` cannot prove it is the daemon
   // and shows the files instead of its live view.
   STATUS_SOCKET_FAILED: { level: 'warn', retry: false, exitCode: 0, summary: 'status socket could not be opened; status shows the files' },
+  STATE_READ_FAILED: { level: 'warn', retry: true, exitCode: 0, summary: 'state file cannot be read; started without it' },
+  STATE_WRITE_FAILED: { level: 'warn', retry: true, exitCode: 0, summary: 'state could not be saved' },
+
+  // The daemon's own machinery (run only).
+  // Runtime watcher errors (inotify limit, a directory gone): the --sweep rescan still finds every change, late.
+  WATCH_FAILED: { level: 'warn', retry: true, exitCode: 0, summary: 'watching a directory for changes failed' },
+  // At start, `run` stops with exit 2 (an operator fix, like CONFIG_INVALID); on SIGHUP only the metrics are lost.
+  METRICS_LISTEN_FAILED: { level: 'error', retry: false, exitCode: 2, summary: 'metrics address cannot be bound' },
 
   INTERNAL: { level: 'error', retry: true, exitCode: 1, summary: 'unexpected internal error' },
 } as const satisfies Record<string, CodePolicy>;

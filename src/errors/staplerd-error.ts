@@ -41,4 +41,17 @@ export function toStaplerdError(error: unknown, fallback: ErrorCode = 'INTERNAL'
   return new StaplerdError(fallback, message, context, { cause: error });
 }
 
+/**
+ * Wraps anything thrown into a StaplerdError with this code, even when it already had one: for a caller that knows
+ * what failed better than the layer below (a state save failing inside the generic atomic write is STATE_WRITE_FAILED,
+ * not the staple's WRITE_FAILED). The message, file and URL are kept; the original error stays the cause.
+ */
+export function recodeError(error: unknown, code: ErrorCode, context: ErrorContext = {}): StaplerdError {
+  const inner = error instanceof StaplerdError ? error : undefined;
+  const message = error instanceof Error ? error.message : String(error);
+  const file = inner?.file ?? context.file;
+  const url = inner?.url ?? context.url;
+  return new StaplerdError(code, message, { file, url, retryAfterSeconds: inner?.retryAfterSeconds ?? context.retryAfterSeconds }, { cause: error });
+}
+
 export { ERROR_CODES };

@@ -88,7 +88,8 @@ function listen(server: Server, host: string, port: number, text: string): Promi
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void => {
       // EADDRINUSE, EACCES (port < 1024), EADDRNOTAVAIL (not a local address): the operator must change the setting.
-      reject(new StaplerdError('CONFIG_INVALID', `cannot listen for metrics on ${text}: ${error.code ?? error.message}`, {}, { cause: error }));
+      // Its own code, exit 2 like CONFIG_INVALID at start; on SIGHUP only the metrics are lost, logged at error.
+      reject(new StaplerdError('METRICS_LISTEN_FAILED', `cannot listen for metrics on ${text}: ${error.code ?? error.message}`, {}, { cause: error }));
     };
     server.once('error', onError);
     server.listen(port, host, () => {

@@ -32,8 +32,7 @@ export async function loadStapleFile(file: string): Promise<StapleFile | undefin
     der = await readFile(file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    // No staple-specific code exists; the certificate one carries the same meaning and policy (fix the input).
-    throw new StaplerdError('CERT_UNREADABLE', `staple file cannot be read: ${(error as Error).message}`, { file }, { cause: error });
+    throw new StaplerdError('STAPLE_UNREADABLE', `staple file cannot be read: ${(error as Error).message}`, { file }, { cause: error });
   }
   return parseStapleFile(file, der);
 }

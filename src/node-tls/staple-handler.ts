@@ -137,7 +137,7 @@ function startWatcher(options: StapleHandlerOptions, report: (error: StaplerdErr
   return createDirectoryWatcher({
     debounceMs: options.debounceMs ?? DEFAULT_DEBOUNCE_MS,
     onChange,
-    onError: (error, dir) => report(new StaplerdError('CONFIG_INVALID', `cannot watch staple directory (the periodic re-scan still covers it): ${error.message}`, { file: dir }, { cause: error })),
+    onError: (error, dir) => report(new StaplerdError('WATCH_FAILED', `cannot watch staple directory (the periodic re-scan still covers it): ${error.message}`, { file: dir }, { cause: error })),
   });
 }
 

@@ -121,7 +121,7 @@ export class StapleStore {
       const key = `${dir}\0${error.code ?? ''}`;
       seen.add(key);
       if (this.#reportedProblems.has(key)) continue;
-      this.#options.onError(new StaplerdError('CONFIG_INVALID', `staple directory cannot be read: ${error.message}`, { file: dir }, { cause: error }));
+      this.#options.onError(new StaplerdError('DIRECTORY_UNREADABLE', `staple directory cannot be read: ${error.message}`, { file: dir }, { cause: error }));
     }
     this.#reportedProblems = seen;
   }

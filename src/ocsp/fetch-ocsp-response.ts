@@ -1,6 +1,6 @@
 // Sends one OCSP request to a certificate's responders: GET or POST per RFC 6960 Appendix A.1 and RFC 5019 section 5,
 // falling back from GET to POST and from one responder URL to the next.
-import { StaplerdError, toStaplerdError } from '../errors/index.js';
+import { policyForCode, StaplerdError, toStaplerdError } from '../errors/index.js';
 import { systemClock } from '../types/index.js';
 import type { HttpClient, HttpRequest, HttpResponse } from './http-client.js';
 import type { HostLimiter } from './host-limiter.js';
@@ -51,7 +51,7 @@ export interface OcspAttempt {
 export type AcceptOcspResponse<T> = (der: Uint8Array, url: string, method: 'GET' | 'POST') => Promise<T>;
 
 /** Tries each responder URL in order and returns what `accept` makes of the first good answer; when every URL fails,
- *  throws the last URL's error (earlier ones go to onAttemptFailed). */
+ *  throws the last URL's error, or the last retryable one if that is not (earlier ones go to onAttemptFailed). */
 export async function fetchOcspResponse<T>(
   urls: readonly string[],
   requestDer: Uint8Array,
@@ -60,6 +60,7 @@ export async function fetchOcspResponse<T>(
 ): Promise<T> {
   if (urls.length === 0) throw new StaplerdError('NO_OCSP_URL', 'no OCSP responder URL to try');
   let lastError: StaplerdError | undefined;
+  let retryableError: StaplerdError | undefined;
   for (const [index, url] of urls.entries()) {
     const timing = { ms: 0 };
     let accepted: { value: T } | undefined;
@@ -69,11 +70,14 @@ export async function fetchOcspResponse<T>(
     } catch (error) {
       lastError = withUrl(toStaplerdError(error, 'INTERNAL', { url }), url);
     }
+    if (!accepted && policyForCode(lastError!.code).retry) retryableError = lastError;
     notifyAttempt(options, { url, error: accepted ? undefined : lastError, latencyMs: timing.ms });
     if (accepted) return accepted.value;
     if (index < urls.length - 1) options.onAttemptFailed?.(url, lastError!);
   }
-  throw lastError!;
+  // The scheduler's retry decision reads the thrown code (ERROR_CODES retry): an ftp:// URL listed last must not stop
+  // retries while an http:// one failed for a reason time can heal.
+  throw policyForCode(lastError!.code).retry ? lastError! : (retryableError ?? lastError!);
 }
 
 /** Observation is best effort: a throwing observer (metrics) must neither fail a good answer nor hide the real error. */

@@ -1,4 +1,5 @@
 // When to try again after a failed fetch: pure, with time and randomness passed in.
+import { policyForCode, type ErrorCode } from '../errors/index.js';
 import type { RandomSource } from '../types/index.js';
 
 export interface BackoffInput {
@@ -48,4 +49,34 @@ function computeJitteredBackoffMs(input: BackoffInput): number {
 function computeRetryAfterMs(retryAfterSeconds: number | undefined): number {
   if (retryAfterSeconds === undefined || !Number.isFinite(retryAfterSeconds) || retryAfterSeconds <= 0) return 0;
   return Math.min(retryAfterSeconds * 1000, MAX_RETRY_AFTER_MS);
+}
+
+export interface FailureRetryInput extends BackoffInput {
+  /** The code of the failure just seen: its `retry` column in ERROR_CODES decides whether time can help. */
+  readonly code: ErrorCode;
+}
+
+/**
+ * The next attempt after a failure, as the code's row in ERROR_CODES says: on the time-based backoff when a later
+ * attempt may succeed (`retry: true`), or undefined when it cannot (`retry: false`, e.g. URL_UNSUPPORTED: an ftp://
+ * responder URL stays one however long we wait): then only a change of the input (the certificate, the responder
+ * URLs, `once --force`) brings another attempt (see isAwaitingInputChange).
+ */
+export function decideNextAttempt(input: FailureRetryInput): Date | undefined {
+  return policyForCode(input.code).retry ? computeNextAttempt(input) : undefined;
+}
+
+/** What a failure that time cannot heal was about, and what is there now. */
+export interface InputChangeCheck {
+  readonly consecutiveFailures: number;
+  readonly lastErrorCode?: ErrorCode;
+  /** The inputs (e.g. the responder URLs) when that failure was recorded. */
+  readonly failedInput?: string;
+  readonly currentInput: string;
+}
+
+/** True while the last failure was one `retry: false` declares hopeless and its input is still the same. */
+export function isAwaitingInputChange(check: InputChangeCheck): boolean {
+  if (check.consecutiveFailures <= 0 || check.lastErrorCode === undefined) return false;
+  return !policyForCode(check.lastErrorCode).retry && check.failedInput === check.currentInput;
 }

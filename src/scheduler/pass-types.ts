@@ -32,6 +32,11 @@ export interface TargetHistory {
   staleAnswers?: number;
   lastErrorCode?: ErrorCode;
   lastErrorMessage?: string;
+  /**
+   * The inputs (responder URLs) of a failure whose code is `retry: false` in ERROR_CODES: no new attempt until they
+   * (or the certificate, which changes the key) change. Undefined after retryable failures.
+   */
+  failedInput?: string;
   /** Jittered refresh instant, remembered per staple (keyed by its thisUpdate) so it is not re-rolled each pass. */
   refreshAt?: Date;
   refreshForThisUpdateMs?: number;

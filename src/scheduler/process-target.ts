@@ -1,6 +1,6 @@
 // Brings one certificate's staples up to date: validate what is on disk, fetch if due, and write only what is better.
-import { policyForCode, StaplerdError, toStaplerdError } from '../errors/index.js';
-import type { LoggerLevel } from '../log/index.js';
+import { recodeError, StaplerdError, toStaplerdError } from '../errors/index.js';
+import { logFailure } from '../log/index.js';
 import { readFileIfExists, removeFileDurable, writeFileAtomic } from '../output/atomic-write.js';
 import { syncNginxSnippet } from '../output/nginx-snippet.js';
 import { buildOcspRequest } from '../pki/ocsp-request.js';
@@ -8,7 +8,7 @@ import { inspectOcspResponse, validateOcspResponse } from '../pki/ocsp-response.
 import { normalizeSerialHex } from '../pki/der.js';
 import type { ValidatedResponse } from '../pki/types.js';
 import { computeRefreshAt, isRefreshDue } from '../policy/refresh-schedule.js';
-import { computeNextAttempt } from '../policy/retry-backoff.js';
+import { computeNextAttempt, decideNextAttempt, isAwaitingInputChange } from '../policy/retry-backoff.js';
 import { shouldReplaceStaple } from '../policy/staple-replacement.js';
 import type { StapleTarget, TargetFile } from './collect-targets.js';
 import type { PassOptions, TargetHistory, TargetOutcome } from './pass-types.js';
@@ -46,7 +46,7 @@ export async function processTarget(target: StapleTarget, ctx: Context): Promise
 
   // An expired certificate cannot be stapled usefully; its renewal will appear as a new file content.
   if (summary.notAfter <= now) {
-    deps.logger.log('info', 'cert.expired', 'certificate has expired; skipped', { ...logFields, code: 'CERT_EXPIRED', notAfter: summary.notAfter });
+    logFailure(deps.logger, 'cert.expired', new StaplerdError('CERT_EXPIRED', 'certificate has expired; skipped'), { ...logFields, notAfter: summary.notAfter });
     return { ...base, kind: 'expired-certificate', code: 'CERT_EXPIRED', changedFiles: [], hasGoodStaple: false };
   }
 
@@ -55,11 +55,10 @@ export async function processTarget(target: StapleTarget, ctx: Context): Promise
     // Since Let's Encrypt ended OCSP in 2025 this is normal: one info line, no retries.
     // Except for a must-staple certificate: clients that enforce RFC 7633 refuse it without a staple, and none can
     // ever be fetched, so the operator must hear it loudly (the certificate needs reissuing without the extension).
-    if (summary.mustStaple) {
-      deps.logger.log('error', 'cert.not_applicable', 'must-staple certificate has no OCSP URL: it can never be stapled and enforcing clients will refuse it', { ...logFields, code: 'NO_OCSP_URL', mustStaple: true });
-    } else {
-      deps.logger.log('info', 'cert.not_applicable', 'certificate has no OCSP URL: stapling not applicable', { ...logFields, code: 'NO_OCSP_URL' });
-    }
+    const message = summary.mustStaple
+      ? 'must-staple certificate has no OCSP URL: it can never be stapled and enforcing clients will refuse it'
+      : 'certificate has no OCSP URL: stapling not applicable';
+    logTargetFailure(ctx, 'cert.not_applicable', new StaplerdError('NO_OCSP_URL', message), summary.mustStaple, logFields);
     // A renewal that dropped the OCSP URL (Let's Encrypt's 2025 change) leaves the old certificate's staple behind.
     const changedFiles = await removeUnjudgeableStaples(target, ctx, now, logFields);
     return { ...base, kind: 'not-applicable', code: 'NO_OCSP_URL', changedFiles, hasGoodStaple: false };
@@ -68,7 +67,7 @@ export async function processTarget(target: StapleTarget, ctx: Context): Promise
   if (!target.issuer) {
     const error = target.issuerError ?? toStaplerdError(new Error('issuer unknown'), 'ISSUER_NOT_FOUND');
     const history = ctx.dryRun ? ctx.history?.get(target.key) : recordFailure(ctx, target.key, error, now, undefined);
-    if (!ctx.dryRun) logFailure(ctx, 'issuer.not_found', error, summary.mustStaple, logFields);
+    if (!ctx.dryRun) logTargetFailure(ctx, 'issuer.not_found', error, summary.mustStaple, logFields);
     const changedFiles = await removeUnjudgeableStaples(target, ctx, now, logFields);
     return { ...base, kind: 'failed', code: error.code, message: error.message, changedFiles, hasGoodStaple: false, nextActionAt: history?.nextAttemptAt };
   }
@@ -83,6 +82,7 @@ export async function processTarget(target: StapleTarget, ctx: Context): Promise
   if (ctx.dryRun) {
     const refreshAt = current ? rememberRefreshAt(ctx, target.key, current) : undefined;
     const retryAt = history && history.consecutiveFailures > 0 ? history.nextAttemptAt : undefined;
+    const awaiting = history !== undefined && isAwaitingInputChange({ ...history, currentInput: describeInput(urls) });
     return {
       ...withIssuer,
       ...(current ? stapleFacts(current) : {}),
@@ -92,7 +92,8 @@ export async function processTarget(target: StapleTarget, ctx: Context): Promise
       changedFiles: [],
       files: describeFiles(existing, []),
       hasGoodStaple: allGood(existing, now, config.minRemainingMs),
-      nextActionAt: retryAt ?? (allValid ? refreshAt : now),
+      // No planned fetch while a `retry: false` failure waits for its input to change.
+      nextActionAt: awaiting ? undefined : retryAt ?? (allValid ? refreshAt : now),
     };
   }
 
@@ -115,9 +116,16 @@ export async function processTarget(target: StapleTarget, ctx: Context): Promise
     }
   }
 
-  if (!config.force && history && history.consecutiveFailures > 0 && history.nextAttemptAt && now < history.nextAttemptAt) {
+  // A failure that time cannot heal (`retry: false` in ERROR_CODES, e.g. URL_UNSUPPORTED) waits for its input to change.
+  const awaitingChange = !config.force && history !== undefined && isAwaitingInputChange({ ...history, currentInput: describeInput(urls) });
+  const backingOff = !config.force && history !== undefined && history.consecutiveFailures > 0 && history.nextAttemptAt !== undefined && now < history.nextAttemptAt;
+  if (history && (awaitingChange || backingOff)) {
     const changedFiles = await removeInvalidStaples(existing, ctx, logFields);
-    deps.logger.log('debug', 'fetch.backoff', 'waiting before the next attempt', { ...logFields, nextAttemptAt: history.nextAttemptAt, code: history.lastErrorCode });
+    if (awaitingChange) {
+      deps.logger.log('debug', 'fetch.awaiting_change', 'not retried until the certificate or its responder URLs change', { ...logFields, code: history.lastErrorCode });
+    } else {
+      deps.logger.log('debug', 'fetch.backoff', 'waiting before the next attempt', { ...logFields, nextAttemptAt: history.nextAttemptAt, code: history.lastErrorCode });
+    }
     return {
       ...withIssuer,
       files: describeFiles(existing, changedFiles),
@@ -148,8 +156,8 @@ export async function processTarget(target: StapleTarget, ctx: Context): Promise
   } catch (thrown) {
     const error = toStaplerdError(thrown, 'INTERNAL', { file: base.certFiles[0] });
     const usableUntil = current ? new Date(current.nextUpdate.getTime() - config.minRemainingMs) : undefined;
-    const failed = recordFailure(ctx, target.key, error, now, usableUntil);
-    logFailure(ctx, 'fetch.failed', error, summary.mustStaple, { ...logFields, url: error.url, keptStaple: current !== undefined });
+    const failed = recordFailure(ctx, target.key, error, now, usableUntil, describeInput(urls));
+    logTargetFailure(ctx, 'fetch.failed', error, summary.mustStaple, { ...logFields, url: error.url, keptStaple: current !== undefined });
     const changedFiles = await removeInvalidStaples(existing, ctx, logFields);
     return {
       ...withIssuer,
@@ -185,7 +193,7 @@ async function applyResponse(
     const error = toStaplerdError(new Error('responder answered "unknown" for this certificate'), 'CERT_STATUS_UNKNOWN');
     const usableUntil = newestValid(existing)?.nextUpdate;
     const failed = recordFailure(ctx, target.key, error, now, usableUntil && new Date(usableUntil.getTime() - config.minRemainingMs));
-    logFailure(ctx, 'cert.unknown', error, target.leaf.summary.mustStaple, logFields);
+    logTargetFailure(ctx, 'cert.unknown', error, target.leaf.summary.mustStaple, logFields);
     const changedFiles = await removeInvalidStaples(existing, ctx, logFields);
     return {
       ...base,
@@ -237,7 +245,7 @@ async function applyResponse(
       deps.logger.log('info', 'staple.written', `staple written (${response.certStatus})`, { ...responseFields, staple: path });
     } catch (thrown) {
       writeError = toStaplerdError(thrown, 'WRITE_FAILED', { file: path });
-      logFailure(ctx, 'staple.write_failed', writeError, target.leaf.summary.mustStaple, { ...logFields, staple: path });
+      logTargetFailure(ctx, 'staple.write_failed', writeError, target.leaf.summary.mustStaple, { ...logFields, staple: path });
     }
   }
 
@@ -249,7 +257,7 @@ async function applyResponse(
     changed: changedFiles.includes(e.file.stapleFile),
   }));
   if (response.certStatus === 'revoked') {
-    deps.logger.log('error', 'cert.revoked', 'certificate is REVOKED', { ...responseFields, code: 'CERT_REVOKED', revocationTime: response.revocationTime, reason: response.revocationReason });
+    logFailure(deps.logger, 'cert.revoked', new StaplerdError('CERT_REVOKED', 'certificate is REVOKED'), { ...responseFields, revocationTime: response.revocationTime, reason: response.revocationReason });
     return { ...base, ...facts, kind: 'revoked', code: 'CERT_REVOKED', changedFiles, files, hasGoodStaple: false, nextActionAt: refreshAt };
   }
   if (writeError) {
@@ -272,7 +280,9 @@ async function readStapleBytes(file: TargetFile): Promise<{ der?: Uint8Array; in
   try {
     return { der: await readFileIfExists(file.stapleFile) };
   } catch (error) {
-    return { invalid: toStaplerdError(error, 'WRITE_FAILED', { file: file.stapleFile }) };
+    // Reading is not writing: an unreadable staple has its own code (it was WRITE_FAILED, which meant another thing).
+    // A code given below (a bounded read's) is kept.
+    return { invalid: toStaplerdError(error, 'STAPLE_UNREADABLE', { file: file.stapleFile }) };
   }
 }
 
@@ -335,7 +345,7 @@ async function removeInvalidStaples(existing: readonly ExistingStaple[], ctx: Co
         ctx.deps.logger.log('warn', 'staple.removed', `invalid staple removed: ${entry.invalid.message}`, { ...logFields, staple: entry.file.stapleFile, code: entry.invalid.code });
       }
     } catch (error) {
-      logFailure(ctx, 'staple.remove_failed', toStaplerdError(error, 'WRITE_FAILED', { file: entry.file.stapleFile }), false, logFields);
+      logTargetFailure(ctx, 'staple.remove_failed', recodeError(error, 'REMOVE_FAILED', { file: entry.file.stapleFile }), false, { ...logFields, staple: entry.file.stapleFile });
     }
   }
   return removed;
@@ -426,23 +436,30 @@ function rememberRefreshAt(ctx: Context, key: string, staple: ValidatedResponse)
   return refreshAt;
 }
 
-function recordFailure(ctx: Context, key: string, error: StaplerdError, now: Date, stapleUsableUntil: Date | undefined): TargetHistory | undefined {
+/** Records a failure; its code's `retry` column decides between a backoff instant and waiting for `input` to change. */
+function recordFailure(ctx: Context, key: string, error: StaplerdError, now: Date, stapleUsableUntil: Date | undefined, input?: string): TargetHistory | undefined {
   const previous = ctx.history?.get(key);
   const consecutiveFailures = (previous?.consecutiveFailures ?? 0) + 1;
-  const nextAttemptAt = computeNextAttempt({
+  const nextAttemptAt = decideNextAttempt({
+    code: error.code,
     now,
     consecutiveFailures,
     retryAfterSeconds: error.retryAfterSeconds,
     stapleUsableUntil,
     random: ctx.deps.random,
   });
-  const entry: TargetHistory = { ...previous, consecutiveFailures, nextAttemptAt, lastErrorCode: error.code, lastErrorMessage: error.message };
+  const failedInput = nextAttemptAt === undefined ? input : undefined;
+  const entry: TargetHistory = { ...previous, consecutiveFailures, nextAttemptAt, failedInput, lastErrorCode: error.code, lastErrorMessage: error.message };
   ctx.history?.set(key, entry);
   return entry;
 }
 
-function logFailure(ctx: Context, event: string, error: StaplerdError, mustStaple: boolean, fields: Record<string, unknown>): void {
-  // Must-staple certificates are unusable without a staple, so their failures are always errors.
-  const level: LoggerLevel = mustStaple ? 'error' : policyForCode(error.code).level;
-  ctx.deps.logger.log(level, event, error.message, { ...fields, code: error.code, url: error.url ?? fields.url, mustStaple: mustStaple || undefined });
+/** What a `retry: false` failure is remembered against: the responder URLs asked (the certificate is the key). */
+function describeInput(urls: readonly string[]): string {
+  return urls.join(' ');
+}
+
+/** The level comes from the code's row in ERROR_CODES; must-staple certificates raise every failure to error. */
+function logTargetFailure(ctx: Context, event: string, error: StaplerdError, mustStaple: boolean, fields: Record<string, unknown>): void {
+  logFailure(ctx.deps.logger, event, error, fields, { mustStaple });
 }

@@ -1,9 +1,10 @@
 // After a pass: nginx snippets, HAProxy `.issuer` files and runtime pushes, and the operator's hooks.
 import type { StaplerdConfig } from '../config/index.js';
-import { toStaplerdError } from '../errors/index.js';
+import { recodeError, toStaplerdError, type ErrorCode } from '../errors/index.js';
 import { parseHaproxySocket, pushOcspResponse, runHook } from '../hooks/index.js';
 import { access } from 'node:fs/promises';
 import { nginxSnippetPath, syncIssuerFile, syncNginxSnippet } from '../output/index.js';
+import { logFailure } from '../log/index.js';
 import { loadPendingPushes, resolveStateDir, updatePendingPushes } from '../state/index.js';
 import type { PassDependencies, PassReport } from './pass-types.js';
 
@@ -69,7 +70,8 @@ export async function publishPassResults(report: PassReport, config: StaplerdCon
   const owed = [...state.pendingPushes].filter((staple) => !pendingBefore.has(staple));
   const delivered = [...pendingBefore].filter((staple) => !state.pendingPushes.has(staple));
   if (stateDir && (owed.length > 0 || delivered.length > 0)) {
-    await guard(deps, 'state.save_failed', stateDir, () => updatePendingPushes(stateDir, { owed, delivered }).then(() => undefined));
+    // The owed-push list is state, not a staple: its save failing is STATE_WRITE_FAILED (warn), as for the history.
+    await guard(deps, 'state.save_failed', stateDir, () => updatePendingPushes(stateDir, { owed, delivered }).then(() => undefined), 'STATE_WRITE_FAILED');
   }
 
   if (config.onUpdate && changed.size > 0) {
@@ -105,7 +107,7 @@ async function pushToHaproxy(stapleFile: string, der: Uint8Array, config: Staple
       failed = true;
       const error = toStaplerdError(thrown, 'HAPROXY_PUSH_FAILED', { file: stapleFile });
       // The file is written either way: HAProxy loads it at its next start; the push is retried at the next pass.
-      deps.logger.log('warn', 'haproxy.push_failed', error.message, { staple: stapleFile, socket, code: error.code });
+      logFailure(deps.logger, 'haproxy.push_failed', error, { staple: stapleFile, socket });
     }
   }
   if (failed) state.pendingPushes.add(stapleFile);
@@ -132,11 +134,15 @@ async function fileExists(path: string): Promise<boolean> {
   }
 }
 
-async function guard(deps: PassDependencies, event: string, file: string, task: () => Promise<void>): Promise<void> {
+/**
+ * Runs one publishing step and logs its failure at the level of its code. `recodeAs` names what failed when the
+ * layer below cannot know it (a state save fails inside the same atomic write as a staple: WRITE_FAILED there).
+ */
+async function guard(deps: PassDependencies, event: string, file: string, task: () => Promise<void>, recodeAs?: ErrorCode): Promise<void> {
   try {
     await task();
   } catch (thrown) {
-    const error = toStaplerdError(thrown, 'WRITE_FAILED', { file });
-    deps.logger.log('error', event, error.message, { file, code: error.code });
+    const error = recodeAs ? recodeError(thrown, recodeAs, { file }) : toStaplerdError(thrown, 'WRITE_FAILED', { file });
+    logFailure(deps.logger, event, error, { file });
   }
 }

@@ -1,5 +1,6 @@
 // One pass over every certificate: discover, resolve issuers, and process each distinct leaf with bounded concurrency.
-import { toStaplerdError, type ErrorCode } from '../errors/index.js';
+import { policyForCode, recodeError, StaplerdError, toStaplerdError, type ErrorCode } from '../errors/index.js';
+import { logFailure } from '../log/index.js';
 import { createCaIssuerFetcher, createHostLimiter, fetchOcspResponse, type CaIssuerFetcher, type OcspAttempt } from '../ocsp/index.js';
 import type { FetchObservation } from '../types/index.js';
 import { USER_AGENT } from '../version.js';
@@ -30,7 +31,7 @@ export async function runPass(options: RunPassOptions): Promise<PassReport> {
       ...transport,
       now: () => deps.clock.now(),
       onAttemptFailed: (url, error) =>
-        deps.logger.log('warn', 'fetch.attempt_failed', `${error.message}; trying the next responder URL`, { url, code: error.code }),
+        logFailure(deps.logger, 'fetch.attempt_failed', error, { url }, { message: `${error.message}; trying the next responder URL` }),
       onAttempt: observeFetch && ((attempt) => observeFetch(toFetchObservation(attempt))),
     });
 
@@ -39,15 +40,15 @@ export async function runPass(options: RunPassOptions): Promise<PassReport> {
     now: startedAt,
     fetchCaIssuer: options.dryRun ? undefined : (url) => caIssuers.fetch(url),
     onDirectoryError: (path, error) => {
-      deps.logger.log('error', 'scan.failed', `cannot read directory: ${error.message}`, { file: path, code: 'CERT_UNREADABLE' });
+      logFailure(deps.logger, 'scan.failed', new StaplerdError('DIRECTORY_UNREADABLE', `cannot read directory: ${error.message}`, { file: path }, { cause: error }));
       unreadableDirs.push({ path, message: error.message });
     },
   });
 
   // A mistyped or missing --certs directory must fail `once` (cron, ExecStartPre), not pass as "0 certificates".
-  const outcomes: TargetOutcome[] = unreadableDirs.map(({ path, message }) => failedInput(path, 'CERT_UNREADABLE', `cannot read directory: ${message}`));
+  const outcomes: TargetOutcome[] = unreadableDirs.map(({ path, message }) => failedInput(path, 'DIRECTORY_UNREADABLE', `cannot read directory: ${message}`));
   for (const problem of collected.problems) {
-    deps.logger.log('error', 'cert.invalid', problem.error.message, { file: problem.certFile, code: problem.error.code });
+    logFailure(deps.logger, 'cert.invalid', problem.error, { file: problem.certFile });
     const staleStapleFiles = problem.staleStapleFile ? [problem.staleStapleFile] : [];
     outcomes.push(failedInput(problem.certFile, problem.error.code, problem.error.message, staleStapleFiles, await removeStaleStaple(problem.staleStapleFile, options)));
   }
@@ -64,7 +65,7 @@ export async function runPass(options: RunPassOptions): Promise<PassReport> {
       } catch (thrown) {
         // A bug in one certificate's processing must not stop the others or the daemon.
         const error = toStaplerdError(thrown, 'INTERNAL', { file: target.files[0]?.certFile });
-        deps.logger.log('error', 'cert.internal_error', error.message, { file: error.file, code: error.code, stack: (thrown as Error)?.stack });
+        logFailure(deps.logger, 'cert.internal_error', error, { stack: (thrown as Error)?.stack });
         return {
           kind: 'failed',
           key: target.key,
@@ -95,21 +96,40 @@ async function removeStaleStaple(stapleFile: string | undefined, options: RunPas
     options.deps.logger.log('warn', 'staple.removed', 'staple removed: two certificates map to this staple path', { staple: stapleFile, code: 'OUTPUT_CONFLICT' });
     return [stapleFile];
   } catch (thrown) {
-    const error = toStaplerdError(thrown, 'WRITE_FAILED', { file: stapleFile });
-    options.deps.logger.log('error', 'staple.remove_failed', error.message, { staple: stapleFile, code: error.code });
+    // Removing is not writing: it has its own code (it was WRITE_FAILED, which the table documents for writes).
+    logFailure(options.deps.logger, 'staple.remove_failed', recodeError(thrown, 'REMOVE_FAILED', { file: stapleFile }), { staple: stapleFile });
     return [];
   }
 }
 
+/** The code an outcome stands for when it carries none (outcomes built by hand, older snapshots). */
+const CODE_OF_KIND: Partial<Record<TargetOutcome['kind'], ErrorCode>> = {
+  'not-applicable': 'NO_OCSP_URL',
+  'expired-certificate': 'CERT_EXPIRED',
+  revoked: 'CERT_REVOKED',
+  unknown: 'CERT_STATUS_UNKNOWN',
+};
+
 /**
- * `once` succeeds when every certificate that has an OCSP URL ends with a valid good staple (see docs/cli.md). An
- * "unknown" answer fails the pass even while an older good staple is kept: the CA no longer vouches for the
- * certificate (RFC 6960 section 2.2), which the operator must hear about before that staple runs out.
+ * The exit status one certificate asks of `once` (docs/cli.md): 0 with a valid good staple (a failed refresh that
+ * kept one included), otherwise the exit column of its code in ERROR_CODES (0 for NO_OCSP_URL and CERT_EXPIRED,
+ * 2 for a configuration error). An "unknown" answer fails even while an older good staple is kept: the CA no longer
+ * vouches for the certificate (RFC 6960 section 2.2), which the operator must hear about before that staple runs out.
  */
+export function exitStatusOfOutcome(outcome: TargetOutcome): number {
+  if (outcome.hasGoodStaple && outcome.kind !== 'unknown') return 0;
+  const code = outcome.code ?? CODE_OF_KIND[outcome.kind];
+  return code === undefined ? 1 : policyForCode(code).exitCode;
+}
+
+/** `once`'s exit status: the worst of its certificates' (2 before 1 before 0). */
+export function exitStatusOfPass(report: PassReport): number {
+  return report.outcomes.reduce((worst, outcome) => Math.max(worst, exitStatusOfOutcome(outcome)), 0);
+}
+
+/** `once` succeeds when every certificate that has an OCSP URL ends with a valid good staple (see docs/cli.md). */
 export function isPassSuccessful(report: PassReport): boolean {
-  return report.outcomes.every(
-    (outcome) => (outcome.hasGoodStaple && outcome.kind !== 'unknown') || outcome.kind === 'not-applicable' || outcome.kind === 'expired-certificate',
-  );
+  return exitStatusOfPass(report) === 0;
 }
 
 /** The metrics' view of an attempt: the responder host (with its port when not the default, as URL.host spells it). */

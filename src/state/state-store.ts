@@ -17,6 +17,7 @@ interface PersistedHistoryEntry {
   staleAnswers?: number;
   lastErrorCode?: string;
   lastErrorMessage?: string;
+  failedInput?: string;
   refreshAt?: string;
   refreshForThisUpdateMs?: number;
   lastSeenAt?: string;
@@ -53,7 +54,8 @@ export async function loadHistory(stateDir: string, onCorrupt: (error: StaplerdE
   try {
     bytes = await readFileIfExists(file);
   } catch (error) {
-    onCorrupt(new StaplerdError('STATE_CORRUPT', `cannot read state file: ${(error as Error).message}`, { file }));
+    // Unreadable is not corrupt (nothing is rebuilt; the file may be fine once readable): STATE_READ_FAILED.
+    onCorrupt(new StaplerdError('STATE_READ_FAILED', `cannot read state file: ${(error as Error).message}`, { file }));
     return history;
   }
   if (!bytes) return history;
@@ -86,6 +88,7 @@ function restoreEntry(entry: PersistedHistoryEntry): TargetHistory | undefined {
     staleAnswers: Number.isInteger(entry.staleAnswers) && entry.staleAnswers! > 0 ? entry.staleAnswers : undefined,
     lastErrorCode: entry.lastErrorCode && isErrorCode(entry.lastErrorCode) ? entry.lastErrorCode : undefined,
     lastErrorMessage: typeof entry.lastErrorMessage === 'string' ? entry.lastErrorMessage : undefined,
+    failedInput: typeof entry.failedInput === 'string' ? entry.failedInput : undefined,
     refreshAt: date(entry.refreshAt),
     refreshForThisUpdateMs: typeof entry.refreshForThisUpdateMs === 'number' ? entry.refreshForThisUpdateMs : undefined,
     lastSeenAt: date(entry.lastSeenAt),
@@ -107,6 +110,7 @@ export async function saveHistory(stateDir: string, history: HistoryStore, seen?
       staleAnswers: entry.staleAnswers,
       lastErrorCode: entry.lastErrorCode,
       lastErrorMessage: entry.lastErrorMessage,
+      failedInput: entry.failedInput,
       refreshAt: entry.refreshAt?.toISOString(),
       refreshForThisUpdateMs: entry.refreshForThisUpdateMs,
       lastSeenAt: entry.lastSeenAt?.toISOString(),

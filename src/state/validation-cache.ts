@@ -125,16 +125,18 @@ function corrupt(what: string, file: string, reason: string): StaplerdError {
  * the state directory is not followed); undefined when it is absent or refused (reported through onProblem).
  */
 async function readOwnStateFile(file: string, maxBytes: number, what: string, onProblem: (error: StaplerdError) => void): Promise<Buffer | undefined> {
-  const problem = (reason: string): undefined => {
-    onProblem(corrupt(what, file, reason));
+  const problem = (reason: string, code: 'STATE_CORRUPT' | 'STATE_READ_FAILED' = 'STATE_CORRUPT'): undefined => {
+    onProblem(code === 'STATE_CORRUPT' ? corrupt(what, file, reason) : new StaplerdError(code, `${what} ignored: ${reason}`, { file }));
     return undefined;
   };
   let handle;
   try {
     handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    return problem(`cannot open it: ${(error as Error).message}`);
+    const errno = (error as NodeJS.ErrnoException).code;
+    if (errno === 'ENOENT') return undefined;
+    // A planted symlink (ELOOP under O_NOFOLLOW) is a file that is not ours; anything else is a read that failed.
+    return problem(`cannot open it: ${(error as Error).message}`, errno === 'ELOOP' ? 'STATE_CORRUPT' : 'STATE_READ_FAILED');
   }
   try {
     const stats = await handle.stat();
@@ -145,7 +147,7 @@ async function readOwnStateFile(file: string, maxBytes: number, what: string, on
     if (stats.size > maxBytes) return problem(`${stats.size} bytes is larger than any cache staplerd writes`);
     return await handle.readFile();
   } catch (error) {
-    return problem(`cannot read it: ${(error as Error).message}`);
+    return problem(`cannot read it: ${(error as Error).message}`, 'STATE_READ_FAILED');
   } finally {
     await handle.close();
   }

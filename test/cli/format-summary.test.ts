@@ -67,6 +67,16 @@ describe('formatPassSummary', () => {
     expect(lines(text)[0]).toBe('REVOKED   CN=a.test (/certs/a.pem) revoked; no file changed');
   });
 
+  it('says a certificate waits for the backoff, or for its input to change when its code is not retried', () => {
+    const text = formatPassSummary(
+      report([outcome('backing-off', { code: 'FETCH_NETWORK', nextActionAt: new Date('2031-03-01T12:05:00Z') }), outcome('backing-off', { code: 'URL_UNSUPPORTED' })]),
+    );
+    expect(lines(text).slice(0, 2)).toEqual([
+      'waiting   /certs/a.pem: retry after backoff [FETCH_NETWORK]',
+      'waiting   /certs/a.pem: not retried until the certificate or its responder URLs change [URL_UNSUPPORTED]',
+    ]);
+  });
+
   it('marks a certificate without an OCSP URL as not applicable', () => {
     const text = formatPassSummary(report([outcome('not-applicable', { code: 'NO_OCSP_URL' })]));
     expect(lines(text)).toEqual(['n/a       /certs/a.pem: no OCSP URL (not applicable)', '1 certificates: 1 not-applicable (1.23 s)']);

@@ -228,7 +228,7 @@ describe('the metrics address', () => {
     expect(result.stderr).toContain('--metrics');
   });
 
-  it('exits 2 with CONFIG_INVALID before any fetch when the address is in use', async () => {
+  it('exits 2 with METRICS_LISTEN_FAILED before any fetch when the address is in use', async () => {
     const blocker: Server = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const { port } = blocker.address() as AddressInfo;
@@ -238,7 +238,7 @@ describe('the metrics address', () => {
     try {
       const result = await runCli(['run', '--certs', dir, '--metrics', `127.0.0.1:${port}`]);
       expectExitCode(result, 2);
-      expect(result.stderr).toContain(`CONFIG_INVALID: cannot listen for metrics on 127.0.0.1:${port}: EADDRINUSE`);
+      expect(result.stderr).toContain(`METRICS_LISTEN_FAILED: cannot listen for metrics on 127.0.0.1:${port}: EADDRINUSE`);
       expect(fx.responder.requestCount).toBe(before);
     } finally {
       await new Promise((resolve) => blocker.close(resolve));

@@ -172,13 +172,13 @@ describe('staplerd once with a single certificate file as --certs', () => {
 });
 
 describe('staplerd once with a missing certificate directory', () => {
-  it('exits 1 naming the directory and CERT_UNREADABLE instead of reporting "0 certificates"', async () => {
+  it('exits 1 naming the directory and DIRECTORY_UNREADABLE instead of reporting "0 certificates"', async () => {
     const missing = path.join(fx.root, 'no-such-certs-dir');
 
     const result = await fx.once(['--certs', missing]);
 
     expectExitCode(result, 1);
-    expect(result.stdout).toMatch(new RegExp(`^failed +${missing}: CERT_UNREADABLE`, 'm'));
+    expect(result.stdout).toMatch(new RegExp(`^failed +${missing}: DIRECTORY_UNREADABLE`, 'm'));
     expect(linesWith(result.stderr, missing).some((line) => line.includes('scan.failed'))).toBe(true);
   });
 });

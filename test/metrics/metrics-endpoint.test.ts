@@ -98,7 +98,7 @@ describe('MetricsEndpoint', () => {
     await endpoint.reconfigure(`127.0.0.1:${taken}`);
 
     const failure = from.log.events.find((e) => e.event === 'metrics.rebind_failed');
-    expect(failure).toMatchObject({ level: 'error', fields: { code: 'CONFIG_INVALID', listen: `127.0.0.1:${taken}` } });
+    expect(failure).toMatchObject({ level: 'error', fields: { code: 'METRICS_LISTEN_FAILED', listen: `127.0.0.1:${taken}` } });
     expect(failure?.message).toContain(`still listening on 127.0.0.1:${new URL(oldUrl).port}`);
     expect((await fetch(`${oldUrl}/metrics`)).status).toBe(200);
   });
@@ -114,10 +114,10 @@ describe('MetricsEndpoint', () => {
     expect(from.log.events.some((e) => e.event === 'metrics.closed')).toBe(true);
   });
 
-  it('refuses to start on an address in use with CONFIG_INVALID naming the address', async () => {
+  it('refuses to start on an address in use with METRICS_LISTEN_FAILED naming the address', async () => {
     const taken = await occupiedPort();
     await expect(MetricsEndpoint.start(`127.0.0.1:${taken}`, source({}))).rejects.toMatchObject({
-      code: 'CONFIG_INVALID',
+      code: 'METRICS_LISTEN_FAILED',
       message: expect.stringContaining(`127.0.0.1:${taken}`),
     });
   });

@@ -94,11 +94,11 @@ describe('startMetricsServer', () => {
     expect(portOf(again)).toBe(port);
   });
 
-  it('rejects with CONFIG_INVALID naming the address when the port is taken', async () => {
+  it('rejects with METRICS_LISTEN_FAILED naming the address when the port is taken', async () => {
     const first = await startTestServer({ current: [] });
     const listen = `127.0.0.1:${portOf(first)}`;
     const attempt = startMetricsServer({ listen, metrics: createStaplerdMetrics({ collectDefaults: false }), health: () => evaluateHealth([], NOW, 0) });
-    await expect(attempt).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: `cannot listen for metrics on ${listen}: EADDRINUSE` });
+    await expect(attempt).rejects.toMatchObject({ code: 'METRICS_LISTEN_FAILED', message: `cannot listen for metrics on ${listen}: EADDRINUSE` });
   });
 });
 

@@ -167,7 +167,7 @@ describe('createStapleHandler on bad input', () => {
     const errors: StaplerdError[] = [];
     const handler = createStapleHandler({ dir, watch: false, onError: (error) => errors.push(error) });
     await handler.ready;
-    expect(errors.map((error) => error.code)).toEqual(['CONFIG_INVALID']);
+    expect(errors.map((error) => error.code)).toEqual(['DIRECTORY_UNREADABLE']);
 
     await mkdir(dir);
     await writeFile(path.join(dir, 'example.pem.ocsp'), await signStaple(pki.authority, leaf, { thisUpdate: new Date(Date.now() - HOUR_MS), nextUpdate: new Date(Date.now() + 24 * HOUR_MS) }));

@@ -1,6 +1,7 @@
 // Retry timing at fixed instants: exponential growth, jitter, cap, Retry-After and the staple-expiry clamp.
 import { describe, it, expect } from '@jest/globals';
-import { computeNextAttempt } from '../../src/policy/index.js';
+import { ERROR_CODES, type ErrorCode } from '../../src/errors/index.js';
+import { computeNextAttempt, decideNextAttempt, isAwaitingInputChange } from '../../src/policy/index.js';
 
 const SECOND_MS = 1000;
 const MINUTE_MS = 60 * SECOND_MS;
@@ -96,5 +97,44 @@ describe('computeNextAttempt', () => {
   ])('ignores the clamp when the staple is $label', ({ stapleUsableUntil }) => {
     const attempt = computeNextAttempt({ now: NOW, consecutiveFailures: 10, stapleUsableUntil, random: constant(0) });
     expect(delayMsOf(attempt)).toBe(30 * MINUTE_MS);
+  });
+});
+
+// The retry column of ERROR_CODES decides, for every code, whether time can help (docs/cli.md "Error codes").
+describe('decideNextAttempt', () => {
+  const codes = (Object.keys(ERROR_CODES) as ErrorCode[]).map((code) => ({ code, retry: ERROR_CODES[code].retry }));
+
+  it.each(codes.filter((c) => c.retry))('puts $code on the time-based backoff (retried: yes)', ({ code }) => {
+    const attempt = decideNextAttempt({ code, now: NOW, consecutiveFailures: 2, random: constant(0) });
+    expect(attempt).toEqual(at(MINUTE_MS));
+  });
+
+  it.each(codes.filter((c) => !c.retry))('gives $code no retry instant: it waits for the input to change (retried: no)', ({ code }) => {
+    const attempt = decideNextAttempt({ code, now: NOW, consecutiveFailures: 2, retryAfterSeconds: 60, random: constant(0) });
+    expect(attempt).toBeUndefined();
+  });
+
+  it('covers both kinds of code, so neither list above is empty', () => {
+    expect(codes.some((c) => c.retry) && codes.some((c) => !c.retry)).toBe(true);
+  });
+});
+
+describe('isAwaitingInputChange', () => {
+  const urls = 'http://ocsp.example.test';
+
+  it('waits after a retry: false failure while the input is the same', () => {
+    expect(isAwaitingInputChange({ consecutiveFailures: 1, lastErrorCode: 'URL_UNSUPPORTED', failedInput: 'ftp://x', currentInput: 'ftp://x' })).toBe(true);
+  });
+
+  it('stops waiting once the input has changed', () => {
+    expect(isAwaitingInputChange({ consecutiveFailures: 1, lastErrorCode: 'URL_UNSUPPORTED', failedInput: 'ftp://x', currentInput: urls })).toBe(false);
+  });
+
+  it('never waits after a retryable failure (the backoff decides)', () => {
+    expect(isAwaitingInputChange({ consecutiveFailures: 3, lastErrorCode: 'FETCH_NETWORK', failedInput: urls, currentInput: urls })).toBe(false);
+  });
+
+  it('never waits once the failure streak has ended', () => {
+    expect(isAwaitingInputChange({ consecutiveFailures: 0, lastErrorCode: 'URL_UNSUPPORTED', failedInput: urls, currentInput: urls })).toBe(false);
   });
 });

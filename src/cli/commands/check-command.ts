@@ -4,7 +4,7 @@ import { StaplerdError, toStaplerdError } from '../../errors/index.js';
 import { Certificate } from '../../pki/certificate.js';
 import { readCertificateFile } from '../../pki/pem.js';
 import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_MIN_REMAINING_MS, validateOcspResponse } from '../../pki/ocsp-response.js';
-import { EXIT_FAILED, EXIT_OK } from '../exit-codes.js';
+import { EXIT_OK, exitStatusOfFailure } from '../exit-codes.js';
 
 export interface CheckInput {
   readonly response: string;
@@ -97,6 +97,6 @@ export async function runCheckCommand(input: CheckInput): Promise<number> {
     } else {
       process.stdout.write(`invalid: ${input.response}: ${error.code}: ${error.message}\n`);
     }
-    return EXIT_FAILED;
+    return exitStatusOfFailure(error.code);
   }
 }

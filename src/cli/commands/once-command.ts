@@ -1,9 +1,9 @@
 // `staplerd once`: one pass, a summary on stdout, exit 0 only when every applicable certificate has a good staple.
 import { resolveConfig, type RawOptions } from '../../config/index.js';
-import { toStaplerdError, type StaplerdError } from '../../errors/index.js';
-import { buildStatusRows, createLiveDependencies, createPublishState, drainHooks, isPassSuccessful, runPass } from '../../scheduler/index.js';
+import { recodeError, type StaplerdError } from '../../errors/index.js';
+import { logFailure } from '../../log/index.js';
+import { buildStatusRows, createLiveDependencies, createPublishState, drainHooks, exitStatusOfPass, runPass } from '../../scheduler/index.js';
 import { loadHistory, loadValidationCache, resolveStateDir, saveHistory, saveValidationCache } from '../../state/index.js';
-import { EXIT_FAILED, EXIT_OK } from '../exit-codes.js';
 import { formatStatusTable } from '../format-status-table.js';
 import { formatPassSummary } from '../format-summary.js';
 import { createProgressReporter } from '../progress-bar.js';
@@ -15,7 +15,7 @@ export async function runOnceCommand(input: { flags: RawOptions; configFile?: st
   const progress = createProgressReporter();
   try {
     // Backoff history is shared with the daemon and earlier runs, so cron runs during an outage stay polite.
-    const onCorrupt = (error: StaplerdError): void => deps.logger.log('warn', 'state.corrupt', error.message, { file: error.file, code: error.code });
+    const onCorrupt = (error: StaplerdError): void => logFailure(deps.logger, 'state.corrupt', error);
     const history = await loadHistory(stateDir, onCorrupt);
     // Signatures verified by earlier runs over unchanged bytes are not verified again (src/state/validation-cache.ts).
     await loadValidationCache(stateDir, onCorrupt);
@@ -29,7 +29,8 @@ export async function runOnceCommand(input: { flags: RawOptions; configFile?: st
     }
     // Hooks (e.g. reload nginx) run before exit, so ExecStartPre/cron callers see their effect.
     await drainHooks(publishState);
-    return isPassSuccessful(report) ? EXIT_OK : EXIT_FAILED;
+    // Each certificate's status comes from its code's row in ERROR_CODES (exit column), worst one wins.
+    return exitStatusOfPass(report);
   } finally {
     progress?.stop();
     await deps.close();
@@ -41,7 +42,8 @@ async function saveState(stateDir: string, history: Parameters<typeof saveHistor
     await saveHistory(stateDir, history, new Set(report.outcomes.flatMap((o) => (o.key ? [o.key] : []))), deps.clock.now());
     await saveValidationCache(stateDir);
   } catch (thrown) {
-    const error = toStaplerdError(thrown, 'WRITE_FAILED');
-    deps.logger.log('warn', 'state.save_failed', `state not saved: ${error.message}`, { file: error.file, code: error.code });
+    // State, not a staple: STATE_WRITE_FAILED (warn) even when the atomic write below called it WRITE_FAILED (error).
+    const error = recodeError(thrown, 'STATE_WRITE_FAILED', { file: stateDir });
+    logFailure(deps.logger, 'state.save_failed', error, {}, { message: `state not saved: ${error.message}` });
   }
 }
