@@ -172,6 +172,18 @@ export const OPTION_SPECS: Readonly<Record<string, OptionSpec>> = {
     flag: '--max-response-size',
     apply: (v, c) => (c.maxResponseBytes = expectNumber(v, { min: 1024, max: 16 * 1024 * 1024, integer: true })),
   },
+  maxCertificateFileSize: {
+    flag: '--max-cert-file-size',
+    apply: (v, c) => (c.maxCertificateFileBytes = expectNumber(v, { min: 4096, max: 256 * 1024 * 1024, integer: true })),
+  },
+  maxCertificatesPerFile: {
+    flag: '--max-certs-per-file',
+    apply: (v, c) => (c.maxCertificatesPerFile = expectNumber(v, { min: 1, max: 100_000, integer: true })),
+  },
+  maxIssuerCandidates: {
+    flag: '--max-issuer-candidates',
+    apply: (v, c) => (c.maxIssuerCandidates = expectNumber(v, { min: 1, max: 10_000, integer: true })),
+  },
   nonce: { flag: '--nonce', apply: (v, c) => (c.nonce = expectBoolean(v)) },
   clockSkew: { flag: '--clock-skew', apply: (v, c) => (c.clockSkewMs = expectNumber(v, { min: 0, max: 86_400 }) * SECOND_MS) },
   minRemaining: {

@@ -3,10 +3,11 @@
 // each fs/promises call costs a FileHandle object and several promise hops on the main thread, which made up most of
 // the CPU a write took. Concurrent writes into one directory share its fsync (group commit).
 import { randomBytes } from 'node:crypto';
-import { close, fchmod, fsync, open as openFd, readFileSync, rename as renameCallback, unlink as unlinkCallback, write } from 'node:fs';
+import { close, fchmod, fsync, open as openFd, rename as renameCallback, unlink as unlinkCallback, write } from 'node:fs';
 import { chmod, lstat, mkdir, readdir, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { StaplerdError } from '../errors/index.js';
+import { MAX_STATE_FILE_BYTES, readRegularFileIfExistsSync } from '../fs/read-regular-file.js';
 
 const DEFAULT_FILE_MODE = 0o644;
 const DIRECTORY_MODE = 0o755;
@@ -103,18 +104,14 @@ export async function cleanStaleTempFiles(dir: string, options: CleanOptions = {
 }
 
 /**
- * Reads a file, or undefined if it does not exist (ENOENT). Other errors are rethrown as Node raised them.
- * Staples, certificates and state files are small local files: one synchronous read (a few microseconds of
- * syscalls) costs far less main-thread time than fs.readFile's four thread-pool round trips, which dominated a
- * sweep over 10,000 files on a 2-core host. The promise keeps callers free to change that.
+ * Reads a file, or undefined if it does not exist (ENOENT). A FIFO, device or socket is refused before reading
+ * (FILE_NOT_REGULAR) and a file over `maxBytes` (default: the state-file cap) is FILE_TOO_LARGE; other errors are
+ * rethrown as Node raised them. Staples, certificates and state files are small local files: one synchronous read
+ * (a few microseconds of syscalls) costs far less main-thread time than fs.readFile's four thread-pool round trips,
+ * which dominated a sweep over 10,000 files on a 2-core host. The promise keeps callers free to change that.
  */
-export async function readFileIfExists(path: string): Promise<Uint8Array | undefined> {
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return undefined;
-    throw error;
-  }
+export async function readFileIfExists(path: string, maxBytes: number = MAX_STATE_FILE_BYTES): Promise<Uint8Array | undefined> {
+  return readRegularFileIfExistsSync(path, { maxBytes });
 }
 
 /** Node's callback API as a promise (one hop, no FileHandle). */

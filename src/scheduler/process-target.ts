@@ -1,6 +1,7 @@
 // Brings one certificate's staples up to date: validate what is on disk, fetch if due, and write only what is better.
 import { policyForCode, StaplerdError, toStaplerdError } from '../errors/index.js';
 import type { LoggerLevel } from '../log/index.js';
+import { MAX_STAPLE_FILE_BYTES } from '../fs/read-regular-file.js';
 import { readFileIfExists, removeFileDurable, writeFileAtomic } from '../output/atomic-write.js';
 import { syncNginxSnippet } from '../output/nginx-snippet.js';
 import { buildOcspRequest } from '../pki/ocsp-request.js';
@@ -270,7 +271,7 @@ function isImprovement(current: ValidatedResponse | undefined, candidate: Valida
 /** The staple file's bytes, or what made it unreadable; `{}` when there is no file. */
 async function readStapleBytes(file: TargetFile): Promise<{ der?: Uint8Array; invalid?: StaplerdError }> {
   try {
-    return { der: await readFileIfExists(file.stapleFile) };
+    return { der: await readFileIfExists(file.stapleFile, MAX_STAPLE_FILE_BYTES) };
   } catch (error) {
     return { invalid: toStaplerdError(error, 'WRITE_FAILED', { file: file.stapleFile }) };
   }

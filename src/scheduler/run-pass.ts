@@ -1,5 +1,5 @@
 // One pass over every certificate: discover, resolve issuers, and process each distinct leaf with bounded concurrency.
-import { toStaplerdError, type ErrorCode } from '../errors/index.js';
+import { policyForCode, toStaplerdError, type ErrorCode } from '../errors/index.js';
 import { createCaIssuerFetcher, createHostLimiter, fetchOcspResponse, type CaIssuerFetcher, type OcspAttempt } from '../ocsp/index.js';
 import type { FetchObservation } from '../types/index.js';
 import { USER_AGENT } from '../version.js';
@@ -50,6 +50,10 @@ export async function runPass(options: RunPassOptions): Promise<PassReport> {
     deps.logger.log('error', 'cert.invalid', problem.error.message, { file: problem.certFile, code: problem.error.code });
     const staleStapleFiles = problem.staleStapleFile ? [problem.staleStapleFile] : [];
     outcomes.push(failedInput(problem.certFile, problem.error.code, problem.error.message, staleStapleFiles, await removeStaleStaple(problem.staleStapleFile, options)));
+  }
+  // Directories the walk refused to enter (/proc, a link to /): logged at their code's level, no failed outcome.
+  for (const notice of collected.notices) {
+    deps.logger.log(policyForCode(notice.error.code).level, 'scan.refused', notice.error.message, { file: notice.certFile, code: notice.error.code });
   }
 
   let done = 0;
