@@ -3,7 +3,7 @@ import type { StaplerdConfig } from '../config/index.js';
 import { CertificateCache, findCertificateFiles, IssuerResolver, loadCertificateFile, type ResolvedIssuer } from '../discovery/index.js';
 import { policyForCode, StaplerdError, toStaplerdError } from '../errors/index.js';
 import type { Certificate } from '../pki/certificate.js';
-import { stapleOutputPath } from '../output/staple-paths.js';
+import { findSymlinkUnderOut, stapleOutputPath, type OutTreeCache } from '../output/staple-paths.js';
 import { mapWithConcurrency } from './map-with-concurrency.js';
 import { yieldToEventLoop } from './yield-to-event-loop.js';
 
@@ -64,6 +64,7 @@ export async function collectTargets(
     }
   });
 
+  const outTree: OutTreeCache = new Map();
   const groups = new Map<string, { leaf: Certificate; chain: readonly Certificate[]; firstFile: string; files: TargetFile[] }>();
   for (const item of loaded) {
     if (!item || item.loaded.kind !== 'leaf') continue;
@@ -73,6 +74,12 @@ export async function collectTargets(
       certFile: candidate.file,
       stapleFile: stapleOutputPath(candidate.file, { certsRoot: candidate.certsRoot, outDir: config.out }),
     };
+    const unsafe = config.out === undefined ? undefined : findSymlinkUnderOut(target.stapleFile, config.out, outTree);
+    if (unsafe !== undefined) {
+      const message = `staple path ${target.stapleFile} passes through the symlink ${unsafe} inside the output directory; not written (replace the link with a directory)`;
+      problems.push({ certFile: candidate.file, error: new StaplerdError('OUTPUT_PATH_UNSAFE', message, { file: candidate.file }) });
+      continue;
+    }
     const group = groups.get(key);
     if (group) {
       group.files.push(target);

@@ -168,4 +168,18 @@ describe('once among hostile files', () => {
     await expectGoodStapled(c);
     expectExitCode(result, 0);
   });
+
+  it('does not write through a symlink planted inside the --out tree', async () => {
+    const c = await makeCase();
+    const liveDir = await fx.makeDir(`case-${counter}/certs/live`);
+    const { certFile } = await fx.pki.writeLeaf(liveDir, await fx.issueLeaf({ commonName: 'out-link.test' }), 'fullchain', 'site');
+    const out = await fx.makeDir(`case-${counter}/out`);
+    const elsewhere = await fx.makeDir(`case-${counter}/elsewhere`);
+    await symlink(elsewhere, path.join(out, 'live'));
+    const result = await once(c, '--out', out);
+    expect(errorsFor(result, certFile, 'OUTPUT_PATH_UNSAFE').filter((line) => line.includes(path.join(out, 'live')))).not.toEqual([]);
+    expect(await exists(path.join(elsewhere, 'site.pem.ocsp'))).toBe(false);
+    expect((await verifyWithOpenssl(path.join(out, 'good.pem.ocsp'), c.goodReference, fx)).status).toBe('good');
+    expectExitCode(result, 1);
+  });
 });
