@@ -1,8 +1,8 @@
 // Builds the StaplerdConfig from defaults, an optional YAML file and command-line flags (flags win), validating each key.
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { StaplerdError } from '../errors/index.js';
+import { readRegularFileSync } from '../fs/read-regular-file.js';
 import { parseHaproxySocket, parseHookCommand } from '../hooks/index.js';
 // The parsers only, not the index: loading the config must not load prom-client or got.
 import { parseListenAddress } from '../metrics/metrics-server.js';
@@ -240,9 +240,11 @@ function applyOptions(raw: RawOptions, into: Mutable<StaplerdConfig>, baseDir: s
 export async function readConfigFile(file: string): Promise<RawOptions> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    // Bounded and non-blocking: a FIFO here would freeze `run` on SIGHUP. 1 MiB is far beyond any real file.
+    text = readRegularFileSync(file, { maxBytes: 1024 * 1024 }).toString('utf8');
   } catch (error) {
-    throw new StaplerdError('CONFIG_INVALID', `cannot read configuration file: ${(error as Error).message}`, { file });
+    const reason = error instanceof StaplerdError ? `${error.code} ${error.message}` : (error as Error).message;
+    throw new StaplerdError('CONFIG_INVALID', `cannot read configuration file: ${reason}`, { file });
   }
   let parsed: unknown;
   try {

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFile, lstat, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { exportPrivateKeyPem } from '../../src/pki/key-pair.js';
-import type { CliResult } from '../helpers/run-cli.js';
+import { runCli, type CliResult } from '../helpers/run-cli.js';
 import { createE2eFixture, exists, expectExitCode, linesWith, verifyWithOpenssl, type E2eFixture } from './e2e-fixture.js';
 
 let fx: E2eFixture;
@@ -182,4 +182,39 @@ describe('once among hostile files', () => {
     expect((await verifyWithOpenssl(path.join(out, 'good.pem.ocsp'), c.goodReference, fx)).status).toBe('good');
     expectExitCode(result, 1);
   });
+
+  it('refuses a certificate name that is not UTF-8 the same way on every run, and staples the others', async () => {
+    const c = await makeCase();
+    const pem = (await fx.issueLeaf({ commonName: 'latin1.test' })).certificate.toPem();
+    await writeFile(Buffer.concat([Buffer.from(`${c.dir}/`), Buffer.from('caf\xe9.pem', 'latin1')]), pem);
+    const shown = path.join(c.dir, 'caf\\xe9.pem');
+    for (const run of [await once(c), await once(c)]) {
+      expect(errorsFor(run, shown, 'FILE_NAME_UNSUPPORTED')).not.toEqual([]);
+      expectExitCode(run, 1);
+    }
+    await expectGoodStapled(c);
+  });
 });
+
+describe('other commands among hostile files', () => {
+  it('check refuses a FIFO as its response file with a usage error instead of waiting on it', async () => {
+    const dir = await fx.makeDir('check-fifo');
+    const fifo = path.join(dir, 'response.der');
+    mkfifo(fifo);
+    const result = await runCli(['check', fifo, '--issuer', fx.intermediateFile, '--serial', '01'], { env: fx.env });
+    expect(result.signal).toBeNull();
+    expect(result.stderr + result.stdout).toContain('FILE_NOT_REGULAR');
+    expectExitCode(result, 2);
+  });
+
+  it('once refuses a configuration file that is a FIFO as CONFIG_INVALID instead of waiting on it', async () => {
+    const c = await makeCase();
+    const configFile = path.join(path.dirname(c.dir), 'staplerd.yaml');
+    mkfifo(configFile);
+    const result = await fx.once(['--config', configFile, '--state-dir', c.stateDir]);
+    expect(result.signal).toBeNull();
+    expect(linesWith(result.stderr + result.stdout, 'CONFIG_INVALID').filter((line) => line.includes('FILE_NOT_REGULAR') || line.includes('not a regular file'))).not.toEqual([]);
+    expectExitCode(result, 2);
+  });
+});
+
