@@ -19,6 +19,9 @@ export function addPassOptions(command: Command): Command {
     .option('--concurrency <n>', 'certificates processed in parallel (default 32)')
     .option('--per-host-concurrency <n>', 'requests in flight per responder host (default 4)')
     .option('--max-response-size <bytes>', 'largest accepted response body (default 65536)')
+    .option('--max-cert-file-size <bytes>', 'largest certificate or chain file read (default 1048576)')
+    .option('--max-certs-per-file <n>', 'most certificates in one file (default 256)')
+    .option('--max-issuer-candidates <n>', 'most same-named issuer certificates checked per leaf (default 16)')
     .option('--nonce', 'send a nonce in each request (RFC 8954) and check it when echoed')
     .option('--clock-skew <seconds>', 'tolerated responder clock skew for thisUpdate (default 300)')
     .option('--min-remaining <seconds>', 'minimum remaining lifetime of a staple (default 300)')
@@ -41,6 +44,8 @@ const FLAG_TO_KEY: Readonly<Record<string, string>> = {
   revokedAction: 'onRevoked',
   onRevoked: 'onRevokedCommand',
   haproxySocket: 'haproxySockets',
+  maxCertFileSize: 'maxCertificateFileSize',
+  maxCertsPerFile: 'maxCertificatesPerFile',
 };
 
 /** Commander's camelCase option names are the YAML keys; `config` is not a key but the file itself. */

@@ -18,6 +18,12 @@ export interface StaplerdConfig {
   readonly concurrency: number;
   readonly perHostConcurrency: number;
   readonly maxResponseBytes: number;
+  /** Largest certificate file (or sibling chain, issuer-directory file) read; larger ones are FILE_TOO_LARGE. */
+  readonly maxCertificateFileBytes: number;
+  /** Most certificates in one file; more is CERT_LIMIT_EXCEEDED before any is parsed. */
+  readonly maxCertificatesPerFile: number;
+  /** Most same-named issuer candidates whose signature check is tried for one leaf. */
+  readonly maxIssuerCandidates: number;
   readonly nonce: boolean;
   readonly clockSkewMs: number;
   readonly minRemainingMs: number;
@@ -65,6 +71,12 @@ export const DEFAULT_CONFIG: StaplerdConfig = {
   perHostConcurrency: 4,
   // 64 KiB: real responses are 1-4 KiB even with a responder chain; anything larger is junk or hostile.
   maxResponseBytes: 64 * 1024,
+  // 1 MiB holds Mozilla's ~150-root bundle four times over; a 200 MB file cost 1.3 GB and 10 s of parsing.
+  maxCertificateFileBytes: 1024 * 1024,
+  // Chains hold 2-5 certificates, CA bundles given as issuerDir ~150.
+  maxCertificatesPerFile: 256,
+  // A leaf has one issuer, rarely a few same-named ones (cross-signs, re-keys); each extra one is a signature check.
+  maxIssuerCandidates: 16,
   nonce: false,
   clockSkewMs: 5 * 60_000,
   // HAProxy stops stapling a response 5 minutes before its nextUpdate; demand at least that much life.

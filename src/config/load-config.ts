@@ -1,8 +1,8 @@
 // Builds the StaplerdConfig from defaults, an optional YAML file and command-line flags (flags win), validating each key.
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument, isMap, isScalar, type Document, type YAMLError } from 'yaml';
 import { StaplerdError } from '../errors/index.js';
+import { readRegularFileSync } from '../fs/read-regular-file.js';
 import { parseHaproxySocket, parseHookCommand } from '../hooks/index.js';
 // The parsers only, not the index: loading the config must not load prom-client or got.
 import { parseListenAddress } from '../metrics/metrics-server.js';
@@ -174,6 +174,18 @@ export const OPTION_SPECS: Readonly<Record<string, OptionSpec>> = {
     flag: '--max-response-size',
     apply: (v, c) => (c.maxResponseBytes = expectNumber(v, { min: 1024, max: 16 * 1024 * 1024, integer: true })),
   },
+  maxCertificateFileSize: {
+    flag: '--max-cert-file-size',
+    apply: (v, c) => (c.maxCertificateFileBytes = expectNumber(v, { min: 4096, max: 256 * 1024 * 1024, integer: true })),
+  },
+  maxCertificatesPerFile: {
+    flag: '--max-certs-per-file',
+    apply: (v, c) => (c.maxCertificatesPerFile = expectNumber(v, { min: 1, max: 100_000, integer: true })),
+  },
+  maxIssuerCandidates: {
+    flag: '--max-issuer-candidates',
+    apply: (v, c) => (c.maxIssuerCandidates = expectNumber(v, { min: 1, max: 10_000, integer: true })),
+  },
   nonce: { flag: '--nonce', apply: (v, c) => (c.nonce = expectBoolean(v)) },
   clockSkew: { flag: '--clock-skew', apply: (v, c) => (c.clockSkewMs = expectNumber(v, { min: 0, max: 86_400 }) * SECOND_MS) },
   minRemaining: {
@@ -280,9 +292,11 @@ export async function readConfigFile(file: string): Promise<RawOptions> {
 export async function readConfigFileContents(file: string): Promise<ConfigFileContents> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    // Bounded and non-blocking: a FIFO here would freeze `run` on SIGHUP. 1 MiB is far beyond any real file.
+    text = readRegularFileSync(file, { maxBytes: 1024 * 1024 }).toString('utf8');
   } catch (error) {
-    throw new StaplerdError('CONFIG_INVALID', `cannot read configuration file: ${(error as Error).message}`, { file });
+    const reason = error instanceof StaplerdError ? `${error.code} ${error.message}` : (error as Error).message;
+    throw new StaplerdError('CONFIG_INVALID', `cannot read configuration file: ${reason}`, { file });
   }
   const lineCounter = new LineCounter();
   // prettyErrors: false keeps the yaml package from appending a code frame (the offending source line) to messages.

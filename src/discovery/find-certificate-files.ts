@@ -1,6 +1,9 @@
 // Walks the certificate directories recursively (following symlinks, as certbot's live/ links into archive/) and lists candidate files.
-import { readdir, realpath, stat } from 'node:fs/promises';
+import type { Dirent, Stats } from 'node:fs';
+import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { StaplerdError } from '../errors/index.js';
+import { findPseudoFilesystem, isAncestorOrSelf, readDirectoryKey } from '../fs/directory-guard.js';
 
 export interface CandidateFile {
   /** Path as reached under the root (symlinks not resolved), so output paths mirror what the operator configured. */
@@ -13,6 +16,12 @@ export interface FindOptions {
   readonly extensions: readonly string[];
   /** Called for a directory that cannot be read; the walk continues. */
   readonly onError?: (path: string, error: NodeJS.ErrnoException) => void;
+  /**
+   * Called for what the walk refuses to enter or read, the same way on every run: a pseudo-filesystem or a link
+   * above the tree (DIRECTORY_REFUSED), a certificate-named FIFO, socket or device (FILE_NOT_REGULAR), a name that
+   * is not UTF-8 (FILE_NAME_UNSUPPORTED). The walk continues.
+   */
+  readonly onRefused?: (path: string, error: StaplerdError) => void;
 }
 
 /** Our own outputs and temp files are never certificates. */
@@ -23,6 +32,21 @@ function isOwnOutput(name: string): boolean {
 function hasExtension(name: string, extensions: readonly string[]): boolean {
   const lower = name.toLowerCase();
   return extensions.some((ext) => lower.endsWith(ext.toLowerCase()));
+}
+
+/** The real directory being walked: where it is and on which device, to notice mount points and links upwards. */
+interface WalkedDirectory {
+  readonly real: string;
+  readonly dev: number;
+}
+
+interface WalkState {
+  readonly root: string;
+  /** `dev:ino` of every directory walked under this root: each real directory once, a symlink loop ends there. */
+  readonly visitedDirs: Set<string>;
+  readonly found: CandidateFile[];
+  readonly seenFiles: Set<string>;
+  readonly options: FindOptions;
 }
 
 export async function findCertificateFiles(roots: readonly string[], options: FindOptions): Promise<CandidateFile[]> {
@@ -36,9 +60,7 @@ export async function findCertificateFiles(roots: readonly string[], options: Fi
       seenFiles.add(root);
       continue;
     }
-    // Directories are tracked by real path per root, so a symlink loop ends the descent instead of recursing forever.
-    const visitedDirs = new Set<string>();
-    await walkDirectory(root, root, visitedDirs, found, seenFiles, options);
+    await walkDirectory(root, undefined, { root, visitedDirs: new Set(), found, seenFiles, options });
   }
   found.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   return found;
@@ -52,43 +74,129 @@ async function isRegularFile(path: string): Promise<boolean> {
   }
 }
 
-async function walkDirectory(
-  dir: string,
-  root: string,
-  visitedDirs: Set<string>,
-  found: CandidateFile[],
-  seenFiles: Set<string>,
-  options: FindOptions,
-): Promise<void> {
-  let real: string;
-  let entries;
+async function walkDirectory(dir: string, parent: WalkedDirectory | undefined, state: WalkState): Promise<void> {
+  let here: WalkedDirectory;
+  let entries: Dirent[];
   try {
-    real = await realpath(dir);
-    if (visitedDirs.has(real)) return;
-    visitedDirs.add(real);
+    const real = await realpath(dir);
+    const stats = await stat(dir);
+    const key = readDirectoryKey(stats);
+    if (state.visitedDirs.has(key)) return; // reached again through another link, or a loop: walked already
+    const refusal = findRefusal(dir, real, stats, parent);
+    if (refusal !== undefined) {
+      state.options.onRefused?.(dir, new StaplerdError('DIRECTORY_REFUSED', `${refusal}; not walked`, { file: dir }));
+      return;
+    }
+    state.visitedDirs.add(key);
+    here = { real, dev: stats.dev };
     entries = await readdir(dir, { withFileTypes: true });
   } catch (error) {
-    options.onError?.(dir, error as NodeJS.ErrnoException);
+    state.options.onError?.(dir, error as NodeJS.ErrnoException);
+    return;
+  }
+  let hasUndecodableName = false;
+  for (const entry of entries) {
+    // readdir replaces bytes that are not UTF-8 with U+FFFD, and such a name leads nowhere; a name that really
+    // contains U+FFFD is still there (rare, so the extra lstat costs nothing in a normal sweep).
+    if (entry.name.includes('\uFFFD') && !(await existsAsNamed(join(dir, entry.name)))) hasUndecodableName = true;
+    else await visitEntry(dir, entry, here, state);
+  }
+  if (hasUndecodableName) await refuseNamesNotUtf8(dir, state);
+}
+
+/** Why a directory is not walked: a kernel pseudo-filesystem, or (reached by a link) an ancestor of its parent. */
+function findRefusal(dir: string, real: string, stats: Stats, parent: WalkedDirectory | undefined): string | undefined {
+  // A directory above the one holding the link (a link to / or ..) contains the tree itself: walking it walks
+  // everything around the certificates. Links back into the tree were caught as already visited.
+  if (parent !== undefined && isAncestorOrSelf(real, parent.real)) return `${dir} leads to ${real}, above the directory holding it`;
+  // statfs only when a mount point was crossed (the device changed) or at the root: one syscall per mount, not per directory.
+  return findPseudoFilesystem(real, parent === undefined || stats.dev !== parent.dev);
+}
+
+async function visitEntry(dir: string, entry: Dirent, here: WalkedDirectory, state: WalkState): Promise<void> {
+  const path = join(dir, entry.name);
+  let kind = kindOfEntry(entry);
+  if (kind === 'symlink') {
+    try {
+      kind = kindOfStats(await stat(path));
+    } catch {
+      return; // dangling link: nothing to read
+    }
+  }
+  if (kind === 'directory') {
+    await walkDirectory(path, here, state);
+    return;
+  }
+  if (isOwnOutput(entry.name) || !hasExtension(entry.name, state.options.extensions) || state.seenFiles.has(path)) return;
+  state.seenFiles.add(path);
+  if (kind === 'file') {
+    state.found.push({ file: path, certsRoot: state.root });
+  } else {
+    // A FIFO, socket or device named like a certificate: reading it would block or never end, so it is named instead.
+    state.options.onRefused?.(path, new StaplerdError('FILE_NOT_REGULAR', `${path} is not a regular file (${kind}); it is not read`, { file: path }));
+  }
+}
+
+async function existsAsNamed(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+type EntryKind = 'file' | 'directory' | 'symlink' | 'FIFO' | 'socket' | 'device';
+
+function kindOfEntry(entry: Dirent): EntryKind {
+  if (entry.isSymbolicLink()) return 'symlink';
+  return kindOfStats(entry);
+}
+
+function kindOfStats(stats: Stats | Dirent): EntryKind {
+  if (stats.isFile()) return 'file';
+  if (stats.isDirectory()) return 'directory';
+  if (stats.isFIFO()) return 'FIFO';
+  if (stats.isSocket()) return 'socket';
+  return 'device';
+}
+
+/**
+ * Names that are not UTF-8 cannot be carried through staplerd's string paths, logs, state and staple names, so they
+ * are refused visibly and the same way on every run (FILE_NAME_UNSUPPORTED), when they could be a certificate (a
+ * name with a configured extension) or a directory holding some.
+ */
+async function refuseNamesNotUtf8(dir: string, state: WalkState): Promise<void> {
+  let entries: Dirent[];
+  try {
+    entries = (await readdir(dir, { withFileTypes: true, encoding: 'buffer' })) as unknown as Dirent[];
+  } catch (error) {
+    state.options.onError?.(dir, error as NodeJS.ErrnoException);
     return;
   }
   for (const entry of entries) {
-    const path = join(dir, entry.name);
-    let isDirectory = entry.isDirectory();
-    let isFile = entry.isFile();
-    if (entry.isSymbolicLink()) {
-      try {
-        const target = await stat(path);
-        isDirectory = target.isDirectory();
-        isFile = target.isFile();
-      } catch {
-        continue; // dangling link: nothing to read
-      }
-    }
-    if (isDirectory) {
-      await walkDirectory(path, root, visitedDirs, found, seenFiles, options);
-    } else if (isFile && !isOwnOutput(entry.name) && hasExtension(entry.name, options.extensions) && !seenFiles.has(path)) {
-      seenFiles.add(path);
-      found.push({ file: path, certsRoot: root });
-    }
+    const raw = entry.name as unknown as Buffer;
+    if (Buffer.from(raw.toString('utf8'), 'utf8').equals(raw)) continue; // valid UTF-8: walked by the first pass
+    const shown = join(dir, escapeNameBytes(raw));
+    if (!(await isCertificateOrDirectory(Buffer.concat([Buffer.from(dir + '/'), raw]), raw, state.options.extensions))) continue;
+    state.options.onRefused?.(shown, new StaplerdError('FILE_NAME_UNSUPPORTED', `${shown}: the name is not valid UTF-8 (shown with \\x escapes); rename it to be stapled`, { file: shown }));
+  }
+}
+
+/** The bytes of a name with everything outside printable ASCII as \xNN, so logs show exactly what is on disk. */
+export function escapeNameBytes(raw: Buffer): string {
+  let shown = '';
+  for (const byte of raw) shown += byte >= 0x20 && byte < 0x7f && byte !== 0x5c ? String.fromCharCode(byte) : `\\x${byte.toString(16).padStart(2, '0')}`;
+  return shown;
+}
+
+/** Whether a name that is not UTF-8 could matter: a configured extension (compared on its bytes), or a directory. */
+async function isCertificateOrDirectory(path: Buffer, raw: Buffer, extensions: readonly string[]): Promise<boolean> {
+  const name = raw.toString('latin1');
+  if (!isOwnOutput(name) && hasExtension(name, extensions)) return true;
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
   }
 }

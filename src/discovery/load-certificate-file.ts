@@ -1,6 +1,6 @@
 // Reads one certificate file (leaf, full chain, certbot layout or HAProxy combined PEM) into its leaf and chain.
-import { readFileSync } from 'node:fs';
 import { StaplerdError } from '../errors/index.js';
+import { DEFAULT_MAX_CERTIFICATE_FILE_BYTES, readRegularFileSync } from '../fs/read-regular-file.js';
 import { Certificate } from '../pki/certificate.js';
 import { equalBytes } from '../pki/der.js';
 import { computeSha256Hex } from '../pki/digest.js';
@@ -40,22 +40,53 @@ export class CertificateCache {
   }
 }
 
-export async function loadCertificateFile(file: string, cache?: CertificateCache): Promise<LoadedCertificateFile> {
-  // One synchronous read: certificate files are small and local, and fs.readFile's four thread-pool round trips
-  // cost ten times the main-thread time of the syscalls themselves (docs/performance.md).
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(file);
-  } catch (error) {
-    throw new StaplerdError('CERT_UNREADABLE', `cannot read certificate file: ${(error as Error).message}`, { file });
-  }
-  return parseCertificateFileBytes(bytes, file, cache);
+/** Caps on one certificate file (config `maxCertificateFileSize`, `maxCertificatesPerFile`). */
+export interface CertificateFileLimits {
+  readonly maxFileBytes: number;
+  readonly maxCertificates: number;
 }
 
-export function parseCertificateFileBytes(bytes: Uint8Array, file: string, cache: CertificateCache = new CertificateCache()): LoadedCertificateFile {
+/**
+ * A full chain holds 2-5 certificates and Mozilla's root bundle about 150; a 200 MB file took 1.3 GB and 10 s of
+ * synchronous parsing, blocking the daemon, so anything beyond these is refused before it is parsed.
+ */
+export const DEFAULT_CERTIFICATE_FILE_LIMITS: CertificateFileLimits = {
+  maxFileBytes: DEFAULT_MAX_CERTIFICATE_FILE_BYTES,
+  maxCertificates: 256,
+};
+
+export async function loadCertificateFile(
+  file: string,
+  cache?: CertificateCache,
+  limits: CertificateFileLimits = DEFAULT_CERTIFICATE_FILE_LIMITS,
+): Promise<LoadedCertificateFile> {
+  // One synchronous read: certificate files are small and local, and fs.readFile's four thread-pool round trips
+  // cost ten times the main-thread time of the syscalls themselves (docs/performance.md). The bounded reader keeps
+  // that cost and refuses FIFOs, devices and oversized files (FILE_NOT_REGULAR, FILE_TOO_LARGE) before reading.
+  let bytes: Uint8Array;
+  try {
+    bytes = readRegularFileSync(file, { maxBytes: limits.maxFileBytes });
+  } catch (error) {
+    if (error instanceof StaplerdError) throw error;
+    throw new StaplerdError('CERT_UNREADABLE', `cannot read certificate file: ${(error as Error).message}`, { file }, { cause: error });
+  }
+  return parseCertificateFileBytes(bytes, file, cache, limits.maxCertificates);
+}
+
+export function parseCertificateFileBytes(
+  bytes: Uint8Array,
+  file: string,
+  cache: CertificateCache = new CertificateCache(),
+  maxCertificates: number = DEFAULT_CERTIFICATE_FILE_LIMITS.maxCertificates,
+): LoadedCertificateFile {
   // Private key blocks are skipped by listCertificateBlocks without being decoded; `bytes` goes out of scope here.
-  // Each certificate's DER is a fresh decode (or copy), checked completely when it is parsed.
-  const certificates = listCertificateBlocks(bytes, file).map((block) => cache.parseBlock(block, file));
+  // Each certificate's DER is a fresh decode (or copy), checked completely when it is parsed. Blocks are counted
+  // before any is decoded, so an oversized bundle costs a text scan, not thousands of parses.
+  const blocks = listCertificateBlocks(bytes, file);
+  if (blocks.length > maxCertificates) {
+    throw new StaplerdError('CERT_LIMIT_EXCEEDED', `${file} holds ${blocks.length} certificates, more than the ${maxCertificates} allowed (maxCertificatesPerFile); it is not parsed`, { file });
+  }
+  const certificates = blocks.map((block) => cache.parseBlock(block, file));
   // The leaf is the first certificate that is not a CA: full chains and HAProxy files put it first, but a
   // hand-made bundle may not.
   const leafIndex = certificates.findIndex((cert) => !cert.summary.isCA);

@@ -24,6 +24,15 @@ export const ERROR_CODES = {
   // by the operator, that is by the directory changing.
   DIRECTORY_UNREADABLE: { level: 'error', retry: false, exitCode: 1, summary: 'directory cannot be listed' },
   CERT_PARSE_FAILED: { level: 'error', retry: false, exitCode: 1, summary: 'certificate file is not valid PEM/DER X.509' },
+  // Hostile or broken files: any file staplerd reads (certificate, chain, staple, issuer, snippet, state) may be a FIFO
+  // or a link to /dev/zero, which would block or never end; each is refused by what it is, before anything is read.
+  FILE_NOT_REGULAR: { level: 'error', retry: false, exitCode: 1, summary: 'file is not a regular file (FIFO, device, socket, directory); not read' },
+  FILE_TOO_LARGE: { level: 'error', retry: false, exitCode: 1, summary: 'file is larger than its size cap; not read' },
+  CERT_LIMIT_EXCEEDED: { level: 'error', retry: false, exitCode: 1, summary: 'too many certificates in a file or issuer candidates for a leaf' },
+  FILE_NAME_UNSUPPORTED: { level: 'error', retry: false, exitCode: 1, summary: 'file or directory name is not valid UTF-8; not read' },
+  // A directory staplerd will not descend into: a pseudo-filesystem (/proc, /sys, /dev, cgroup, ...) or an ancestor
+  // of the directory holding the link (a link to / would walk the whole host).
+  DIRECTORY_REFUSED: { level: 'warn', retry: false, exitCode: 0, summary: 'directory not walked: pseudo-filesystem or a link back up the tree' },
   CERT_EXPIRED: { level: 'info', retry: false, exitCode: 0, summary: 'certificate has expired; skipped' },
   // Let's Encrypt dropped OCSP in 2025: no OCSP URL is normal, "not applicable", never a failure.
   NO_OCSP_URL: { level: 'info', retry: false, exitCode: 0, summary: 'certificate has no OCSP URL (not applicable)' },
@@ -31,6 +40,8 @@ export const ERROR_CODES = {
   // Two different certificates mapped to one staple path (--out with several --certs holding the same relative
   // path): writing either would hand a server the other's staple, so neither is written.
   OUTPUT_CONFLICT: { level: 'error', retry: false, exitCode: 1, summary: 'two certificates would share one staple file' },
+  // A symlink inside the --out tree would make a write land outside it (a link to /etc): never written through.
+  OUTPUT_PATH_UNSAFE: { level: 'error', retry: false, exitCode: 1, summary: 'staple path under --out passes through a symlink; not written' },
 
   // Talking to the responder (or the AIA caIssuers server).
   URL_UNSUPPORTED: { level: 'error', retry: false, exitCode: 1, summary: 'URL scheme is not http or https' },

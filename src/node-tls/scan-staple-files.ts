@@ -2,6 +2,7 @@
 import type { Dirent, Stats } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { findPseudoFilesystem, isAncestorOrSelf, readDirectoryKey } from '../fs/directory-guard.js';
 
 /** The name staplerd writes: `<cert file>.ocsp` (src/output/staple-paths.ts). Its temp files end in `.tmp`. */
 export const STAPLE_SUFFIX = '.ocsp';
@@ -20,12 +21,22 @@ export interface ScanResult {
   readonly problems: ScanProblem[];
 }
 
-/** Walks each root (and, when recursive, its subdirectories, following symlinks once: a loop ends the descent). */
+/**
+ * Walks each root (and, when recursive, its subdirectories, following symlinks once: a loop ends the descent).
+ * Like certificate discovery, it never enters a kernel pseudo-filesystem (/proc, /sys, /dev, ...) nor a directory
+ * above the one holding the link (a link to /): those are listed as problems with code ENOTSUP, not walked.
+ */
 export async function scanStapleFiles(roots: readonly string[], recursive: boolean): Promise<ScanResult> {
   const result: ScanResult = { files: new Map(), dirs: [], problems: [] };
   const visited = new Set<string>();
-  for (const root of roots) await walkDirectory(path.resolve(root), recursive, visited, result);
+  for (const root of roots) await walkDirectory(path.resolve(root), recursive, visited, result, undefined);
   return result;
+}
+
+/** The real directory that led here, to notice mount points (device changes) and links upwards. */
+interface ParentDirectory {
+  readonly real: string;
+  readonly dev: number;
 }
 
 /** inode, size and both times: a rename over the file changes the inode, an in-place rewrite the times. */
@@ -33,13 +44,25 @@ export function readFileVersion(stats: Stats): string {
   return `${stats.ino}:${stats.size}:${stats.mtimeMs}:${stats.ctimeMs}`;
 }
 
-async function walkDirectory(dir: string, recursive: boolean, visited: Set<string>, result: ScanResult): Promise<void> {
+async function walkDirectory(dir: string, recursive: boolean, visited: Set<string>, result: ScanResult, parent: ParentDirectory | undefined): Promise<void> {
   let entries: Dirent[];
+  let here: ParentDirectory;
   try {
-    // Real paths are compared so certbot-style symlinked trees are walked once and a symlink loop ends.
+    // Each real directory (device and inode) is walked once: certbot-style symlinked trees once, a loop ends.
     const real = await realpath(dir);
-    if (visited.has(real)) return;
-    visited.add(real);
+    const dirStats = await stat(dir);
+    const key = readDirectoryKey(dirStats);
+    if (visited.has(key)) return;
+    const refusal =
+      parent !== undefined && isAncestorOrSelf(real, parent.real)
+        ? `${dir} leads to ${real}, above the directory holding it`
+        : findPseudoFilesystem(real, parent === undefined || dirStats.dev !== parent.dev);
+    if (refusal !== undefined) {
+      result.problems.push({ dir, error: Object.assign(new Error(`${refusal}; not walked`), { code: 'ENOTSUP' }) });
+      return;
+    }
+    visited.add(key);
+    here = { real, dev: dirStats.dev };
     entries = await readdir(dir, { withFileTypes: true });
   } catch (error) {
     result.problems.push({ dir, error: error as NodeJS.ErrnoException });
@@ -53,7 +76,7 @@ async function walkDirectory(dir: string, recursive: boolean, visited: Set<strin
     const full = path.join(dir, entry.name);
     const stats = await statQuietly(full);
     if (stats?.isDirectory()) {
-      if (recursive) await walkDirectory(full, recursive, visited, result);
+      if (recursive) await walkDirectory(full, recursive, visited, result, here);
     } else if (stats?.isFile() && isStapleName) {
       result.files.set(full, readFileVersion(stats));
     }

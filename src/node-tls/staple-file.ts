@@ -1,6 +1,6 @@
 // Loads one staple file: its DER bytes and, per SingleResponse, the CertID and times the handler indexes it by.
-import { readFile } from 'node:fs/promises';
 import { StaplerdError, toStaplerdError } from '../errors/index.js';
+import { MAX_STAPLE_FILE_BYTES, readRegularFileSync } from '../fs/read-regular-file.js';
 import { normalizeSerialHex } from '../pki/der.js';
 import { readBasicOcspResponse } from '../pki/ocsp-response.js';
 import type { CertStatus } from '../pki/index.js';
@@ -29,8 +29,11 @@ export interface StapleFile {
 export async function loadStapleFile(file: string): Promise<StapleFile | undefined> {
   let der: Buffer;
   try {
-    der = await readFile(file);
+    // Bounded and non-blocking: a FIFO or a link to /dev/zero among the staples must not stall the TLS server's
+    // event loop (FILE_NOT_REGULAR, FILE_TOO_LARGE name the file).
+    der = readRegularFileSync(file, { maxBytes: MAX_STAPLE_FILE_BYTES });
   } catch (error) {
+    if (error instanceof StaplerdError) throw error;
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new StaplerdError('STAPLE_UNREADABLE', `staple file cannot be read: ${(error as Error).message}`, { file }, { cause: error });
   }

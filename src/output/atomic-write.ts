@@ -4,11 +4,11 @@
 // the CPU a write took. Concurrent writes into one directory share its fsync (group commit). Those calls go through
 // a FileSystem object (default: node:fs itself) so tests can record their order and inject faults deterministically.
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { chmod, lstat, mkdir, readdir, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { StaplerdError } from '../errors/index.js';
 import { NODE_FILE_SYSTEM, type FileSystem } from './file-system.js';
+import { MAX_STATE_FILE_BYTES, readRegularFileIfExistsSync } from '../fs/read-regular-file.js';
 
 const DEFAULT_FILE_MODE = 0o644;
 const DIRECTORY_MODE = 0o755;
@@ -109,18 +109,14 @@ export async function cleanStaleTempFiles(dir: string, options: CleanOptions = {
 }
 
 /**
- * Reads a file, or undefined if it does not exist (ENOENT). Other errors are rethrown as Node raised them.
- * Staples, certificates and state files are small local files: one synchronous read (a few microseconds of
- * syscalls) costs far less main-thread time than fs.readFile's four thread-pool round trips, which dominated a
- * sweep over 10,000 files on a 2-core host. The promise keeps callers free to change that.
+ * Reads a file, or undefined if it does not exist (ENOENT). A FIFO, device or socket is refused before reading
+ * (FILE_NOT_REGULAR) and a file over `maxBytes` (default: the state-file cap) is FILE_TOO_LARGE; other errors are
+ * rethrown as Node raised them. Staples, certificates and state files are small local files: one synchronous read
+ * (a few microseconds of syscalls) costs far less main-thread time than fs.readFile's four thread-pool round trips,
+ * which dominated a sweep over 10,000 files on a 2-core host. The promise keeps callers free to change that.
  */
-export async function readFileIfExists(path: string): Promise<Uint8Array | undefined> {
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return undefined;
-    throw error;
-  }
+export async function readFileIfExists(path: string, maxBytes: number = MAX_STATE_FILE_BYTES): Promise<Uint8Array | undefined> {
+  return readRegularFileIfExistsSync(path, { maxBytes });
 }
 
 /** One FileSystem call (node:fs's callback API by default) as a promise (one hop, no FileHandle). */

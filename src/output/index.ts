@@ -8,6 +8,6 @@ export {
   type WriteOptions,
   type CleanOptions,
 } from './atomic-write.js';
-export { stapleOutputPath, type StaplePathOptions } from './staple-paths.js';
+export { findSymlinkUnderOut, stapleOutputPath, type OutTreeCache, type StaplePathOptions } from './staple-paths.js';
 export { nginxSnippetPath, renderNginxSnippet, syncNginxSnippet } from './nginx-snippet.js';
 export { issuerFilePath, syncIssuerFile } from './issuer-file.js';

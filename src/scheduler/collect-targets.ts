@@ -1,9 +1,9 @@
 // Turns the certificate directories into staple targets: one per distinct leaf, with its issuer and every file it lives in.
 import type { StaplerdConfig } from '../config/index.js';
 import { CertificateCache, findCertificateFiles, IssuerResolver, loadCertificateFile, type ResolvedIssuer } from '../discovery/index.js';
-import { StaplerdError, toStaplerdError } from '../errors/index.js';
+import { policyForCode, StaplerdError, toStaplerdError } from '../errors/index.js';
 import type { Certificate } from '../pki/certificate.js';
-import { stapleOutputPath } from '../output/staple-paths.js';
+import { findSymlinkUnderOut, stapleOutputPath, type OutTreeCache } from '../output/staple-paths.js';
 import { mapWithConcurrency } from './map-with-concurrency.js';
 import { yieldToEventLoop } from './yield-to-event-loop.js';
 
@@ -31,6 +31,8 @@ export interface FileProblem {
 export interface CollectedTargets {
   readonly targets: readonly StapleTarget[];
   readonly problems: readonly FileProblem[];
+  /** What discovery refused without it failing the pass (DIRECTORY_REFUSED: /proc, a link to /): logged only. */
+  readonly notices: readonly FileProblem[];
   readonly scannedFiles: number;
 }
 
@@ -41,20 +43,28 @@ export async function collectTargets(
   config: StaplerdConfig,
   options: { now: Date; fetchCaIssuer?: (url: string) => Promise<Uint8Array>; onDirectoryError?: (path: string, error: Error) => void },
 ): Promise<CollectedTargets> {
-  const candidates = await findCertificateFiles(config.certs, { extensions: config.extensions, onError: options.onDirectoryError });
   const problems: FileProblem[] = [];
+  const notices: FileProblem[] = [];
+  const candidates = await findCertificateFiles(config.certs, {
+    extensions: config.extensions,
+    onError: options.onDirectoryError,
+    // Refusals whose code fails a pass (a FIFO named like a certificate, a name that is not UTF-8) are problems.
+    onRefused: (path, error) => (policyForCode(error.code).exitCode === 0 ? notices : problems).push({ certFile: path, error }),
+  });
   // One parse per distinct certificate: the CA in every fullchain file is the same object for all of them.
   const certificates = new CertificateCache();
+  const fileLimits = { maxFileBytes: config.maxCertificateFileBytes, maxCertificates: config.maxCertificatesPerFile };
   const loaded = await mapWithConcurrency(candidates, LOAD_CONCURRENCY, async (candidate) => {
     await yieldToEventLoop();
     try {
-      return { candidate, loaded: await loadCertificateFile(candidate.file, certificates) };
+      return { candidate, loaded: await loadCertificateFile(candidate.file, certificates, fileLimits) };
     } catch (error) {
       problems.push({ certFile: candidate.file, error: toStaplerdError(error, 'CERT_PARSE_FAILED', { file: candidate.file }) });
       return undefined;
     }
   });
 
+  const outTree: OutTreeCache = new Map();
   const groups = new Map<string, { leaf: Certificate; chain: readonly Certificate[]; firstFile: string; files: TargetFile[] }>();
   for (const item of loaded) {
     if (!item || item.loaded.kind !== 'leaf') continue;
@@ -64,6 +74,12 @@ export async function collectTargets(
       certFile: candidate.file,
       stapleFile: stapleOutputPath(candidate.file, { certsRoot: candidate.certsRoot, outDir: config.out }),
     };
+    const unsafe = config.out === undefined ? undefined : findSymlinkUnderOut(target.stapleFile, config.out, outTree);
+    if (unsafe !== undefined) {
+      const message = `staple path ${target.stapleFile} passes through the symlink ${unsafe} inside the output directory; not written (replace the link with a directory)`;
+      problems.push({ certFile: candidate.file, error: new StaplerdError('OUTPUT_PATH_UNSAFE', message, { file: candidate.file }) });
+      continue;
+    }
     const group = groups.get(key);
     if (group) {
       group.files.push(target);
@@ -76,7 +92,14 @@ export async function collectTargets(
 
   dropConflictingStapleFiles(groups, problems);
 
-  const resolver = new IssuerResolver({ issuerDir: config.issuerDir, extensions: config.extensions, fetchCaIssuer: options.fetchCaIssuer, certificates });
+  const resolver = new IssuerResolver({
+    issuerDir: config.issuerDir,
+    extensions: config.extensions,
+    fetchCaIssuer: options.fetchCaIssuer,
+    certificates,
+    fileLimits,
+    maxIssuerCandidates: config.maxIssuerCandidates,
+  });
   const targets = await mapWithConcurrency([...groups.entries()], LOAD_CONCURRENCY, async ([key, group]) => {
     // No issuer is needed (and no AIA download made) for a certificate that will not be fetched for.
     const hasResponder = group.leaf.summary.ocspUrls.length > 0 || config.responder !== undefined;
@@ -90,7 +113,7 @@ export async function collectTargets(
       return { key, leaf: group.leaf, files: group.files, issuerError: toStaplerdError(error, 'ISSUER_NOT_FOUND', { file: group.firstFile }) } satisfies StapleTarget;
     }
   });
-  return { targets, problems, scannedFiles: candidates.length };
+  return { targets, problems, notices, scannedFiles: candidates.length };
 }
 
 /**

@@ -1,6 +1,7 @@
 // Brings one certificate's staples up to date: validate what is on disk, fetch if due, and write only what is better.
 import { recodeError, StaplerdError, toStaplerdError } from '../errors/index.js';
 import { logFailure } from '../log/index.js';
+import { MAX_STAPLE_FILE_BYTES } from '../fs/read-regular-file.js';
 import { readFileIfExists, removeFileDurable, writeFileAtomic } from '../output/atomic-write.js';
 import { syncNginxSnippet } from '../output/nginx-snippet.js';
 import { buildOcspRequest } from '../pki/ocsp-request.js';
@@ -278,7 +279,7 @@ function isImprovement(current: ValidatedResponse | undefined, candidate: Valida
 /** The staple file's bytes, or what made it unreadable; `{}` when there is no file. */
 async function readStapleBytes(file: TargetFile): Promise<{ der?: Uint8Array; invalid?: StaplerdError }> {
   try {
-    return { der: await readFileIfExists(file.stapleFile) };
+    return { der: await readFileIfExists(file.stapleFile, MAX_STAPLE_FILE_BYTES) };
   } catch (error) {
     // Reading is not writing: an unreadable staple has its own code (it was WRITE_FAILED, which meant another thing).
     // A code given below (a bounded read's) is kept.

@@ -52,6 +52,10 @@ export async function runPass(options: RunPassOptions): Promise<PassReport> {
     const staleStapleFiles = problem.staleStapleFile ? [problem.staleStapleFile] : [];
     outcomes.push(failedInput(problem.certFile, problem.error.code, problem.error.message, staleStapleFiles, await removeStaleStaple(problem.staleStapleFile, options)));
   }
+  // Directories the walk refused to enter (/proc, a link to /): logged at their code's level, no failed outcome.
+  for (const notice of collected.notices) {
+    logFailure(deps.logger, 'scan.refused', notice.error, { file: notice.certFile });
+  }
 
   let done = 0;
   const total = collected.targets.length + outcomes.length;

@@ -131,7 +131,8 @@ async function readOwnStateFile(file: string, maxBytes: number, what: string, on
   };
   let handle;
   try {
-    handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+    // O_NONBLOCK: a FIFO planted here must be refused by the fstat below, not block the open waiting for a writer.
+    handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (error) {
     const errno = (error as NodeJS.ErrnoException).code;
     if (errno === 'ENOENT') return undefined;

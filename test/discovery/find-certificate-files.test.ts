@@ -1,8 +1,10 @@
 // The recursive certificate walk: extensions, symlinked directories (certbot live/ -> archive/), loops, own outputs.
 import { describe, it, expect, beforeEach, afterEach } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
 import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { findCertificateFiles } from '../../src/discovery/index.js';
+import type { StaplerdError } from '../../src/errors/index.js';
 import { makeTempDir, removeTempDir } from '../helpers/test-pki.js';
 
 const EXTENSIONS = ['.pem', '.crt', '.cer'];
@@ -115,5 +117,73 @@ describe('findCertificateFiles', () => {
     await touch('certs/sub/a.pem');
     const files = await findCertificateFiles([path.join(root, 'certs'), path.join(root, 'certs')], { extensions: EXTENSIONS });
     expect(files).toHaveLength(1);
+  });
+
+  describe('hostile trees', () => {
+    /** The walk with its refusals, as `relative-path CODE`. */
+    async function walk(roots: string[] = [path.join(root, 'certs')]): Promise<{ files: string[]; refused: string[] }> {
+      const refused: string[] = [];
+      const onRefused = (file: string, error: StaplerdError): void => {
+        refused.push(`${path.relative(root, file)} ${error.code}`);
+      };
+      const files = await findCertificateFiles(roots, { extensions: EXTENSIONS, onRefused });
+      return { files: files.map((f) => path.relative(root, f.file)), refused: refused.sort() };
+    }
+
+    it('does not descend into /proc through a symlink, and says so', async () => {
+      await touch('certs/site.pem');
+      await symlink('/proc', path.join(root, 'certs', 'proc'));
+      expect(await walk()).toEqual({ files: ['certs/site.pem'], refused: ['certs/proc DIRECTORY_REFUSED'] });
+    });
+
+    it('does not descend into /sys or /dev through symlinks', async () => {
+      await touch('certs/site.pem');
+      await symlink('/sys', path.join(root, 'certs', 'sys'));
+      await symlink('/dev', path.join(root, 'certs', 'dev'));
+      expect(await walk()).toEqual({ files: ['certs/site.pem'], refused: ['certs/dev DIRECTORY_REFUSED', 'certs/sys DIRECTORY_REFUSED'] });
+    });
+
+    it('does not walk the whole host through a symlink to /', async () => {
+      await touch('certs/site.pem');
+      await symlink('/', path.join(root, 'certs', 'host'));
+      expect(await walk()).toEqual({ files: ['certs/site.pem'], refused: ['certs/host DIRECTORY_REFUSED'] });
+    });
+
+    it('ends a symlink loop back into the tree quietly, as a directory already walked', async () => {
+      await touch('certs/sub/a.pem');
+      await symlink('..', path.join(root, 'certs', 'sub', 'up'));
+      expect(await walk()).toEqual({ files: ['certs/sub/a.pem'], refused: [] });
+    });
+
+    it('walks a directory reached under two names once', async () => {
+      await touch('certs/real/a.pem');
+      await symlink(path.join(root, 'certs', 'real'), path.join(root, 'certs', 'alias'));
+      const { files, refused } = await walk();
+      expect(files).toHaveLength(1);
+      expect(refused).toEqual([]);
+    });
+
+    it('names a FIFO or a device link with a certificate name instead of reading it', async () => {
+      await touch('certs/site.pem');
+      execFileSync('mkfifo', [path.join(root, 'certs', 'pipe.pem')]);
+      await symlink('/dev/zero', path.join(root, 'certs', 'zero.crt'));
+      expect(await walk()).toEqual({ files: ['certs/site.pem'], refused: ['certs/pipe.pem FILE_NOT_REGULAR', 'certs/zero.crt FILE_NOT_REGULAR'] });
+    });
+
+    it('refuses a certificate or directory name that is not UTF-8 visibly, on every walk', async () => {
+      await touch('certs/site.pem');
+      const certs = Buffer.from(path.join(root, 'certs') + '/');
+      await writeFile(Buffer.concat([certs, Buffer.from('caf\xe9.pem', 'latin1')]), 'x');
+      await mkdir(Buffer.concat([certs, Buffer.from('d\xfcr', 'latin1')]));
+      await writeFile(Buffer.concat([certs, Buffer.from('notes-\xff.txt', 'latin1')]), 'x'); // not a certificate name: ignored
+      const expected = { files: ['certs/site.pem'], refused: ['certs/caf\\xe9.pem FILE_NAME_UNSUPPORTED', 'certs/d\\xfcr FILE_NAME_UNSUPPORTED'] };
+      expect(await walk()).toEqual(expected);
+      expect(await walk()).toEqual(expected);
+    });
+
+    it('walks a name that really contains U+FFFD like any other', async () => {
+      await touch('certs/odd-\uFFFD.pem');
+      expect(await walk()).toEqual({ files: ['certs/odd-\uFFFD.pem'], refused: [] });
+    });
   });
 });

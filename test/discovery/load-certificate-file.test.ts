@@ -124,3 +124,27 @@ describe('CertificateCache', () => {
     else if (loaded.kind === 'leaf') expect(loaded.chain[0]?.summary.fingerprintSha256).not.toBe(pki.authority.intermediate.certificate.summary.fingerprintSha256);
   });
 });
+
+describe('loadCertificateFile limits', () => {
+  const garbageBlock = '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n';
+
+  it('refuses more certificates than the limit before parsing any, naming the file and the count', async () => {
+    const file = await fileWith(garbageBlock.repeat(3));
+    await expect(loadCertificateFile(file, undefined, { maxFileBytes: 1024 * 1024, maxCertificates: 2 })).rejects.toMatchObject({
+      code: 'CERT_LIMIT_EXCEEDED',
+      file,
+      message: expect.stringContaining('3 certificates'),
+    });
+  });
+
+  it('refuses a file over the size cap', async () => {
+    const file = await fileWith(leaf.certificate.toPem() + ' '.repeat(4096));
+    await expect(loadCertificateFile(file, undefined, { maxFileBytes: 4096, maxCertificates: 10 })).rejects.toMatchObject({ code: 'FILE_TOO_LARGE', file });
+  });
+
+  it('reads a file at the limits', async () => {
+    const pem = leaf.certificate.toPem() + pki.authority.intermediate.certificate.toPem();
+    const loaded = await loadCertificateFile(await fileWith(pem), undefined, { maxFileBytes: Buffer.byteLength(pem), maxCertificates: 2 });
+    expect(loaded.kind).toBe('leaf');
+  });
+});

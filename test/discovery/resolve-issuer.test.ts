@@ -95,4 +95,28 @@ describe('IssuerResolver', () => {
     await expect(promise).rejects.toMatchObject({ code: 'ISSUER_NOT_FOUND', file });
     await expect(promise).rejects.toThrow(AIA_URL);
   });
+
+  it('stops with CERT_LIMIT_EXCEEDED after maxIssuerCandidates same-named look-alikes, instead of checking them all', async () => {
+    const lookAlike = other.authority.intermediate.certificate;
+    const chain = [lookAlike, lookAlike, lookAlike, pki.authority.intermediate.certificate];
+    const resolver = new IssuerResolver({ extensions: EXTENSIONS, maxIssuerCandidates: 2 });
+    await expect(resolver.resolve(leaf.certificate, chain, '/nonexistent/cert.pem')).rejects.toMatchObject({ code: 'CERT_LIMIT_EXCEEDED', file: '/nonexistent/cert.pem' });
+  });
+
+  it('finds the issuer behind look-alikes while within maxIssuerCandidates, not counting other names', async () => {
+    const lookAlike = other.authority.intermediate.certificate;
+    const chain = [pki.authority.root.certificate, pki.authority.root.certificate, lookAlike, pki.authority.intermediate.certificate];
+    const resolver = new IssuerResolver({ extensions: EXTENSIONS, maxIssuerCandidates: 2 });
+    expect(isIntermediate((await resolver.resolve(leaf.certificate, chain, '/nonexistent/cert.pem')).issuer)).toBe(true);
+  });
+
+  it('names a sibling chain.pem that is too large among the places looked in', async () => {
+    const file = await siteWith({ 'chain.pem': intermediatePem() + ' '.repeat(8192) });
+    const resolver = new IssuerResolver({ extensions: EXTENSIONS, fileLimits: { maxFileBytes: 4096, maxCertificates: 10 } });
+    await expect(resolver.resolve(leaf.certificate, [], file)).rejects.toMatchObject({
+      code: 'ISSUER_NOT_FOUND',
+      message: expect.stringContaining(`${path.join(path.dirname(file), 'chain.pem')} (refused: FILE_TOO_LARGE`),
+    });
+  });
 });
+

@@ -205,9 +205,14 @@ describe('readFileIfExists', () => {
     expect(await readFileIfExists(join(dir, 'absent'))).toBeUndefined();
   });
 
-  it('rethrows other errors', async () => {
+  it('refuses a directory as not a regular file', async () => {
     await mkdir(join(dir, 'sub'));
-    await expect(readFileIfExists(join(dir, 'sub'))).rejects.toMatchObject({ code: 'EISDIR' });
+    await expect(readFileIfExists(join(dir, 'sub'))).rejects.toMatchObject({ code: 'FILE_NOT_REGULAR', file: join(dir, 'sub') });
+  });
+
+  it('rethrows other errors as Node raised them', async () => {
+    await writeFile(join(dir, 'plain'), 'data');
+    await expect(readFileIfExists(join(dir, 'plain', 'below'))).rejects.toMatchObject({ code: 'ENOTDIR' });
   });
 });
 

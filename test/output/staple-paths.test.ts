@@ -3,7 +3,7 @@ import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stapleOutputPath } from '../../src/output/index.js';
+import { findSymlinkUnderOut, stapleOutputPath } from '../../src/output/index.js';
 import { StaplerdError } from '../../src/errors/index.js';
 
 describe('stapleOutputPath', () => {
@@ -63,5 +63,31 @@ describe('stapleOutputPath', () => {
       expect(stapleOutputPath(certFile, { certsRoot: join(root, 'certs'), outDir: join(root, 'out') })).toBe(join(root, 'out/live/example.com/fullchain.pem.ocsp'));
       expect(stapleOutputPath(certFile, { certsRoot: join(root, 'certs') })).toBe(`${certFile}.ocsp`);
     });
+  });
+});
+
+describe('findSymlinkUnderOut', () => {
+  let out: string;
+  beforeAll(async () => {
+    out = await mkdtemp(join(tmpdir(), 'staplerd-out-'));
+    await mkdir(join(out, 'real', 'example.com'), { recursive: true });
+    await mkdir(join(out, 'target'));
+    await symlink(join(out, 'target'), join(out, 'linked'));
+  });
+  afterAll(async () => {
+    await rm(out, { recursive: true, force: true });
+  });
+
+  it('finds a symlinked directory between the output directory and the staple', () => {
+    expect(findSymlinkUnderOut(join(out, 'linked', 'example.com', 'site.pem.ocsp'), out)).toBe(join(out, 'linked'));
+  });
+
+  it('passes real directories and directories still to be created', () => {
+    expect(findSymlinkUnderOut(join(out, 'real', 'example.com', 'site.pem.ocsp'), out)).toBeUndefined();
+    expect(findSymlinkUnderOut(join(out, 'new', 'deeper', 'site.pem.ocsp'), out)).toBeUndefined();
+  });
+
+  it('does not judge the output directory itself, which the operator chose', () => {
+    expect(findSymlinkUnderOut(join(out, 'linked', 'site.pem.ocsp'), join(out, 'linked'))).toBeUndefined();
   });
 });

@@ -1,6 +1,7 @@
 // The history file: what survives a restart, what is forgotten, and a corrupt file rebuilt rather than fatal.
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { readFile, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { readFile, symlink, writeFile } from 'node:fs/promises';
 import type { HistoryStore } from '../../src/scheduler/index.js';
 import {
   describeWatchedCertificates,
@@ -71,6 +72,19 @@ describe('history.json', () => {
     const { history, corrupt } = await reload();
     expect(history.size).toBe(0);
     expect(corrupt.map((e) => [e.code, e.file])).toEqual([['STATE_CORRUPT', historyFilePath(stateDir)]]);
+  });
+
+  it('reports a FIFO in place of the history as STATE_CORRUPT instead of waiting for a writer', async () => {
+    execFileSync('mkfifo', [historyFilePath(stateDir)]);
+    const { history, corrupt } = await reload();
+    expect(history.size).toBe(0);
+    expect(corrupt.map((e) => [e.code, e.file, e.message.includes('not a regular file')])).toEqual([['STATE_CORRUPT', historyFilePath(stateDir), true]]);
+  });
+
+  it('reports a history linked to /dev/zero as STATE_CORRUPT instead of reading forever', async () => {
+    await symlink('/dev/zero', historyFilePath(stateDir));
+    const { corrupt } = await reload();
+    expect(corrupt.map((e) => e.code)).toEqual(['STATE_CORRUPT']);
   });
 
   it('treats a missing file as a first start, silently', async () => {

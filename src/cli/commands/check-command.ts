@@ -1,6 +1,6 @@
 // `staplerd check`: runs exactly the validation that guards every staple write on a response file.
-import { readFile } from 'node:fs/promises';
 import { StaplerdError, toStaplerdError } from '../../errors/index.js';
+import { DEFAULT_MAX_CERTIFICATE_FILE_BYTES, MAX_STAPLE_FILE_BYTES, readRegularFileSync } from '../../fs/read-regular-file.js';
 import { Certificate } from '../../pki/certificate.js';
 import { readCertificateFile } from '../../pki/pem.js';
 import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_MIN_REMAINING_MS, validateOcspResponse } from '../../pki/ocsp-response.js';
@@ -17,17 +17,20 @@ export interface CheckInput {
   readonly minRemaining?: string;
 }
 
-async function readInput(file: string): Promise<Uint8Array> {
+/** Bounded and non-blocking like every read of staplerd: `check /dev/zero` or a FIFO is a usage error, not a hang. */
+async function readInput(file: string, maxBytes: number): Promise<Uint8Array> {
   try {
-    return await readFile(file);
+    return readRegularFileSync(file, { maxBytes });
   } catch (error) {
-    throw new StaplerdError('USAGE', `cannot read ${file}: ${(error as Error).message}`, { file });
+    // Unreadable input stays a usage error (exit 2, docs/cli.md); a refusal keeps its own code in the message.
+    const reason = error instanceof StaplerdError ? `${error.code} ${error.message}` : (error as Error).message;
+    throw new StaplerdError('USAGE', `cannot read ${file}: ${reason}`, { file }, { cause: error });
   }
 }
 
 /** The first certificate of a PEM or DER file (the one asked about, or the issuer). */
 async function readFirstCertificate(file: string): Promise<Certificate> {
-  const contents = readCertificateFile(await readInput(file), file);
+  const contents = readCertificateFile(await readInput(file, DEFAULT_MAX_CERTIFICATE_FILE_BYTES), file);
   const first = contents.certificates[0];
   if (!first) throw new StaplerdError('USAGE', 'no certificate in file', { file });
   return Certificate.fromDer(first, file);
@@ -59,7 +62,7 @@ export async function runCheckCommand(input: CheckInput): Promise<number> {
   const at = parseInstant(input.at);
   const clockSkewMs = parseSeconds(input.clockSkew, '--clock-skew', DEFAULT_CLOCK_SKEW_MS);
   const minRemainingMs = parseSeconds(input.minRemaining, '--min-remaining', DEFAULT_MIN_REMAINING_MS);
-  const der = await readInput(input.response);
+  const der = await readInput(input.response, MAX_STAPLE_FILE_BYTES);
   const issuer = await readFirstCertificate(input.issuer);
   const cert = input.cert !== undefined ? await readFirstCertificate(input.cert) : undefined;
   const serialHex = input.serial?.replace(/^0x/i, '').replace(/:/g, '');

@@ -1,0 +1,66 @@
+// Decides which directories a recursive walk may enter: never pseudo-filesystems, never a link back above the tree.
+// A symlink to /proc inside a certificate directory made staplerd walk the whole host (1.5 GB, 110 s, 1,599 foreign
+// certificates, staples written beside them); a link to / does the same through every mount.
+import { statfsSync, type Stats } from 'node:fs';
+import { sep } from 'node:path';
+
+/**
+ * statfs(2) f_type values of kernel pseudo-filesystems (linux/magic.h). Their files are the kernel's live state,
+ * never certificates, and some reads block or never end.
+ */
+const PSEUDO_FILESYSTEM_TYPES: ReadonlyMap<number, string> = new Map([
+  [0x9fa0, 'proc'],
+  [0x62656572, 'sysfs'],
+  [0x1cd1, 'devpts'],
+  [0x27e0eb, 'cgroup'],
+  [0x63677270, 'cgroup2'],
+  [0x64626720, 'debugfs'],
+  [0x74726163, 'tracefs'],
+  [0x73636673, 'securityfs'],
+  [0xcafe4a11, 'bpf'],
+  [0x62656570, 'configfs'],
+  [0x6165676c, 'pstore'],
+  [0xde5e81e4, 'efivarfs'],
+  [0x65735543, 'fusectl'],
+  [0x42494e4d, 'binfmt_misc'],
+  [0x19800202, 'mqueue'],
+  [0x6e736673, 'nsfs'],
+  [0xf97cff8c, 'selinuxfs'],
+  [0x43415d53, 'smackfs'],
+]);
+
+/**
+ * devtmpfs reports tmpfs's magic (0x01021994), the same as /run or /tmp, so /dev is recognised by its path; /proc and
+ * /sys are also refused by path, should they be mounted as something statfs does not name.
+ */
+const PSEUDO_FILESYSTEM_ROOTS = ['/proc', '/sys', '/dev'];
+
+/** `dev:ino`: one key per real directory, however many names (symlinks, bind mounts) lead to it. */
+export function readDirectoryKey(stats: Stats): string {
+  return `${stats.dev}:${stats.ino}`;
+}
+
+/**
+ * Why `realPath` must not be walked, or undefined when it may be. `checkFilesystem` asks statfs(2), one syscall,
+ * which callers skip while the device number stays that of the parent (no mount point crossed).
+ */
+export function findPseudoFilesystem(realPath: string, checkFilesystem: boolean): string | undefined {
+  const root = PSEUDO_FILESYSTEM_ROOTS.find((prefix) => realPath === prefix || realPath.startsWith(prefix + sep));
+  if (root !== undefined) return `${realPath} is under ${root}, a kernel pseudo-filesystem`;
+  if (!checkFilesystem) return undefined;
+  let type: number;
+  try {
+    type = statfsSync(realPath).type;
+  } catch {
+    return undefined; // the readdir that follows reports what is wrong with it
+  }
+  const name = PSEUDO_FILESYSTEM_TYPES.get(type);
+  return name === undefined ? undefined : `${realPath} is on ${name}, a kernel pseudo-filesystem`;
+}
+
+/** True when `target` is `dir` itself or one of its ancestors: descending there walks everything above the tree. */
+export function isAncestorOrSelf(target: string, dir: string): boolean {
+  if (target === dir) return true;
+  const prefix = target.endsWith(sep) ? target : target + sep;
+  return dir.startsWith(prefix);
+}
