@@ -1,2 +1,3 @@
 // Public surface of the log module.
 export * from './logger.js';
+export * from './escape-control-characters.js';
