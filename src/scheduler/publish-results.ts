@@ -16,12 +16,17 @@ export interface PublishState {
   readonly pendingPushes: Set<string>;
   /** Revoked certificates (by fingerprint-free key: serial + subject) whose hook already ran. */
   readonly revokedNotified: Set<string>;
-  /** Hook runs are serialised; this is the one in progress. */
+  /**
+   * Changed paths an update hook was due for but that never reached it (the command could not be started): handed to
+   * the next update hook along with that pass's changes, so a transient failure loses no news (daemon lifetime).
+   */
+  readonly unreportedChanges: Set<string>;
+  /** Hook runs are serialised; this is the one in progress. It never rejects. */
   hookQueue: Promise<void>;
 }
 
 export function createPublishState(): PublishState {
-  return { pendingPushes: new Set(), revokedNotified: new Set(), hookQueue: Promise.resolve() };
+  return { pendingPushes: new Set(), revokedNotified: new Set(), unreportedChanges: new Set(), hookQueue: Promise.resolve() };
 }
 
 /** Sync files and push staples now; hooks are queued (one at a time) so a slow hook never delays staple writes. */
@@ -72,22 +77,39 @@ export async function publishPassResults(report: PassReport, config: StaplerdCon
     await guard(deps, 'state.save_failed', stateDir, () => updatePendingPushes(stateDir, { owed, delivered }).then(() => undefined));
   }
 
+  // Paths go to hooks as lists (a NUL-separated file plus capped line variables, hooks/hook-path-lists.ts): joined
+  // into one variable, 2,000 long paths overflowed Linux's 128 KiB per-string limit (spawn E2BIG) and a directory
+  // name holding a newline forged lines such as `/etc/passwd`.
   if (config.onUpdate && changed.size > 0) {
-    const paths = [...changed].sort();
-    queueHook(state, deps, config, 'update', config.onUpdate, { STAPLERD_EVENT: 'update', STAPLERD_CHANGED: paths.join('\n'), STAPLERD_CHANGED_COUNT: String(paths.length) });
+    // Taken when the hook starts, so changes a queued run before it could not deliver are included.
+    queueHook(state, deps, config, 'update', config.onUpdate, () => {
+      const paths = [...new Set([...state.unreportedChanges, ...changed])].sort();
+      state.unreportedChanges.clear();
+      return {
+        env: { STAPLERD_EVENT: 'update' },
+        lists: { STAPLERD_CHANGED: paths },
+        onNotStarted: () => paths.forEach((file) => state.unreportedChanges.add(file)),
+      };
+    });
   }
   if (config.onRevokedCommand) {
     const revoked = report.outcomes.filter((o) => o.kind === 'revoked');
-    const fresh = revoked.filter((o) => !state.revokedNotified.has(`${o.serialHex}|${o.subject}`));
-    for (const o of fresh) state.revokedNotified.add(`${o.serialHex}|${o.subject}`);
+    const fresh = revoked.filter((o) => !state.revokedNotified.has(revokedKey(o)));
+    for (const o of fresh) state.revokedNotified.add(revokedKey(o));
     if (fresh.length > 0) {
-      queueHook(state, deps, config, 'revoked', config.onRevokedCommand, {
-        STAPLERD_EVENT: 'revoked',
-        STAPLERD_REVOKED: fresh.flatMap((o) => o.certFiles).join('\n'),
-        STAPLERD_REVOKED_SERIALS: fresh.map((o) => o.serialHex ?? '').join('\n'),
-      });
+      const lists = { STAPLERD_REVOKED: fresh.flatMap((o) => o.certFiles), STAPLERD_REVOKED_SERIALS: fresh.map((o) => o.serialHex ?? '') };
+      queueHook(state, deps, config, 'revoked', config.onRevokedCommand, () => ({
+        env: { STAPLERD_EVENT: 'revoked' },
+        lists,
+        // Never told: the next pass that still finds them revoked tries again.
+        onNotStarted: () => fresh.forEach((o) => state.revokedNotified.delete(revokedKey(o))),
+      }));
     }
   }
+}
+
+function revokedKey(outcome: PassReport['outcomes'][number]): string {
+  return `${outcome.serialHex}|${outcome.subject}`;
 }
 
 /** Waits for queued hooks (once exits only after they ran). */
@@ -112,14 +134,29 @@ async function pushToHaproxy(stapleFile: string, der: Uint8Array, config: Staple
   else state.pendingPushes.delete(stapleFile);
 }
 
-function queueHook(state: PublishState, deps: PassDependencies, config: StaplerdConfig, kind: string, argv: readonly string[], env: Record<string, string>): void {
-  state.hookQueue = state.hookQueue.then(async () => {
-    const result = await runHook(argv, { env, timeoutMs: config.hookTimeoutMs });
+function queueHook(
+  state: PublishState,
+  deps: PassDependencies,
+  config: StaplerdConfig,
+  kind: string,
+  argv: readonly string[],
+  prepare: () => { env: Record<string, string>; lists: Record<string, readonly string[]>; onNotStarted: () => void },
+): void {
+  const run = async (): Promise<void> => {
+    const input = prepare();
+    const result = await runHook(argv, { env: input.env, lists: input.lists, timeoutMs: config.hookTimeoutMs });
     if (result.ok) {
       deps.logger.log('info', `hook.${kind}`, result.message, { command: argv.join(' ') });
-    } else {
-      deps.logger.log('warn', `hook.${kind}_failed`, result.message, { command: argv.join(' '), code: result.code, exitCode: result.exitCode, stderr: result.stderr.trim() || undefined });
+      return;
     }
+    if (!result.started) input.onNotStarted();
+    deps.logger.log('warn', `hook.${kind}_failed`, result.message, { command: argv.join(' '), code: result.code, exitCode: result.exitCode, stderr: result.stderr.trim() || undefined });
+  };
+  // A hook failure must never become an unhandled rejection: it would end the process before the pass's state is
+  // saved, and every later hook chained on a rejected queue would be skipped.
+  state.hookQueue = state.hookQueue.then(run).catch((thrown: unknown) => {
+    const error = toStaplerdError(thrown, 'HOOK_FAILED');
+    deps.logger.log('warn', `hook.${kind}_failed`, error.message, { command: argv.join(' '), code: error.code });
   });
 }
 
