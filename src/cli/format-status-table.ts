@@ -1,5 +1,5 @@
 // Renders certificate status rows as an aligned terminal table (colour only on a TTY) or as exact JSON.
-import { escapeControlCharacters } from '../log/index.js';
+import { escapeControlCharacters, escapeJsonLine } from '../log/index.js';
 import type { CertificateStatusRow, StapleStateName } from '../types/index.js';
 
 const COLOURS: Readonly<Record<StapleStateName, string>> = {
@@ -50,6 +50,7 @@ export function formatStatusTable(rows: readonly CertificateStatusRow[], options
   return lines.join('\n') + '\n';
 }
 
+/** Exact values; DEL, C1 and bidi controls (left raw by JSON.stringify) become `\uXXXX`, which parses back the same. */
 export function formatStatusJson(rows: readonly CertificateStatusRow[], meta: Record<string, unknown>): string {
-  return JSON.stringify({ ...meta, certificates: rows }, null, 2) + '\n';
+  return escapeJsonLine(JSON.stringify({ ...meta, certificates: rows }, null, 2)) + '\n';
 }

@@ -1,6 +1,6 @@
 // The `status` table: aligned columns, colour only where asked, and names from disk that cannot drive the terminal.
 import { describe, expect, it } from '@jest/globals';
-import { formatStatusTable } from '../../src/cli/format-status-table.js';
+import { formatStatusJson, formatStatusTable } from '../../src/cli/format-status-table.js';
 import type { CertificateStatusRow } from '../../src/types/index.js';
 
 const CONTROL_OR_BIDI = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
@@ -45,5 +45,16 @@ describe('formatStatusTable', () => {
     const text = formatStatusTable([row({ subject: 'CN=\x1b[32mfake' })], { colour: true });
     expect(text.match(/\x1b\[/g)).toHaveLength(2);
     expect(text).toContain('\x1b[32mfresh');
+  });
+});
+
+describe('formatStatusJson', () => {
+  it('writes a subject with C1 and bidi controls as \\u escapes that parse back to the exact subject', () => {
+    const subject = 'CN=a\u009b2J\u202egnp\x1b[31m.test';
+
+    const text = formatStatusJson([row({ subject })], { source: 'files' });
+
+    expect(text).not.toMatch(CONTROL_OR_BIDI);
+    expect((JSON.parse(text) as { certificates: { subject: string }[] }).certificates[0]!.subject).toBe(subject);
   });
 });
