@@ -66,7 +66,7 @@ function sendCommand(address: HaproxySocketAddress, command: string, timeoutMs: 
       else resolve(Buffer.concat(chunks).toString('utf8'));
     };
     const timer = setTimeout(
-      () => finish(new StaplerdError('HAPROXY_PUSH_FAILED', `HAProxy at ${describe(address)} did not answer within ${timeoutMs} ms`, { file })),
+      () => finish(new StaplerdError('HAPROXY_TIMEOUT', `HAProxy at ${describe(address)} did not answer within ${timeoutMs} ms`, { file })),
       timeoutMs,
     );
     socket.on('connect', () => socket.write(command));

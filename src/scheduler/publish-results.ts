@@ -1,6 +1,6 @@
 // After a pass: nginx snippets, HAProxy `.issuer` files and runtime pushes, and the operator's hooks.
 import type { StaplerdConfig } from '../config/index.js';
-import { toStaplerdError } from '../errors/index.js';
+import { toStaplerdError, type StaplerdError } from '../errors/index.js';
 import { parseHaproxySocket, pushOcspResponse, runHook } from '../hooks/index.js';
 import { access } from 'node:fs/promises';
 import { nginxSnippetPath, syncIssuerFile, syncNginxSnippet } from '../output/index.js';
@@ -36,6 +36,9 @@ export async function publishPassResults(report: PassReport, config: StaplerdCon
   const pendingBefore = new Set(state.pendingPushes);
   const changed = new Set<string>();
   for (const outcome of report.outcomes) for (const file of outcome.changedFiles) changed.add(file);
+  // A socket that did not answer in time, or streamed more than a reply, is not asked again in this pass: a listener
+  // that accepts and says nothing would otherwise hold the pass for --timeout per staple. Its pushes are owed.
+  const unusableSockets = new Map<string, StaplerdError>();
 
   for (const outcome of report.outcomes) {
     if (config.nginxSnippets && !outcome.files) {
@@ -66,7 +69,7 @@ export async function publishPassResults(report: PassReport, config: StaplerdCon
         });
       }
       if (config.haproxySockets.length > 0 && file.staple && (file.changed || state.pendingPushes.has(file.stapleFile))) {
-        await pushToHaproxy(file.stapleFile, file.staple.der, config, deps, state);
+        await pushToHaproxy(file.stapleFile, file.staple.der, config, deps, state, unusableSockets);
       }
     }
   }
@@ -117,15 +120,32 @@ export function drainHooks(state: PublishState): Promise<void> {
   return state.hookQueue;
 }
 
-async function pushToHaproxy(stapleFile: string, der: Uint8Array, config: StaplerdConfig, deps: PassDependencies, state: PublishState): Promise<void> {
+/** Codes after which a socket is skipped for the rest of the pass (see unusableSockets). */
+const UNUSABLE_SOCKET_CODES: ReadonlySet<string> = new Set(['HAPROXY_TIMEOUT', 'HAPROXY_REPLY_TOO_LARGE']);
+
+async function pushToHaproxy(
+  stapleFile: string,
+  der: Uint8Array,
+  config: StaplerdConfig,
+  deps: PassDependencies,
+  state: PublishState,
+  unusableSockets: Map<string, StaplerdError>,
+): Promise<void> {
   let failed = false;
   for (const socket of config.haproxySockets) {
+    const earlier = unusableSockets.get(socket);
+    if (earlier) {
+      failed = true;
+      deps.logger.log('warn', 'haproxy.push_failed', `not pushed: the socket failed earlier in this pass (${earlier.message})`, { staple: stapleFile, socket, code: earlier.code });
+      continue;
+    }
     try {
       await pushOcspResponse(parseHaproxySocket(socket), der, { timeoutMs: config.timeoutMs, file: stapleFile });
       deps.logger.log('info', 'haproxy.pushed', 'staple pushed to HAProxy', { staple: stapleFile, socket });
     } catch (thrown) {
       failed = true;
       const error = toStaplerdError(thrown, 'HAPROXY_PUSH_FAILED', { file: stapleFile });
+      if (UNUSABLE_SOCKET_CODES.has(error.code)) unusableSockets.set(socket, error);
       // The file is written either way: HAProxy loads it at its next start; the push is retried at the next pass.
       deps.logger.log('warn', 'haproxy.push_failed', error.message, { staple: stapleFile, socket, code: error.code });
     }

@@ -63,10 +63,10 @@ describe('pushOcspResponse', () => {
     await expect(pushOcspResponse(address, DER, { timeoutMs: 60_000 })).rejects.toMatchObject({ code: 'HAPROXY_REPLY_TOO_LARGE' });
   });
 
-  it('fails with HAPROXY_PUSH_FAILED when the listener answers nothing and keeps the connection open', async () => {
+  it('fails with HAPROXY_TIMEOUT when the listener answers nothing and keeps the connection open', async () => {
     const address = await listen((socket) => socket.on('error', () => {}));
 
-    await expect(pushOcspResponse(address, DER, { timeoutMs: 300 })).rejects.toMatchObject({ code: 'HAPROXY_PUSH_FAILED', message: expect.stringContaining('did not answer') });
+    await expect(pushOcspResponse(address, DER, { timeoutMs: 300 })).rejects.toMatchObject({ code: 'HAPROXY_TIMEOUT', message: expect.stringContaining('did not answer') });
   });
 
   it('quotes a refusal but cuts a long one short', async () => {
