@@ -3,10 +3,16 @@
 /**
  * C0 controls (newline included), DEL, C1 controls (0x80-0x9f: CSI 0x9b is an escape sequence on its own for some
  * terminals), the Unicode line/paragraph separators, and the bidi embedding/override/isolate controls U+202A-U+202E
- * and U+2066-U+2069 (CVE-2021-42574, "Trojan Source": they reorder what the reader sees), plus the backslash itself so
- * an escaped name can never be confused with a name that holds a literal `\n`.
+ * and U+2066-U+2069 (CVE-2021-42574, "Trojan Source": they reorder what the reader sees).
  */
-const UNSAFE = /[\\\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const CONTROL = '\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069';
+
+/**
+ * The controls, and a backslash only where it could be read as the start of an escape: before `n r t x u \ "`, before
+ * a control (escaped itself) or at the end. So a name holding a literal `\n` never reads like one holding a newline,
+ * while RFC 4514 subjects keep their usual `O=Example\, Inc.`.
+ */
+const UNSAFE = new RegExp(`[${CONTROL}]|\\\\(?=[nrtxu\\\\"${CONTROL}]|$)`, 'g');
 
 const NAMED: Readonly<Record<string, string>> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 

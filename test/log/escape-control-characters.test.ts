@@ -19,9 +19,16 @@ describe('escapeControlCharacters', () => {
     expect(escapeControlCharacters('a\u202eb\u2066c\u2069d\u2028e')).toBe('a\\u202eb\\u2066c\\u2069d\\u2028e');
   });
 
-  it('escapes a literal backslash, so a name holding "\\n" never reads like one holding a newline', () => {
+  it('escapes a backslash that could start an escape, so a name holding "\\n" never reads like one holding a newline', () => {
     expect(escapeControlCharacters('a\\nb')).not.toBe(escapeControlCharacters('a\nb'));
     expect(escapeControlCharacters('a\\nb')).toBe('a\\\\nb');
+    expect(escapeControlCharacters('a\\x1b')).not.toBe(escapeControlCharacters('a\x1b'));
+    expect(escapeControlCharacters('a\\\x1b')).toBe('a\\\\\\x1b');
+    expect(escapeControlCharacters('ends\\')).toBe('ends\\\\');
+  });
+
+  it('leaves the backslashes of an RFC 4514 subject alone', () => {
+    expect(escapeControlCharacters('CN=shop.example,O=Example\\, Inc.')).toBe('CN=shop.example,O=Example\\, Inc.');
   });
 });
 
