@@ -1,4 +1,5 @@
 // Renders certificate status rows as an aligned terminal table (colour only on a TTY) or as exact JSON.
+import { escapeControlCharacters, escapeJsonLine } from '../log/index.js';
 import type { CertificateStatusRow, StapleStateName } from '../types/index.js';
 
 const COLOURS: Readonly<Record<StapleStateName, string>> = {
@@ -33,7 +34,9 @@ const COLUMNS: readonly { title: string; value: (row: CertificateStatusRow) => s
 ];
 
 export function formatStatusTable(rows: readonly CertificateStatusRow[], options: { colour: boolean }): string {
-  const cells = rows.map((row) => COLUMNS.map((column) => column.value(row)));
+  // Paths and subjects come from disk: escaped like the text log before padding (so widths count what is shown), and
+  // before the only escape sequences staplerd means, the STATE colours, are added.
+  const cells = rows.map((row) => COLUMNS.map((column) => escapeControlCharacters(column.value(row))));
   const widths = COLUMNS.map((column, index) => Math.max(column.title.length, ...cells.map((line) => line[index]!.length)));
   const render = (line: readonly string[], row?: CertificateStatusRow): string =>
     line
@@ -47,6 +50,7 @@ export function formatStatusTable(rows: readonly CertificateStatusRow[], options
   return lines.join('\n') + '\n';
 }
 
+/** Exact values; DEL, C1 and bidi controls (left raw by JSON.stringify) become `\uXXXX`, which parses back the same. */
 export function formatStatusJson(rows: readonly CertificateStatusRow[], meta: Record<string, unknown>): string {
-  return JSON.stringify({ ...meta, certificates: rows }, null, 2) + '\n';
+  return escapeJsonLine(JSON.stringify({ ...meta, certificates: rows }, null, 2)) + '\n';
 }

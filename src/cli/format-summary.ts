@@ -1,4 +1,5 @@
 // Renders a pass report for people: one line per certificate that changed or failed, then totals.
+import { escapeControlCharacters } from '../log/index.js';
 import type { PassReport, TargetOutcome } from '../scheduler/index.js';
 
 const QUIET_KINDS = new Set<TargetOutcome['kind']>(['fresh', 'unchanged']);
@@ -31,9 +32,11 @@ export function formatPassSummary(report: PassReport): string {
   const lines: string[] = [];
   for (const outcome of report.outcomes) {
     if (QUIET_KINDS.has(outcome.kind) && outcome.changedFiles.length === 0) continue;
-    lines.push(describe(outcome));
+    // File names, subjects and messages come from disk and from responders: escaped, none can clear the terminal,
+    // recolour it or add a line of its own (same escaping as the text log).
+    lines.push(escapeControlCharacters(describe(outcome)));
     if (outcome.kind !== 'written' && outcome.changedFiles.length > 0 && outcome.kind !== 'revoked') {
-      lines.push(`          removed ${outcome.changedFiles.join(', ')}`);
+      lines.push(escapeControlCharacters(`          removed ${outcome.changedFiles.join(', ')}`));
     }
   }
   const counts = new Map<string, number>();

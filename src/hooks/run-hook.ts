@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { parse as parseShellWords } from 'shell-quote';
 import { StaplerdError } from '../errors/index.js';
+import { prepareHookLists } from './hook-path-lists.js';
 
 /** A hook as configured: an argv array (YAML), or a string split the way a shell splits words (command line). */
 export type HookCommand = readonly string[];
@@ -28,12 +29,45 @@ export interface HookResult {
   readonly exitCode?: number | null;
   /** Last part of the command's stderr, for the log. */
   readonly stderr: string;
+  /** False when the command never ran (cannot be executed, E2BIG, list files not writable): its news is undelivered. */
+  readonly started: boolean;
+}
+
+export interface HookOptions {
+  readonly env: Record<string, string>;
+  /**
+   * Lists of paths by variable name (`STAPLERD_CHANGED`): each becomes a NUL-separated file named by `NAME_FILE`,
+   * removed when the hook has exited, plus capped line variables `NAME`, `NAME_COUNT`, `NAME_OMITTED`
+   * (hook-path-lists.ts).
+   */
+  readonly lists?: Readonly<Record<string, readonly string[]>>;
+  readonly timeoutMs: number;
 }
 
 const MAX_CAPTURED_STDERR = 2000;
 
 /** How long a hook gets between SIGTERM and SIGKILL once its timeout has passed. */
 const KILL_GRACE_MS = 2000;
+
+/** Runs argv with extra environment and its path lists; resolves (never rejects) with what happened. */
+export async function runHook(argv: HookCommand, options: HookOptions): Promise<HookResult> {
+  let lists: Awaited<ReturnType<typeof prepareHookLists>>;
+  try {
+    lists = await prepareHookLists(options.lists ?? {});
+  } catch (error) {
+    return { ok: false, started: false, code: 'HOOK_FAILED', message: `cannot write the path lists for ${argv[0]}: ${(error as Error).message}`, stderr: '' };
+  }
+  try {
+    return await spawnHook(argv, { ...options.env, ...lists.env }, options.timeoutMs);
+  } finally {
+    // After the hook's own process exits; a child it left in the background must have copied what it needs.
+    await lists.remove();
+  }
+}
+
+function startHookProcess(argv: HookCommand, env: Record<string, string>) {
+  return spawn(argv[0]!, argv.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'], shell: false, detached: true });
+}
 
 /**
  * Runs argv with extra environment; resolves (never rejects) with what happened. A hanging hook is killed.
@@ -42,7 +76,16 @@ const KILL_GRACE_MS = 2000;
  * children behind that hold the stderr pipe open, and killing only the direct child would leave staplerd waiting on
  * them. The result is settled when the hook process exits (not when its pipes close), for the same reason.
  */
-export function runHook(argv: HookCommand, options: { env: Record<string, string>; timeoutMs: number }): Promise<HookResult> {
+function spawnHook(argv: HookCommand, env: Record<string, string>, timeoutMs: number): Promise<HookResult> {
+  let child: ReturnType<typeof startHookProcess>;
+  try {
+    child = startHookProcess(argv, env);
+  } catch (error) {
+    // Node throws, rather than emitting 'error', for exec failures other than EACCES/EAGAIN/EMFILE/ENFILE/ENOENT
+    // (lib/internal/child_process.js): E2BIG for an oversized environment was an uncaught exception that ended the
+    // pass before its state was saved.
+    return Promise.resolve({ ok: false, started: false, code: 'HOOK_FAILED', message: `cannot run ${argv[0]}: ${(error as Error).message}`, stderr: '' });
+  }
   return new Promise((resolve) => {
     let stderr = '';
     let timedOut = false;
@@ -54,7 +97,6 @@ export function runHook(argv: HookCommand, options: { env: Record<string, string
       clearTimeout(timer);
       resolve(result);
     };
-    const child = spawn(argv[0]!, argv.slice(1), { env: { ...process.env, ...options.env }, stdio: ['ignore', 'ignore', 'pipe'], shell: false, detached: true });
     const signalGroup = (signal: NodeJS.Signals): void => {
       if (child.pid === undefined) return;
       try {
@@ -71,8 +113,8 @@ export function runHook(argv: HookCommand, options: { env: Record<string, string
       // A hook that ignores SIGTERM is not allowed to hold staplerd either.
       killTimer = setTimeout(() => signalGroup('SIGKILL'), KILL_GRACE_MS);
       killTimer.unref();
-    }, options.timeoutMs);
-    child.on('error', (error) => done({ ok: false, code: 'HOOK_FAILED', message: `cannot run ${argv[0]}: ${error.message}`, stderr }));
+    }, timeoutMs);
+    child.on('error', (error) => done({ ok: false, started: false, code: 'HOOK_FAILED', message: `cannot run ${argv[0]}: ${error.message}`, stderr }));
     child.on('exit', (exitCode, signal) => {
       // Leftovers in the group (background jobs of a timed-out hook) go with it; a finished hook's group is left alone.
       if (timedOut) {
@@ -82,9 +124,9 @@ export function runHook(argv: HookCommand, options: { env: Record<string, string
       // Whatever stderr is still buffered arrives within this tick; children still holding the pipe are not waited for.
       setImmediate(() => {
         child.stderr.destroy();
-        if (timedOut) return done({ ok: false, code: 'HOOK_TIMEOUT', message: `${argv[0]} still running after ${options.timeoutMs} ms; killed`, exitCode, stderr });
-        if (exitCode === 0) return done({ ok: true, message: `${argv[0]} succeeded`, exitCode, stderr });
-        return done({ ok: false, code: 'HOOK_FAILED', message: `${argv[0]} exited with ${signal ?? exitCode}`, exitCode, stderr });
+        if (timedOut) return done({ ok: false, started: true, code: 'HOOK_TIMEOUT', message: `${argv[0]} still running after ${timeoutMs} ms; killed`, exitCode, stderr });
+        if (exitCode === 0) return done({ ok: true, started: true, message: `${argv[0]} succeeded`, exitCode, stderr });
+        return done({ ok: false, started: true, code: 'HOOK_FAILED', message: `${argv[0]} exited with ${signal ?? exitCode}`, exitCode, stderr });
       });
     });
   });

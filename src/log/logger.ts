@@ -1,6 +1,7 @@
 // The only module that imports winston: builds the structured event logger (json for journald/shippers, text for people).
 import winston from 'winston';
 import type { LogLevel } from '../errors/index.js';
+import { escapeControlCharacters, escapeJsonLine } from './escape-control-characters.js';
 
 export type LogFormat = 'json' | 'text';
 export type LoggerLevel = LogLevel | 'debug';
@@ -27,20 +28,35 @@ function formatText(info: winston.Logform.TransformableInfo): string {
     .filter(([key, value]) => value !== undefined && typeof key === 'string')
     .map(([key, value]) => `${key}=${formatValue(value)}`)
     .join(' ');
-  return `${String(timestamp)} ${String(level).padEnd(5)} ${String(event ?? '-')}: ${String(message)}${fields ? ` ${fields}` : ''}`;
+  // Messages carry text from outside (HAProxy replies, responder errors, file names): raw, a newline in one would forge
+  // a whole log line (`\n... error cert.revoked ...`) and an ESC sequence would reach the operator's terminal.
+  const text = escapeControlCharacters(String(message));
+  return `${String(timestamp)} ${String(level).padEnd(5)} ${escapeControlCharacters(String(event ?? '-'))}: ${text}${fields ? ` ${fields}` : ''}`;
 }
 
+/** `key=value`, the value escaped like the message and quoted when it holds a space or a quote, so the line splits
+ *  back into its fields. */
 function formatValue(value: unknown): string {
   if (value instanceof Date) return value.toISOString();
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
-  return /[\s"]/.test(text) ? JSON.stringify(text) : text;
+  const text = escapeControlCharacters(typeof value === 'string' ? value : String(JSON.stringify(value)));
+  return /[\s"]/.test(text) ? `"${text.replace(/"/g, '\\"')}"` : text;
 }
+
+/** winston's key for the finished line (triple-beam's MESSAGE). */
+const MESSAGE = Symbol.for('message');
+
+/** JSON lines are already one line each; this also escapes the few characters JSON.stringify leaves raw. */
+const escapeJsonOutput = winston.format((info) => {
+  const line = (info as unknown as Record<symbol, unknown>)[MESSAGE];
+  if (typeof line === 'string') (info as unknown as Record<symbol, unknown>)[MESSAGE] = escapeJsonLine(line);
+  return info;
+});
 
 export function createLogger(options: LoggerOptions): EventLogger {
   const stream = options.stream ?? process.stderr;
   const format =
     options.format === 'json'
-      ? winston.format.combine(winston.format.timestamp(), winston.format.json())
+      ? winston.format.combine(winston.format.timestamp(), winston.format.json(), escapeJsonOutput())
       : winston.format.combine(winston.format.timestamp(), winston.format.printf(formatText));
   const logger = winston.createLogger({
     level: options.level,

@@ -1,6 +1,6 @@
 // After a pass: nginx snippets, HAProxy `.issuer` files and runtime pushes, and the operator's hooks.
 import type { StaplerdConfig } from '../config/index.js';
-import { recodeError, toStaplerdError, type ErrorCode } from '../errors/index.js';
+import { recodeError, toStaplerdError, type ErrorCode, type StaplerdError } from '../errors/index.js';
 import { parseHaproxySocket, pushOcspResponse, runHook } from '../hooks/index.js';
 import { access } from 'node:fs/promises';
 import { nginxSnippetPath, syncIssuerFile, syncNginxSnippet } from '../output/index.js';
@@ -17,12 +17,17 @@ export interface PublishState {
   readonly pendingPushes: Set<string>;
   /** Revoked certificates (by fingerprint-free key: serial + subject) whose hook already ran. */
   readonly revokedNotified: Set<string>;
-  /** Hook runs are serialised; this is the one in progress. */
+  /**
+   * Changed paths an update hook was due for but that never reached it (the command could not be started): handed to
+   * the next update hook along with that pass's changes, so a transient failure loses no news (daemon lifetime).
+   */
+  readonly unreportedChanges: Set<string>;
+  /** Hook runs are serialised; this is the one in progress. It never rejects. */
   hookQueue: Promise<void>;
 }
 
 export function createPublishState(): PublishState {
-  return { pendingPushes: new Set(), revokedNotified: new Set(), hookQueue: Promise.resolve() };
+  return { pendingPushes: new Set(), revokedNotified: new Set(), unreportedChanges: new Set(), hookQueue: Promise.resolve() };
 }
 
 /** Sync files and push staples now; hooks are queued (one at a time) so a slow hook never delays staple writes. */
@@ -32,6 +37,9 @@ export async function publishPassResults(report: PassReport, config: StaplerdCon
   const pendingBefore = new Set(state.pendingPushes);
   const changed = new Set<string>();
   for (const outcome of report.outcomes) for (const file of outcome.changedFiles) changed.add(file);
+  // A socket that did not answer in time, or streamed more than a reply, is not asked again in this pass: a listener
+  // that accepts and says nothing would otherwise hold the pass for --timeout per staple. Its pushes are owed.
+  const unusableSockets = new Map<string, StaplerdError>();
 
   for (const outcome of report.outcomes) {
     if (config.nginxSnippets && !outcome.files) {
@@ -62,7 +70,7 @@ export async function publishPassResults(report: PassReport, config: StaplerdCon
         });
       }
       if (config.haproxySockets.length > 0 && file.staple && (file.changed || state.pendingPushes.has(file.stapleFile))) {
-        await pushToHaproxy(file.stapleFile, file.staple.der, config, deps, state);
+        await pushToHaproxy(file.stapleFile, file.staple.der, config, deps, state, unusableSockets);
       }
     }
   }
@@ -74,22 +82,39 @@ export async function publishPassResults(report: PassReport, config: StaplerdCon
     await guard(deps, 'state.save_failed', stateDir, () => updatePendingPushes(stateDir, { owed, delivered }).then(() => undefined), 'STATE_WRITE_FAILED');
   }
 
+  // Paths go to hooks as lists (a NUL-separated file plus capped line variables, hooks/hook-path-lists.ts): joined
+  // into one variable, 2,000 long paths overflowed Linux's 128 KiB per-string limit (spawn E2BIG) and a directory
+  // name holding a newline forged lines such as `/etc/passwd`.
   if (config.onUpdate && changed.size > 0) {
-    const paths = [...changed].sort();
-    queueHook(state, deps, config, 'update', config.onUpdate, { STAPLERD_EVENT: 'update', STAPLERD_CHANGED: paths.join('\n'), STAPLERD_CHANGED_COUNT: String(paths.length) });
+    // Taken when the hook starts, so changes a queued run before it could not deliver are included.
+    queueHook(state, deps, config, 'update', config.onUpdate, () => {
+      const paths = [...new Set([...state.unreportedChanges, ...changed])].sort();
+      state.unreportedChanges.clear();
+      return {
+        env: { STAPLERD_EVENT: 'update' },
+        lists: { STAPLERD_CHANGED: paths },
+        onNotStarted: () => paths.forEach((file) => state.unreportedChanges.add(file)),
+      };
+    });
   }
   if (config.onRevokedCommand) {
     const revoked = report.outcomes.filter((o) => o.kind === 'revoked');
-    const fresh = revoked.filter((o) => !state.revokedNotified.has(`${o.serialHex}|${o.subject}`));
-    for (const o of fresh) state.revokedNotified.add(`${o.serialHex}|${o.subject}`);
+    const fresh = revoked.filter((o) => !state.revokedNotified.has(revokedKey(o)));
+    for (const o of fresh) state.revokedNotified.add(revokedKey(o));
     if (fresh.length > 0) {
-      queueHook(state, deps, config, 'revoked', config.onRevokedCommand, {
-        STAPLERD_EVENT: 'revoked',
-        STAPLERD_REVOKED: fresh.flatMap((o) => o.certFiles).join('\n'),
-        STAPLERD_REVOKED_SERIALS: fresh.map((o) => o.serialHex ?? '').join('\n'),
-      });
+      const lists = { STAPLERD_REVOKED: fresh.flatMap((o) => o.certFiles), STAPLERD_REVOKED_SERIALS: fresh.map((o) => o.serialHex ?? '') };
+      queueHook(state, deps, config, 'revoked', config.onRevokedCommand, () => ({
+        env: { STAPLERD_EVENT: 'revoked' },
+        lists,
+        // Never told: the next pass that still finds them revoked tries again.
+        onNotStarted: () => fresh.forEach((o) => state.revokedNotified.delete(revokedKey(o))),
+      }));
     }
   }
+}
+
+function revokedKey(outcome: PassReport['outcomes'][number]): string {
+  return `${outcome.serialHex}|${outcome.subject}`;
 }
 
 /** Waits for queued hooks (once exits only after they ran). */
@@ -97,15 +122,32 @@ export function drainHooks(state: PublishState): Promise<void> {
   return state.hookQueue;
 }
 
-async function pushToHaproxy(stapleFile: string, der: Uint8Array, config: StaplerdConfig, deps: PassDependencies, state: PublishState): Promise<void> {
+/** Codes after which a socket is skipped for the rest of the pass (see unusableSockets). */
+const UNUSABLE_SOCKET_CODES: ReadonlySet<string> = new Set(['HAPROXY_TIMEOUT', 'HAPROXY_REPLY_TOO_LARGE']);
+
+async function pushToHaproxy(
+  stapleFile: string,
+  der: Uint8Array,
+  config: StaplerdConfig,
+  deps: PassDependencies,
+  state: PublishState,
+  unusableSockets: Map<string, StaplerdError>,
+): Promise<void> {
   let failed = false;
   for (const socket of config.haproxySockets) {
+    const earlier = unusableSockets.get(socket);
+    if (earlier) {
+      failed = true;
+      deps.logger.log('warn', 'haproxy.push_failed', `not pushed: the socket failed earlier in this pass (${earlier.message})`, { staple: stapleFile, socket, code: earlier.code });
+      continue;
+    }
     try {
       await pushOcspResponse(parseHaproxySocket(socket), der, { timeoutMs: config.timeoutMs, file: stapleFile });
       deps.logger.log('info', 'haproxy.pushed', 'staple pushed to HAProxy', { staple: stapleFile, socket });
     } catch (thrown) {
       failed = true;
       const error = toStaplerdError(thrown, 'HAPROXY_PUSH_FAILED', { file: stapleFile });
+      if (UNUSABLE_SOCKET_CODES.has(error.code)) unusableSockets.set(socket, error);
       // The file is written either way: HAProxy loads it at its next start; the push is retried at the next pass.
       logFailure(deps.logger, 'haproxy.push_failed', error, { staple: stapleFile, socket });
     }
@@ -114,14 +156,29 @@ async function pushToHaproxy(stapleFile: string, der: Uint8Array, config: Staple
   else state.pendingPushes.delete(stapleFile);
 }
 
-function queueHook(state: PublishState, deps: PassDependencies, config: StaplerdConfig, kind: string, argv: readonly string[], env: Record<string, string>): void {
-  state.hookQueue = state.hookQueue.then(async () => {
-    const result = await runHook(argv, { env, timeoutMs: config.hookTimeoutMs });
+function queueHook(
+  state: PublishState,
+  deps: PassDependencies,
+  config: StaplerdConfig,
+  kind: string,
+  argv: readonly string[],
+  prepare: () => { env: Record<string, string>; lists: Record<string, readonly string[]>; onNotStarted: () => void },
+): void {
+  const run = async (): Promise<void> => {
+    const input = prepare();
+    const result = await runHook(argv, { env: input.env, lists: input.lists, timeoutMs: config.hookTimeoutMs });
     if (result.ok) {
       deps.logger.log('info', `hook.${kind}`, result.message, { command: argv.join(' ') });
-    } else {
-      deps.logger.log('warn', `hook.${kind}_failed`, result.message, { command: argv.join(' '), code: result.code, exitCode: result.exitCode, stderr: result.stderr.trim() || undefined });
+      return;
     }
+    if (!result.started) input.onNotStarted();
+    deps.logger.log('warn', `hook.${kind}_failed`, result.message, { command: argv.join(' '), code: result.code, exitCode: result.exitCode, stderr: result.stderr.trim() || undefined });
+  };
+  // A hook failure must never become an unhandled rejection: it would end the process before the pass's state is
+  // saved, and every later hook chained on a rejected queue would be skipped.
+  state.hookQueue = state.hookQueue.then(run).catch((thrown: unknown) => {
+    const error = toStaplerdError(thrown, 'HOOK_FAILED');
+    deps.logger.log('warn', `hook.${kind}_failed`, error.message, { command: argv.join(' '), code: error.code });
   });
 }
 

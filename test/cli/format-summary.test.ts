@@ -101,6 +101,27 @@ describe('formatPassSummary', () => {
     expect(all.at(-1)).toBe('4 certificates: 1 written, 1 fresh, 1 expired-certificate, 1 failed (1.23 s)');
   });
 
+  it('escapes a subject with an ESC sequence and file names with ESC [2J and a newline, one line per certificate', () => {
+    const text = formatPassSummary(
+      report([
+        outcome('written', {
+          subject: 'CN=evil\x1b]0;owned\x07.test',
+          certStatus: 'good',
+          nextUpdate: NEXT_UPDATE,
+          changedFiles: ['/certs/\x1b[2J\n/etc/passwd.pem.ocsp'],
+        }),
+        outcome('failed', { certFiles: ['/certs/\u009b2J\u202egnp.pem'], code: 'FETCH_NETWORK', message: 'refused\r\x1b[1A', changedFiles: ['/certs/x\ny.ocsp'] }),
+      ]),
+    );
+    expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+    expect(lines(text)).toEqual([
+      'written   CN=evil\\x1b]0;owned\\x07.test: good until 2031-03-02T11:59:00.000Z -> /certs/\\x1b[2J\\n/etc/passwd.pem.ocsp',
+      'failed    /certs/\\x9b2J\\u202egnp.pem: FETCH_NETWORK: refused\\r\\x1b[1A',
+      '          removed /certs/x\\ny.ocsp',
+      '2 certificates: 1 written, 1 failed (1.23 s)',
+    ]);
+  });
+
   it('says when no certificate was found', () => {
     expect(formatPassSummary(report([], 0))).toBe('0 certificates: none found (0.00 s)\n');
   });

@@ -11,11 +11,26 @@ export interface HookRun {
   readonly changedCount?: string;
   readonly revoked?: string;
   readonly revokedSerials?: string;
+  readonly changedOmitted?: string;
+  readonly revokedCount?: string;
+  readonly revokedOmitted?: string;
+  /** The NUL-separated list files, read while the hook ran, split into names (undefined when not set). */
+  readonly changedFileEntries?: string[];
+  readonly revokedFileEntries?: string[];
+  /** Permission bits of STAPLERD_CHANGED_FILE and of its directory, as octal strings. */
+  readonly changedFileMode?: string;
+  readonly changedDirMode?: string;
+  /** The two list files' paths, to check they are gone after the hook. */
+  readonly changedFile?: string;
+  readonly revokedFile?: string;
 }
 
 const RECORDER_SOURCE = `// Appends one JSON line per run to process.argv[2].
-const { appendFileSync } = require('node:fs');
+const { appendFileSync, readFileSync, statSync } = require('node:fs');
+const path = require('node:path');
 const env = process.env;
+const entries = (file) => (file ? readFileSync(file, 'utf8').split('\\0').slice(0, -1) : undefined);
+const mode = (file) => (file ? (statSync(file).mode & 0o777).toString(8) : undefined);
 appendFileSync(process.argv[2], JSON.stringify({
   args: process.argv.slice(3),
   event: env.STAPLERD_EVENT,
@@ -23,6 +38,15 @@ appendFileSync(process.argv[2], JSON.stringify({
   changedCount: env.STAPLERD_CHANGED_COUNT,
   revoked: env.STAPLERD_REVOKED,
   revokedSerials: env.STAPLERD_REVOKED_SERIALS,
+  changedOmitted: env.STAPLERD_CHANGED_OMITTED,
+  revokedCount: env.STAPLERD_REVOKED_COUNT,
+  revokedOmitted: env.STAPLERD_REVOKED_OMITTED,
+  changedFileEntries: entries(env.STAPLERD_CHANGED_FILE),
+  revokedFileEntries: entries(env.STAPLERD_REVOKED_FILE),
+  changedFileMode: mode(env.STAPLERD_CHANGED_FILE),
+  changedDirMode: env.STAPLERD_CHANGED_FILE ? mode(path.dirname(env.STAPLERD_CHANGED_FILE)) : undefined,
+  changedFile: env.STAPLERD_CHANGED_FILE,
+  revokedFile: env.STAPLERD_REVOKED_FILE,
 }) + '\\n');
 `;
 

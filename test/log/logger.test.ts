@@ -45,6 +45,14 @@ describe('createLogger json format', () => {
     expect(entry.timestamp).toMatch(ISO_INSTANT);
   });
 
+  it('keeps a hostile message and field on one line, with no raw ESC, C1 or bidi control, and parses back exactly', async () => {
+    const message = 'refused: \n2026-12-01T22:00:00.000Z error cert.revoked: forged \x1b[2J\u009b31m\u202e';
+    const lines = await capture('json', 'info', (log) => log('warn', 'haproxy.push_failed', message, { staple: '/c/\x1b]0;x\x07.ocsp' }));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ message, staple: '/c/\x1b]0;x\x07.ocsp' });
+  });
+
   it('drops events below the configured level', async () => {
     const lines = await capture('json', 'warn', (log) => {
       log('debug', 'staple.fresh', 'fresh');
@@ -80,6 +88,26 @@ describe('createLogger text format', () => {
     const lines = await capture('text', 'info', (log) => log('error', 'cert.invalid', 'bad file', { file: '/etc/my certs/a.pem', subject: 'CN=a' }));
     expect(lines[0]).toContain('file="/etc/my certs/a.pem"');
     expect(lines[0]).toContain('subject=CN=a');
+  });
+
+  it('escapes a message that would forge a second log line (a HAProxy reply ending in a fake cert.revoked)', async () => {
+    const lines = await capture('text', 'info', (log) =>
+      log('warn', 'haproxy.push_failed', 'refused the staple: nope\n2026-12-01T22:00:00.000Z error cert.revoked: example.com is revoked'),
+    );
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('refused the staple: nope\\n2026-12-01T22:00:00.000Z error cert.revoked');
+    expect(lines.filter((line) => / error +cert\.revoked/.test(line.slice(0, 40)))).toEqual([]);
+  });
+
+  it('escapes terminal escape sequences, C1 and bidi controls in the message and in every field value', async () => {
+    const lines = await capture('text', 'info', (log) =>
+      log('error', 'cert.invalid', 'bad \x1b[2J\u009b31m file', { file: '/certs/\x1b]0;pwned\x07\n/etc/passwd', subject: 'CN=a\u202egnp.test', extra: { cn: '\x1b[31m' } }),
+    );
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+    expect(lines[0]).toContain('bad \\x1b[2J\\x9b31m file');
+    expect(lines[0]).toContain('file=/certs/\\x1b]0;pwned\\x07\\n/etc/passwd');
+    expect(lines[0]).toContain('subject=CN=a\\u202egnp.test');
   });
 });
 

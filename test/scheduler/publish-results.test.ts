@@ -2,6 +2,7 @@
 // other staplerd process that uses it.
 import { describe, it, expect } from '@jest/globals';
 import { writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import path from 'node:path';
 import { DEFAULT_CONFIG, type StaplerdConfig } from '../../src/config/index.js';
 import { createMemoryLogger } from '../../src/log/index.js';
@@ -45,5 +46,31 @@ describe('publishPassResults', () => {
     await publishPassResults(reportWriting(daemonCert), config, deps, daemon);
 
     expect([...(await loadPendingPushes(stateDir))].sort()).toEqual([`${daemonCert}.ocsp`, `${onceCert}.ocsp`].sort());
+  });
+
+  it('asks a socket that did not answer in time only once per pass, and owes every staple to it', async () => {
+    const dir = await makeTempDir('staplerd-publish-');
+    dirs.push(dir);
+    // Accepts and says nothing: each push would wait the whole timeout.
+    const connections: Socket[] = [];
+    const listener = createServer((socket) => void connections.push(socket.on('error', () => {})));
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const socket = `127.0.0.1:${(listener.address() as AddressInfo).port}`;
+    const certs = ['a', 'b', 'c'].map((name) => path.join(dir, `${name}.pem`));
+    const report = { outcomes: certs.flatMap((cert) => reportWriting(cert).outcomes) } as unknown as PassReport;
+    const config: StaplerdConfig = { ...DEFAULT_CONFIG, stateDir: path.join(dir, 'state'), haproxySockets: [socket], issuerFiles: false, timeoutMs: 300 };
+    const logger = createMemoryLogger();
+    const state = createPublishState();
+
+    try {
+      await publishPassResults(report, config, { logger } as unknown as PassDependencies, state);
+    } finally {
+      for (const connection of connections) connection.destroy();
+      await new Promise<void>((resolve) => listener.close(() => resolve()));
+    }
+
+    expect(connections).toHaveLength(1);
+    expect(logger.events.filter((e) => e.event === 'haproxy.push_failed').map((e) => e.fields.code)).toEqual(['HAPROXY_TIMEOUT', 'HAPROXY_TIMEOUT', 'HAPROXY_TIMEOUT']);
+    expect([...state.pendingPushes].sort()).toEqual(certs.map((cert) => `${cert}.ocsp`).sort());
   });
 });
