@@ -58,10 +58,10 @@ describe('staplerd-ocsp-response (H2O ocsp-update-cmd)', () => {
     await fx?.close();
   });
 
-  it('prints the DER it wrote beside the certificate, which openssl verifies as good, and exits 0', async () => {
+  it('prints the DER it wrote beside the certificate, which openssl verifies as good, and exits 0 (logs on stderr)', async () => {
     const site = await writeSite('first');
 
-    const result = await runOcspResponse(['--state-dir', stateDir, site.certFile]);
+    const result = await runOcspResponse(['--state-dir', stateDir, '--log-level', 'debug', site.certFile]);
 
     expectStatus(result, 0);
     const onDisk = await readFile(`${site.certFile}.ocsp`);
@@ -70,6 +70,7 @@ describe('staplerd-ocsp-response (H2O ocsp-update-cmd)', () => {
     await writeFile(printed, result.stdout);
     const verdict = await verifyWithOpenssl(printed, site.leafPem, fx);
     expect({ verified: verdict.verified, status: verdict.status }).toEqual({ verified: true, status: 'good' });
+    expect(result.stderr).toMatch(/printed the good staple for H2O/);
   });
 
   it('prints the staple staplerd already keeps without asking the responder again', async () => {
