@@ -11,6 +11,11 @@ import { expectStapledFile } from './server-fixture.js';
 const STAPLE_ATTEMPTS = 150;
 const OCSP_RESPONSE_BIN = path.join(PROJECT_ROOT, 'dist', 'cli', 'ocsp-response-main.js');
 
+/** The first attempt runs at start, possibly before H2O sends stderr to its error log: both together. */
+async function readLog(h2o: RunningH2o): Promise<string> {
+  return `${h2o.output()}${await h2o.errorLog()}`;
+}
+
 describeWithServer('h2o', 'h2o with ocsp-update-cmd running staplerd-ocsp-response', () => {
   let fx: E2eFixture;
   let wrapper: string;
@@ -58,7 +63,8 @@ describeWithServer('h2o', 'h2o with ocsp-update-cmd running staplerd-ocsp-respon
     const status = await opensslStatus(h2o.port);
     expect(status).toMatch(/OCSP Response Status: successful/);
     expect(status).toMatch(/Cert Status: good/);
-    expect(await h2o.errorLog()).toMatch(/\[OCSP Stapling\] successfully updated the response for certificate file:/);
+    // H2O logs the update right after installing the staple: wait for the line rather than race it.
+    await waitFor(async () => /\[OCSP Stapling\] successfully updated the response for certificate file:/.test(await readLog(h2o)), 'H2O to log the update');
   });
 
   it('a second H2O for the same certificate staples the kept staple: the responder sees no new request', async () => {
@@ -75,14 +81,27 @@ describeWithServer('h2o', 'h2o with ocsp-update-cmd running staplerd-ocsp-respon
     expect(fx.responder.requestCount).toBe(requestsBefore);
   });
 
+  it('(why the wrapper exists) H2O does not split ocsp-update-cmd: options in it disable stapling', async () => {
+    const site = await writeSite('unsplit');
+    const h2o = await startH2o(await fx.makeDir('h2o-unsplit'), {
+      certFile: site.certFile,
+      keyFile: site.keyFile,
+      ocspUpdateCmd: `${OCSP_RESPONSE_BIN} --state-dir ${path.join(fx.root, 'state')}`,
+    });
+    servers.push(h2o);
+    await waitFor(async () => /\[OCSP Stapling\] disabled for certificate file/.test(await readLog(h2o)), 'H2O to disable stapling');
+    expect(await readLog(h2o)).toMatch(/failed to execute .*ocsp-response-main\.js --state-dir .*No such file or directory/);
+    expect((await probeStaple(h2o.port)).staple).toBeUndefined();
+  });
+
   it('staples nothing, and logs a temporary error (exit 75), while the responder fails', async () => {
     const site = await writeSite('down');
     fx.responder.setFault('http-500');
     try {
       const h2o = await startFor(site, 'down');
-      await waitFor(async () => /reusing old response due to a temporary error/.test(await h2o.errorLog()), 'H2O to log the temporary failure');
+      await waitFor(async () => /reusing old response due to a temporary error/.test(await readLog(h2o)), 'H2O to log the temporary failure');
       expect((await probeStaple(h2o.port)).staple).toBeUndefined();
-      expect(await h2o.errorLog()).not.toMatch(/\[OCSP Stapling\] disabled for certificate file/);
+      expect(await readLog(h2o)).not.toMatch(/\[OCSP Stapling\] disabled for certificate file/);
       expect(await exists(`${site.certFile}.ocsp`)).toBe(false);
     } finally {
       fx.responder.setFault('none');
