@@ -1,4 +1,4 @@
-// Starts and stops real TLS servers (nginx, HAProxy, a pyOpenSSL script) on 127.0.0.1 in temp prefixes, and asks them
+// Starts and stops real TLS servers (nginx, HAProxy, H2O, a pyOpenSSL script) on 127.0.0.1 in temp prefixes, and asks them
 // for their OCSP staple the way a browser does (status_request, RFC 6066 section 8).
 import { describe, it } from '@jest/globals';
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -11,18 +11,20 @@ import { PROJECT_ROOT } from './run-cli.js';
 
 export const NGINX_BIN = '/usr/sbin/nginx';
 export const HAPROXY_BIN = '/usr/sbin/haproxy';
+export const H2O_BIN = '/usr/bin/h2o';
 /** Debian's python3 with python3-openssl; the pyenv python3 on PATH has no pyOpenSSL. */
 export const PYTHON_BIN = '/usr/bin/python3';
 export const PYOPENSSL_EXAMPLE = path.join(PROJECT_ROOT, 'examples', 'pyopenssl_server.py');
 
-export type ServerKind = 'nginx' | 'haproxy' | 'pyopenssl';
+export type ServerKind = 'nginx' | 'haproxy' | 'pyopenssl' | 'h2o';
 
 /** Debian packages that provide each server (CI installs them in .ci/run). */
-const PACKAGE_OF: Record<ServerKind, string> = { nginx: 'nginx', haproxy: 'haproxy', pyopenssl: 'python3-openssl' };
+const PACKAGE_OF: Record<ServerKind, string> = { nginx: 'nginx', haproxy: 'haproxy', pyopenssl: 'python3-openssl', h2o: 'h2o' };
+const BINARY_OF: Record<ServerKind, string> = { nginx: NGINX_BIN, haproxy: HAPROXY_BIN, pyopenssl: PYTHON_BIN, h2o: H2O_BIN };
 
 /** Why the server cannot run here, or undefined when it can. */
 export function missingServerReason(kind: ServerKind): string | undefined {
-  const binary = kind === 'nginx' ? NGINX_BIN : kind === 'haproxy' ? HAPROXY_BIN : PYTHON_BIN;
+  const binary = BINARY_OF[kind];
   if (!existsSync(binary)) return `${binary} not found (Debian package ${PACKAGE_OF[kind]})`;
   if (kind === 'pyopenssl') {
     const probe = spawnSync(PYTHON_BIN, ['-c', 'import OpenSSL.SSL'], { encoding: 'utf8' });
@@ -415,4 +417,68 @@ async function waitForPrintedPort(server: ManagedProcess, timeoutMs = 10_000): P
     if (Date.now() > deadline) throw new Error(`${server.name} printed no port within ${timeoutMs} ms:\n${server.output}`);
     await sleep(50);
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// H2O
+
+export interface RunningH2o {
+  readonly port: number;
+  /** H2O's error log: its "[OCSP Stapling]" lines, and the update command's stderr once H2O is up. */
+  errorLog(): Promise<string>;
+  /** What H2O printed before it opened the error log. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export interface H2oOptions {
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** `ocsp-update-cmd`: one executable, which H2O runs with the certificate file as its only argument. */
+  readonly ocspUpdateCmd: string;
+  /** `ocsp-update-interval` in seconds (H2O's default is 14400). */
+  readonly ocspUpdateInterval?: number;
+}
+
+/** Runs H2O 2.2 in the foreground with one TLS listener on 127.0.0.1 and everything (pid, logs) in `prefix`. */
+export function startH2o(prefix: string, options: H2oOptions): Promise<RunningH2o> {
+  return retryIfPortTaken(async () => startH2oOnPort(prefix, options, await findFreePort()));
+}
+
+async function startH2oOnPort(prefix: string, options: H2oOptions, port: number): Promise<RunningH2o> {
+  await mkdir(path.join(prefix, 'www'), { recursive: true });
+  const configFile = path.join(prefix, 'h2o.conf');
+  const errorLogFile = path.join(prefix, 'error.log');
+  await writeFile(configFile, renderH2oConfig(prefix, port, options));
+  const server = new ManagedProcess('h2o', spawn(H2O_BIN, ['-c', configFile], { stdio: ['ignore', 'pipe', 'pipe'] }), 'SIGTERM');
+  try {
+    await waitForListening(server, port);
+  } catch (error) {
+    throw new Error(`${String(error)}\nerror.log:\n${await readFile(errorLogFile, 'utf8').catch(() => '')}`);
+  }
+  return { port, errorLog: () => readFile(errorLogFile, 'utf8').catch(() => ''), output: () => server.output, stop: () => server.stop() };
+}
+
+function renderH2oConfig(prefix: string, port: number, options: H2oOptions): string {
+  // As root, H2O switches to `nobody` unless told otherwise, and nobody cannot write the pid file in the prefix.
+  const user = process.getuid?.() === 0 ? 'user: root\n' : '';
+  // JSON strings are YAML scalars: any path is quoted correctly.
+  const q = (value: string): string => JSON.stringify(value);
+  return `${user}pid-file: ${q(path.join(prefix, 'h2o.pid'))}
+error-log: ${q(path.join(prefix, 'error.log'))}
+num-threads: 1
+listen:
+  host: 127.0.0.1
+  port: ${port}
+  ssl:
+    certificate-file: ${q(options.certFile)}
+    key-file: ${q(options.keyFile)}
+    ocsp-update-cmd: ${q(options.ocspUpdateCmd)}
+    ocsp-update-interval: ${options.ocspUpdateInterval ?? 14400}
+hosts:
+  default:
+    paths:
+      /:
+        file.dir: ${q(path.join(prefix, 'www'))}
+`;
 }
