@@ -1,7 +1,7 @@
 // The daemon's /metrics and /healthz listener: bound at start, rebound when a reload changes the address, closed at stop.
 import type { EventLogger } from '../log/index.js';
 import type { MetricsServer, StaplerdMetrics } from '../metrics/index.js';
-import type { CertificateStatusRow, Clock, FetchObservation } from '../types/index.js';
+import type { CertificateStatusRow, Clock, FetchObservation, StapleFileFailure } from '../types/index.js';
 
 /** What the endpoint reads from the daemon at each request (the daemon's config and logger change on reload). */
 export interface MetricsSource {
@@ -35,6 +35,10 @@ export class MetricsEndpoint {
 
   observeFetch(observation: FetchObservation): void {
     this.metrics.observeFetch(observation);
+  }
+
+  observeStapleFileFailure(failure: StapleFileFailure): void {
+    this.metrics.observeStapleFileFailure(failure);
   }
 
   updateCertificates(rows: readonly CertificateStatusRow[], now: Date): void {

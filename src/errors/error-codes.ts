@@ -58,6 +58,8 @@ export const ERROR_CODES = {
 
   // Output and side effects.
   WRITE_FAILED: { level: 'error', retry: true, exitCode: 1, summary: 'staple could not be written' },
+  // Not a failed write: an expired, corrupt or foreign staple stays on disk and servers may go on stapling it.
+  REMOVE_FAILED: { level: 'error', retry: true, exitCode: 1, summary: 'invalid staple could not be removed' },
   HOOK_FAILED: { level: 'warn', retry: false, exitCode: 0, summary: 'hook command failed' },
   HOOK_TIMEOUT: { level: 'warn', retry: false, exitCode: 0, summary: 'hook command timed out' },
   HAPROXY_PUSH_FAILED: { level: 'warn', retry: true, exitCode: 0, summary: 'pushing the staple to HAProxy failed' },

@@ -11,6 +11,7 @@ import { computeRefreshAt, isRefreshDue } from '../policy/refresh-schedule.js';
 import { computeNextAttempt } from '../policy/retry-backoff.js';
 import { shouldReplaceStaple } from '../policy/staple-replacement.js';
 import type { StapleTarget, TargetFile } from './collect-targets.js';
+import type { StapleFileFailure } from '../types/index.js';
 import type { PassOptions, TargetHistory, TargetOutcome } from './pass-types.js';
 import { yieldToEventLoop } from './yield-to-event-loop.js';
 
@@ -200,24 +201,19 @@ async function applyResponse(
     };
   }
 
-  // A valid answer ends a failure streak; the stale-answer count and the drawn refresh instant carry on.
-  const previous = ctx.history?.get(target.key);
-  ctx.history?.set(target.key, {
-    consecutiveFailures: 0,
-    staleAnswers: previous?.staleAnswers,
-    refreshAt: previous?.refreshAt,
-    refreshForThisUpdateMs: previous?.refreshForThisUpdateMs,
-  });
   const changedFiles: string[] = [];
   // What each file holds afterwards: starts as what was valid on disk, updated as files are written or removed.
   const finalStaple = new Map<string, ValidatedResponse | undefined>(existing.map((e) => [e.file.stapleFile, e.valid]));
   let writeError: StaplerdError | undefined;
   for (const entry of existing) {
     const path = entry.file.stapleFile;
+    const removing = response.certStatus === 'revoked' && config.onRevoked === 'remove';
     try {
-      if (response.certStatus === 'revoked' && config.onRevoked === 'remove') {
+      if (removing) {
+        const removed = await removeStaple(path, ctx);
+        // Only now: a staple that could not be removed is still what servers load.
         finalStaple.set(path, undefined);
-        if (await removeStaple(path, ctx)) {
+        if (removed) {
           changedFiles.push(path);
           deps.logger.log('warn', 'staple.removed', 'revoked certificate: staple removed (onRevoked: remove)', { ...responseFields, staple: path });
         }
@@ -236,24 +232,39 @@ async function applyResponse(
       changedFiles.push(path);
       deps.logger.log('info', 'staple.written', `staple written (${response.certStatus})`, { ...responseFields, staple: path });
     } catch (thrown) {
-      writeError = toStaplerdError(thrown, 'WRITE_FAILED', { file: path });
-      logFailure(ctx, 'staple.write_failed', writeError, target.leaf.summary.mustStaple, { ...logFields, staple: path });
+      writeError = removing ? toRemoveFailed(thrown, path) : toStaplerdError(thrown, 'WRITE_FAILED', { file: path });
+      reportFileFailure(ctx, removing ? 'remove' : 'write', writeError, target.leaf.summary.mustStaple, { ...logFields, staple: path });
     }
   }
 
-  const refreshAt = scheduleAfterAnswer(ctx, target.key, newestOf(response, finalStaple.values()), now);
   const files = existing.map((e) => ({
     certFile: e.file.certFile,
     stapleFile: e.file.stapleFile,
     staple: finalStaple.get(e.file.stapleFile),
     changed: changedFiles.includes(e.file.stapleFile),
   }));
+  // A failed write is a failure like a failed fetch: counted and backed off, so `status` shows it and a full disk is
+  // retried soon (before the staple still on disk runs out) rather than at the unwritten response's refresh instant.
+  const refreshAt = writeError ? scheduleAfterWriteFailure(ctx, target.key, writeError, finalStaple.values(), now) : scheduleAfterAnswer(ctx, target.key, newestOf(response, finalStaple.values()), now);
   if (response.certStatus === 'revoked') {
     deps.logger.log('error', 'cert.revoked', 'certificate is REVOKED', { ...responseFields, code: 'CERT_REVOKED', revocationTime: response.revocationTime, reason: response.revocationReason });
     return { ...base, ...facts, kind: 'revoked', code: 'CERT_REVOKED', changedFiles, files, hasGoodStaple: false, nextActionAt: refreshAt };
   }
   if (writeError) {
-    return { ...base, ...facts, kind: 'failed', code: writeError.code, message: writeError.message, changedFiles, files, hasGoodStaple: false, nextActionAt: refreshAt };
+    // The outcome describes what servers load now: the staples still on disk, not the response that was not written.
+    // docs/cli.md: a failed refresh whose previous staple is still valid and good counts as good.
+    const onDisk = newestStaple(finalStaple.values());
+    return {
+      ...base,
+      ...(onDisk ? stapleFacts(onDisk) : {}),
+      kind: 'failed',
+      code: writeError.code,
+      message: writeError.message,
+      changedFiles,
+      files,
+      hasGoodStaple: files.every((f) => isGoodStaple(f.staple, now, config.minRemainingMs)),
+      nextActionAt: refreshAt,
+    };
   }
   const finalGood = response.nextUpdate.getTime() > now.getTime() + config.minRemainingMs;
   return { ...base, ...facts, kind: changedFiles.length > 0 ? 'written' : 'unchanged', changedFiles, files, hasGoodStaple: finalGood, nextActionAt: refreshAt };
@@ -335,7 +346,7 @@ async function removeInvalidStaples(existing: readonly ExistingStaple[], ctx: Co
         ctx.deps.logger.log('warn', 'staple.removed', `invalid staple removed: ${entry.invalid.message}`, { ...logFields, staple: entry.file.stapleFile, code: entry.invalid.code });
       }
     } catch (error) {
-      logFailure(ctx, 'staple.remove_failed', toStaplerdError(error, 'WRITE_FAILED', { file: entry.file.stapleFile }), false, logFields);
+      reportFileFailure(ctx, 'remove', toRemoveFailed(error, entry.file.stapleFile), false, { ...logFields, staple: entry.file.stapleFile });
     }
   }
   return removed;
@@ -367,7 +378,19 @@ function newestValid(existing: readonly ExistingStaple[]): ValidatedResponse | u
 }
 
 function allGood(existing: readonly ExistingStaple[], now: Date, minRemainingMs: number): boolean {
-  return existing.every((e) => e.valid?.certStatus === 'good' && e.valid.nextUpdate.getTime() > now.getTime() + minRemainingMs);
+  return existing.every((e) => isGoodStaple(e.valid, now, minRemainingMs));
+}
+
+/** A staple a server can serve for a while yet: good, and more than minRemainingMs before its nextUpdate. */
+function isGoodStaple(staple: ValidatedResponse | undefined, now: Date, minRemainingMs: number): boolean {
+  return staple?.certStatus === 'good' && staple.nextUpdate.getTime() > now.getTime() + minRemainingMs;
+}
+
+/** The newest of some staples (files that hold none are skipped); undefined when there is none. */
+function newestStaple(staples: Iterable<ValidatedResponse | undefined>): ValidatedResponse | undefined {
+  let best: ValidatedResponse | undefined;
+  for (const staple of staples) if (staple && (!best || shouldReplaceStaple(best, staple))) best = staple;
+  return best;
 }
 
 function stapleFacts(response: ValidatedResponse): Pick<TargetOutcome, 'certStatus' | 'thisUpdate' | 'nextUpdate'> {
@@ -388,6 +411,14 @@ function newestOf(response: ValidatedResponse, staples: Iterable<ValidatedRespon
  * failures (1 min doubling, capped at 1 h, never past the staple's usable end) without counting as failures.
  */
 function scheduleAfterAnswer(ctx: Context, key: string, staple: ValidatedResponse, now: Date): Date {
+  // A valid answer ends a failure streak; the stale-answer count and the drawn refresh instant carry on.
+  const previous = ctx.history?.get(key);
+  ctx.history?.set(key, {
+    consecutiveFailures: 0,
+    staleAnswers: previous?.staleAnswers,
+    refreshAt: previous?.refreshAt,
+    refreshForThisUpdateMs: previous?.refreshForThisUpdateMs,
+  });
   const refreshAt = rememberRefreshAt(ctx, key, staple);
   const entry = ctx.history?.get(key);
   if (!isRefreshDue(refreshAt, now)) {
@@ -410,6 +441,18 @@ function scheduleAfterAnswer(ctx: Context, key: string, staple: ValidatedRespons
   }
   ctx.deps.logger.log('debug', 'fetch.stale_answer', 'responder answered with a response already due for refresh; asking again later', { nextAttemptAt, staleAnswers });
   return nextAttemptAt;
+}
+
+/**
+ * After a valid answer that could not be written to every file: the failure is recorded (the streak goes on, so a
+ * disk that stays full backs off further each pass), and the retry comes no later than the end of the staple still
+ * on disk. Returns when to try again.
+ */
+function scheduleAfterWriteFailure(ctx: Context, key: string, error: StaplerdError, staples: Iterable<ValidatedResponse | undefined>, now: Date): Date | undefined {
+  const onDisk = newestStaple(staples);
+  if (onDisk) rememberRefreshAt(ctx, key, onDisk);
+  const usableUntil = onDisk ? new Date(onDisk.nextUpdate.getTime() - ctx.config.minRemainingMs) : undefined;
+  return recordFailure(ctx, key, error, now, usableUntil)?.nextAttemptAt;
 }
 
 /** The jittered refresh instant is drawn once per staple, so repeated passes agree on it. */
@@ -439,6 +482,18 @@ function recordFailure(ctx: Context, key: string, error: StaplerdError, now: Dat
   const entry: TargetHistory = { ...previous, consecutiveFailures, nextAttemptAt, lastErrorCode: error.code, lastErrorMessage: error.message };
   ctx.history?.set(key, entry);
   return entry;
+}
+
+/** A removal that failed, with its own code: the file left behind is one servers must not staple. */
+function toRemoveFailed(error: unknown, stapleFile: string): StaplerdError {
+  const message = error instanceof Error ? error.message : String(error);
+  return new StaplerdError('REMOVE_FAILED', `invalid staple could not be removed, servers may still serve it: ${message}`, { file: stapleFile }, { cause: error });
+}
+
+/** A staple file that could not be written or removed: logged, and counted by the metrics (daemon) by code. */
+function reportFileFailure(ctx: Context, operation: StapleFileFailure['operation'], error: StaplerdError, mustStaple: boolean, fields: Record<string, unknown>): void {
+  logFailure(ctx, operation === 'write' ? 'staple.write_failed' : 'staple.remove_failed', error, mustStaple, fields);
+  ctx.deps.observeStapleFileFailure?.({ operation, code: error.code });
 }
 
 function logFailure(ctx: Context, event: string, error: StaplerdError, mustStaple: boolean, fields: Record<string, unknown>): void {

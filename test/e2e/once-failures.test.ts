@@ -1,9 +1,11 @@
 // End to end: bad answers, bad files and missing issuers never cost a valid staple, and each failure names its file and code.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Fault } from '../../src/demo/ocsp-responder.js';
 import { signOcspResponse } from '../../src/pki/sign-ocsp-response.js';
+import { runCli } from '../helpers/run-cli.js';
+import { describeWithTmpfs, mountSmallTmpfs, type SmallTmpfs } from '../helpers/small-tmpfs.js';
 import { closedPortUrl, createE2eFixture, exists, expectExitCode, linesWith, readIdentity, verifyWithOpenssl, type E2eFixture } from './e2e-fixture.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -255,5 +257,56 @@ describe('staplerd once with bad files', () => {
     expect((await verifyWithOpenssl(`${fileA}.ocsp`, await fx.writeReferencePem(a), fx)).status).toBe('good');
     expect(Buffer.compare(await readFile(`${fileA}.ocsp`), await readFile(`${fileB}.ocsp`))).not.toBe(0);
     expect(result.stdout).toMatch(/^written +CN=a\.test/m);
+  });
+});
+
+describeWithTmpfs('staplerd once with a full output disk', () => {
+  let tmpfs: SmallTmpfs | undefined;
+
+  afterEach(async () => {
+    await tmpfs?.unmount();
+    tmpfs = undefined;
+  });
+
+  /** A certificate dir, a state dir and a small tmpfs as --out, all in their own case directory. */
+  async function fullDiskCase(name: string): Promise<{ args: string[]; staple: string; stateDir: string; disk: SmallTmpfs }> {
+    const caseRoot = await fx.makeDir(`full-disk/${name}`);
+    const certs = await fx.makeDir(`full-disk/${name}/certs`);
+    const stateDir = path.join(caseRoot, 'state');
+    tmpfs = await mountSmallTmpfs(caseRoot, 'out');
+    await fx.pki.writeLeaf(certs, await fx.issueLeaf({ commonName: `${name}.test` }), 'fullchain', 'site');
+    return { args: ['--certs', certs, '--out', tmpfs.dir, '--state-dir', stateDir], staple: path.join(tmpfs.dir, 'site.pem.ocsp'), stateDir, disk: tmpfs };
+  }
+
+  it('exits 0 when the refresh cannot be written but the valid staple is kept, and status shows the failed write', async () => {
+    const { args, staple, disk } = await fullDiskCase('kept');
+    expectExitCode(await fx.once(args), 0);
+    const before = await readIdentity(staple);
+    await disk.fill();
+    // A strictly newer answer (thisUpdate has whole seconds), so there is something to write.
+    fx.advanceResponderClock(60_000);
+
+    const result = await fx.once([...args, '--force']);
+
+    // docs/cli.md: a failed refresh whose previous staple is still valid and good counts as good.
+    expectExitCode(result, 0);
+    expect(result.stdout).toMatch(/^failed +\S+site\.pem: WRITE_FAILED: .*site\.pem\.ocsp.*\(current staple kept\)$/m);
+    expect(linesWith(result.stderr, 'staple.write_failed').some((line) => line.includes('WRITE_FAILED'))).toBe(true);
+    expect(await readIdentity(staple)).toEqual(before);
+    const status = await runCli(['status', ...args, '--json'], { env: fx.env });
+    expectExitCode(status, 0);
+    const [row] = (JSON.parse(status.stdout) as { certificates: { lastErrorCode?: string; consecutiveFailures: number; state: string }[] }).certificates;
+    expect(row).toEqual(expect.objectContaining({ lastErrorCode: 'WRITE_FAILED', consecutiveFailures: 1 }));
+  });
+
+  it('exits 1 naming WRITE_FAILED when the disk is full and there is no staple to keep', async () => {
+    const { args, staple, disk } = await fullDiskCase('empty');
+    await disk.fill();
+
+    const result = await fx.once(args);
+
+    expectExitCode(result, 1);
+    expect(result.stdout).toMatch(/^failed +\S+site\.pem: WRITE_FAILED: /m);
+    expect(await exists(staple)).toBe(false);
   });
 });
