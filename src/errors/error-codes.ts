@@ -49,7 +49,8 @@ export const ERROR_CODES = {
   RESPONDER_UNAUTHORIZED: { level: 'warn', retry: true, exitCode: 1, summary: 'responder is not authorised by the issuer' },
   RESPONSE_NOT_YET_VALID: { level: 'warn', retry: true, exitCode: 1, summary: 'thisUpdate is in the future' },
   RESPONSE_EXPIRED: { level: 'warn', retry: true, exitCode: 1, summary: 'nextUpdate has passed or is too close' },
-  RESPONSE_NO_NEXT_UPDATE: { level: 'warn', retry: true, exitCode: 1, summary: 'response has no nextUpdate' },
+  // RFC 6960 4.2.2.1 allows omitting nextUpdate; such a response is usable for lifetimeWithoutNextUpdate after thisUpdate.
+  RESPONSE_NO_NEXT_UPDATE: { level: 'warn', retry: true, exitCode: 1, summary: 'response without nextUpdate is older than lifetimeWithoutNextUpdate' },
   RESPONSE_NONCE_MISMATCH: { level: 'warn', retry: true, exitCode: 1, summary: 'response nonce differs from the request nonce' },
 
   // Valid answers that are not "good".

@@ -4,7 +4,7 @@ import type { LoggerLevel } from '../log/index.js';
 import { readFileIfExists, removeFileDurable, writeFileAtomic } from '../output/atomic-write.js';
 import { syncNginxSnippet } from '../output/nginx-snippet.js';
 import { buildOcspRequest } from '../pki/ocsp-request.js';
-import { inspectOcspResponse, validateOcspResponse } from '../pki/ocsp-response.js';
+import { impliedNextUpdate, inspectOcspResponse, validateOcspResponse } from '../pki/ocsp-response.js';
 import { normalizeSerialHex } from '../pki/der.js';
 import type { ValidatedResponse } from '../pki/types.js';
 import { computeRefreshAt, isRefreshDue } from '../policy/refresh-schedule.js';
@@ -142,6 +142,7 @@ export async function processTarget(target: StapleTarget, ctx: Context): Promise
         at: deps.clock.now(),
         clockSkewMs: config.clockSkewMs,
         minRemainingMs: config.minRemainingMs,
+        lifetimeWithoutNextUpdateMs: config.lifetimeWithoutNextUpdateMs,
         expectedNonce: request.nonce,
         file: url,
       }),
@@ -299,6 +300,7 @@ async function readExistingStaple(file: TargetFile, target: StapleTarget, ctx: C
       at: now,
       clockSkewMs: ctx.config.clockSkewMs,
       minRemainingMs: 0,
+      lifetimeWithoutNextUpdateMs: ctx.config.lifetimeWithoutNextUpdateMs,
       file: file.stapleFile,
     });
     return { file, valid };
@@ -310,15 +312,16 @@ async function readExistingStaple(file: TargetFile, target: StapleTarget, ctx: C
 /**
  * Staples of a certificate that is not fetched for and has no issuer at hand (no OCSP URL: issuers are only resolved
  * for certificates with a responder; or the issuer was not found). Their signature cannot be checked, but a staple
- * that is unparseable, names another serial, has expired or has no nextUpdate is wrong whoever signed it, and servers
+ * that is unparseable, names another serial, has expired (past nextUpdate, or without one past thisUpdate +
+ * lifetimeWithoutNextUpdate) is wrong whoever signed it, and servers
  * would staple it as it is: those go. Any other staple is left alone, since nothing proves it wrong.
  */
 async function removeUnjudgeableStaples(target: StapleTarget, ctx: Context, now: Date, logFields: Record<string, unknown>): Promise<string[]> {
   if (ctx.dryRun) return [];
-  return removeInvalidStaples(await Promise.all(target.files.map((file) => inspectStapleWithoutIssuer(file, target, now))), ctx, logFields);
+  return removeInvalidStaples(await Promise.all(target.files.map((file) => inspectStapleWithoutIssuer(file, target, ctx, now))), ctx, logFields);
 }
 
-async function inspectStapleWithoutIssuer(file: TargetFile, target: StapleTarget, now: Date): Promise<ExistingStaple> {
+async function inspectStapleWithoutIssuer(file: TargetFile, target: StapleTarget, ctx: Context, now: Date): Promise<ExistingStaple> {
   const { der, invalid } = await readStapleBytes(file);
   if (!der) return { file, invalid };
   const serial = normalizeSerialHex(target.leaf.summary.serialHex);
@@ -326,9 +329,11 @@ async function inspectStapleWithoutIssuer(file: TargetFile, target: StapleTarget
   try {
     const single = inspectOcspResponse(der).singles.find((s) => normalizeSerialHex(s.serialHex) === serial);
     if (!single) return wrong('RESPONSE_CERTID_MISMATCH', `staple is for another certificate, not serial ${target.leaf.summary.serialHex}`);
-    // No nextUpdate: never valid for staplerd (RFC 5019 section 2.2.4 makes it mandatory), and a server would staple it forever.
-    if (!single.nextUpdate) return wrong('RESPONSE_NO_NEXT_UPDATE', 'staple has no nextUpdate');
-    if (single.nextUpdate <= now) return wrong('RESPONSE_EXPIRED', 'staple has expired');
+    // No nextUpdate: usable for lifetimeWithoutNextUpdate after thisUpdate, as when validated; past that a server
+    // would staple it forever, since the file itself never expires.
+    if (!single.nextUpdate) {
+      if (impliedNextUpdate(single.thisUpdate, ctx.config.lifetimeWithoutNextUpdateMs) <= now) return wrong('RESPONSE_NO_NEXT_UPDATE', 'staple has no nextUpdate and is older than lifetimeWithoutNextUpdate');
+    } else if (single.nextUpdate <= now) return wrong('RESPONSE_EXPIRED', 'staple has expired');
     return { file };
   } catch (error) {
     return { file, invalid: toStaplerdError(error, 'RESPONSE_MALFORMED', { file: file.stapleFile }) };

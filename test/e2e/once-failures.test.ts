@@ -31,7 +31,6 @@ const BAD_ANSWERS: readonly BadAnswer[] = [
   { name: 'answers for another serial', fault: 'other-serial', code: /RESPONSE_CERTID_MISMATCH/ },
   { name: 'says tryLater', fault: 'try-later', code: /RESPONSE_TRY_LATER/ },
   { name: 'answers an expired response', fault: 'expired', code: /RESPONSE_EXPIRED/ },
-  { name: 'answers without nextUpdate', fault: 'no-next-update', code: /RESPONSE_NO_NEXT_UPDATE/ },
   { name: 'hangs past --timeout', fault: 'hang', args: ['--timeout', '1'], code: /FETCH_TIMEOUT/ },
 ];
 
@@ -257,6 +256,35 @@ describe('staplerd once with bad files', () => {
     expect((await verifyWithOpenssl(`${fileA}.ocsp`, await fx.writeReferencePem(a), fx)).status).toBe('good');
     expect(Buffer.compare(await readFile(`${fileA}.ocsp`), await readFile(`${fileB}.ocsp`))).not.toBe(0);
     expect(result.stdout).toMatch(/^written +CN=a\.test/m);
+  });
+});
+
+describe('staplerd once with a responder that sends no nextUpdate (RFC 6960 4.2.2.1)', () => {
+  it('writes the staple and exits 0, with the staple valid for a day after its thisUpdate', async () => {
+    const dir = await fx.makeDir('no-next-update/accepted');
+    const leaf = await fx.issueLeaf({ commonName: 'no-next-update.test' });
+    const { certFile } = await fx.pki.writeLeaf(dir, leaf, 'fullchain', 'site');
+
+    const result = await onceWithFault('no-next-update', ['--certs', dir, '--state-dir', path.join(dir, '..', 'state-accepted')]);
+
+    expectExitCode(result, 0);
+    expect(result.stdout).toMatch(/^written +CN=no-next-update\.test: good until /m);
+    const check = await runCli(['check', `${certFile}.ocsp`, '--issuer', fx.intermediateFile, '--cert', await fx.writeReferencePem(leaf), '--json'], { env: fx.env });
+    expectExitCode(check, 0);
+    const verdict = JSON.parse(check.stdout) as { nextUpdateImplied?: boolean; thisUpdate: string; nextUpdate: string };
+    expect(verdict.nextUpdateImplied).toBe(true);
+    expect(Date.parse(verdict.nextUpdate) - Date.parse(verdict.thisUpdate)).toBe(DAY_MS);
+  });
+
+  it('refuses it with RESPONSE_NO_NEXT_UPDATE and exits 1 under --lifetime-without-next-update 0', async () => {
+    const dir = await fx.makeDir('no-next-update/refused');
+    const { certFile } = await fx.pki.writeLeaf(dir, await fx.issueLeaf({ commonName: 'refused.test' }), 'fullchain', 'site');
+
+    const result = await onceWithFault('no-next-update', ['--certs', dir, '--state-dir', path.join(dir, '..', 'state-refused'), '--lifetime-without-next-update', '0']);
+
+    expectExitCode(result, 1);
+    expect(result.stdout).toMatch(/^failed +\S+site\.pem: RESPONSE_NO_NEXT_UPDATE: /m);
+    expect(await exists(`${certFile}.ocsp`)).toBe(false);
   });
 });
 

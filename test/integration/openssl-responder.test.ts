@@ -82,7 +82,7 @@ function describeInterop(): void {
   /** `staplerd once --certs dir` in the responder's namespace, with a state dir of its own (no backoff carried over). */
   async function onceAgainst(files: OpensslResponderFiles, dir: string, ...extra: string[]): Promise<NamespaceRunResult> {
     const stateDir = await makeDir(`state-${runCount}`);
-    return runCliBesideOpensslResponder(files, ['once', '--certs', dir, ...extra], { env: { STATE_DIRECTORY: stateDir } });
+    return runCliBesideOpensslResponder(files, ['once', '--certs', dir, '--state-dir', stateDir, ...extra], { env: { STATE_DIRECTORY: stateDir } });
   }
 
   /** `staplerd check --json` on a written staple (outside the namespace: it needs no network). */
@@ -109,6 +109,20 @@ function describeInterop(): void {
     const verdict = await verify(`${certFile}.ocsp`, good);
     expect(verdict).toMatchObject({ verified: true, status: 'good' });
     expect(await checkJson(`${certFile}.ocsp`, good)).toMatchObject({ valid: true, certStatus: 'good', signedBy: 'issuer' });
+  });
+
+  it('writes a staple from a responder that sends no nextUpdate (no -nmin), valid for a day after thisUpdate', async () => {
+    const { dir, certFile } = await certsDirWith(good);
+    const stateDir = await makeDir(`state-${runCount}`);
+    const run = await runCliBesideOpensslResponder(issuerSigned, ['once', '--certs', dir, '--state-dir', stateDir], { env: { STATE_DIRECTORY: stateDir }, nextUpdateMinutes: null });
+
+    expect(run).toMatchObject({ code: 0, stdout: expect.stringMatching(/^written +CN=good\.test.*: good until /m) });
+    const dump = await dumpResponseWithOpenssl(`${certFile}.ocsp`);
+    expect(dump).toMatch(/This Update:/);
+    expect(dump).not.toMatch(/Next Update:/);
+    const checked = await checkJson(`${certFile}.ocsp`, good);
+    expect(checked).toMatchObject({ valid: true, certStatus: 'good', nextUpdateImplied: true });
+    expect(Date.parse(checked.nextUpdate as string) - Date.parse(checked.thisUpdate as string)).toBe(24 * HOUR_MS);
   });
 
   it('writes a good staple from a delegated responder (-rsigner = a certificate with id-kp-OCSPSigning)', async () => {

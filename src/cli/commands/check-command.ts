@@ -77,6 +77,7 @@ export async function runCheckCommand(input: CheckInput): Promise<number> {
           producedAt: result.producedAt.toISOString(),
           thisUpdate: result.thisUpdate.toISOString(),
           nextUpdate: result.nextUpdate.toISOString(),
+          nextUpdateImplied: result.nextUpdateImplied,
           revocationTime: result.revocationTime?.toISOString(),
           revocationReason: result.revocationReason,
           signedBy: result.signedBy,
@@ -86,7 +87,7 @@ export async function runCheckCommand(input: CheckInput): Promise<number> {
       const revoked = result.revocationTime ? ` at ${result.revocationTime.toISOString()}${result.revocationReason ? ` (${result.revocationReason})` : ''}` : '';
       process.stdout.write(
         `valid: ${input.response}: status ${result.certStatus}${revoked}, serial ${result.serialHex}, ` +
-          `thisUpdate ${result.thisUpdate.toISOString()}, nextUpdate ${result.nextUpdate.toISOString()}, signed by ${result.signedBy}\n`,
+          `thisUpdate ${result.thisUpdate.toISOString()}, nextUpdate ${result.nextUpdate.toISOString()}${result.nextUpdateImplied ? ' (none in the response: thisUpdate + 1 day)' : ''}, signed by ${result.signedBy}\n`,
       );
     }
     return EXIT_OK;
