@@ -62,7 +62,11 @@ export async function processTarget(target: StapleTarget, ctx: Context): Promise
       deps.logger.log('info', 'cert.not_applicable', 'certificate has no OCSP URL: stapling not applicable', { ...logFields, code: 'NO_OCSP_URL' });
     }
     // A renewal that dropped the OCSP URL (Let's Encrypt's 2025 change) leaves the old certificate's staple behind.
-    const changedFiles = await removeUnjudgeableStaples(target, ctx, now, logFields);
+    const removeFailures: StaplerdError[] = [];
+    const changedFiles = await removeUnjudgeableStaples(target, ctx, now, logFields, removeFailures);
+    // Not applicable is normal, but a stale staple left in place is what servers staple with this certificate.
+    const [removeFailure] = removeFailures;
+    if (removeFailure) return { ...base, kind: 'failed', code: removeFailure.code, message: removeFailure.message, changedFiles, hasGoodStaple: false };
     return { ...base, kind: 'not-applicable', code: 'NO_OCSP_URL', changedFiles, hasGoodStaple: false };
   }
 
@@ -316,9 +320,9 @@ async function readExistingStaple(file: TargetFile, target: StapleTarget, ctx: C
  * lifetimeWithoutNextUpdate) is wrong whoever signed it, and servers
  * would staple it as it is: those go. Any other staple is left alone, since nothing proves it wrong.
  */
-async function removeUnjudgeableStaples(target: StapleTarget, ctx: Context, now: Date, logFields: Record<string, unknown>): Promise<string[]> {
+async function removeUnjudgeableStaples(target: StapleTarget, ctx: Context, now: Date, logFields: Record<string, unknown>, failures?: StaplerdError[]): Promise<string[]> {
   if (ctx.dryRun) return [];
-  return removeInvalidStaples(await Promise.all(target.files.map((file) => inspectStapleWithoutIssuer(file, target, ctx, now))), ctx, logFields);
+  return removeInvalidStaples(await Promise.all(target.files.map((file) => inspectStapleWithoutIssuer(file, target, ctx, now))), ctx, logFields, failures);
 }
 
 async function inspectStapleWithoutIssuer(file: TargetFile, target: StapleTarget, ctx: Context, now: Date): Promise<ExistingStaple> {
@@ -341,7 +345,7 @@ async function inspectStapleWithoutIssuer(file: TargetFile, target: StapleTarget
 }
 
 /** Removes staples that are expired, corrupt or for another certificate: servers would staple them as they are. */
-async function removeInvalidStaples(existing: readonly ExistingStaple[], ctx: Context, logFields: Record<string, unknown>): Promise<string[]> {
+async function removeInvalidStaples(existing: readonly ExistingStaple[], ctx: Context, logFields: Record<string, unknown>, failures?: StaplerdError[]): Promise<string[]> {
   const removed: string[] = [];
   for (const entry of existing) {
     if (!entry.invalid) continue;
@@ -351,7 +355,9 @@ async function removeInvalidStaples(existing: readonly ExistingStaple[], ctx: Co
         ctx.deps.logger.log('warn', 'staple.removed', `invalid staple removed: ${entry.invalid.message}`, { ...logFields, staple: entry.file.stapleFile, code: entry.invalid.code });
       }
     } catch (error) {
-      reportFileFailure(ctx, 'remove', toRemoveFailed(error, entry.file.stapleFile), false, { ...logFields, staple: entry.file.stapleFile });
+      const failure = toRemoveFailed(error, entry.file.stapleFile);
+      reportFileFailure(ctx, 'remove', failure, false, { ...logFields, staple: entry.file.stapleFile });
+      failures?.push(failure);
     }
   }
   return removed;

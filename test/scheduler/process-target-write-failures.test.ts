@@ -185,6 +185,31 @@ describeWithTmpfs('a read-only disk', () => {
   });
 });
 
+describeWithTmpfs('a stale staple of a certificate without an OCSP URL on a read-only disk', () => {
+  it('fails the certificate with REMOVE_FAILED instead of calling it not applicable', async () => {
+    const parent = await makeTempDir();
+    dirs.push(parent);
+    const tmpfs = await mountSmallTmpfs(parent);
+    mounted.push(tmpfs);
+    const fx = await createPassFixture(pki, dirs, { certs: [tmpfs.dir] });
+    const leaf = await pki.issueLeaf({ ocspUrls: [] });
+    const { certFile } = await pki.writeLeaf(tmpfs.dir, leaf, 'fullchain');
+    const stapleFile = `${certFile}.ocsp`;
+    await writeFile(stapleFile, await signTestResponse(pki.authority, leaf.certificate, { thisUpdate: new Date(T0.getTime() - 2 * DAY_MS), nextUpdate: new Date(T0.getTime() - DAY_MS) }));
+    tmpfs.setReadOnly(true);
+
+    const report = await fx.pass();
+    const outcome = report.outcomes[0]!;
+
+    expect(outcome.kind).toBe('failed');
+    expect(outcome.code).toBe('REMOVE_FAILED');
+    expect(outcome.message).toContain(stapleFile);
+    expect(isPassSuccessful(report)).toBe(false);
+    expect(fx.fileFailures).toEqual([{ operation: 'remove', code: 'REMOVE_FAILED' }]);
+    tmpfs.setReadOnly(false);
+  });
+});
+
 describe('an expired staple while backing off', () => {
   it('removes the expired staple without asking the responder before the next attempt is due', async () => {
     const fx = await createPassFixture(pki, dirs);
