@@ -10,8 +10,8 @@ import type { ValidatedResponse } from '../pki/types.js';
 import { computeRefreshAt, isRefreshDue } from '../policy/refresh-schedule.js';
 import { computeNextAttempt } from '../policy/retry-backoff.js';
 import { shouldReplaceStaple } from '../policy/staple-replacement.js';
-import type { StapleTarget, TargetFile } from './collect-targets.js';
 import type { StapleFileFailure } from '../types/index.js';
+import type { StapleTarget, TargetFile } from './collect-targets.js';
 import type { PassOptions, TargetHistory, TargetOutcome } from './pass-types.js';
 import { yieldToEventLoop } from './yield-to-event-loop.js';
 
@@ -381,11 +381,7 @@ function describeFiles(existing: readonly ExistingStaple[], removed: readonly st
 }
 
 function newestValid(existing: readonly ExistingStaple[]): ValidatedResponse | undefined {
-  let best: ValidatedResponse | undefined;
-  for (const entry of existing) {
-    if (entry.valid && (!best || shouldReplaceStaple(best, entry.valid))) best = entry.valid;
-  }
-  return best;
+  return newestStaple(existing.map((entry) => entry.valid));
 }
 
 function allGood(existing: readonly ExistingStaple[], now: Date, minRemainingMs: number): boolean {
@@ -498,7 +494,7 @@ function recordFailure(ctx: Context, key: string, error: StaplerdError, now: Dat
 /** A removal that failed, with its own code: the file left behind is one servers must not staple. */
 function toRemoveFailed(error: unknown, stapleFile: string): StaplerdError {
   const message = error instanceof Error ? error.message : String(error);
-  return new StaplerdError('REMOVE_FAILED', `invalid staple could not be removed, servers may still serve it: ${message}`, { file: stapleFile }, { cause: error });
+  return new StaplerdError('REMOVE_FAILED', `staple that must go could not be removed, servers may still serve it: ${message}`, { file: stapleFile }, { cause: error });
 }
 
 /** A staple file that could not be written or removed: logged, and counted by the metrics (daemon) by code. */
