@@ -274,6 +274,12 @@ describe('staplerd once with a responder that sends no nextUpdate (RFC 6960 4.2.
     const verdict = JSON.parse(check.stdout) as { nextUpdateImplied?: boolean; thisUpdate: string; nextUpdate: string };
     expect(verdict.nextUpdateImplied).toBe(true);
     expect(Date.parse(verdict.nextUpdate) - Date.parse(verdict.thisUpdate)).toBe(DAY_MS);
+
+    // check judges with the same lifetime as a pass: 13 h after thisUpdate is too old for a 12 h lifetime.
+    const at = new Date(Date.parse(verdict.thisUpdate) + 13 * 60 * 60 * 1000).toISOString();
+    const shorter = await runCli(['check', `${certFile}.ocsp`, '--issuer', fx.intermediateFile, '--cert', await fx.writeReferencePem(leaf), '--at', at, '--lifetime-without-next-update', '12h', '--json'], { env: fx.env });
+    expectExitCode(shorter, 1);
+    expect(JSON.parse(shorter.stdout)).toMatchObject({ valid: false, code: 'RESPONSE_NO_NEXT_UPDATE' });
   });
 
   it('refuses it with RESPONSE_NO_NEXT_UPDATE and exits 1 under --lifetime-without-next-update 0', async () => {

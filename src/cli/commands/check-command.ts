@@ -4,6 +4,7 @@ import { StaplerdError, toStaplerdError } from '../../errors/index.js';
 import { Certificate } from '../../pki/certificate.js';
 import { readCertificateFile } from '../../pki/pem.js';
 import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_MIN_REMAINING_MS, validateOcspResponse } from '../../pki/ocsp-response.js';
+import { resolveConfig } from '../../config/index.js';
 import { EXIT_FAILED, EXIT_OK } from '../exit-codes.js';
 
 export interface CheckInput {
@@ -15,6 +16,7 @@ export interface CheckInput {
   readonly json?: boolean;
   readonly clockSkew?: string;
   readonly minRemaining?: string;
+  readonly lifetimeWithoutNextUpdate?: string;
 }
 
 async function readInput(file: string): Promise<Uint8Array> {
@@ -59,13 +61,15 @@ export async function runCheckCommand(input: CheckInput): Promise<number> {
   const at = parseInstant(input.at);
   const clockSkewMs = parseSeconds(input.clockSkew, '--clock-skew', DEFAULT_CLOCK_SKEW_MS);
   const minRemainingMs = parseSeconds(input.minRemaining, '--min-remaining', DEFAULT_MIN_REMAINING_MS);
+  // Parsed and defaulted where `once`/`run` parse it, so check judges exactly as the pass does.
+  const { lifetimeWithoutNextUpdateMs } = await resolveConfig({ flags: { lifetimeWithoutNextUpdate: input.lifetimeWithoutNextUpdate }, requireCerts: false });
   const der = await readInput(input.response);
   const issuer = await readFirstCertificate(input.issuer);
   const cert = input.cert !== undefined ? await readFirstCertificate(input.cert) : undefined;
   const serialHex = input.serial?.replace(/^0x/i, '').replace(/:/g, '');
 
   try {
-    const result = await validateOcspResponse(der, { issuer, cert, serialHex, at, clockSkewMs, minRemainingMs, file: input.response });
+    const result = await validateOcspResponse(der, { issuer, cert, serialHex, at, clockSkewMs, minRemainingMs, lifetimeWithoutNextUpdateMs, file: input.response });
     if (input.json) {
       process.stdout.write(
         JSON.stringify({
@@ -87,7 +91,7 @@ export async function runCheckCommand(input: CheckInput): Promise<number> {
       const revoked = result.revocationTime ? ` at ${result.revocationTime.toISOString()}${result.revocationReason ? ` (${result.revocationReason})` : ''}` : '';
       process.stdout.write(
         `valid: ${input.response}: status ${result.certStatus}${revoked}, serial ${result.serialHex}, ` +
-          `thisUpdate ${result.thisUpdate.toISOString()}, nextUpdate ${result.nextUpdate.toISOString()}${result.nextUpdateImplied ? ' (none in the response: thisUpdate + 1 day)' : ''}, signed by ${result.signedBy}\n`,
+          `thisUpdate ${result.thisUpdate.toISOString()}, nextUpdate ${result.nextUpdate.toISOString()}${result.nextUpdateImplied ? ' (none in the response: thisUpdate + lifetimeWithoutNextUpdate)' : ''}, signed by ${result.signedBy}\n`,
       );
     }
     return EXIT_OK;
