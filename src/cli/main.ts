@@ -42,6 +42,7 @@ function buildProgram(setExit: (code: number | Promise<number>) => void): Comman
     .option('--at <time>', 'verification time, ISO-8601 (default: now)')
     .option('--clock-skew <seconds>', 'tolerated clock skew for thisUpdate (default 300)')
     .option('--min-remaining <seconds>', 'minimum remaining lifetime (default 300)')
+    .option('--lifetime-without-next-update <duration>', 'how long after thisUpdate a response without nextUpdate is valid (default 1d; 0 refuses them)')
     .option('--json', 'print the verdict as JSON')
     .action((response: string, options: Record<string, string | boolean | undefined>) =>
       setExit(
@@ -55,6 +56,7 @@ function buildProgram(setExit: (code: number | Promise<number>) => void): Comman
             json: options.json === true,
             clockSkew: options.clockSkew as string | undefined,
             minRemaining: options.minRemaining as string | undefined,
+            lifetimeWithoutNextUpdate: options.lifetimeWithoutNextUpdate as string | undefined,
           }),
         ),
       ),

@@ -25,6 +25,7 @@ export function addPassOptions(command: Command): Command {
     .option('--nonce', 'send a nonce in each request (RFC 8954) and check it when echoed')
     .option('--clock-skew <seconds>', 'tolerated responder clock skew for thisUpdate (default 300)')
     .option('--min-remaining <seconds>', 'minimum remaining lifetime of a staple (default 300)')
+    .option('--lifetime-without-next-update <duration>', 'how long after thisUpdate a response without nextUpdate is valid: seconds or 12h, 1d; 0 refuses them (default 1d)')
     .addOption(new Option('--revoked-action <action>', 'revoked certificate: write the revoked response, or remove the staple').choices(['staple', 'remove']))
     .option('--state-dir <dir>', 'where backoff history and the daemon status live (default: $STATE_DIRECTORY, /var/lib/staplerd for root, else $XDG_STATE_HOME/staplerd)')
     .option('--nginx-snippets', 'maintain <cert>.stapling.conf nginx include snippets beside each staple')

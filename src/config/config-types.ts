@@ -27,6 +27,8 @@ export interface StaplerdConfig {
   readonly nonce: boolean;
   readonly clockSkewMs: number;
   readonly minRemainingMs: number;
+  /** How long after thisUpdate a response without nextUpdate counts as valid (0: refuse such responses). */
+  readonly lifetimeWithoutNextUpdateMs: number;
   readonly onRevoked: OnRevoked;
   readonly logLevel: LoggerLevel;
   readonly logFormat: LogFormat;
@@ -81,6 +83,9 @@ export const DEFAULT_CONFIG: StaplerdConfig = {
   clockSkewMs: 5 * 60_000,
   // HAProxy stops stapling a response 5 minutes before its nextUpdate; demand at least that much life.
   minRemainingMs: 5 * 60_000,
+  // RFC 6960 4.2.2.1 allows responses without nextUpdate (a Bundesdruckerei responder sends them); Firefox accepts
+  // them for one day after thisUpdate (mozilla::pkix pkixocsp.cpp), so that is the bound, refreshed at half of it.
+  lifetimeWithoutNextUpdateMs: 24 * 60 * 60_000,
   onRevoked: 'staple',
   logLevel: 'info',
   logFormat: 'text',

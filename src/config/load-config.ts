@@ -192,6 +192,10 @@ export const OPTION_SPECS: Readonly<Record<string, OptionSpec>> = {
     flag: '--min-remaining',
     apply: (v, c) => (c.minRemainingMs = expectNumber(v, { min: 0, max: 7 * 86_400 }) * SECOND_MS),
   },
+  lifetimeWithoutNextUpdate: {
+    flag: '--lifetime-without-next-update',
+    apply: (v, c) => (c.lifetimeWithoutNextUpdateMs = expectDuration(v, { maxMs: 7 * 86_400_000 })),
+  },
   onRevoked: { flag: '--revoked-action', apply: (v, c) => (c.onRevoked = expectOneOf(v, ['staple', 'remove'] as const)) },
   onUpdate: { flag: '--on-update', apply: (v, c) => (c.onUpdate = expectCommand(v, '--on-update')) },
   onRevokedCommand: { flag: '--on-revoked', apply: (v, c) => (c.onRevokedCommand = expectCommand(v, '--on-revoked')) },

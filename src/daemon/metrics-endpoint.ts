@@ -2,7 +2,7 @@
 import { toStaplerdError } from '../errors/index.js';
 import { logFailure, type EventLogger } from '../log/index.js';
 import type { MetricsServer, StaplerdMetrics } from '../metrics/index.js';
-import type { CertificateStatusRow, Clock, FetchObservation } from '../types/index.js';
+import type { CertificateStatusRow, Clock, FetchObservation, StapleFileFailure } from '../types/index.js';
 
 /** What the endpoint reads from the daemon at each request (the daemon's config and logger change on reload). */
 export interface MetricsSource {
@@ -36,6 +36,10 @@ export class MetricsEndpoint {
 
   observeFetch(observation: FetchObservation): void {
     this.metrics.observeFetch(observation);
+  }
+
+  observeStapleFileFailure(failure: StapleFileFailure): void {
+    this.metrics.observeStapleFileFailure(failure);
   }
 
   updateCertificates(rows: readonly CertificateStatusRow[], now: Date): void {

@@ -299,6 +299,10 @@ export class StapleDaemon {
         metrics.observeFetch(observation);
         observeOuter?.(observation);
       },
+      observeStapleFileFailure: (failure) => {
+        metrics.observeStapleFileFailure(failure);
+        this.deps.observeStapleFileFailure?.(failure);
+      },
     };
   }
 

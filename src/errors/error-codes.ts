@@ -66,7 +66,8 @@ export const ERROR_CODES = {
   RESPONDER_UNAUTHORIZED: { level: 'warn', retry: true, exitCode: 1, summary: 'responder is not authorised by the issuer' },
   RESPONSE_NOT_YET_VALID: { level: 'warn', retry: true, exitCode: 1, summary: 'thisUpdate is in the future' },
   RESPONSE_EXPIRED: { level: 'warn', retry: true, exitCode: 1, summary: 'nextUpdate has passed or is too close' },
-  RESPONSE_NO_NEXT_UPDATE: { level: 'warn', retry: true, exitCode: 1, summary: 'response has no nextUpdate' },
+  // RFC 6960 4.2.2.1 allows omitting nextUpdate; such a response is usable for lifetimeWithoutNextUpdate after thisUpdate.
+  RESPONSE_NO_NEXT_UPDATE: { level: 'warn', retry: true, exitCode: 1, summary: 'response without nextUpdate is older than lifetimeWithoutNextUpdate' },
   RESPONSE_NONCE_MISMATCH: { level: 'warn', retry: true, exitCode: 1, summary: 'response nonce differs from the request nonce' },
 
   // Valid answers that are not "good".
@@ -75,7 +76,8 @@ export const ERROR_CODES = {
 
   // Output and side effects.
   WRITE_FAILED: { level: 'error', retry: true, exitCode: 1, summary: 'staple could not be written' },
-  REMOVE_FAILED: { level: 'error', retry: true, exitCode: 1, summary: 'an invalid or conflicting staple could not be removed' },
+  // Not a failed write: an expired, corrupt or foreign staple stays on disk and servers may go on stapling it.
+  REMOVE_FAILED: { level: 'error', retry: true, exitCode: 1, summary: 'invalid staple could not be removed' },
   // The staple on disk is then judged invalid (servers cannot load it either); the next pass reads it again.
   STAPLE_UNREADABLE: { level: 'warn', retry: true, exitCode: 1, summary: 'existing staple file cannot be read' },
   HOOK_FAILED: { level: 'warn', retry: false, exitCode: 0, summary: 'hook command failed' },

@@ -1,13 +1,15 @@
 // Prometheus metrics of staplerd on a private registry; the only module importing prom-client.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { isErrorCode } from '../errors/index.js';
-import type { CertificateStatusRow, FetchObservation, StapleStateName } from '../types/index.js';
+import type { CertificateStatusRow, FetchObservation, StapleFileFailure, StapleStateName } from '../types/index.js';
 import { hasValidStaple, isApplicable } from './health.js';
 
 export interface StaplerdMetrics {
   /** The prom-client registry, for merging into a host application's registry; nothing else needs it. */
   readonly registry: Registry;
   observeFetch(observation: FetchObservation): void;
+  /** Counts a staple file that could not be written or removed (full disk, read-only mount), by operation and code. */
+  observeStapleFileFailure(failure: StapleFileFailure): void;
   /** Replaces the per-certificate gauges with the current rows (certificates that disappeared lose their series). */
   updateCertificates(rows: readonly CertificateStatusRow[], now: Date): void;
   /** Prometheus text exposition. With `now`, the time-relative gauges (staple_expiry_seconds, staple_valid) are first
@@ -49,6 +51,7 @@ interface MetricSet {
   readonly statusUpdated: Gauge;
   readonly fetches: Counter<'host' | 'result' | 'code'>;
   readonly latency: Histogram<'host'>;
+  readonly stapleFileFailures: Counter<'operation' | 'code'>;
 }
 
 export function createStaplerdMetrics(options: StaplerdMetricsOptions = {}): StaplerdMetrics {
@@ -63,6 +66,9 @@ export function createStaplerdMetrics(options: StaplerdMetricsOptions = {}): Sta
     registry,
     observeFetch(observation) {
       recordFetch(metrics, observation);
+    },
+    observeStapleFileFailure(failure) {
+      metrics.stapleFileFailures.inc({ operation: failure.operation, code: isErrorCode(failure.code) ? failure.code : OTHER_CODE });
     },
     updateCertificates(rows, now) {
       lastRows = [...rows];
@@ -99,6 +105,14 @@ function registerMetrics(registry: Registry): MetricSet {
       help: 'Duration of OCSP fetch attempts by responder host, failed attempts included.',
       labelNames: ['host'],
       buckets: [...RESPONDER_LATENCY_BUCKETS_SECONDS],
+      registers,
+    }),
+    // A full disk or read-only mount leaves the old staple in place: staple_valid stays 1 until it runs out, so the
+    // failed write itself must be countable (alert on increase) well before that.
+    stapleFileFailures: new Counter({
+      name: 'staplerd_staple_file_failures_total',
+      help: 'Staple files that could not be written (operation="write") or removed (operation="remove"), by error code.',
+      labelNames: ['operation', 'code'],
       registers,
     }),
   };

@@ -2,7 +2,7 @@
 import { toStaplerdError, type ErrorCode, type StaplerdError } from '../errors/index.js';
 import { equalBytes } from '../pki/der.js';
 import { digestByOid, isSupportedHashOid } from '../pki/digest.js';
-import { validateOcspResponse, type CertStatus, type Certificate } from '../pki/index.js';
+import { impliedNextUpdate, validateOcspResponse, type CertStatus, type Certificate } from '../pki/index.js';
 import type { StapleCertId, StapleFile } from './staple-file.js';
 
 /** What full validation concluded about one SingleResponse of one staple version, against one issuer. */
@@ -20,7 +20,7 @@ export interface TimeWindow {
  * mean "signature, responder and CertID are fine, only the time is wrong": the staple is genuine, and since the
  * window is re-checked on every request, a not-yet-valid staple starts being served when its time comes.
  */
-const TIME_WINDOW_CODES: ReadonlySet<ErrorCode> = new Set(['RESPONSE_EXPIRED', 'RESPONSE_NOT_YET_VALID']);
+const TIME_WINDOW_CODES: ReadonlySet<ErrorCode> = new Set(['RESPONSE_EXPIRED', 'RESPONSE_NOT_YET_VALID', 'RESPONSE_NO_NEXT_UPDATE']);
 
 /** The CertID names this issuer: its Name and key hashed with the CertID's own algorithm (RFC 6960 4.1.1). */
 export function matchesIssuer(certId: StapleCertId, issuer: Certificate): boolean {
@@ -44,8 +44,9 @@ export async function judgeStaple(staple: StapleFile, certId: StapleCertId, issu
     return { genuine: true, certStatus: validated.certStatus, thisUpdate: validated.thisUpdate, nextUpdate: validated.nextUpdate };
   } catch (error) {
     const failure = toStaplerdError(error, 'INTERNAL', { file: staple.file });
-    if (TIME_WINDOW_CODES.has(failure.code) && certId.nextUpdate) {
-      return { genuine: true, certStatus: certId.certStatus, thisUpdate: certId.thisUpdate, nextUpdate: certId.nextUpdate };
+    if (TIME_WINDOW_CODES.has(failure.code)) {
+      // Without nextUpdate the staple lives thisUpdate + the default lifetime, as validateOcspResponse judges it.
+      return { genuine: true, certStatus: certId.certStatus, thisUpdate: certId.thisUpdate, nextUpdate: certId.nextUpdate ?? impliedNextUpdate(certId.thisUpdate) };
     }
     return { genuine: false, error: failure };
   }

@@ -19,6 +19,8 @@ export interface ValidationInput {
   at: Date;
   clockSkewMs?: number;
   minRemainingMs?: number;
+  /** How long after thisUpdate a response without nextUpdate stays usable; 0 refuses such responses. Default 1 day. */
+  lifetimeWithoutNextUpdateMs?: number;
   expectedNonce?: Uint8Array;
   /** Names the file in errors. */
   file?: string;
@@ -27,6 +29,13 @@ export interface ValidationInput {
 export const DEFAULT_CLOCK_SKEW_MS = 5 * 60_000;
 /** HAProxy stops stapling a response 5 minutes before its nextUpdate, so one that close is already useless. */
 export const DEFAULT_MIN_REMAINING_MS = 5 * 60_000;
+/**
+ * A response without nextUpdate says "newer information is available all the time" (RFC 6960 4.2.2.1), yet servers
+ * staple it and clients accept it: Firefox for one day after thisUpdate (mozilla::pkix pkixocsp.cpp,
+ * ONE_DAY_IN_SECONDS, matching NSS). staplerd gives it the same bounded life, so such a site still gets a staple and
+ * it is refreshed, replaced and removed like any other.
+ */
+export const DEFAULT_LIFETIME_WITHOUT_NEXT_UPDATE_MS = 24 * 60 * 60_000;
 
 export interface InspectedOcspResponse {
   responseStatus: string;
@@ -60,7 +69,7 @@ async function validateOnce(der: Uint8Array, input: ValidationInput): Promise<Va
   const basic = readBasicResponse(der, fail);
   const single = findSingleResponse(basic, input, fail);
   const signedBy = await verifyResponseSignature(basic, input, fail);
-  checkTimeWindow(single, input, fail);
+  const nextUpdate = checkTimeWindow(single, input, fail);
   checkNonce(basic, input, fail);
   return {
     der: new Uint8Array(der),
@@ -69,7 +78,8 @@ async function validateOnce(der: Uint8Array, input: ValidationInput): Promise<Va
     serialHex: input.cert?.summary.serialHex === single.serialHex ? input.cert.summary.serialHex : single.serialHex,
     producedAt: basic.producedAt,
     thisUpdate: single.thisUpdate,
-    nextUpdate: single.nextUpdate!,
+    nextUpdate,
+    ...(single.nextUpdate ? {} : { nextUpdateImplied: true }),
     ...(single.revocationTime ? { revocationTime: single.revocationTime } : {}),
     ...(single.revocationReason ? { revocationReason: single.revocationReason } : {}),
     signedBy,
@@ -190,19 +200,35 @@ function matchesResponderId(responderId: ResponderId, cert: Certificate): boolea
   return equalBytes(responderId.keyHash, cert.keyHash(OID.sha1));
 }
 
-/** Rule 4 (RFC 5019 4, RFC 6960 4.2.2.1): thisUpdate not in the future, nextUpdate present and not too close. */
-function checkTimeWindow(single: DecodedSingleResponse, input: ValidationInput, fail: Fail): void {
+/**
+ * Rule 4 (RFC 5019 4, RFC 6960 4.2.2.1): thisUpdate not in the future, and the end of the response's life not passed
+ * nor too close. That end is nextUpdate, or for a response without one thisUpdate + lifetimeWithoutNextUpdateMs
+ * (see DEFAULT_LIFETIME_WITHOUT_NEXT_UPDATE_MS); returns it.
+ */
+function checkTimeWindow(single: DecodedSingleResponse, input: ValidationInput, fail: Fail): Date {
   const atMs = input.at.getTime();
   const clockSkewMs = input.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS;
   const minRemainingMs = input.minRemainingMs ?? DEFAULT_MIN_REMAINING_MS;
   if (single.thisUpdate.getTime() > atMs + clockSkewMs) {
     throw fail('RESPONSE_NOT_YET_VALID', `OCSP response thisUpdate ${single.thisUpdate.toISOString()} is after ${input.at.toISOString()}`);
   }
-  // Without nextUpdate a staple has no expiry, and HAProxy/nginx would serve it forever.
-  if (!single.nextUpdate) throw fail('RESPONSE_NO_NEXT_UPDATE', 'OCSP response has no nextUpdate');
+  if (!single.nextUpdate) {
+    // Without the bound a server (HAProxy, nginx) would staple it forever: it has no expiry of its own.
+    const end = impliedNextUpdate(single.thisUpdate, input.lifetimeWithoutNextUpdateMs);
+    if (end.getTime() <= atMs + minRemainingMs) {
+      throw fail('RESPONSE_NO_NEXT_UPDATE', `OCSP response has no nextUpdate and its thisUpdate ${single.thisUpdate.toISOString()} is too old: usable until ${end.toISOString()}, which is passed or within ${minRemainingMs} ms of ${input.at.toISOString()}`);
+    }
+    return end;
+  }
   if (single.nextUpdate.getTime() <= atMs + minRemainingMs) {
     throw fail('RESPONSE_EXPIRED', `OCSP response nextUpdate ${single.nextUpdate.toISOString()} is passed or within ${minRemainingMs} ms of ${input.at.toISOString()}`);
   }
+  return single.nextUpdate;
+}
+
+/** The end of life of a response without nextUpdate: thisUpdate + the configured lifetime (default one day). */
+export function impliedNextUpdate(thisUpdate: Date, lifetimeWithoutNextUpdateMs = DEFAULT_LIFETIME_WITHOUT_NEXT_UPDATE_MS): Date {
+  return new Date(thisUpdate.getTime() + Math.max(0, lifetimeWithoutNextUpdateMs));
 }
 
 /** Rule 5 (RFC 8954): a nonce in the response must be ours; no nonce is fine (RFC 5019 responders ignore it). */

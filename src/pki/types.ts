@@ -30,7 +30,14 @@ export interface ValidatedResponse {
   readonly serialHex: string;
   readonly producedAt: Date;
   readonly thisUpdate: Date;
+  /**
+   * When the response stops being usable: its nextUpdate, or, for a response without one, thisUpdate + the
+   * configured lifetime (nextUpdateImplied is then true). Every judgement of usability (refresh, replacement,
+   * removal, status, serving) uses this instant.
+   */
   readonly nextUpdate: Date;
+  /** True when the response carries no nextUpdate and `nextUpdate` is thisUpdate + lifetimeWithoutNextUpdate. */
+  readonly nextUpdateImplied?: boolean;
   readonly revocationTime?: Date;
   /** CRLReason name (RFC 5280 5.3.1), when the response gives one. */
   readonly revocationReason?: string;

@@ -3,7 +3,7 @@ import type { StaplerdConfig } from '../config/index.js';
 import type { ErrorCode } from '../errors/index.js';
 import type { EventLogger } from '../log/index.js';
 import type { CertStatus, ValidatedResponse } from '../pki/types.js';
-import type { Clock, FetchObservation, RandomSource } from '../types/index.js';
+import type { Clock, FetchObservation, RandomSource, StapleFileFailure } from '../types/index.js';
 import type { HttpClient } from '../ocsp/http-client.js';
 
 /** What a pass needs from the outside world; tests pass fakes. */
@@ -16,6 +16,8 @@ export interface PassDependencies {
   readonly randomBytes?: (length: number) => Uint8Array;
   /** Told about every OCSP responder URL tried (the daemon's metrics); nothing else depends on it. */
   readonly observeFetch?: (observation: FetchObservation) => void;
+  /** Told about every staple file that could not be written or removed (the daemon's metrics). */
+  readonly observeStapleFileFailure?: (failure: StapleFileFailure) => void;
 }
 
 /** What staplerd remembers about one certificate between passes (in memory in `run`). */

@@ -5,12 +5,13 @@ import { MAX_STAPLE_FILE_BYTES } from '../fs/read-regular-file.js';
 import { readFileIfExists, removeFileDurable, writeFileAtomic } from '../output/atomic-write.js';
 import { syncNginxSnippet } from '../output/nginx-snippet.js';
 import { buildOcspRequest } from '../pki/ocsp-request.js';
-import { inspectOcspResponse, validateOcspResponse } from '../pki/ocsp-response.js';
+import { impliedNextUpdate, inspectOcspResponse, validateOcspResponse } from '../pki/ocsp-response.js';
 import { normalizeSerialHex } from '../pki/der.js';
 import type { ValidatedResponse } from '../pki/types.js';
 import { computeRefreshAt, isRefreshDue } from '../policy/refresh-schedule.js';
 import { computeNextAttempt, decideNextAttempt, isAwaitingInputChange } from '../policy/retry-backoff.js';
 import { shouldReplaceStaple } from '../policy/staple-replacement.js';
+import type { StapleFileFailure } from '../types/index.js';
 import type { StapleTarget, TargetFile } from './collect-targets.js';
 import type { PassOptions, TargetHistory, TargetOutcome } from './pass-types.js';
 import { yieldToEventLoop } from './yield-to-event-loop.js';
@@ -61,7 +62,11 @@ export async function processTarget(target: StapleTarget, ctx: Context): Promise
       : 'certificate has no OCSP URL: stapling not applicable';
     logTargetFailure(ctx, 'cert.not_applicable', new StaplerdError('NO_OCSP_URL', message), summary.mustStaple, logFields);
     // A renewal that dropped the OCSP URL (Let's Encrypt's 2025 change) leaves the old certificate's staple behind.
-    const changedFiles = await removeUnjudgeableStaples(target, ctx, now, logFields);
+    const removeFailures: StaplerdError[] = [];
+    const changedFiles = await removeUnjudgeableStaples(target, ctx, now, logFields, removeFailures);
+    // Not applicable is normal, but a stale staple left in place is what servers staple with this certificate.
+    const [removeFailure] = removeFailures;
+    if (removeFailure) return { ...base, kind: 'failed', code: removeFailure.code, message: removeFailure.message, changedFiles, hasGoodStaple: false };
     return { ...base, kind: 'not-applicable', code: 'NO_OCSP_URL', changedFiles, hasGoodStaple: false };
   }
 
@@ -150,6 +155,7 @@ export async function processTarget(target: StapleTarget, ctx: Context): Promise
         at: deps.clock.now(),
         clockSkewMs: config.clockSkewMs,
         minRemainingMs: config.minRemainingMs,
+        lifetimeWithoutNextUpdateMs: config.lifetimeWithoutNextUpdateMs,
         expectedNonce: request.nonce,
         file: url,
       }),
@@ -209,24 +215,19 @@ async function applyResponse(
     };
   }
 
-  // A valid answer ends a failure streak; the stale-answer count and the drawn refresh instant carry on.
-  const previous = ctx.history?.get(target.key);
-  ctx.history?.set(target.key, {
-    consecutiveFailures: 0,
-    staleAnswers: previous?.staleAnswers,
-    refreshAt: previous?.refreshAt,
-    refreshForThisUpdateMs: previous?.refreshForThisUpdateMs,
-  });
   const changedFiles: string[] = [];
   // What each file holds afterwards: starts as what was valid on disk, updated as files are written or removed.
   const finalStaple = new Map<string, ValidatedResponse | undefined>(existing.map((e) => [e.file.stapleFile, e.valid]));
   let writeError: StaplerdError | undefined;
   for (const entry of existing) {
     const path = entry.file.stapleFile;
+    const removing = response.certStatus === 'revoked' && config.onRevoked === 'remove';
     try {
-      if (response.certStatus === 'revoked' && config.onRevoked === 'remove') {
+      if (removing) {
+        const removed = await removeStaple(path, ctx);
+        // Only now: a staple that could not be removed is still what servers load.
         finalStaple.set(path, undefined);
-        if (await removeStaple(path, ctx)) {
+        if (removed) {
           changedFiles.push(path);
           deps.logger.log('warn', 'staple.removed', 'revoked certificate: staple removed (onRevoked: remove)', { ...responseFields, staple: path });
         }
@@ -245,24 +246,39 @@ async function applyResponse(
       changedFiles.push(path);
       deps.logger.log('info', 'staple.written', `staple written (${response.certStatus})`, { ...responseFields, staple: path });
     } catch (thrown) {
-      writeError = toStaplerdError(thrown, 'WRITE_FAILED', { file: path });
-      logTargetFailure(ctx, 'staple.write_failed', writeError, target.leaf.summary.mustStaple, { ...logFields, staple: path });
+      writeError = removing ? toRemoveFailed(thrown, path) : toStaplerdError(thrown, 'WRITE_FAILED', { file: path });
+      reportFileFailure(ctx, removing ? 'remove' : 'write', writeError, target.leaf.summary.mustStaple, { ...logFields, staple: path });
     }
   }
 
-  const refreshAt = scheduleAfterAnswer(ctx, target.key, newestOf(response, finalStaple.values()), now);
   const files = existing.map((e) => ({
     certFile: e.file.certFile,
     stapleFile: e.file.stapleFile,
     staple: finalStaple.get(e.file.stapleFile),
     changed: changedFiles.includes(e.file.stapleFile),
   }));
+  // A failed write is a failure like a failed fetch: counted and backed off, so `status` shows it and a full disk is
+  // retried soon (before the staple still on disk runs out) rather than at the unwritten response's refresh instant.
+  const refreshAt = writeError ? scheduleAfterWriteFailure(ctx, target.key, writeError, finalStaple.values(), now) : scheduleAfterAnswer(ctx, target.key, newestOf(response, finalStaple.values()), now);
   if (response.certStatus === 'revoked') {
     logFailure(deps.logger, 'cert.revoked', new StaplerdError('CERT_REVOKED', 'certificate is REVOKED'), { ...responseFields, revocationTime: response.revocationTime, reason: response.revocationReason });
     return { ...base, ...facts, kind: 'revoked', code: 'CERT_REVOKED', changedFiles, files, hasGoodStaple: false, nextActionAt: refreshAt };
   }
   if (writeError) {
-    return { ...base, ...facts, kind: 'failed', code: writeError.code, message: writeError.message, changedFiles, files, hasGoodStaple: false, nextActionAt: refreshAt };
+    // The outcome describes what servers load now: the staples still on disk, not the response that was not written.
+    // docs/cli.md: a failed refresh whose previous staple is still valid and good counts as good.
+    const onDisk = newestStaple(finalStaple.values());
+    return {
+      ...base,
+      ...(onDisk ? stapleFacts(onDisk) : {}),
+      kind: 'failed',
+      code: writeError.code,
+      message: writeError.message,
+      changedFiles,
+      files,
+      hasGoodStaple: files.every((f) => isGoodStaple(f.staple, now, config.minRemainingMs)),
+      nextActionAt: refreshAt,
+    };
   }
   const finalGood = response.nextUpdate.getTime() > now.getTime() + config.minRemainingMs;
   return { ...base, ...facts, kind: changedFiles.length > 0 ? 'written' : 'unchanged', changedFiles, files, hasGoodStaple: finalGood, nextActionAt: refreshAt };
@@ -299,6 +315,7 @@ async function readExistingStaple(file: TargetFile, target: StapleTarget, ctx: C
       at: now,
       clockSkewMs: ctx.config.clockSkewMs,
       minRemainingMs: 0,
+      lifetimeWithoutNextUpdateMs: ctx.config.lifetimeWithoutNextUpdateMs,
       file: file.stapleFile,
     });
     return { file, valid };
@@ -310,15 +327,16 @@ async function readExistingStaple(file: TargetFile, target: StapleTarget, ctx: C
 /**
  * Staples of a certificate that is not fetched for and has no issuer at hand (no OCSP URL: issuers are only resolved
  * for certificates with a responder; or the issuer was not found). Their signature cannot be checked, but a staple
- * that is unparseable, names another serial, has expired or has no nextUpdate is wrong whoever signed it, and servers
+ * that is unparseable, names another serial, has expired (past nextUpdate, or without one past thisUpdate +
+ * lifetimeWithoutNextUpdate) is wrong whoever signed it, and servers
  * would staple it as it is: those go. Any other staple is left alone, since nothing proves it wrong.
  */
-async function removeUnjudgeableStaples(target: StapleTarget, ctx: Context, now: Date, logFields: Record<string, unknown>): Promise<string[]> {
+async function removeUnjudgeableStaples(target: StapleTarget, ctx: Context, now: Date, logFields: Record<string, unknown>, failures?: StaplerdError[]): Promise<string[]> {
   if (ctx.dryRun) return [];
-  return removeInvalidStaples(await Promise.all(target.files.map((file) => inspectStapleWithoutIssuer(file, target, now))), ctx, logFields);
+  return removeInvalidStaples(await Promise.all(target.files.map((file) => inspectStapleWithoutIssuer(file, target, ctx, now))), ctx, logFields, failures);
 }
 
-async function inspectStapleWithoutIssuer(file: TargetFile, target: StapleTarget, now: Date): Promise<ExistingStaple> {
+async function inspectStapleWithoutIssuer(file: TargetFile, target: StapleTarget, ctx: Context, now: Date): Promise<ExistingStaple> {
   const { der, invalid } = await readStapleBytes(file);
   if (!der) return { file, invalid };
   const serial = normalizeSerialHex(target.leaf.summary.serialHex);
@@ -326,9 +344,11 @@ async function inspectStapleWithoutIssuer(file: TargetFile, target: StapleTarget
   try {
     const single = inspectOcspResponse(der).singles.find((s) => normalizeSerialHex(s.serialHex) === serial);
     if (!single) return wrong('RESPONSE_CERTID_MISMATCH', `staple is for another certificate, not serial ${target.leaf.summary.serialHex}`);
-    // No nextUpdate: never valid for staplerd (RFC 5019 section 2.2.4 makes it mandatory), and a server would staple it forever.
-    if (!single.nextUpdate) return wrong('RESPONSE_NO_NEXT_UPDATE', 'staple has no nextUpdate');
-    if (single.nextUpdate <= now) return wrong('RESPONSE_EXPIRED', 'staple has expired');
+    // No nextUpdate: usable for lifetimeWithoutNextUpdate after thisUpdate, as when validated; past that a server
+    // would staple it forever, since the file itself never expires.
+    if (!single.nextUpdate) {
+      if (impliedNextUpdate(single.thisUpdate, ctx.config.lifetimeWithoutNextUpdateMs) <= now) return wrong('RESPONSE_NO_NEXT_UPDATE', 'staple has no nextUpdate and is older than lifetimeWithoutNextUpdate');
+    } else if (single.nextUpdate <= now) return wrong('RESPONSE_EXPIRED', 'staple has expired');
     return { file };
   } catch (error) {
     return { file, invalid: toStaplerdError(error, 'RESPONSE_MALFORMED', { file: file.stapleFile }) };
@@ -336,7 +356,7 @@ async function inspectStapleWithoutIssuer(file: TargetFile, target: StapleTarget
 }
 
 /** Removes staples that are expired, corrupt or for another certificate: servers would staple them as they are. */
-async function removeInvalidStaples(existing: readonly ExistingStaple[], ctx: Context, logFields: Record<string, unknown>): Promise<string[]> {
+async function removeInvalidStaples(existing: readonly ExistingStaple[], ctx: Context, logFields: Record<string, unknown>, failures?: StaplerdError[]): Promise<string[]> {
   const removed: string[] = [];
   for (const entry of existing) {
     if (!entry.invalid) continue;
@@ -346,7 +366,9 @@ async function removeInvalidStaples(existing: readonly ExistingStaple[], ctx: Co
         ctx.deps.logger.log('warn', 'staple.removed', `invalid staple removed: ${entry.invalid.message}`, { ...logFields, staple: entry.file.stapleFile, code: entry.invalid.code });
       }
     } catch (error) {
-      logTargetFailure(ctx, 'staple.remove_failed', recodeError(error, 'REMOVE_FAILED', { file: entry.file.stapleFile }), false, { ...logFields, staple: entry.file.stapleFile });
+      const failure = toRemoveFailed(error, entry.file.stapleFile);
+      reportFileFailure(ctx, 'remove', failure, false, { ...logFields, staple: entry.file.stapleFile });
+      failures?.push(failure);
     }
   }
   return removed;
@@ -370,15 +392,23 @@ function describeFiles(existing: readonly ExistingStaple[], removed: readonly st
 }
 
 function newestValid(existing: readonly ExistingStaple[]): ValidatedResponse | undefined {
-  let best: ValidatedResponse | undefined;
-  for (const entry of existing) {
-    if (entry.valid && (!best || shouldReplaceStaple(best, entry.valid))) best = entry.valid;
-  }
-  return best;
+  return newestStaple(existing.map((entry) => entry.valid));
 }
 
 function allGood(existing: readonly ExistingStaple[], now: Date, minRemainingMs: number): boolean {
-  return existing.every((e) => e.valid?.certStatus === 'good' && e.valid.nextUpdate.getTime() > now.getTime() + minRemainingMs);
+  return existing.every((e) => isGoodStaple(e.valid, now, minRemainingMs));
+}
+
+/** A staple a server can serve for a while yet: good, and more than minRemainingMs before its nextUpdate. */
+function isGoodStaple(staple: ValidatedResponse | undefined, now: Date, minRemainingMs: number): boolean {
+  return staple?.certStatus === 'good' && staple.nextUpdate.getTime() > now.getTime() + minRemainingMs;
+}
+
+/** The newest of some staples (files that hold none are skipped); undefined when there is none. */
+function newestStaple(staples: Iterable<ValidatedResponse | undefined>): ValidatedResponse | undefined {
+  let best: ValidatedResponse | undefined;
+  for (const staple of staples) if (staple && (!best || shouldReplaceStaple(best, staple))) best = staple;
+  return best;
 }
 
 function stapleFacts(response: ValidatedResponse): Pick<TargetOutcome, 'certStatus' | 'thisUpdate' | 'nextUpdate'> {
@@ -399,6 +429,14 @@ function newestOf(response: ValidatedResponse, staples: Iterable<ValidatedRespon
  * failures (1 min doubling, capped at 1 h, never past the staple's usable end) without counting as failures.
  */
 function scheduleAfterAnswer(ctx: Context, key: string, staple: ValidatedResponse, now: Date): Date {
+  // A valid answer ends a failure streak; the stale-answer count and the drawn refresh instant carry on.
+  const previous = ctx.history?.get(key);
+  ctx.history?.set(key, {
+    consecutiveFailures: 0,
+    staleAnswers: previous?.staleAnswers,
+    refreshAt: previous?.refreshAt,
+    refreshForThisUpdateMs: previous?.refreshForThisUpdateMs,
+  });
   const refreshAt = rememberRefreshAt(ctx, key, staple);
   const entry = ctx.history?.get(key);
   if (!isRefreshDue(refreshAt, now)) {
@@ -421,6 +459,18 @@ function scheduleAfterAnswer(ctx: Context, key: string, staple: ValidatedRespons
   }
   ctx.deps.logger.log('debug', 'fetch.stale_answer', 'responder answered with a response already due for refresh; asking again later', { nextAttemptAt, staleAnswers });
   return nextAttemptAt;
+}
+
+/**
+ * After a valid answer that could not be written to every file: the failure is recorded (the streak goes on, so a
+ * disk that stays full backs off further each pass), and the retry comes no later than the end of the staple still
+ * on disk. Returns when to try again.
+ */
+function scheduleAfterWriteFailure(ctx: Context, key: string, error: StaplerdError, staples: Iterable<ValidatedResponse | undefined>, now: Date): Date | undefined {
+  const onDisk = newestStaple(staples);
+  if (onDisk) rememberRefreshAt(ctx, key, onDisk);
+  const usableUntil = onDisk ? new Date(onDisk.nextUpdate.getTime() - ctx.config.minRemainingMs) : undefined;
+  return recordFailure(ctx, key, error, now, usableUntil)?.nextAttemptAt;
 }
 
 /** The jittered refresh instant is drawn once per staple, so repeated passes agree on it. */
@@ -463,4 +513,16 @@ function describeInput(urls: readonly string[]): string {
 /** The level comes from the code's row in ERROR_CODES; must-staple certificates raise every failure to error. */
 function logTargetFailure(ctx: Context, event: string, error: StaplerdError, mustStaple: boolean, fields: Record<string, unknown>): void {
   logFailure(ctx.deps.logger, event, error, fields, { mustStaple });
+}
+
+/** A removal that failed, with its own code: the file left behind is one servers must not staple. */
+function toRemoveFailed(error: unknown, stapleFile: string): StaplerdError {
+  const message = error instanceof Error ? error.message : String(error);
+  return new StaplerdError('REMOVE_FAILED', `staple that must go could not be removed, servers may still serve it: ${message}`, { file: stapleFile }, { cause: error });
+}
+
+/** A staple file that could not be written or removed: logged, and counted by the metrics (daemon) by code. */
+function reportFileFailure(ctx: Context, operation: StapleFileFailure['operation'], error: StaplerdError, mustStaple: boolean, fields: Record<string, unknown>): void {
+  logTargetFailure(ctx, operation === 'write' ? 'staple.write_failed' : 'staple.remove_failed', error, mustStaple, fields);
+  ctx.deps.observeStapleFileFailure?.({ operation, code: error.code });
 }

@@ -32,3 +32,9 @@ export interface FetchObservation {
   readonly code?: string;
   readonly latencyMs: number;
 }
+
+/** A staple file staplerd could not write or remove (full disk, read-only mount), as the metrics count it. */
+export interface StapleFileFailure {
+  readonly operation: 'write' | 'remove';
+  readonly code: string;
+}

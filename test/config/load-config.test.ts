@@ -312,6 +312,18 @@ describe('resolveConfig: proxy, metrics and healthMargin', () => {
     expect(config.healthMarginMs).toBe(expectedMs);
   });
 
+  it('gives responses without nextUpdate one day by default, and takes a duration from the YAML key or the flag', async () => {
+    expect((await resolveConfig({ flags: { certs: ['/srv/certs'] }, cwd: root })).lifetimeWithoutNextUpdateMs).toBe(86_400_000);
+    expect((await resolveConfig({ flags: { certs: ['/srv/certs'], lifetimeWithoutNextUpdate: '12h' }, cwd: root })).lifetimeWithoutNextUpdateMs).toBe(43_200_000);
+    expect((await resolveConfig({ flags: { certs: ['/srv/certs'], lifetimeWithoutNextUpdate: 0 }, cwd: root })).lifetimeWithoutNextUpdateMs).toBe(0);
+  });
+
+  it.each(['forever', '-1', '8d'])('rejects the lifetime without nextUpdate %p naming --lifetime-without-next-update', async (value) => {
+    const error = await rejection(resolveConfig({ flags: { certs: ['/srv/certs'], lifetimeWithoutNextUpdate: value }, cwd: root }));
+    expect(error.code).toBe('USAGE');
+    expect(error.message).toContain('--lifetime-without-next-update');
+  });
+
   it.each(['soon', '-5', '6 hours', 'h', '31d'])('rejects the health margin %p naming --health-margin', async (value) => {
     const error = await rejection(resolveConfig({ flags: { certs: ['/srv/certs'], healthMargin: value }, cwd: root }));
     expect(error.code).toBe('USAGE');

@@ -193,12 +193,19 @@ describe('faults', () => {
     ['wrong-key', 'RESPONSE_UNVERIFIED'],
     ['other-serial', 'RESPONSE_CERTID_MISMATCH'],
     ['expired', 'RESPONSE_EXPIRED'],
-    ['no-next-update', 'RESPONSE_NO_NEXT_UPDATE'],
   ] as const)('%s makes the validator fail with %s', async (fault, code) => {
     const request = await requestFor();
     await expect(validate((await post(responder.url, request.der)).body)).resolves.toMatchObject({ certStatus: 'good' });
     responder.setFault(fault);
     await expect(validate((await post(responder.url, request.der)).body)).rejects.toMatchObject({ code });
+  });
+
+  it('no-next-update answers without nextUpdate: valid for a day after thisUpdate, not beyond (RFC 6960 4.2.2.1)', async () => {
+    const request = await requestFor();
+    responder.setFault('no-next-update');
+    const body = (await post(responder.url, request.der)).body;
+    await expect(validate(body)).resolves.toMatchObject({ certStatus: 'good', nextUpdateImplied: true });
+    await expect(validate(body, new Date(Date.now() + 2 * 24 * 60 * 60_000))).rejects.toMatchObject({ code: 'RESPONSE_NO_NEXT_UPDATE' });
   });
 
   it('http-500 and try-later send Retry-After when configured', async () => {

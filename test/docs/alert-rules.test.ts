@@ -26,6 +26,7 @@ async function readAlertRules(): Promise<AlertRule[]> {
 async function exportedSeries(): Promise<{ names: Set<string>; labels: Map<string, Set<string>> }> {
   const metrics = createStaplerdMetrics({ collectDefaults: false });
   metrics.observeFetch({ host: 'ocsp.example.test', result: 'success', latencyMs: 100 });
+  metrics.observeStapleFileFailure({ operation: 'write', code: 'WRITE_FAILED' });
   metrics.updateCertificates([makeRow({ mustStaple: true })], NOW);
   const exposition = parseExposition((await metrics.render(NOW)).body);
   const labels = new Map<string, Set<string>>();

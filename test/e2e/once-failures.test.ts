@@ -1,9 +1,11 @@
 // End to end: bad answers, bad files and missing issuers never cost a valid staple, and each failure names its file and code.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Fault } from '../../src/demo/ocsp-responder.js';
 import { signOcspResponse } from '../../src/pki/sign-ocsp-response.js';
+import { runCli } from '../helpers/run-cli.js';
+import { describeWithTmpfs, mountSmallTmpfs, type SmallTmpfs } from '../helpers/small-tmpfs.js';
 import { closedPortUrl, createE2eFixture, exists, expectExitCode, linesWith, readIdentity, verifyWithOpenssl, type E2eFixture } from './e2e-fixture.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -29,7 +31,6 @@ const BAD_ANSWERS: readonly BadAnswer[] = [
   { name: 'answers for another serial', fault: 'other-serial', code: /RESPONSE_CERTID_MISMATCH/ },
   { name: 'says tryLater', fault: 'try-later', code: /RESPONSE_TRY_LATER/ },
   { name: 'answers an expired response', fault: 'expired', code: /RESPONSE_EXPIRED/ },
-  { name: 'answers without nextUpdate', fault: 'no-next-update', code: /RESPONSE_NO_NEXT_UPDATE/ },
   { name: 'hangs past --timeout', fault: 'hang', args: ['--timeout', '1'], code: /FETCH_TIMEOUT/ },
 ];
 
@@ -255,5 +256,91 @@ describe('staplerd once with bad files', () => {
     expect((await verifyWithOpenssl(`${fileA}.ocsp`, await fx.writeReferencePem(a), fx)).status).toBe('good');
     expect(Buffer.compare(await readFile(`${fileA}.ocsp`), await readFile(`${fileB}.ocsp`))).not.toBe(0);
     expect(result.stdout).toMatch(/^written +CN=a\.test/m);
+  });
+});
+
+describe('staplerd once with a responder that sends no nextUpdate (RFC 6960 4.2.2.1)', () => {
+  it('writes the staple and exits 0, with the staple valid for a day after its thisUpdate', async () => {
+    const dir = await fx.makeDir('no-next-update/accepted');
+    const leaf = await fx.issueLeaf({ commonName: 'no-next-update.test' });
+    const { certFile } = await fx.pki.writeLeaf(dir, leaf, 'fullchain', 'site');
+
+    const result = await onceWithFault('no-next-update', ['--certs', dir, '--state-dir', path.join(dir, '..', 'state-accepted')]);
+
+    expectExitCode(result, 0);
+    expect(result.stdout).toMatch(/^written +CN=no-next-update\.test: good until /m);
+    const check = await runCli(['check', `${certFile}.ocsp`, '--issuer', fx.intermediateFile, '--cert', await fx.writeReferencePem(leaf), '--json'], { env: fx.env });
+    expectExitCode(check, 0);
+    const verdict = JSON.parse(check.stdout) as { nextUpdateImplied?: boolean; thisUpdate: string; nextUpdate: string };
+    expect(verdict.nextUpdateImplied).toBe(true);
+    expect(Date.parse(verdict.nextUpdate) - Date.parse(verdict.thisUpdate)).toBe(DAY_MS);
+
+    // check judges with the same lifetime as a pass: 13 h after thisUpdate is too old for a 12 h lifetime.
+    const at = new Date(Date.parse(verdict.thisUpdate) + 13 * 60 * 60 * 1000).toISOString();
+    const shorter = await runCli(['check', `${certFile}.ocsp`, '--issuer', fx.intermediateFile, '--cert', await fx.writeReferencePem(leaf), '--at', at, '--lifetime-without-next-update', '12h', '--json'], { env: fx.env });
+    expectExitCode(shorter, 1);
+    expect(JSON.parse(shorter.stdout)).toMatchObject({ valid: false, code: 'RESPONSE_NO_NEXT_UPDATE' });
+  });
+
+  it('refuses it with RESPONSE_NO_NEXT_UPDATE and exits 1 under --lifetime-without-next-update 0', async () => {
+    const dir = await fx.makeDir('no-next-update/refused');
+    const { certFile } = await fx.pki.writeLeaf(dir, await fx.issueLeaf({ commonName: 'refused.test' }), 'fullchain', 'site');
+
+    const result = await onceWithFault('no-next-update', ['--certs', dir, '--state-dir', path.join(dir, '..', 'state-refused'), '--lifetime-without-next-update', '0']);
+
+    expectExitCode(result, 1);
+    expect(result.stdout).toMatch(/^failed +\S+site\.pem: RESPONSE_NO_NEXT_UPDATE: /m);
+    expect(await exists(`${certFile}.ocsp`)).toBe(false);
+  });
+});
+
+describeWithTmpfs('staplerd once with a full output disk', () => {
+  let tmpfs: SmallTmpfs | undefined;
+
+  afterEach(async () => {
+    await tmpfs?.unmount();
+    tmpfs = undefined;
+  });
+
+  /** A certificate dir, a state dir and a small tmpfs as --out, all in their own case directory. */
+  async function fullDiskCase(name: string): Promise<{ args: string[]; staple: string; stateDir: string; disk: SmallTmpfs }> {
+    const caseRoot = await fx.makeDir(`full-disk/${name}`);
+    const certs = await fx.makeDir(`full-disk/${name}/certs`);
+    const stateDir = path.join(caseRoot, 'state');
+    tmpfs = await mountSmallTmpfs(caseRoot, 'out');
+    await fx.pki.writeLeaf(certs, await fx.issueLeaf({ commonName: `${name}.test` }), 'fullchain', 'site');
+    return { args: ['--certs', certs, '--out', tmpfs.dir, '--state-dir', stateDir], staple: path.join(tmpfs.dir, 'site.pem.ocsp'), stateDir, disk: tmpfs };
+  }
+
+  it('exits 0 when the refresh cannot be written but the valid staple is kept, and status shows the failed write', async () => {
+    const { args, staple, disk } = await fullDiskCase('kept');
+    expectExitCode(await fx.once(args), 0);
+    const before = await readIdentity(staple);
+    await disk.fill();
+    // A strictly newer answer (thisUpdate has whole seconds), so there is something to write.
+    fx.advanceResponderClock(60_000);
+
+    const result = await fx.once([...args, '--force']);
+
+    // docs/cli.md: a failed refresh whose previous staple is still valid and good counts as good.
+    expectExitCode(result, 0);
+    expect(result.stdout).toMatch(/^failed +\S+site\.pem: WRITE_FAILED: .*site\.pem\.ocsp.*\(current staple kept\)$/m);
+    expect(linesWith(result.stderr, 'staple.write_failed').some((line) => line.includes('WRITE_FAILED'))).toBe(true);
+    expect(await readIdentity(staple)).toEqual(before);
+    const status = await runCli(['status', ...args, '--json'], { env: fx.env });
+    expectExitCode(status, 0);
+    const [row] = (JSON.parse(status.stdout) as { certificates: { lastErrorCode?: string; consecutiveFailures: number; state: string }[] }).certificates;
+    expect(row).toEqual(expect.objectContaining({ lastErrorCode: 'WRITE_FAILED', consecutiveFailures: 1 }));
+  });
+
+  it('exits 1 naming WRITE_FAILED when the disk is full and there is no staple to keep', async () => {
+    const { args, staple, disk } = await fullDiskCase('empty');
+    await disk.fill();
+
+    const result = await fx.once(args);
+
+    expectExitCode(result, 1);
+    expect(result.stdout).toMatch(/^failed +\S+site\.pem: WRITE_FAILED: /m);
+    expect(await exists(staple)).toBe(false);
   });
 });

@@ -30,15 +30,15 @@ export class ManualClock implements Clock {
 export interface AnswerTimes {
   /** Default: clock.now() - 1 min, as production responders backdate slightly. */
   thisUpdate?: Date;
-  /** Default thisUpdate + validityMs. */
-  nextUpdate?: Date;
+  /** Default thisUpdate + validityMs; null leaves nextUpdate out of the answer. */
+  nextUpdate?: Date | null;
 }
 
 /** Signs a response for `cert` with the intermediate's own key (issuer-signed, RFC 6960 4.2.2.2). */
 export function signTestResponse(
   authority: DemoAuthority,
   certId: RequestedCertId | Certificate,
-  /** nextUpdate null: a response without nextUpdate (which staplerd never accepts). */
+  /** nextUpdate null: a response without nextUpdate (staplerd accepts it for lifetimeWithoutNextUpdate after thisUpdate). */
   options: { state?: CertState; thisUpdate: Date; nextUpdate: Date | null; nonce?: Uint8Array },
 ): Promise<Uint8Array> {
   const state = options.state ?? { status: 'good' };
@@ -128,7 +128,7 @@ export class FakeOcspHttp implements HttpClient {
     const parsed = parseOcspRequest(decodeRequest(req));
     const certId = parsed.certIds[0]!;
     const thisUpdate = this.answerTimes?.thisUpdate ?? new Date(this.clock.now().getTime() - MINUTE_MS);
-    const nextUpdate = this.answerTimes?.nextUpdate ?? new Date(thisUpdate.getTime() + this.validityMs);
+    const nextUpdate = this.answerTimes?.nextUpdate === null ? null : (this.answerTimes?.nextUpdate ?? new Date(thisUpdate.getTime() + this.validityMs));
     const state = this.#states.get(certId.serialHex.toLowerCase()) ?? { status: 'good' };
     const body = await signTestResponse(this.authority, certId, { state, thisUpdate, nextUpdate, nonce: parsed.nonce });
     return { statusCode: 200, headers: { 'content-type': 'application/ocsp-response' }, body };

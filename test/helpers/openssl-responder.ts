@@ -90,7 +90,7 @@ export async function writeOpensslResponderFiles(
 const NAMESPACE_SCRIPT = `# runs OpenSSL's OCSP responder and one command in a fresh network namespace (only loopback)
 set -u
 ip link set lo up || { echo "cannot bring up lo" >&2; exit 97; }
-openssl ocsp -index "$OCSP_INDEX" -port "$OCSP_PORT" -rsigner "$OCSP_SIGNER" -rkey "$OCSP_KEY" -CA "$OCSP_CA" -nmin "$OCSP_NMIN" >>"$OCSP_LOG" 2>&1 &
+openssl ocsp -index "$OCSP_INDEX" -port "$OCSP_PORT" -rsigner "$OCSP_SIGNER" -rkey "$OCSP_KEY" -CA "$OCSP_CA" \${OCSP_NMIN:+-nmin "$OCSP_NMIN"} >>"$OCSP_LOG" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null' EXIT
 port_hex=$(printf '%04X' "$OCSP_PORT")
@@ -120,7 +120,8 @@ export interface NamespaceRunResult extends CliResult {
 export async function runCliBesideOpensslResponder(
   files: OpensslResponderFiles,
   args: readonly string[],
-  options: { env?: NodeJS.ProcessEnv; nextUpdateMinutes?: number; timeoutMs?: number },
+  /** nextUpdateMinutes null: no -nmin, so OpenSSL leaves nextUpdate out of its answers. */
+  options: { env?: NodeJS.ProcessEnv; nextUpdateMinutes?: number | null; timeoutMs?: number },
 ): Promise<NamespaceRunResult> {
   const scriptFile = path.join(path.dirname(files.indexFile), 'run-in-namespace.sh');
   await writeFile(scriptFile, NAMESPACE_SCRIPT);
@@ -136,7 +137,7 @@ export async function runCliBesideOpensslResponder(
     OCSP_SIGNER: files.signerCertFile,
     OCSP_KEY: files.signerKeyFile,
     OCSP_CA: files.caFile,
-    OCSP_NMIN: String(options.nextUpdateMinutes ?? 60),
+    OCSP_NMIN: options.nextUpdateMinutes === null ? '' : String(options.nextUpdateMinutes ?? 60),
     OCSP_LOG: files.logFile,
   };
   const cliArgs = withStateDirArgument(args, state.env.STATE_DIRECTORY!);

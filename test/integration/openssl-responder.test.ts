@@ -119,6 +119,20 @@ function describeInterop(): void {
     expect(await checkJson(`${certFile}.ocsp`, good)).toMatchObject({ valid: true, certStatus: 'good', signedBy: 'issuer' });
   });
 
+  it('writes a staple from a responder that sends no nextUpdate (no -nmin), valid for a day after thisUpdate', async () => {
+    const { dir, certFile } = await certsDirWith(good);
+    const stateDir = await makeDir(`state-${runCount}`);
+    const run = await runCliBesideOpensslResponder(issuerSigned, ['once', '--certs', dir, '--state-dir', stateDir], { env: { STATE_DIRECTORY: stateDir }, nextUpdateMinutes: null });
+
+    expect(run).toMatchObject({ code: 0, stdout: expect.stringMatching(/^written +CN=good\.test.*: good until /m) });
+    const dump = await dumpResponseWithOpenssl(`${certFile}.ocsp`);
+    expect(dump).toMatch(/This Update:/);
+    expect(dump).not.toMatch(/Next Update:/);
+    const checked = await checkJson(`${certFile}.ocsp`, good);
+    expect(checked).toMatchObject({ valid: true, certStatus: 'good', nextUpdateImplied: true });
+    expect(Date.parse(checked.nextUpdate as string) - Date.parse(checked.thisUpdate as string)).toBe(24 * HOUR_MS);
+  });
+
   it('writes a good staple from a delegated responder (-rsigner = a certificate with id-kp-OCSPSigning)', async () => {
     const { dir, certFile } = await certsDirWith(good);
     const run = await onceAgainst(delegated, dir);

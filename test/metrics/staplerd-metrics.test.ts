@@ -110,6 +110,21 @@ describe('createStaplerdMetrics', () => {
     expect(findSamples(exposition, 'staplerd_responder_latency_seconds_count', { host: 'h.test' })).toEqual([]);
   });
 
+  it('counts staple files that could not be written or removed, by operation and code', async () => {
+    const metrics = createStaplerdMetrics({ collectDefaults: false });
+    metrics.observeStapleFileFailure({ operation: 'write', code: 'WRITE_FAILED' });
+    metrics.observeStapleFileFailure({ operation: 'write', code: 'WRITE_FAILED' });
+    metrics.observeStapleFileFailure({ operation: 'remove', code: 'REMOVE_FAILED' });
+    metrics.observeStapleFileFailure({ operation: 'write', code: 'ENOSPC' });
+    const exposition = await scrape(metrics);
+
+    expect(sampleValue(exposition, 'staplerd_staple_file_failures_total', { operation: 'write', code: 'WRITE_FAILED' })).toBe(2);
+    expect(sampleValue(exposition, 'staplerd_staple_file_failures_total', { operation: 'remove', code: 'REMOVE_FAILED' })).toBe(1);
+    // A code outside ERROR_CODES keeps the label set closed.
+    expect(sampleValue(exposition, 'staplerd_staple_file_failures_total', { operation: 'write', code: 'OTHER' })).toBe(1);
+    expect(exposition.types.get('staplerd_staple_file_failures_total')).toBe('counter');
+  });
+
   it('keeps instances apart: each has its own registry', async () => {
     const first = createStaplerdMetrics({ collectDefaults: false });
     const second = createStaplerdMetrics({ collectDefaults: false });

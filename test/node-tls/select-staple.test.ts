@@ -53,4 +53,26 @@ describe('StapleSelector', () => {
     expect(replaced).not.toEqual(first);
     expect(verifies.mock.calls.length).toBeGreaterThan(callsAfterMore);
   });
+
+  it('serves a staple without nextUpdate from its thisUpdate until a day later, even when first judged too early', async () => {
+    const now = new Date();
+    const thisUpdate = new Date(Math.floor((now.getTime() + HOUR_MS) / 1000) * 1000);
+    const stapleDir = await makeTempDir('staplerd-select-no-next-update-');
+    try {
+      await writeFile(path.join(stapleDir, 'example.pem.ocsp'), await signStaple(pki.authority, leaf, { thisUpdate, nextUpdate: null }));
+      const store = new StapleStore({ roots: [stapleDir], recursive: true, onError: () => undefined });
+      await store.rescan();
+      const clock = createTestClock(now);
+      const selector = new StapleSelector({ source: store, clock, window: { clockSkewMs: 0, minRemainingMs: 0 }, issuers: [pki.authority.intermediate.certificate], report: () => undefined });
+
+      // Judged first while thisUpdate is still ahead: not served yet, but not condemned either.
+      expect(await selector.select(leaf.certificate.der, null)).toBeNull();
+      clock.set(new Date(thisUpdate.getTime() + 23 * HOUR_MS));
+      expect(await selector.select(leaf.certificate.der, null)).not.toBeNull();
+      clock.set(new Date(thisUpdate.getTime() + 24 * HOUR_MS));
+      expect(await selector.select(leaf.certificate.der, null)).toBeNull();
+    } finally {
+      await removeTempDir(stapleDir);
+    }
+  });
 });

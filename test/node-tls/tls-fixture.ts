@@ -92,7 +92,8 @@ export function runOpensslClient(port: number): Promise<string> {
 
 export interface StapleOptions {
   thisUpdate: Date;
-  nextUpdate: Date;
+  /** null: a staple without nextUpdate (valid for a day after thisUpdate). */
+  nextUpdate: Date | null;
   status?: 'good' | 'revoked' | 'unknown';
   /** Sign with a fresh key under the responder's certificate: the signature cannot verify. */
   wrongKey?: boolean;

@@ -11,6 +11,8 @@ import { inspectOcspResponse, validateOcspResponse, type ValidationInput } from 
 import { readCertificateFile } from '../../src/pki/pem.js';
 
 const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+const DAY_MS = 24 * HOUR_MS;
 const LEAF_SERIAL = 'f1e2';
 const NONCE = new Uint8Array(32).fill(7);
 /** For responses rejected before any time check. */
@@ -108,6 +110,30 @@ afterAll(() => {
 });
 
 describe('validateOcspResponse accepts', () => {
+  it('an OpenSSL response without nextUpdate (RFC 6960 4.2.2.1), usable until thisUpdate + 1 day by default', async () => {
+    const der = respond('ca');
+    expect(inspectOcspResponse(der).singles[0]!.nextUpdate).toBeUndefined();
+    const thisUpdate = inspectOcspResponse(der).singles[0]!.thisUpdate;
+    const result = await validateOcspResponse(der, inputFor(der, { at: justAfterThisUpdate(der, DAY_MS - 6 * MINUTE_MS) }));
+    expect(result.certStatus).toBe('good');
+    expect(result.nextUpdate).toEqual(new Date(thisUpdate.getTime() + DAY_MS));
+    expect(result.nextUpdateImplied).toBe(true);
+  });
+
+  it('a response without nextUpdate for the configured lifetime instead', async () => {
+    const der = respond('ca');
+    const thisUpdate = inspectOcspResponse(der).singles[0]!.thisUpdate;
+    const result = await validateOcspResponse(der, inputFor(der, { at: justAfterThisUpdate(der, 2 * DAY_MS), lifetimeWithoutNextUpdateMs: 3 * DAY_MS }));
+    expect(result.nextUpdate).toEqual(new Date(thisUpdate.getTime() + 3 * DAY_MS));
+  });
+
+  it('a response with nextUpdate as it is, not marked implied', async () => {
+    const der = respond('ca', ['-ndays', '1']);
+    const result = await validateOcspResponse(der, inputFor(der));
+    expect(result.nextUpdate).toEqual(nextUpdateOf(der));
+    expect(result.nextUpdateImplied).toBeUndefined();
+  });
+
   it('an issuer-signed ECDSA response, returning its status and times', async () => {
     const der = respond('ca', ['-ndays', '1']);
     const result = await validateOcspResponse(der, inputFor(der));
@@ -229,9 +255,21 @@ describe('validateOcspResponse rejects', () => {
     await expectRejection(validateOcspResponse(der, inputFor(der, { at })), 'RESPONDER_UNAUTHORIZED');
   });
 
-  it('a response without nextUpdate', async () => {
+  it('a response without nextUpdate once a day has passed since its thisUpdate (Firefox\'s bound)', async () => {
     const der = respond('ca');
-    await expectRejection(validateOcspResponse(der, inputFor(der)), 'RESPONSE_NO_NEXT_UPDATE');
+    expect(inspectOcspResponse(der).singles[0]!.nextUpdate).toBeUndefined();
+    // Usable until thisUpdate + 1 day minus the default five-minute margin: four minutes short of that is too late.
+    await expectRejection(validateOcspResponse(der, inputFor(der, { at: justAfterThisUpdate(der, DAY_MS - 4 * MINUTE_MS) })), 'RESPONSE_NO_NEXT_UPDATE');
+  });
+
+  it('a response without nextUpdate past a configured shorter lifetime', async () => {
+    const der = respond('ca');
+    await expectRejection(validateOcspResponse(der, inputFor(der, { at: justAfterThisUpdate(der, 2 * HOUR_MS), lifetimeWithoutNextUpdateMs: HOUR_MS })), 'RESPONSE_NO_NEXT_UPDATE');
+  });
+
+  it('any response without nextUpdate when the lifetime for them is 0', async () => {
+    const der = respond('ca');
+    await expectRejection(validateOcspResponse(der, inputFor(der, { at: justAfterThisUpdate(der, 0), lifetimeWithoutNextUpdateMs: 0, minRemainingMs: 0 })), 'RESPONSE_NO_NEXT_UPDATE');
   });
 
   it('a thisUpdate further ahead than the clock skew', async () => {
@@ -264,7 +302,7 @@ describe('validateOcspResponse rejects', () => {
 
   it('with an error naming the file it was given', async () => {
     const der = respond('ca');
-    await expect(validateOcspResponse(der, inputFor(der, { file: '/var/lib/staplerd/leaf.ocsp' }))).rejects.toMatchObject({
+    await expect(validateOcspResponse(der, inputFor(der, { at: justAfterThisUpdate(der, 2 * DAY_MS), file: '/var/lib/staplerd/leaf.ocsp' }))).rejects.toMatchObject({
       code: 'RESPONSE_NO_NEXT_UPDATE', file: '/var/lib/staplerd/leaf.ocsp',
     });
   });

@@ -8,6 +8,7 @@ import { readFileIfExists } from '../../src/output/atomic-write.js';
 import { validateOcspResponse } from '../../src/pki/ocsp-response.js';
 import type { ValidatedResponse } from '../../src/pki/types.js';
 import { runPass, type HistoryStore, type PassReport, type TargetOutcome } from '../../src/scheduler/index.js';
+import type { StapleFileFailure } from '../../src/types/index.js';
 import { FakeOcspHttp, ManualClock } from '../helpers/fake-http.js';
 import { makeTempDir, type TestPki } from '../helpers/test-pki.js';
 
@@ -26,6 +27,8 @@ export interface PassFixture {
   readonly logger: ReturnType<typeof createMemoryLogger>;
   readonly history: HistoryStore;
   readonly config: StaplerdConfig;
+  /** Every staple file the passes could not write or remove, as the daemon's metrics are told. */
+  readonly fileFailures: StapleFileFailure[];
   /** One pass with the fixture's config, changed by `overrides` for this pass only. */
   pass(overrides?: Partial<StaplerdConfig>): Promise<PassReport>;
   /** One pass that must yield exactly one outcome. */
@@ -39,16 +42,17 @@ export async function createPassFixture(pki: TestPki, dirs: string[], overrides:
   const http = new FakeOcspHttp(pki.authority, clock);
   const logger = createMemoryLogger();
   const history: HistoryStore = new Map();
+  const fileFailures: StapleFileFailure[] = [];
   const config: StaplerdConfig = { ...DEFAULT_CONFIG, certs: [dir], ...overrides };
   // random 0.5 means "no jitter": refresh exactly halfway, backoff in the middle of its range.
   const pass = (extra: Partial<StaplerdConfig> = {}): Promise<PassReport> =>
-    runPass({ config: { ...config, ...extra }, deps: { clock, random: () => 0.5, logger, http }, history });
+    runPass({ config: { ...config, ...extra }, deps: { clock, random: () => 0.5, logger, http, observeStapleFileFailure: (failure) => fileFailures.push(failure) }, history });
   const passOne = async (extra: Partial<StaplerdConfig> = {}): Promise<TargetOutcome> => {
     const report = await pass(extra);
     expect(report.outcomes).toHaveLength(1);
     return report.outcomes[0]!;
   };
-  return { dir, clock, http, logger, history, config, pass, passOne };
+  return { dir, clock, http, logger, history, config, fileFailures, pass, passOne };
 }
 
 /** The staple on disk, validated for `leaf` at `at` without a minimum lifetime; undefined when absent. */

@@ -232,9 +232,9 @@ describe('staples that cannot be fetched for', () => {
     expect(outcome.changedFiles).toEqual([stapleFile]);
   });
 
-  it('removes a staple without nextUpdate when the issuer cannot be found (a server would staple it forever)', async () => {
+  it('removes a staple without nextUpdate past its lifetime when the issuer cannot be found (a server would staple it forever)', async () => {
     const { fx, leaf, stapleFile } = await leafOnly();
-    await writeFile(stapleFile, await signTestResponse(pki.authority, leaf.certificate, { thisUpdate: T0, nextUpdate: null }));
+    await writeFile(stapleFile, await signTestResponse(pki.authority, leaf.certificate, { thisUpdate: new Date(T0.getTime() - 2 * DAY_MS), nextUpdate: null }));
     const outcome = await fx.passOne();
     expect(outcome.code).toBe('ISSUER_NOT_FOUND');
     expect(await exists(stapleFile)).toBe(false);

@@ -4,6 +4,7 @@ import { DEFAULT_MAX_CERTIFICATE_FILE_BYTES, MAX_STAPLE_FILE_BYTES, readRegularF
 import { Certificate } from '../../pki/certificate.js';
 import { readCertificateFile } from '../../pki/pem.js';
 import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_MIN_REMAINING_MS, validateOcspResponse } from '../../pki/ocsp-response.js';
+import { resolveConfig } from '../../config/index.js';
 import { EXIT_OK, exitStatusOfFailure } from '../exit-codes.js';
 
 export interface CheckInput {
@@ -15,6 +16,7 @@ export interface CheckInput {
   readonly json?: boolean;
   readonly clockSkew?: string;
   readonly minRemaining?: string;
+  readonly lifetimeWithoutNextUpdate?: string;
 }
 
 /** Bounded and non-blocking like every read of staplerd: `check /dev/zero` or a FIFO is a usage error, not a hang. */
@@ -62,13 +64,15 @@ export async function runCheckCommand(input: CheckInput): Promise<number> {
   const at = parseInstant(input.at);
   const clockSkewMs = parseSeconds(input.clockSkew, '--clock-skew', DEFAULT_CLOCK_SKEW_MS);
   const minRemainingMs = parseSeconds(input.minRemaining, '--min-remaining', DEFAULT_MIN_REMAINING_MS);
+  // Parsed and defaulted where `once`/`run` parse it, so check judges exactly as the pass does.
+  const { lifetimeWithoutNextUpdateMs } = await resolveConfig({ flags: { lifetimeWithoutNextUpdate: input.lifetimeWithoutNextUpdate }, requireCerts: false });
   const der = await readInput(input.response, MAX_STAPLE_FILE_BYTES);
   const issuer = await readFirstCertificate(input.issuer);
   const cert = input.cert !== undefined ? await readFirstCertificate(input.cert) : undefined;
   const serialHex = input.serial?.replace(/^0x/i, '').replace(/:/g, '');
 
   try {
-    const result = await validateOcspResponse(der, { issuer, cert, serialHex, at, clockSkewMs, minRemainingMs, file: input.response });
+    const result = await validateOcspResponse(der, { issuer, cert, serialHex, at, clockSkewMs, minRemainingMs, lifetimeWithoutNextUpdateMs, file: input.response });
     if (input.json) {
       process.stdout.write(
         JSON.stringify({
@@ -80,6 +84,7 @@ export async function runCheckCommand(input: CheckInput): Promise<number> {
           producedAt: result.producedAt.toISOString(),
           thisUpdate: result.thisUpdate.toISOString(),
           nextUpdate: result.nextUpdate.toISOString(),
+          nextUpdateImplied: result.nextUpdateImplied,
           revocationTime: result.revocationTime?.toISOString(),
           revocationReason: result.revocationReason,
           signedBy: result.signedBy,
@@ -89,7 +94,7 @@ export async function runCheckCommand(input: CheckInput): Promise<number> {
       const revoked = result.revocationTime ? ` at ${result.revocationTime.toISOString()}${result.revocationReason ? ` (${result.revocationReason})` : ''}` : '';
       process.stdout.write(
         `valid: ${input.response}: status ${result.certStatus}${revoked}, serial ${result.serialHex}, ` +
-          `thisUpdate ${result.thisUpdate.toISOString()}, nextUpdate ${result.nextUpdate.toISOString()}, signed by ${result.signedBy}\n`,
+          `thisUpdate ${result.thisUpdate.toISOString()}, nextUpdate ${result.nextUpdate.toISOString()}${result.nextUpdateImplied ? ' (none in the response: thisUpdate + lifetimeWithoutNextUpdate)' : ''}, signed by ${result.signedBy}\n`,
       );
     }
     return EXIT_OK;
