@@ -15,13 +15,23 @@ export const HAPROXY_BIN = '/usr/sbin/haproxy';
 export const PYTHON_BIN = '/usr/bin/python3';
 export const PYOPENSSL_EXAMPLE = path.join(PROJECT_ROOT, 'examples', 'pyopenssl_server.py');
 
-export type ServerKind = 'nginx' | 'haproxy' | 'pyopenssl';
+export type ServerKind = 'nginx' | 'haproxy' | 'pyopenssl' | 'lighttpd';
 
 /** Debian packages that provide each server (CI installs them in .ci/run). */
-const PACKAGE_OF: Record<ServerKind, string> = { nginx: 'nginx', haproxy: 'haproxy', pyopenssl: 'python3-openssl' };
+const PACKAGE_OF: Record<ServerKind, string> = { nginx: 'nginx', haproxy: 'haproxy', pyopenssl: 'python3-openssl', lighttpd: 'lighttpd' };
+
+/** Binaries a server needs, by kind (for lighttpd also its TLS module). */
+const BINARIES_OF: Partial<Record<ServerKind, readonly [string, string][]>> = {
+  lighttpd: [
+    ['/usr/sbin/lighttpd', 'lighttpd'],
+    ['/usr/lib/lighttpd/mod_openssl.so', 'lighttpd-mod-openssl'],
+  ],
+};
 
 /** Why the server cannot run here, or undefined when it can. */
 export function missingServerReason(kind: ServerKind): string | undefined {
+  for (const [file, pkg] of BINARIES_OF[kind] ?? []) if (!existsSync(file)) return `${file} not found (Debian package ${pkg})`;
+  if (BINARIES_OF[kind]) return undefined;
   const binary = kind === 'nginx' ? NGINX_BIN : kind === 'haproxy' ? HAPROXY_BIN : PYTHON_BIN;
   if (!existsSync(binary)) return `${binary} not found (Debian package ${PACKAGE_OF[kind]})`;
   if (kind === 'pyopenssl') {
@@ -415,4 +425,75 @@ async function waitForPrintedPort(server: ManagedProcess, timeoutMs = 10_000): P
     if (Date.now() > deadline) throw new Error(`${server.name} printed no port within ${timeoutMs} ms:\n${server.output}`);
     await sleep(50);
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// lighttpd
+
+export const LIGHTTPD_BIN = '/usr/sbin/lighttpd';
+/** Debian ships mod_openssl in its own package (lighttpd-mod-openssl); without it `ssl.engine` cannot load. */
+export const LIGHTTPD_MOD_OPENSSL = '/usr/lib/lighttpd/mod_openssl.so';
+
+export interface RunningLighttpd {
+  readonly port: number;
+  readonly pid: number;
+  readonly isRunning: boolean;
+  /** SIGUSR1 is lighttpd's graceful restart: it re-reads the configuration, certificates and ssl.stapling-file. */
+  gracefulRestart(): void;
+  /** The argv that does the same from a shell, e.g. for `--on-update`. */
+  readonly restartCommand: readonly string[];
+  /** server.errorlog (startup messages, stapling-file read errors). */
+  errorLog(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs lighttpd in the foreground (`-D`) with a configuration in `prefix` whose one TLS socket on 127.0.0.1:port
+ * serves `pemfile`/`privkey` and staples `staplingFile` (mod_openssl's `ssl.stapling-file`).
+ */
+export function startLighttpd(prefix: string, files: { pemfile: string; privkey: string; staplingFile: string }): Promise<RunningLighttpd> {
+  return retryIfPortTaken(async () => startLighttpdOnPort(prefix, files, await findFreePort()));
+}
+
+async function startLighttpdOnPort(prefix: string, files: { pemfile: string; privkey: string; staplingFile: string }, port: number): Promise<RunningLighttpd> {
+  const docroot = path.join(prefix, 'htdocs');
+  await mkdir(docroot, { recursive: true });
+  const configFile = path.join(prefix, 'lighttpd.conf');
+  const errorLogFile = path.join(prefix, 'error.log');
+  const quote = (value: string): string => `"${value.replace(/(["\\])/g, '\\$1')}"`;
+  // No pid file, upload dir or log outside the prefix; running as root is allowed (lighttpd only warns about it).
+  await writeFile(
+    configFile,
+    `server.modules = ("mod_openssl")
+server.document-root = ${quote(docroot)}
+server.bind = "127.0.0.1"
+server.port = ${port}
+server.errorlog = ${quote(errorLogFile)}
+server.upload-dirs = (${quote(prefix)})
+ssl.engine = "enable"
+ssl.pemfile = ${quote(files.pemfile)}
+ssl.privkey = ${quote(files.privkey)}
+ssl.stapling-file = ${quote(files.staplingFile)}
+`,
+  );
+  const server = new ManagedProcess('lighttpd', spawn(LIGHTTPD_BIN, ['-D', '-f', configFile], { stdio: ['ignore', 'pipe', 'pipe'] }), 'SIGTERM');
+  const errorLog = (): Promise<string> => readFile(errorLogFile, 'utf8').catch(() => '');
+  try {
+    await waitForListening(server, port);
+  } catch (error) {
+    // lighttpd reports a taken port as "can't bind to socket ... Address already in use" in its error log.
+    throw new Error(`${String(error)}\nerror.log:\n${await errorLog()}`);
+  }
+  const pid = server.child.pid!;
+  return {
+    port,
+    pid,
+    get isRunning() {
+      return server.isRunning;
+    },
+    gracefulRestart: () => void server.child.kill('SIGUSR1'),
+    restartCommand: ['kill', '-USR1', String(pid)],
+    errorLog,
+    stop: () => server.stop(),
+  };
 }
