@@ -606,11 +606,19 @@ export interface RunningExim {
  * `ocspFile` (tls_ocsp_file). Root may use -C and keep privilege; exim_user/exim_group = root stop Exim from
  * switching to Debian-exim, who could not write the root-owned temp spool.
  */
-export function startExim(prefix: string, files: { certificate: string; privateKey: string; ocspFile: string }): Promise<RunningExim> {
+export function startExim(prefix: string, files: EximTlsFiles): Promise<RunningExim> {
   return retryIfPortTaken(async () => startEximOnPort(prefix, files, await findFreePort()));
 }
 
-async function startEximOnPort(prefix: string, files: { certificate: string; privateKey: string; ocspFile: string }, port: number): Promise<RunningExim> {
+export interface EximTlsFiles {
+  readonly certificate: string;
+  readonly privateKey: string;
+  readonly ocspFile: string;
+  /** The tls_ocsp_file setting as written, e.g. an expansion; default: ocspFile as it is. */
+  readonly ocspSetting?: string;
+}
+
+async function startEximOnPort(prefix: string, files: EximTlsFiles, port: number): Promise<RunningExim> {
   const spool = path.join(prefix, 'spool');
   await mkdir(spool, { recursive: true });
   const configFile = path.join(prefix, 'exim.conf');
@@ -626,7 +634,7 @@ local_interfaces = 127.0.0.1
 tls_advertise_hosts = *
 tls_certificate = ${files.certificate}
 tls_privatekey = ${files.privateKey}
-tls_ocsp_file = ${files.ocspFile}
+tls_ocsp_file = ${files.ocspSetting ?? files.ocspFile}
 `,
   );
   const args = ['-C', configFile, '-bdf', '-oX', String(port), '-oP', path.join(prefix, 'exim.pid')];

@@ -105,3 +105,40 @@ async function waitUntilRejected(attempt: () => Promise<unknown>): Promise<Error
   }
   throw new Error('every attempt succeeded');
 }
+
+describeWithServer('exim', 'Exim with tls_ocsp_file guarded by ${if exists}', () => {
+  let fx: E2eFixture;
+  let certsDir: string;
+  let certFile: string;
+  let stapleFile: string;
+  let leafPem: string;
+  let exim: RunningExim | undefined;
+
+  beforeAll(async () => {
+    fx = await createE2eFixture();
+    certsDir = await fx.makeDir('certs');
+    const leaf = await fx.issueLeaf({ commonName: 'mail.test' });
+    certFile = (await fx.pki.writeLeaf(certsDir, leaf, 'fullchain', 'mail')).certFile;
+    stapleFile = `${certFile}.ocsp`;
+    leafPem = await fx.writeReferencePem(leaf);
+  });
+
+  afterAll(async () => {
+    await exim?.stop();
+    await stopAllServers();
+    await fx?.close();
+  });
+
+  it('offers STARTTLS without a staple while the file is missing, and staples it as soon as staplerd writes it', async () => {
+    // An empty expansion leaves OCSP off for that connection (Exim spec, tls_ocsp_file); a setting with an expansion
+    // is not cached by the daemon, so each connection reads the file (spec 43.9).
+    const ocspSetting = `\${if exists{${stapleFile}}{${stapleFile}}}`;
+    exim = await startExim(await fx.makeDir('exim'), { certificate: certFile, privateKey: path.join(certsDir, 'mail.key'), ocspFile: stapleFile, ocspSetting });
+
+    expect((await probeSmtpStaple(exim.port)).staple).toBeUndefined();
+
+    expectExit(await fx.once(['--certs', certsDir]), 0);
+    const stapled = await waitForSmtpStaple(exim.port, (staple) => staple !== undefined, 'the new staple');
+    await expectStapledFile(fx, stapled, stapleFile, leafPem);
+  });
+});
