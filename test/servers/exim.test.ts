@@ -54,7 +54,7 @@ describeWithServer('exim', 'Exim with tls_ocsp_file', () => {
     const stapled = await waitForSmtpStaple(exim!.port, (staple) => staple?.equals(after) === true, 'the refreshed staple', 100);
     await expectStapledFile(fx, stapled, stapleFile, leafPem);
     expect(exim!.isRunning).toBe(true);
-  });
+  }, 60_000);
 
   it('staples the refreshed staple when --on-update sends SIGHUP', async () => {
     fx.advanceResponderClock(RESPONDER_STEP_MS);
@@ -81,7 +81,7 @@ describeWithServer('exim', 'Exim with tls_ocsp_file', () => {
     expectExit(await once(), 0);
     const stapled = await waitForSmtpStaple(exim!.port, (staple) => staple !== undefined, 'the new staple', 100);
     await expectStapledFile(fx, stapled, stapleFile, leafPem);
-  });
+  }, 60_000);
 });
 
 /** Polls Exim's logs (written by the forked connection process) until `pattern` shows up, bounded. */
@@ -93,9 +93,12 @@ async function waitForLog(exim: RunningExim, pattern: RegExp): Promise<void> {
   expect(await exim.logs()).toMatch(pattern);
 }
 
-/** The first error `attempt` throws within 50 tries (100 ms apart), e.g. once a reloaded daemon answers. */
+/**
+ * The first error `attempt` throws within 150 tries (100 ms apart, so well over the few seconds the daemon takes to
+ * notice the changed directory).
+ */
 async function waitUntilRejected(attempt: () => Promise<unknown>): Promise<Error> {
-  for (let i = 0; i < 50; i += 1) {
+  for (let i = 0; i < 150; i += 1) {
     try {
       await attempt();
     } catch (error) {
