@@ -33,11 +33,20 @@ export interface E2eFixture {
   close(): Promise<void>;
 }
 
-export async function createE2eFixture(): Promise<E2eFixture> {
+export interface E2eFixtureOptions {
+  /** The responder's nextUpdate - thisUpdate (its default, 24 h, when unset). */
+  readonly responderValidityMs?: number;
+}
+
+export async function createE2eFixture(options: E2eFixtureOptions = {}): Promise<E2eFixture> {
   const root = await makeTempDir('staplerd-e2e-');
   const pki = await createTestPki();
   let clockOffsetMs = 0;
-  const responder = await startOcspResponder({ authority: pki.authority, now: () => new Date(Date.now() + clockOffsetMs) });
+  const responder = await startOcspResponder({
+    authority: pki.authority,
+    now: () => new Date(Date.now() + clockOffsetMs),
+    ...(options.responderValidityMs === undefined ? {} : { validityMs: options.responderValidityMs }),
+  });
   const refDir = path.join(root, 'reference');
   await mkdirp(refDir);
   const { rootFile, intermediateFile } = await pki.writeCaFiles(refDir);

@@ -1,4 +1,4 @@
-// Starts and stops real TLS servers (nginx, HAProxy, H2O, a pyOpenSSL script) on 127.0.0.1 in temp prefixes, and asks them
+// Starts and stops real TLS servers (nginx, HAProxy, H2O, a pyOpenSSL script, lighttpd, Exim) on 127.0.0.1 in temp prefixes, and asks them
 // for their OCSP staple the way a browser does (status_request, RFC 6066 section 8).
 import { describe, it } from '@jest/globals';
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -16,16 +16,27 @@ export const H2O_BIN = '/usr/bin/h2o';
 export const PYTHON_BIN = '/usr/bin/python3';
 export const PYOPENSSL_EXAMPLE = path.join(PROJECT_ROOT, 'examples', 'pyopenssl_server.py');
 
-export type ServerKind = 'nginx' | 'haproxy' | 'pyopenssl' | 'h2o';
+export type ServerKind = 'nginx' | 'haproxy' | 'pyopenssl' | 'h2o' | 'lighttpd' | 'exim';
 
 /** Debian packages that provide each server (CI installs them in .ci/run). */
-const PACKAGE_OF: Record<ServerKind, string> = { nginx: 'nginx', haproxy: 'haproxy', pyopenssl: 'python3-openssl', h2o: 'h2o' };
-const BINARY_OF: Record<ServerKind, string> = { nginx: NGINX_BIN, haproxy: HAPROXY_BIN, pyopenssl: PYTHON_BIN, h2o: H2O_BIN };
+const PACKAGE_OF: Record<ServerKind, string> = { nginx: 'nginx', haproxy: 'haproxy', pyopenssl: 'python3-openssl', h2o: 'h2o', lighttpd: 'lighttpd', exim: 'exim4-daemon-light' };
+
+/** Binaries a server needs, by kind, with the Debian package of each (for lighttpd also its TLS module). */
+const BINARIES_OF: Record<ServerKind, readonly [string, string][]> = {
+  nginx: [[NGINX_BIN, 'nginx']],
+  haproxy: [[HAPROXY_BIN, 'haproxy']],
+  pyopenssl: [[PYTHON_BIN, 'python3-openssl']],
+  h2o: [[H2O_BIN, 'h2o']],
+  lighttpd: [
+    ['/usr/sbin/lighttpd', 'lighttpd'],
+    ['/usr/lib/lighttpd/mod_openssl.so', 'lighttpd-mod-openssl'],
+  ],
+  exim: [['/usr/sbin/exim4', 'exim4-daemon-light']],
+};
 
 /** Why the server cannot run here, or undefined when it can. */
 export function missingServerReason(kind: ServerKind): string | undefined {
-  const binary = BINARY_OF[kind];
-  if (!existsSync(binary)) return `${binary} not found (Debian package ${PACKAGE_OF[kind]})`;
+  for (const [file, pkg] of BINARIES_OF[kind]) if (!existsSync(file)) return `${file} not found (Debian package ${pkg})`;
   if (kind === 'pyopenssl') {
     const probe = spawnSync(PYTHON_BIN, ['-c', 'import OpenSSL.SSL'], { encoding: 'utf8' });
     if (probe.status !== 0) return `${PYTHON_BIN} cannot import OpenSSL (Debian package python3-openssl): ${probe.stderr.trim()}`;
@@ -481,4 +492,239 @@ hosts:
       /:
         file.dir: ${q(path.join(prefix, 'www'))}
 `;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// lighttpd
+
+export const LIGHTTPD_BIN = '/usr/sbin/lighttpd';
+/** Debian ships mod_openssl in its own package (lighttpd-mod-openssl); without it `ssl.engine` cannot load. */
+export const LIGHTTPD_MOD_OPENSSL = '/usr/lib/lighttpd/mod_openssl.so';
+
+export interface RunningLighttpd {
+  readonly port: number;
+  readonly pid: number;
+  readonly isRunning: boolean;
+  /** SIGUSR1 is lighttpd's graceful restart: it re-reads the configuration, certificates and ssl.stapling-file. */
+  gracefulRestart(): void;
+  /** The argv that does the same from a shell, e.g. for `--on-update`. */
+  readonly restartCommand: readonly string[];
+  /** server.errorlog (startup messages, stapling-file read errors). */
+  errorLog(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs lighttpd in the foreground (`-D`) with a configuration in `prefix` whose one TLS socket on 127.0.0.1:port
+ * serves `pemfile`/`privkey` and staples `staplingFile` (mod_openssl's `ssl.stapling-file`).
+ */
+export function startLighttpd(prefix: string, files: { pemfile: string; privkey: string; staplingFile: string }): Promise<RunningLighttpd> {
+  return retryIfPortTaken(async () => startLighttpdOnPort(prefix, files, await findFreePort()));
+}
+
+async function startLighttpdOnPort(prefix: string, files: { pemfile: string; privkey: string; staplingFile: string }, port: number): Promise<RunningLighttpd> {
+  const docroot = path.join(prefix, 'htdocs');
+  await mkdir(docroot, { recursive: true });
+  const configFile = path.join(prefix, 'lighttpd.conf');
+  const errorLogFile = path.join(prefix, 'error.log');
+  const quote = (value: string): string => `"${value.replace(/(["\\])/g, '\\$1')}"`;
+  // No pid file, upload dir or log outside the prefix; running as root is allowed (lighttpd only warns about it).
+  await writeFile(
+    configFile,
+    `server.modules = ("mod_openssl")
+server.document-root = ${quote(docroot)}
+server.bind = "127.0.0.1"
+server.port = ${port}
+server.errorlog = ${quote(errorLogFile)}
+server.upload-dirs = (${quote(prefix)})
+ssl.engine = "enable"
+ssl.pemfile = ${quote(files.pemfile)}
+ssl.privkey = ${quote(files.privkey)}
+ssl.stapling-file = ${quote(files.staplingFile)}
+`,
+  );
+  const server = new ManagedProcess('lighttpd', spawn(LIGHTTPD_BIN, ['-D', '-f', configFile], { stdio: ['ignore', 'pipe', 'pipe'] }), 'SIGTERM');
+  const errorLog = (): Promise<string> => readFile(errorLogFile, 'utf8').catch(() => '');
+  try {
+    await waitForListening(server, port);
+  } catch (error) {
+    // lighttpd reports a taken port as "can't bind to socket ... Address already in use" in its error log.
+    throw new Error(`${String(error)}\nerror.log:\n${await errorLog()}`);
+  }
+  const pid = server.child.pid!;
+  return {
+    port,
+    pid,
+    get isRunning() {
+      return server.isRunning;
+    },
+    gracefulRestart: () => void server.child.kill('SIGUSR1'),
+    restartCommand: ['kill', '-USR1', String(pid)],
+    errorLog,
+    stop: () => server.stop(),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Exim
+
+export const EXIM_BIN = '/usr/sbin/exim4';
+
+/**
+ * One SMTP session up to STARTTLS (RFC 3207), then a TLS handshake asking for a staple on the same socket. Exim
+ * staples only on STARTTLS here: the daemon has no tls_on_connect_ports.
+ */
+export function probeSmtpStaple(port: number, timeoutMs = 5000): Promise<StapleProbe> {
+  return new Promise((resolve, reject) => {
+    const plain = connectTcp({ host: '127.0.0.1', port });
+    let received = '';
+    let step: 'banner' | 'ehlo' | 'starttls' | 'tls' = 'banner';
+    const timer = setTimeout(() => {
+      plain.destroy();
+      reject(new Error(`STARTTLS with 127.0.0.1:${port} did not finish within ${timeoutMs} ms (at ${step}; got ${JSON.stringify(received)})`));
+    }, timeoutMs);
+    const fail = (error: Error): void => {
+      clearTimeout(timer);
+      plain.destroy();
+      reject(error);
+    };
+    plain.on('error', fail);
+    plain.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+      // A reply is complete at its last line, "NNN text" (a space, not "-", after the code).
+      const lines = received.split('\r\n');
+      const last = lines.length >= 2 ? lines[lines.length - 2]! : '';
+      if (!/^\d{3} /.test(last)) return;
+      const reply = received;
+      received = '';
+      if (step === 'banner' && reply.startsWith('220')) {
+        step = 'ehlo';
+        plain.write('EHLO probe.test\r\n');
+      } else if (step === 'ehlo' && reply.startsWith('250')) {
+        step = 'starttls';
+        plain.write('STARTTLS\r\n');
+      } else if (step === 'starttls' && reply.startsWith('220')) {
+        step = 'tls';
+        plain.removeAllListeners('data');
+        let staple: Buffer | undefined;
+        const options: ConnectionOptions & { requestOCSP: boolean } = { socket: plain, servername: 'x', requestOCSP: true, rejectUnauthorized: false };
+        const secure = connectTls(options);
+        secure.on('OCSPResponse', (response: Buffer | null) => (staple = response ? Buffer.from(response) : undefined));
+        secure.on('secureConnect', () => {
+          clearTimeout(timer);
+          secure.end('QUIT\r\n');
+          resolve({ staple });
+        });
+        secure.on('error', fail);
+      } else {
+        fail(new Error(`unexpected SMTP reply at ${step}: ${JSON.stringify(reply)}`));
+      }
+    });
+  });
+}
+
+/** waitForStaple over STARTTLS: handshakes until the staple satisfies `accept` (bounded), or throws with the last one. */
+export async function waitForSmtpStaple(port: number, accept: (staple: Buffer | undefined) => boolean, what: string, attempts = 50): Promise<Buffer | undefined> {
+  let last: StapleProbe | undefined;
+  let lastError: unknown;
+  for (let attempt = 0; attempt < attempts; attempt += 1) {
+    try {
+      last = await probeSmtpStaple(port);
+      if (accept(last.staple)) return last.staple;
+    } catch (error) {
+      lastError = error;
+    }
+    await sleep(100);
+  }
+  const seen = last ? (last.staple ? `staple ${last.staple.toString('base64')}` : 'no staple') : `no handshake (${String(lastError)})`;
+  throw new Error(`127.0.0.1:${port} never stapled ${what} over STARTTLS in ${attempts} sessions; last: ${seen}`);
+}
+
+/** `openssl s_client -starttls smtp -status`: the independent, text view of what Exim staples. */
+export function opensslSmtpStatus(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      'openssl',
+      ['s_client', '-connect', `127.0.0.1:${port}`, '-starttls', 'smtp', '-name', 'probe.test', '-status'],
+      { timeout: 10_000 },
+      (_error, stdout, stderr) => resolve(`${stdout}${stderr}`),
+    );
+    child.stdin?.end('QUIT\n');
+  });
+}
+
+export interface RunningExim {
+  readonly port: number;
+  readonly pid: number;
+  readonly isRunning: boolean;
+  /** SIGHUP: the daemon re-executes itself and reloads its configuration and TLS files (Exim spec, "-bd"). */
+  hangUp(): void;
+  /** The argv that does the same from a shell, e.g. for `--on-update`. */
+  readonly reloadCommand: readonly string[];
+  /** mainlog and paniclog in the spool prefix (TLS errors land in mainlog). */
+  logs(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs an Exim daemon in the foreground (`-bdf`) with its own configuration (`-C`), spool directory and logs in
+ * `prefix`, listening on 127.0.0.1:port (`-oX`), offering STARTTLS with `certificate`/`privateKey` and stapling
+ * `ocspFile` (tls_ocsp_file). Root may use -C and keep privilege; exim_user/exim_group = root stop Exim from
+ * switching to Debian-exim, who could not write the root-owned temp spool.
+ */
+export function startExim(prefix: string, files: EximTlsFiles): Promise<RunningExim> {
+  return retryIfPortTaken(async () => startEximOnPort(prefix, files, await findFreePort()));
+}
+
+export interface EximTlsFiles {
+  readonly certificate: string;
+  readonly privateKey: string;
+  readonly ocspFile: string;
+  /** The tls_ocsp_file setting as written, e.g. an expansion; default: ocspFile as it is. */
+  readonly ocspSetting?: string;
+}
+
+async function startEximOnPort(prefix: string, files: EximTlsFiles, port: number): Promise<RunningExim> {
+  const spool = path.join(prefix, 'spool');
+  await mkdir(spool, { recursive: true });
+  const configFile = path.join(prefix, 'exim.conf');
+  await writeFile(
+    configFile,
+    `primary_hostname = staplerd.test
+spool_directory = ${spool}
+log_file_path = ${path.join(prefix, '%slog')}
+exim_user = root
+exim_group = root
+keep_environment =
+local_interfaces = 127.0.0.1
+tls_advertise_hosts = *
+tls_certificate = ${files.certificate}
+tls_privatekey = ${files.privateKey}
+tls_ocsp_file = ${files.ocspSetting ?? files.ocspFile}
+`,
+  );
+  const args = ['-C', configFile, '-bdf', '-oX', String(port), '-oP', path.join(prefix, 'exim.pid')];
+  const server = new ManagedProcess('exim', spawn(EXIM_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] }), 'SIGTERM');
+  const logs = async (): Promise<string> => {
+    const read = (name: string): Promise<string> => readFile(path.join(prefix, name), 'utf8').catch(() => '');
+    return `${await read('mainlog')}${await read('paniclog')}`;
+  };
+  try {
+    await waitForListening(server, port);
+  } catch (error) {
+    // Exim reports a taken port as "socket bind() to port N for address 127.0.0.1 failed: Address already in use".
+    throw new Error(`${String(error)}\nlogs:\n${await logs()}`);
+  }
+  const pid = server.child.pid!;
+  return {
+    port,
+    pid,
+    get isRunning() {
+      return server.isRunning;
+    },
+    hangUp: () => void server.child.kill('SIGHUP'),
+    reloadCommand: ['kill', '-HUP', String(pid)],
+    logs,
+    stop: () => server.stop(),
+  };
 }
