@@ -1,8 +1,9 @@
 // The only module that imports chokidar: watches the certificate directories and reports settled changes.
-import { statSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
+import { findPseudoFilesystem, isAncestorOrSelf } from '../fs/directory-guard.js';
 
 export interface CertificateWatcher {
   /** Resolves once the initial scan is done and every directory is watched. */
@@ -17,6 +18,11 @@ export interface WatchOptions {
   readonly settleMs: number;
   readonly onChange: (event: 'add' | 'change' | 'unlink', path: string) => void;
   readonly onError: (error: Error) => void;
+  /**
+   * A directory the watch does not enter (a kernel pseudo-filesystem, or a link to a directory above the one holding
+   * it), reported once per path: the passes refuse the same directories (src/discovery/find-certificate-files.ts).
+   */
+  readonly onRefused?: (dir: string, reason: string) => void;
 }
 
 function isCertificateName(file: string, extensions: readonly string[]): boolean {
@@ -42,16 +48,20 @@ const OWN_OUTPUT = /\.(?:ocsp|tmp|issuer|stapling\.conf)$/i;
 export function watchCertificates(options: WatchOptions): CertificateWatcher {
   const explicitFiles = listExplicitFiles(options.dirs);
   const settle = createSettleTimers(options);
+  const roots = options.dirs.map((dir) => path.resolve(dir));
+  const isRefusedDirectory = createDirectoryGuard(roots, options.onRefused);
   const watcher: FSWatcher = watch([...options.dirs], {
     ignoreInitial: true,
     // certbot's live/ holds symlinks into archive/; a renewal re-points them.
     followSymlinks: true,
     // Staples and temp files are recognised by name, before chokidar stats them; every other file is left to the
     // directory's raw events once its stats show it is a file.
-    ignored: (file, stats) => OWN_OUTPUT.test(file) || (stats?.isFile() === true && !explicitFiles.has(path.resolve(file))),
+    // Directories are checked like the passes check them: a link to /proc or / inside a certificate directory made
+    // chokidar (following symlinks for certbot's live/) watch the whole host, one inotify watch per directory.
+    ignored: (file, stats) =>
+      OWN_OUTPUT.test(file) || (stats?.isFile() === true && !explicitFiles.has(path.resolve(file))) || (stats?.isDirectory() === true && isRefusedDirectory(file)),
     awaitWriteFinish: options.settleMs > 0 ? { stabilityThreshold: options.settleMs, pollInterval: Math.min(100, options.settleMs) } : false,
   });
-  const roots = options.dirs.map((dir) => path.resolve(dir));
   watcher.on('raw', (_event: string, name: unknown, details: unknown) => {
     const watchedPath = (details as { watchedPath?: unknown } | undefined)?.watchedPath;
     if (typeof watchedPath !== 'string' || typeof name !== 'string' || name === '') return;
@@ -82,6 +92,37 @@ export function watchCertificates(options: WatchOptions): CertificateWatcher {
       await watcher.close();
     },
   };
+}
+
+/**
+ * Whether chokidar must not enter `dir`: a kernel pseudo-filesystem (proc, sysfs, /dev, ...), or a directory reached
+ * through a link that leads to an ancestor of the link's own directory (a link to / or ..). Decided once per path
+ * (chokidar asks several times); a configured root is only checked for being a pseudo-filesystem.
+ */
+function createDirectoryGuard(roots: readonly string[], onRefused: WatchOptions['onRefused']): (dir: string) => boolean {
+  const decided = new Map<string, boolean>();
+  return (dir) => {
+    const absolute = path.resolve(dir);
+    const known = decided.get(absolute);
+    if (known !== undefined) return known;
+    const reason = findWatchRefusal(absolute, roots.includes(absolute));
+    decided.set(absolute, reason !== undefined);
+    if (reason !== undefined) onRefused?.(absolute, reason);
+    return reason !== undefined;
+  };
+}
+
+function findWatchRefusal(dir: string, isRoot: boolean): string | undefined {
+  let real: string;
+  let parentReal: string;
+  try {
+    real = realpathSync(dir);
+    parentReal = realpathSync(path.dirname(dir));
+  } catch {
+    return undefined; // gone or unreadable: chokidar reports it, the pass names it
+  }
+  if (!isRoot && isAncestorOrSelf(real, parentReal)) return `${dir} leads to ${real}, above the directory holding it`;
+  return findPseudoFilesystem(real, true);
 }
 
 function isUnder(file: string, roots: readonly string[]): boolean {

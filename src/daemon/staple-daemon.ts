@@ -276,6 +276,8 @@ export class StapleDaemon {
       },
       // Its own code (it was CERT_UNREADABLE, which names one certificate file): the sweep still finds what is missed.
       onError: (error) => logFailure(this.deps.logger, 'watch.failed', new StaplerdError('WATCH_FAILED', error.message, {}, { cause: error }), { sweep: this.config.sweep }),
+      // The same directories the passes refuse (scan.refused): not watched either.
+      onRefused: (dir, reason) => logFailure(this.deps.logger, 'watch.refused', new StaplerdError('DIRECTORY_REFUSED', `${reason}; not watched`, { file: dir })),
     });
     await this.watcher.ready;
     this.sweep = startSweepTimer(this.config.sweep, () => this.requestPass('sweep'));

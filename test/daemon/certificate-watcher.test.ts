@@ -180,6 +180,30 @@ describe('watchCertificates', () => {
     expect(reported).toEqual([{ event: 'change', path: file }]);
   });
 
+  it('does not watch through a link to /proc, /sys or / inside a certificate directory, and names each link', async () => {
+    const dir = await newDir();
+    await mkdir(path.join(dir, 'live'));
+    await symlink('/proc', path.join(dir, 'proc-link'));
+    await symlink('/sys', path.join(dir, 'live', 'sys-link'));
+    await symlink('/', path.join(dir, 'root-link'));
+    const refused: string[] = [];
+    const before = countInotifyWatches();
+    watcher = watchCertificates({
+      dirs: [dir],
+      extensions: ['.pem'],
+      settleMs: SETTLE_MS,
+      onChange: () => {},
+      onError: (error) => {
+        throw error;
+      },
+      onRefused: (refusedDir) => refused.push(refusedDir),
+    });
+    await watcher.ready;
+    // The tree itself (dir and live/): following the links used to add one watch per directory of the host.
+    expect(countInotifyWatches() - before).toBe(2);
+    expect(refused.sort()).toEqual([path.join(dir, 'live', 'sys-link'), path.join(dir, 'proc-link'), path.join(dir, 'root-link')]);
+  });
+
   it('holds one inotify watch per directory, not one per certificate', async () => {
     const dir = await newDir();
     for (const sub of ['a', 'b', 'c']) {
