@@ -64,9 +64,11 @@ export async function writeFileAtomic(path: string, data: Uint8Array, options: W
 export async function writeFileIfChanged(path: string, data: Uint8Array, options: WriteOptions = {}): Promise<boolean> {
   let current: Uint8Array | undefined;
   try {
-    current = await readFileIfExists(path);
+    // Read no more than the new content: anything longer differs anyway, and a huge file planted at `<crt>.issuer`
+    // or a snippet path must not be read into memory just to be replaced.
+    current = await readFileIfExists(path, data.length);
   } catch (error) {
-    throw toWriteFailed(path, `cannot read ${path} before writing`, error);
+    if (!(error instanceof StaplerdError && error.code === 'FILE_TOO_LARGE')) throw toWriteFailed(path, `cannot read ${path} before writing`, error);
   }
   if (current !== undefined && bytesEqual(current, data)) return false;
   await writeFileAtomic(path, data, options);

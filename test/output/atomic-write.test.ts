@@ -1,6 +1,6 @@
 // Atomic durable writes: content, mode, directories, no leftovers, change detection, failures, concurrent readers.
 import { describe, it, expect, beforeEach, afterEach } from '@jest/globals';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -167,6 +167,15 @@ describe('writeFileIfChanged', () => {
     await writeFileAtomic(target, bytes('abcdef'));
     expect(await writeFileIfChanged(target, bytes('abc'))).toBe(true);
     expect(await readFile(target, 'utf8')).toBe('abc');
+  });
+
+  it('replaces a huge file at the target without reading it (only as many bytes as the new content are compared)', async () => {
+    const target = join(dir, 'huge.issuer');
+    // Sparse: 2 GiB on paper, nothing on disk. Reading it whole (or up to the 256 MiB state cap) used to fail the write.
+    await writeFile(target, '');
+    await truncate(target, 2 * 1024 * 1024 * 1024);
+    expect(await writeFileIfChanged(target, bytes('issuer pem'))).toBe(true);
+    expect(await readFile(target, 'utf8')).toBe('issuer pem');
   });
 
   it('throws WRITE_FAILED naming the file when the target cannot be read', async () => {
