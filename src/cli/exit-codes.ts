@@ -1,5 +1,6 @@
 // Exit statuses of the staplerd command (docs/cli.md), decided from error codes through the one table in errors/.
 import { policyForCode, toStaplerdError, type ErrorCode } from '../errors/index.js';
+import { escapeControlCharacters } from '../log/index.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -19,6 +20,7 @@ export function exitStatusOfFailure(code: ErrorCode): number {
 export function reportFatalError(error: unknown, stderr: NodeJS.WritableStream = process.stderr): number {
   const err = toStaplerdError(error);
   const where = err.file ? ` (${err.file})` : '';
-  stderr.write(`staplerd: ${err.code}: ${err.message}${where}\n`);
+  // Messages name files and quote values from outside (file names, YAML): escaped like the log, one line always.
+  stderr.write(`staplerd: ${err.code}: ${escapeControlCharacters(`${err.message}${where}`)}\n`);
   return exitStatusOfFailure(err.code);
 }

@@ -33,7 +33,7 @@ export function addPassOptions(command: Command): Command {
     .option('--no-issuer-files', 'never write <crt>.issuer files')
     .option('--proxy <url>', 'HTTP proxy for OCSP and caIssuers requests, http://[user:pass@]host:port (default: HTTP_PROXY/HTTPS_PROXY)')
     .option('--haproxy-socket <path|host:port>', 'HAProxy runtime API socket to push new staples to (repeatable)', collect)
-    .option('--on-update <command>', 'run after a pass that changed any staple (no shell; changed paths in STAPLERD_CHANGED)')
+    .option('--on-update <command>', 'run after a pass that changed any staple (no shell; changed paths in the NUL-separated file STAPLERD_CHANGED_FILE and, one per line, STAPLERD_CHANGED)')
     .option('--on-revoked <command>', 'run after a pass that found a revoked certificate (no shell)')
     .option('--hook-timeout <seconds>', 'kill a hook still running after this long (default 60)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['error', 'warn', 'info', 'debug']))

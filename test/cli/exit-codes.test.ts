@@ -34,4 +34,12 @@ describe('reportFatalError', () => {
     expect(status).toBe(2);
     expect(stderr.text).toBe('staplerd: METRICS_LISTEN_FAILED: cannot listen for metrics on 127.0.0.1:1: EACCES\n');
   });
+
+  it('escapes control characters of the message and file, so a hostile name cannot add a line or drive the terminal', () => {
+    const stderr = sink();
+    reportFatalError(new StaplerdError('USAGE', 'cannot read x\nstaplerd: OK: all good\x1b[2J', { file: '/tmp/a\u202eb' }), stderr);
+    expect(stderr.text.split('\n')).toHaveLength(2);
+    expect(stderr.text).not.toMatch(/[\x1b\u202e]/);
+    expect(stderr.text).toContain('\\nstaplerd: OK: all good\\x1b[2J');
+  });
 });
