@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFile, lstat, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { exportPrivateKeyPem } from '../../src/pki/key-pair.js';
+import { escapeControlCharacters } from '../../src/log/index.js';
 import { runCli, type CliResult } from '../helpers/run-cli.js';
 import { createE2eFixture, exists, expectExitCode, linesWith, verifyWithOpenssl, type E2eFixture } from './e2e-fixture.js';
 
@@ -188,8 +189,9 @@ describe('once among hostile files', () => {
     const pem = (await fx.issueLeaf({ commonName: 'latin1.test' })).certificate.toPem();
     await writeFile(Buffer.concat([Buffer.from(`${c.dir}/`), Buffer.from('caf\xe9.pem', 'latin1')]), pem);
     const shown = path.join(c.dir, 'caf\\xe9.pem');
+    // The log escapes the backslash of that `\xe9` in turn, so a file really named `caf\xe9.pem` cannot look the same.
     for (const run of [await once(c), await once(c)]) {
-      expect(errorsFor(run, shown, 'FILE_NAME_UNSUPPORTED')).not.toEqual([]);
+      expect(errorsFor(run, escapeControlCharacters(shown), 'FILE_NAME_UNSUPPORTED')).not.toEqual([]);
       expectExitCode(run, 1);
     }
     await expectGoodStapled(c);
