@@ -1,6 +1,6 @@
 // loadStapleFile: a staple that cannot be read is STAPLE_UNREADABLE naming it (not a certificate's CERT_UNREADABLE).
 import { describe, expect, it } from '@jest/globals';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { loadStapleFile } from '../../src/node-tls/staple-file.js';
 import { makeTempDir, removeTempDirsAfterAll } from '../helpers/test-pki.js';
@@ -12,9 +12,19 @@ describe('loadStapleFile', () => {
     const dir = await makeTempDir();
     dirs.push(dir);
     const file = path.join(dir, 'site.pem.ocsp');
-    await mkdir(file);
+    // A link to itself: open(2) fails with ELOOP, even for root.
+    await symlink(file, file);
 
     await expect(loadStapleFile(file)).rejects.toMatchObject({ code: 'STAPLE_UNREADABLE', file });
+  });
+
+  it('rejects a directory at the staple path with FILE_NOT_REGULAR naming it (the bounded reader\'s own code)', async () => {
+    const dir = await makeTempDir();
+    dirs.push(dir);
+    const file = path.join(dir, 'site.pem.ocsp');
+    await mkdir(file);
+
+    await expect(loadStapleFile(file)).rejects.toMatchObject({ code: 'FILE_NOT_REGULAR', file });
   });
 
   it('answers undefined for a staple that is not there', async () => {
