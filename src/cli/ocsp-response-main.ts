@@ -15,7 +15,7 @@ function buildProgram(setExit: (code: Promise<number>) => void): Command {
     .option('--issuer <file>', 'issuer certificate (PEM or DER), when it is not in the certificate file or beside it')
     .option('--config <file>', "staplerd's YAML configuration file; flags override its values")
     .option('--state-dir <dir>', 'backoff history shared with the daemon (default as for staplerd once)')
-    .option('--out <dir>', "staple tree of the daemon (default: <cert>.ocsp beside the certificate)")
+    .option('--out <dir>', 'staple tree of the daemon (default: <cert>.ocsp beside the certificate)')
     .option('--responder <url>', "OCSP responder URL to use instead of the certificate's AIA URL")
     .option('--issuer-dir <dir>', 'directory of CA certificates to find issuers in')
     .option('--timeout <seconds>', 'timeout per HTTP attempt (default 10)')

@@ -15,6 +15,7 @@ export const MAX_LINE_VARIABLE_BYTES = 32 * 1024;
  * into forged lines (`dir\n/etc/passwd`), other controls reach terminals, and U+FFFD stands for bytes that were not
  * UTF-8, so the name printed is not the name on disk.
  */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const NOT_LINE_SAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufffd]/;
 
 export function isLineSafe(name: string): boolean {

@@ -56,7 +56,7 @@ function isPkcs7(bytes: Uint8Array): boolean {
  * "certs-only" bundles carry no signers; nothing here is verified, the certificates are only candidates.
  */
 function readPkcs7(der: Uint8Array): Certificate[] {
-    const [contentType, content] = expectSequence(decodeComplete(der, 'PKCS#7'), 'ContentInfo');
+  const [contentType, content] = expectSequence(decodeComplete(der, 'PKCS#7'), 'ContentInfo');
   if (expectOid(contentType, 'contentType') !== OID.pkcs7SignedData) throw new Error('PKCS#7 content is not signedData');
   if (!isContextTag(content, 0)) throw new Error('PKCS#7 signedData has no content');
   const signedData = expectSequence(unwrapExplicit(content, 'content'), 'SignedData');

@@ -18,8 +18,6 @@ export const PYOPENSSL_EXAMPLE = path.join(PROJECT_ROOT, 'examples', 'pyopenssl_
 
 export type ServerKind = 'nginx' | 'haproxy' | 'pyopenssl' | 'h2o' | 'lighttpd' | 'exim';
 
-/** Debian packages that provide each server (CI installs them in .ci/run). */
-const PACKAGE_OF: Record<ServerKind, string> = { nginx: 'nginx', haproxy: 'haproxy', pyopenssl: 'python3-openssl', h2o: 'h2o', lighttpd: 'lighttpd', exim: 'exim4-daemon-light' };
 
 /** Binaries a server needs, by kind, with the Debian package of each (for lighttpd also its TLS module). */
 const BINARIES_OF: Record<ServerKind, readonly [string, string][]> = {

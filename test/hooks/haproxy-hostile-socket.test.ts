@@ -50,7 +50,7 @@ it('logs a forged reply escaped inside one haproxy.push_failed line, never as a 
   expectExit(result, 0);
   expect(await exists(`${certFile}.ocsp`)).toBe(true);
   const lines = result.stderr.split('\n');
-  expect(lines.filter((line) => line.includes('cert.revoked'))).toEqual([expect.stringMatching(/^\S+ warn  haproxy\.push_failed: HAProxy at 127\.0\.0\.1:\d+ refused the staple: Permission denied\\n2026-12-01T22:00:00\.000Z error cert\.revoked: /)]);
+  expect(lines.filter((line) => line.includes('cert.revoked'))).toEqual([expect.stringMatching(/^\S+ warn {2}haproxy\.push_failed: HAProxy at 127\.0\.0\.1:\d+ refused the staple: Permission denied\\n2026-12-01T22:00:00\.000Z error cert\.revoked: /)]);
 });
 
 it('ends the push with HAPROXY_REPLY_TOO_LARGE when the listener streams without end; the staple is written, exit 0', async () => {

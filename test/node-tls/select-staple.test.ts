@@ -63,7 +63,8 @@ describe('StapleSelector', () => {
       const store = new StapleStore({ roots: [stapleDir], recursive: true, onError: () => undefined });
       await store.rescan();
       const clock = createTestClock(now);
-      const selector = new StapleSelector({ source: store, clock, window: { clockSkewMs: 0, minRemainingMs: 0 }, issuers: [pki.authority.intermediate.certificate], report: () => undefined });
+      const window = { clockSkewMs: 0, minRemainingMs: 0 };
+      const selector = new StapleSelector({ source: store, clock, window, issuers: [pki.authority.intermediate.certificate], report: () => undefined });
 
       // Judged first while thisUpdate is still ahead: not served yet, but not condemned either.
       expect(await selector.select(leaf.certificate.der, null)).toBeNull();

@@ -1,5 +1,5 @@
 // The acceptance test: every case of the shared OCSP conformance corpus gets its expected verdict through validateOcspResponse.
-import { describe, it, expect } from '@jest/globals';
+import { it, expect } from '@jest/globals';
 import { StaplerdError } from '../../src/errors/index.js';
 import { Certificate } from '../../src/pki/certificate.js';
 import { readCertificateFile } from '../../src/pki/pem.js';

@@ -68,7 +68,7 @@ describe('systemd units', () => {
     }
   });
 
-  it("RestartPreventExitStatus is the exit status staplerd gives a broken configuration", async () => {
+  it('RestartPreventExitStatus is the exit status staplerd gives a broken configuration', async () => {
     const directives = await readDirectives(path.join(UNIT_DIR, 'staplerd.service'));
     const broken = path.join(fx.root, 'broken.yaml');
     await writeFile(broken, 'certs: [unclosed\n');

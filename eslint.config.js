@@ -1,0 +1,88 @@
+// ESLint flat config for `npm run lint`: typescript-eslint's recommended rules, the house style, size limits for src/.
+// Why these tools, and why style is checked by @stylistic rather than Prettier: docs/contributing.md "Lint and format".
+import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
+import stylistic from '@stylistic/eslint-plugin';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+/** The house style as it is written (`npx eslint --fix` applies it): checked, so no reformat of the tree is needed. */
+const houseStyle = {
+  '@stylistic/quotes': ['error', 'single', { avoidEscape: true, allowTemplateLiterals: 'always' }],
+  '@stylistic/semi': ['error', 'always'],
+  '@stylistic/comma-dangle': ['error', 'always-multiline'],
+  '@stylistic/indent': ['error', 2, { offsetTernaryExpressions: true }],
+  '@stylistic/no-trailing-spaces': 'error',
+  '@stylistic/eol-last': 'error',
+  '@stylistic/no-tabs': 'error',
+  // Comments wrap at 120; code runs longer where a line reads better whole. Long strings and patterns are not split.
+  '@stylistic/max-len': ['error', { code: 180, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreRegExpLiterals: true, ignoreUrls: true }],
+};
+
+export default defineConfig(
+  { ignores: ['dist/**', 'dist-bench/**', 'node_modules/**', 'coverage/**', 'bench/results/**'] },
+  js.configs.recommended,
+  tseslint.configs.recommended,
+  {
+    files: ['**/*.ts', '**/*.js', '**/*.cjs'],
+    plugins: { '@stylistic': stylistic },
+    languageOptions: { globals: { ...globals.node } },
+    rules: houseStyle,
+  },
+  {
+    // Jest's support files are CommonJS (jest loads them with require); the per-file setup uses Jest's globals.
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { ...globals.node, ...globals.jest } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    // Tests of escaping and terminal output match control characters on purpose.
+    files: ['test/**/*.ts'],
+    rules: { 'no-control-regex': 'off' },
+  },
+  {
+    // Issue 12: no source file over 300 lines, no function over 80 (blank and comment lines count).
+    files: ['src/**/*.ts'],
+    rules: {
+      'max-lines': ['error', { max: 300 }],
+      'max-lines-per-function': ['error', { max: 80 }],
+    },
+  },
+  // Debt, visible: files being reworked in issue 12 by others as this was written; delete each entry as it is fixed.
+  {
+    // To split in issue 12 (sizes when this was written).
+    files: [
+      'src/config/load-config.ts', // 359 lines
+      'src/daemon/staple-daemon.ts', // 375 lines
+      'src/demo/ocsp-responder.ts', // 303 lines
+      'src/ocsp/http-client.ts', // 309 lines
+      'src/scheduler/process-target.ts', // 528 lines
+    ],
+    rules: { 'max-lines': 'off' },
+  },
+  {
+    // To split in issue 12 (sizes when this was written).
+    files: [
+      'src/cli/commands/run-command.ts', // runDaemonCommand: 83 lines
+      'src/scheduler/process-target.ts', // processTarget: 151 lines, applyResponse: 101
+      'src/scheduler/publish-results.ts', // publishPassResults: 81 lines
+    ],
+    rules: { 'max-lines-per-function': 'off' },
+  },
+  {
+    // To fix in issue 12: one line over 180 in each, in files being reworked now (pass split, barrels, lazy CLI).
+    files: [
+      'src/cli/commands/once-command.ts',
+      'src/pki/index.ts',
+      'src/scheduler/process-target.ts',
+      'test/scheduler/process-target.test.ts',
+      'test/scheduler/process-target-write-failures.test.ts',
+    ],
+    rules: { '@stylistic/max-len': 'off' },
+  },
+  {
+    // To fix in issue 12: `recodeError` imported but unused, in the pass being split now.
+    files: ['src/scheduler/process-target.ts'],
+    rules: { '@typescript-eslint/no-unused-vars': 'off' },
+  },
+);
