@@ -134,3 +134,18 @@ function readProcCpuMs(pid: number): number {
   // fields[0] is field 3 (state), so utime (14) and stime (15) are at 11 and 12.
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
 }
+
+/** Starts `node [flags] [script args]` (no script: a bare idle `node -e`), reads its VmRSS after `afterMs`, then
+ *  stops it with SIGTERM: what a small deployment sees in `ps` once the daemon has settled. */
+export async function measureSettledRss(script: string | undefined, args: readonly string[], options: { afterMs: number; nodeFlags?: readonly string[] }): Promise<number> {
+  const argv = script === undefined ? ['-e', 'setInterval(() => {}, 1e6)'] : [...(options.nodeFlags ?? []), script, ...args];
+  const child = spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'ignore'] });
+  const exited = waitForExit(child);
+  try {
+    await new Promise((resolve) => setTimeout(resolve, options.afterMs));
+    return readProcStatus(child.pid!).rssKb;
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+  }
+}

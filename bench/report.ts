@@ -1,5 +1,6 @@
 // Turns the per-run figures into the result: medians, ratios and the politeness check, as JSON and as a Markdown table.
 import type { ProfileSummary } from './cpu-profile.js';
+import type { ScenarioResult } from './latency-scenarios.js';
 
 export type Figures = Record<string, number>;
 
@@ -73,6 +74,8 @@ export interface Checks {
   /** The daemon's first pass over fresh staples sent none either. */
   readonly daemonSentNoRequests: boolean;
   readonly politeness: boolean;
+  /** Issue 13's scenarios never had more than the per-host limit in flight at any of their responders. */
+  readonly scenarioPoliteness?: boolean;
 }
 
 /** One goal of issue 5 ("Performance"), stated for N = 10,000, with the measured median and whether it holds. */
@@ -98,6 +101,8 @@ export interface BenchResult {
   readonly targets?: readonly Target[];
   /** Where the time goes in the cold pass and in the warm restart (`--cpu-prof`). */
   readonly profile?: { readonly cold: ProfileSummary; readonly warm: ProfileSummary };
+  /** Issue 13: latency-bound pass, five hosts sharing a pass, small daemon's settled RSS. */
+  readonly scenarios?: ScenarioResult;
 }
 
 const CONTENDERS = ['cold', 'warm', 'daemon', 'floor', 'easyOcsp', 'shellLoop'] as const;

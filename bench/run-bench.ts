@@ -30,6 +30,7 @@ import {
 import { BenchResponder } from './responder-client.js';
 import type { ResponderSetup, ResponderStats } from './responder-protocol.js';
 import { runShellLoop } from './shell-loop.js';
+import { formatScenarios, runLatencyScenarios, type ScenarioResult, type ScenarioSettings } from './latency-scenarios.js';
 
 interface Context {
   readonly settings: BenchSettings;
@@ -49,16 +50,27 @@ const DAEMON_READY_TIMEOUT_MS = 30 * 60 * 1000;
 
 const USAGE = `usage: npm run bench -- [--quick] [--certs N] [--runs R] [--concurrency C] [--per-host-concurrency P]
                         [--shell-sample S] [--latency-ms L] [--out DIR] [--work-dir DIR] [--cpu-prof] [--keep]
-                        [--node-flags FLAGS]
+                        [--node-flags FLAGS] [--only-scenarios] [--scenario-runs R]
   --quick          N = 200, 1 run, shell sample 20 (what CI runs)
   --certs N        certificates (default 10000)
   --runs R         runs; the table shows medians (default 3)
   --latency-ms L   the responder holds each answer L ms, like a network round trip (default 0)
   --cpu-prof       profile one extra cold pass and warm restart with node --cpu-prof and add summaries
   --node-flags F   extra node flags for the staplerd processes, e.g. "--max-old-space-size=512" (default none)
-  --keep           keep the temp directory (certificates, staples, logs, profile)`;
+  --keep           keep the temp directory (certificates, staples, logs, profile)
+  --only-scenarios skip the N-certificate runs, measure only issue 13's scenarios (latency-bound pass with 1,000
+                   certificates 50 ms away, 5 responders at 10-200 ms, 10-certificate daemon's RSS after 10 s)
+  --scenario-runs R  runs of the scenarios; medians (default 3, quick 1)`;
 
-function readSettings(argv: readonly string[]): { settings: BenchSettings; outDir: string; workBase: string; cpuProf: boolean; keep: boolean } {
+function readSettings(argv: readonly string[]): {
+  settings: BenchSettings;
+  scenarios: ScenarioSettings;
+  onlyScenarios: boolean;
+  outDir: string;
+  workBase: string;
+  cpuProf: boolean;
+  keep: boolean;
+} {
   const { values } = parseArgs({
     args: [...argv],
     options: {
@@ -74,6 +86,8 @@ function readSettings(argv: readonly string[]): { settings: BenchSettings; outDi
       'cpu-prof': { type: 'boolean', default: false },
       'node-flags': { type: 'string', default: '' },
       keep: { type: 'boolean', default: false },
+      'only-scenarios': { type: 'boolean', default: false },
+      'scenario-runs': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -92,7 +106,18 @@ function readSettings(argv: readonly string[]): { settings: BenchSettings; outDi
     responderLatencyMs: readNonNegative('--latency-ms', values['latency-ms']),
     ...(values['node-flags'].trim() ? { staplerdNodeFlags: values['node-flags'].trim().split(/\s+/) } : {}),
   };
-  return { settings, outDir: values.out ?? DEFAULT_RESULTS_DIR, workBase: values['work-dir'] ?? tmpdir(), cpuProf: values['cpu-prof'], keep: values.keep };
+  // Issue 13's figures; --quick shrinks them to a smoke test (a few certificates, millisecond delays, 2 s settle).
+  const scenarios: ScenarioSettings = {
+    latencyCerts: quick ? 40 : 1000,
+    latencyMs: quick ? 5 : 50,
+    multiHostDelaysMs: quick ? [1, 2, 3, 4, 5] : [10, 25, 50, 100, 200],
+    smallCerts: quick ? 3 : 10,
+    settleMs: quick ? 2000 : 10_000,
+    concurrency: settings.concurrency,
+    perHostConcurrency: settings.perHostConcurrency,
+    runs: readPositive('--scenario-runs', values['scenario-runs'] ?? (quick ? '1' : '3')),
+  };
+  return { settings, scenarios, onlyScenarios: values['only-scenarios'], outDir: values.out ?? DEFAULT_RESULTS_DIR, workBase: values['work-dir'] ?? tmpdir(), cpuProf: values['cpu-prof'], keep: values.keep };
 }
 
 function readPositive(flag: string, value: string): number {
@@ -329,8 +354,42 @@ function log(message: string): void {
   process.stderr.write(`[bench] ${message}\n`);
 }
 
+/** Issue 13: every scenario host stayed within the per-host limit (a politeness failure exits 1, like the main runs). */
+function isScenarioPolite(result: ScenarioResult): boolean {
+  const limit = result.settings.perHostConcurrency;
+  return (result.summary.latencyMaxInFlight ?? Infinity) <= limit && (result.summary.multiHostMaxInFlight ?? Infinity) <= limit;
+}
+
+/** `--only-scenarios`: issue 13's scenarios alone, written to `<mode>-scenarios.{json,md}`. */
+async function runScenariosOnly(settings: BenchSettings, scenarios: ScenarioSettings, outDir: string, workBase: string, keep: boolean): Promise<void> {
+  const workDir = await mkdtemp(join(workBase, 'staplerd-bench-'));
+  let keepWorkDir = keep;
+  try {
+    const machine = describeMachine(workDir);
+    const scenarioResult = await runLatencyScenarios({ staplerd: STAPLERD, easyOcsp: EASY_OCSP, workDir }, scenarios, log);
+    const polite = isScenarioPolite(scenarioResult);
+    const header = `# staplerd benchmark: issue 13 scenarios (${settings.mode})\n\n${machine.cores} cores (${machine.cpuModel}), Node ${machine.nodeVersion}, ${machine.platform}, work dir on ${machine.workDirFilesystem}, load average at start ${machine.loadAverage.map((value) => value.toFixed(2)).join(' ')}. Generated ${new Date().toISOString()}.\n\n`;
+    const markdown = `${header}${formatScenarios(scenarioResult)}\nPoliteness: ${polite ? 'within' : '**over**'} the per-host limit.\n`;
+    const base = join(outDir, `${settings.mode}-scenarios`);
+    await writeFileAtomic(`${base}.json`, Buffer.from(`${JSON.stringify({ schema: 1, generatedAt: new Date().toISOString(), machine, scenarios: scenarioResult }, null, 2)}\n`));
+    await writeFileAtomic(`${base}.md`, Buffer.from(markdown));
+    process.stdout.write(`${markdown}\nwritten: ${base}.json, ${base}.md\n`);
+    if (!polite) process.exitCode = 1;
+  } catch (error) {
+    keepWorkDir = true;
+    throw error;
+  } finally {
+    if (keepWorkDir) log(`kept ${workDir}`);
+    else await rm(workDir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
-  const { settings, outDir, workBase, cpuProf, keep } = readSettings(process.argv.slice(2));
+  const { settings, scenarios, onlyScenarios, outDir, workBase, cpuProf, keep } = readSettings(process.argv.slice(2));
+  if (onlyScenarios) {
+    await runScenariosOnly(settings, scenarios, outDir, workBase, keep);
+    return;
+  }
   log(`${settings.certificates} certificates, ${settings.runs} run(s), concurrency ${settings.concurrency}/${settings.perHostConcurrency}`);
   const { context, setup } = await prepare(settings, workBase);
   log(`generated in ${(setup.generateMs / 1000).toFixed(2)} s; ${setup.answers} answers pre-signed in ${(setup.preSignMs / 1000).toFixed(2)} s; work dir ${context.workDir}`);
@@ -340,6 +399,7 @@ async function main(): Promise<void> {
     const runs: RunFigures[] = [];
     for (let index = 0; index < settings.runs; index += 1) runs.push(await runOnce(context, index));
     const profile = cpuProf ? await profilePasses(context) : undefined;
+    const scenarioResult = await runLatencyScenarios({ staplerd: STAPLERD, easyOcsp: EASY_OCSP, workDir: context.workDir }, scenarios, log);
     const median = computeMedians(runs);
     const politeness = checkPoliteness(runs, settings.perHostConcurrency);
     const ratios = computeRatios(median);
@@ -353,12 +413,13 @@ async function main(): Promise<void> {
       median,
       ratios,
       politeness,
-      checks: runChecks(runs, settings, politeness),
+      checks: { ...runChecks(runs, settings, politeness), scenarioPoliteness: isScenarioPolite(scenarioResult) },
       responder: describeResponder(runs, setup),
       targets: evaluateTargets(median, ratios, politeness),
       ...(profile ? { profile } : {}),
+      scenarios: scenarioResult,
     };
-    const markdown = formatMarkdown(result);
+    const markdown = `${formatMarkdown(result)}\n${formatScenarios(scenarioResult)}`;
     const base = join(outDir, `${settings.mode}-n${settings.certificates}`);
     await writeFileAtomic(`${base}.json`, Buffer.from(`${JSON.stringify(result, null, 2)}\n`));
     await writeFileAtomic(`${base}.md`, Buffer.from(markdown));

@@ -1,5 +1,6 @@
 // The `once` progress bar on a terminal (cli-progress); without a TTY there is none, only log lines.
-import cliProgress from 'cli-progress';
+// Types only here: the library is imported when stderr is a terminal (never by cron, systemd or pipes; issue 13).
+import type { SingleBar } from 'cli-progress';
 
 export interface ProgressReporter {
   update(done: number, total: number): void;
@@ -9,10 +10,11 @@ export interface ProgressReporter {
 /** Passes shorter than this never show a bar: it would only flicker. */
 const SHOW_AFTER_MS = 500;
 
-export function createProgressReporter(stream: NodeJS.WriteStream = process.stderr): ProgressReporter | undefined {
+export async function createProgressReporter(stream: NodeJS.WriteStream = process.stderr): Promise<ProgressReporter | undefined> {
   if (!stream.isTTY) return undefined;
+  const { default: cliProgress } = await import('cli-progress');
   const startedAt = Date.now();
-  let bar: cliProgress.SingleBar | undefined;
+  let bar: SingleBar | undefined;
   return {
     update(done, total) {
       if (!bar) {

@@ -1,6 +1,8 @@
 // Builds the StaplerdConfig from defaults, an optional YAML file and command-line flags (flags win), validating each key.
 import { dirname, resolve } from 'node:path';
-import { LineCounter, parseDocument, isMap, isScalar, type Document, type YAMLError } from 'yaml';
+// Types only here: the parser itself is imported when a file is read (readConfigFileContents), so a run without
+// --config never loads it (issue 13: about 8 MiB of a small daemon's resident memory).
+import type { Document, LineCounter, YAMLError } from 'yaml';
 import { StaplerdError } from '../errors/index.js';
 import { readRegularFileSync } from '../fs/read-regular-file.js';
 import { parseHaproxySocket, parseHookCommand } from '../hooks/index.js';
@@ -302,9 +304,10 @@ export async function readConfigFileContents(file: string): Promise<ConfigFileCo
     const reason = error instanceof StaplerdError ? `${error.code} ${error.message}` : (error as Error).message;
     throw new StaplerdError('CONFIG_INVALID', `cannot read configuration file: ${reason}`, { file });
   }
-  const lineCounter = new LineCounter();
+  const yaml = await import('yaml');
+  const lineCounter = new yaml.LineCounter();
   // prettyErrors: false keeps the yaml package from appending a code frame (the offending source line) to messages.
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const doc = yaml.parseDocument(text, { lineCounter, prettyErrors: false });
   const syntaxError = doc.errors[0];
   if (syntaxError !== undefined) throw yamlSyntaxError(syntaxError, lineCounter, file);
   let parsed: unknown;
@@ -318,7 +321,7 @@ export async function readConfigFileContents(file: string): Promise<ConfigFileCo
   if (typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new StaplerdError('CONFIG_INVALID', 'configuration file must be a YAML mapping of option names to values', { file });
   }
-  return { options: parsed as RawOptions, writtenValues: collectWrittenValues(doc, text) };
+  return { options: parsed as RawOptions, writtenValues: collectWrittenValues(doc, text, yaml) };
 }
 
 function yamlSyntaxError(error: YAMLError, lineCounter: LineCounter, file: string): StaplerdError {
@@ -329,7 +332,7 @@ function yamlSyntaxError(error: YAMLError, lineCounter: LineCounter, file: strin
 }
 
 /** Source text of each top-level scalar value, keyed as toJS keys it (String of the key). */
-function collectWrittenValues(doc: Document, text: string): Map<string, string> {
+function collectWrittenValues(doc: Document, text: string, { isMap, isScalar }: typeof import('yaml')): Map<string, string> {
   const written = new Map<string, string>();
   if (!isMap(doc.contents)) return written;
   for (const pair of doc.contents.items) {

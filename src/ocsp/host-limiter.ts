@@ -82,12 +82,36 @@ export function createHostLimiter(options: HostLimiterOptions): HostLimiter {
 }
 
 /** The limiter key: URL host (hostname plus non-default port); an unparsable URL is its own key, and fails later. */
-function hostOf(url: string): string {
+export function hostOf(url: string): string {
   try {
     return new URL(url).host;
   } catch {
     return url;
   }
+}
+
+/**
+ * Orders `items` round-robin over their hosts (first-seen host order, each host's items in their own order), so a
+ * worker pool of C workers walking the result keeps about C/hosts workers on every host instead of all C on the
+ * first directory's responder. Why (issue 13): with items grouped by host, every worker queued on one responder's P
+ * slots while the others sat idle, so hosts waited for each other and a pass took the sum of their times instead of
+ * the slowest one's. Items without a host (`undefined`) form one group of their own.
+ */
+export function interleaveByHost<T>(items: readonly T[], hostOfItem: (item: T) => string | undefined): T[] {
+  const groups = new Map<string | undefined, T[]>();
+  for (const item of items) {
+    const host = hostOfItem(item);
+    const group = groups.get(host);
+    if (group) group.push(item);
+    else groups.set(host, [item]);
+  }
+  const ordered: T[] = [];
+  // Exhausted hosts leave the rotation, so one big host among many small ones costs O(items), not O(hosts * items).
+  for (let queues = [...groups.values()], round = 0; queues.length > 0; round += 1) {
+    for (const queue of queues) ordered.push(queue[round]!);
+    queues = queues.filter((queue) => queue.length > round + 1);
+  }
+  return ordered;
 }
 
 /** A task that throws synchronously still releases its slot. */

@@ -1,6 +1,8 @@
 // The one HTTP transport of staplerd (the only importer of got): bounded, non-retrying GET/POST over keep-alive agents,
 // direct or through the outbound proxy that proxy-agents.ts picks per URL.
-import got, { type Got, type NormalizedOptions, type PlainResponse, type Request, type RequestFunction } from 'got';
+// Types only here: got itself (with its dependency tree, about 20 MiB resident) is imported at the first request, so
+// a daemon restarted over fresh staples does not carry it until a staple needs refreshing (issue 13).
+import type { ExtendOptions, Got, NormalizedOptions, PlainResponse, Request, RequestFunction } from 'got';
 import { StaplerdError } from '../errors/index.js';
 import { createProxyRouter, type ProxyRoute, type ProxyRouter } from './proxy-agents.js';
 import { createLookup, createPublicOnlyLookup, scopeOfOrigin, scopesOfHost, systemAddressPolicy, type AddressPolicy } from './redirect-guard.js';
@@ -82,7 +84,7 @@ export function createHttpClient(options: HttpClientOptions): ClosableHttpClient
     agentOptions: { keepAlive: true, timeout: IDLE_SOCKET_TIMEOUT_MS, ...(options.resolveHost ? { lookup: createLookup(options.resolveHost) } : {}) },
     publicOnlyLookup: createPublicOnlyLookup(policy),
   });
-  const client = got.extend({
+  const gotOptions: ExtendOptions = {
     // The scheduler owns retries and backoff (per-certificate state); got retrying underneath would multiply them.
     retry: { limit: 0 },
     throwHttpErrors: false,
@@ -104,9 +106,10 @@ export function createHttpClient(options: HttpClientOptions): ClosableHttpClient
       // Runs for every hop before its request is made (got source/core/index.js, _onResponseBase).
       beforeRedirect: [(nextOptions, response) => guardRedirect(nextOptions, response, policy)],
     },
-  });
+  };
+  let client: Promise<Got> | undefined;
   return {
-    request: (req) => sendRequest(client, req),
+    request: async (req) => sendRequest(await (client ??= import('got').then((module) => module.default.extend(gotOptions))), req),
     close: () => router.destroy(),
   };
 }

@@ -1,6 +1,6 @@
 // Public surface of the ocsp module: HTTP transport, per-host limits, OCSP and caIssuers downloads.
 export { createHttpClient, type HttpClient, type ClosableHttpClient, type HttpClientOptions, type HttpRequest, type HttpResponse } from './http-client.js';
-export { createHostLimiter, type HostLimiter, type HostLimiterOptions } from './host-limiter.js';
+export { createHostLimiter, hostOf, interleaveByHost, type HostLimiter, type HostLimiterOptions } from './host-limiter.js';
 export {
   fetchOcspResponse,
   buildOcspGetUrl,

@@ -1,10 +1,10 @@
 // One pass over every certificate: discover, resolve issuers, and process each distinct leaf with bounded concurrency.
 import { policyForCode, recodeError, StaplerdError, toStaplerdError, type ErrorCode } from '../errors/index.js';
 import { logFailure } from '../log/index.js';
-import { createCaIssuerFetcher, createHostLimiter, fetchOcspResponse, type CaIssuerFetcher, type OcspAttempt } from '../ocsp/index.js';
+import { createCaIssuerFetcher, createHostLimiter, fetchOcspResponse, hostOf, interleaveByHost, type CaIssuerFetcher, type OcspAttempt } from '../ocsp/index.js';
 import type { FetchObservation } from '../types/index.js';
 import { USER_AGENT } from '../version.js';
-import { collectTargets } from './collect-targets.js';
+import { collectTargets, type StapleTarget } from './collect-targets.js';
 import { mapWithConcurrency } from './map-with-concurrency.js';
 import type { PassOptions, PassReport, TargetOutcome } from './pass-types.js';
 import { processTarget, removeStaple, type FetchValidated } from './process-target.js';
@@ -60,8 +60,11 @@ export async function runPass(options: RunPassOptions): Promise<PassReport> {
   let done = 0;
   const total = collected.targets.length + outcomes.length;
   options.onProgress?.(outcomes.length, total);
-  const processed = await mapWithConcurrency(
-    collected.targets,
+  // Workers take targets round-robin over responder hosts so no host waits for another's slots (issue 13);
+  // outcomes go back to discovery order below.
+  const order = interleaveByHost(collected.targets.map((_, index) => index), (index) => responderHostOf(collected.targets[index]!, config.responder));
+  const processedInOrder = await mapWithConcurrency(
+    order.map((index) => collected.targets[index]!),
     config.concurrency,
     async (target) => {
       try {
@@ -86,10 +89,18 @@ export async function runPass(options: RunPassOptions): Promise<PassReport> {
     },
     options.signal,
   );
+  const processed: (TargetOutcome | undefined)[] = new Array(collected.targets.length);
+  order.forEach((targetIndex, position) => (processed[targetIndex] = processedInOrder[position]));
   outcomes.push(...processed.filter((outcome): outcome is TargetOutcome => outcome !== undefined));
   const report = { startedAt, finishedAt: deps.clock.now(), outcomes };
   if (!options.dryRun) await publishPassResults(report, config, deps, options.publishState ?? createPublishState());
   return report;
+}
+
+/** The host whose limiter slots a target will wait for: the configured responder, else the leaf's first AIA URL. */
+function responderHostOf(target: StapleTarget, responder: string | undefined): string | undefined {
+  const url = responder ?? target.leaf.summary.ocspUrls[0];
+  return url === undefined ? undefined : hostOf(url);
 }
 
 /** A staple that no certificate can own any more (OUTPUT_CONFLICT) goes, snippet first, unless this is a dry run. */

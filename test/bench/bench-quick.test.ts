@@ -115,6 +115,29 @@ describe('npm run bench -- --quick', () => {
     expect(result.settings).toMatchObject({ mode: 'quick', certificates: CERTIFICATES, runs: 1, perHostConcurrency: PER_HOST_LIMIT });
   });
 
+  it("runs issue 13's scenarios: a latency-bound pass, hosts at different delays, a small daemon's settled memory", () => {
+    const scenarios = result.scenarios!;
+    const run = scenarios.latencyRuns[0]!;
+    // Every certificate was fetched exactly once by staplerd and by easy-ocsp, within the per-host limit.
+    expect(run.staplerd.requests).toBe(scenarios.settings.latencyCerts);
+    expect(run.easyOcsp.requests).toBe(scenarios.settings.latencyCerts);
+    const perHost = Math.floor(scenarios.settings.latencyCerts / scenarios.settings.multiHostDelaysMs.length);
+    expect(scenarios.multiHostRuns[0]!.staplerd.requests).toBe(perHost * scenarios.settings.multiHostDelaysMs.length);
+    // Each of the five responders saw requests, none more than the per-host limit at once.
+    const byHost = scenarios.multiHostRuns[0]!.maxInFlightByHost;
+    expect(byHost).toHaveLength(scenarios.settings.multiHostDelaysMs.length);
+    for (const inFlight of [...byHost, run.staplerd.maxInFlight!, run.easyOcsp.maxInFlight!]) {
+      expect(inFlight).toBeGreaterThanOrEqual(1);
+      expect(inFlight).toBeLessThanOrEqual(PER_HOST_LIMIT);
+    }
+    expect(result.checks.scenarioPoliteness).toBe(true);
+    for (const key of ['latencyBoundMs', 'latencyStaplerdMs', 'latencyEasyOcspMs', 'multiHostSlowestBoundMs', 'multiHostStaplerdMs', 'smallDaemonRssKb', 'smallWarmDaemonRssKb', 'bareNodeRssKb']) {
+      expect([key, Number.isFinite(scenarios.summary[key]) && scenarios.summary[key]! > 0]).toEqual([key, true]);
+    }
+    expect(scenarios.targets.map((target) => target.holds)).toHaveLength(5);
+    expect(markdown).toContain('Issue 13 scenarios');
+  });
+
   it('writes the table as Markdown with each contender and ratio', () => {
     for (const text of ['staplerd `once`, cold', 'warm restart', 'daemon.ready', 'floor', 'openssl ocsp', 'easy-ocsp', 'staplerd / floor', 'shell loop / staplerd', 'easy-ocsp / staplerd', `${result.machine.cores} cores`]) {
       expect(markdown).toContain(text);

@@ -1,7 +1,7 @@
 // Per-host and global concurrency limits, observed both at a real server and with hand-released tasks.
 import { describe, it, expect, afterAll } from '@jest/globals';
 import { createHttpClient } from '../../src/ocsp/http-client.js';
-import { createHostLimiter } from '../../src/ocsp/host-limiter.js';
+import { createHostLimiter, hostOf, interleaveByHost } from '../../src/ocsp/host-limiter.js';
 import { respond, startLocalServer, type LocalServer } from './local-server.js';
 
 /** A task the test finishes by hand, so "running" is unambiguous without timers. */
@@ -126,5 +126,30 @@ describe('createHostLimiter', () => {
   it('rejects limits that are not positive integers', () => {
     expect(() => createHostLimiter({ perHost: 0, global: 1 })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
     expect(() => createHostLimiter({ perHost: 1, global: 1.5 })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+  });
+});
+
+describe('interleaveByHost', () => {
+  const hostOfLabel = (label: string): string | undefined => (label.startsWith('-') ? undefined : label[0]);
+
+  it('takes one item per host in turn, in first-seen host order, keeping each host\'s own order', () => {
+    expect(interleaveByHost(['a1', 'a2', 'a3', 'b1', 'c1', 'c2'], hostOfLabel)).toEqual(['a1', 'b1', 'c1', 'a2', 'c2', 'a3']);
+  });
+
+  it('keeps items without a host as one group of their own and loses or repeats nothing', () => {
+    const items = ['-x', 'a1', '-y', 'a2', 'b1'];
+    const ordered = interleaveByHost(items, hostOfLabel);
+    expect(ordered).toEqual(['-x', 'a1', 'b1', '-y', 'a2']);
+    expect([...ordered].sort()).toEqual([...items].sort());
+  });
+
+  it('returns an empty list for no items', () => {
+    expect(interleaveByHost([], hostOfLabel)).toEqual([]);
+  });
+
+  it('keys hosts as the limiter does: host and non-default port', () => {
+    expect(hostOf('http://ocsp.example.test:8080/a')).toBe('ocsp.example.test:8080');
+    expect(hostOf('http://ocsp.example.test:80/a')).toBe('ocsp.example.test');
+    expect(hostOf('not a url')).toBe('not a url');
   });
 });

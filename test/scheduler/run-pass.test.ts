@@ -44,6 +44,20 @@ describe('runPass', () => {
     expect(fx.http.ocspRequestCount).toBe(2);
   });
 
+  it('takes targets round-robin over responder hosts, so a host later in discovery order does not wait for the first', async () => {
+    const fx = await createPassFixture(pki, dirs);
+    const busyHost = 'http://127.0.0.1:9/ocsp';
+    const otherHost = 'http://127.0.0.2:9/ocsp';
+    // Discovery order (file names sorted): the busy host's three leaves first, then the other host's one.
+    for (const name of ['a1', 'a2', 'a3']) await pki.writeLeaf(fx.dir, await pki.issueLeaf({ ocspUrls: [busyHost], commonName: `${name}.test` }), 'fullchain', name);
+    await pki.writeLeaf(fx.dir, await pki.issueLeaf({ ocspUrls: [otherHost], commonName: 'b1.test' }), 'fullchain', 'b1');
+    const report = await fx.pass({ concurrency: 1 });
+    const hosts = fx.http.requests.map((req) => new URL(req.url).host);
+    expect(hosts).toEqual(['127.0.0.1:9', '127.0.0.2:9', '127.0.0.1:9', '127.0.0.1:9']);
+    // Outcomes stay in discovery order whatever order they were fetched in.
+    expect(report.outcomes.map((o) => o.subject)).toEqual(['CN=a1.test', 'CN=a2.test', 'CN=a3.test', 'CN=b1.test']);
+  });
+
   it('reports the clock at the start and end of the pass', async () => {
     const fx = await createPassFixture(pki, dirs);
     const report = await fx.pass();

@@ -12,7 +12,7 @@ export async function runOnceCommand(input: { flags: RawOptions; configFile?: st
   const config = await resolveConfig({ flags: input.flags, configFile: input.configFile });
   const deps = createLiveDependencies(config);
   const stateDir = resolveStateDir(config.stateDir);
-  const progress = createProgressReporter();
+  const progress = await createProgressReporter();
   try {
     // Backoff history is shared with the daemon and earlier runs, so cron runs during an outage stay polite.
     const onCorrupt = (error: StaplerdError): void => logFailure(deps.logger, 'state.corrupt', error);
