@@ -11,7 +11,7 @@ import {
   type IssuedIdentity,
   type LeafOptions,
 } from '../../src/demo/demo-pki.js';
-import { exportPrivateKeyPem } from '../../src/pki/key-pair.js';
+import { exportPrivateKeyPem } from '../../src/demo/key-pair.js';
 
 export interface TestPki {
   readonly authority: DemoAuthority;
