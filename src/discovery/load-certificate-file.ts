@@ -52,6 +52,7 @@ export interface CertificateFileLimits {
  */
 export const DEFAULT_CERTIFICATE_FILE_LIMITS: CertificateFileLimits = {
   maxFileBytes: DEFAULT_MAX_CERTIFICATE_FILE_BYTES,
+  // Chains hold 2-5 certificates, CA bundles given as issuerDir ~150.
   maxCertificates: 256,
 };
 
