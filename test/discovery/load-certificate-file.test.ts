@@ -3,7 +3,8 @@ import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { IssuedIdentity } from '../../src/demo/demo-pki.js';
-import { CertificateCache, loadCertificateFile } from '../../src/discovery/index.js';
+import { loadCertificateFile } from '../../src/discovery/index.js';
+import { CertificateCache } from '../../src/pki/certificate-cache.js';
 import { exportPrivateKeyPem } from '../../src/demo/key-pair.js';
 import { createTestPki, makeTempDir, removeTempDir, type TestPki } from '../helpers/test-pki.js';
 
