@@ -5,6 +5,6 @@ export { CertificateCache, type CertificateCacheOptions } from './certificate-ca
 export { parseCertificateBundle } from './certificate-bundle.js';
 export { buildOcspRequest, type BuiltOcspRequest, type OcspRequestOptions } from './ocsp-request.js';
 export {
-  validateOcspResponse, inspectOcspResponse, impliedNextUpdate, DEFAULT_CLOCK_SKEW_MS, DEFAULT_MIN_REMAINING_MS, DEFAULT_LIFETIME_WITHOUT_NEXT_UPDATE_MS, type ValidationInput, type InspectedOcspResponse,
+  validateOcspResponse, inspectOcspResponse, impliedNextUpdate, DEFAULT_CLOCK_SKEW_MS, DEFAULT_MIN_REMAINING_MS, type ValidationInput, type InspectedOcspResponse,
 } from './ocsp-response.js';
 export type { CertificateSummary, CertStatus, ValidatedResponse } from './types.js';
