@@ -70,8 +70,9 @@ export async function loadHistory(stateDir: string, onCorrupt: (error: StaplerdE
   return history;
 }
 
+/** A corrupt history costs only backoff: it is reported and replaced by an empty one. */
 function rebuilt(file: string, message: string): StaplerdError {
-  return new StaplerdError('STATE_CORRUPT', message.replace('state file is corrupt', 'state file is corrupt and will be rebuilt'), { file });
+  return new StaplerdError('STATE_CORRUPT', `${message}; it will be rebuilt`, { file });
 }
 
 function restoreEntry(entry: PersistedHistoryEntry): TargetHistory | undefined {
