@@ -1,5 +1,11 @@
 // The resolved configuration every pass runs with, and its defaults (docs/configuration.md documents each key).
 import type { LogFormat, LoggerLevel } from '../log/index.js';
+// The defaults below that bound validation and parsing are the modules' own (one number, one place); config/ only
+// names them, so `staplerd check`, the library API and the daemon cannot drift apart.
+import { DEFAULT_CERTIFICATE_FILE_LIMITS } from '../discovery/load-certificate-file.js';
+import { DEFAULT_MAX_ISSUER_CANDIDATES } from '../discovery/resolve-issuer.js';
+import { DEFAULT_OCSP_MAX_BODY_BYTES } from '../ocsp/fetch-ocsp-response.js';
+import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_LIFETIME_WITHOUT_NEXT_UPDATE_MS, DEFAULT_MIN_REMAINING_MS } from '../pki/validation-defaults.js';
 
 export type OnRevoked = 'staple' | 'remove';
 
@@ -72,20 +78,20 @@ export const DEFAULT_CONFIG: StaplerdConfig = {
   // Politeness: at most 4 requests in flight per responder host.
   perHostConcurrency: 4,
   // 64 KiB: real responses are 1-4 KiB even with a responder chain; anything larger is junk or hostile.
-  maxResponseBytes: 64 * 1024,
+  maxResponseBytes: DEFAULT_OCSP_MAX_BODY_BYTES,
   // 1 MiB holds Mozilla's ~150-root bundle four times over; a 200 MB file cost 1.3 GB and 10 s of parsing.
-  maxCertificateFileBytes: 1024 * 1024,
+  maxCertificateFileBytes: DEFAULT_CERTIFICATE_FILE_LIMITS.maxFileBytes,
   // Chains hold 2-5 certificates, CA bundles given as issuerDir ~150.
-  maxCertificatesPerFile: 256,
+  maxCertificatesPerFile: DEFAULT_CERTIFICATE_FILE_LIMITS.maxCertificates,
   // A leaf has one issuer, rarely a few same-named ones (cross-signs, re-keys); each extra one is a signature check.
-  maxIssuerCandidates: 16,
+  maxIssuerCandidates: DEFAULT_MAX_ISSUER_CANDIDATES,
   nonce: false,
-  clockSkewMs: 5 * 60_000,
+  clockSkewMs: DEFAULT_CLOCK_SKEW_MS,
   // HAProxy stops stapling a response 5 minutes before its nextUpdate; demand at least that much life.
-  minRemainingMs: 5 * 60_000,
+  minRemainingMs: DEFAULT_MIN_REMAINING_MS,
   // RFC 6960 4.2.2.1 allows responses without nextUpdate (a Bundesdruckerei responder sends them); Firefox accepts
   // them for one day after thisUpdate (mozilla::pkix pkixocsp.cpp), so that is the bound, refreshed at half of it.
-  lifetimeWithoutNextUpdateMs: 24 * 60 * 60_000,
+  lifetimeWithoutNextUpdateMs: DEFAULT_LIFETIME_WITHOUT_NEXT_UPDATE_MS,
   onRevoked: 'staple',
   logLevel: 'info',
   logFormat: 'text',

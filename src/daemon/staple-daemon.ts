@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import type { StaplerdConfig } from '../config/index.js';
 import { recodeError, StaplerdError, toStaplerdError } from '../errors/index.js';
 import { logFailure, type EventLogger } from '../log/index.js';
-import { createCaIssuerFetcher, createHostLimiter, type CaIssuerFetcher } from '../ocsp/index.js';
-import { buildStatusRows, createPublishState, drainHooks, runPass, type HistoryStore, type PassDependencies, type PassReport } from '../scheduler/index.js';
+import type { CaIssuerFetcher } from '../ocsp/index.js';
+import { buildStatusRows, createPassCaIssuerFetcher, createPublishState, drainHooks, runPass, type HistoryStore, type PassDependencies, type PassReport } from '../scheduler/index.js';
 import {
   daemonSocketPath,
   describeWatchedCertificates,
@@ -18,7 +18,6 @@ import {
   type DaemonSocket,
 } from '../state/index.js';
 import type { CertificateStatusRow } from '../types/index.js';
-import { USER_AGENT } from '../version.js';
 import { watchCertificates, type CertificateWatcher } from './certificate-watcher.js';
 import { MetricsEndpoint } from './metrics-endpoint.js';
 import { isValidCronExpression, startSweepTimer, type SweepTimer } from './sweep-timer.js';
@@ -90,7 +89,7 @@ export class StapleDaemon {
   }
 
   private async startPassesAndWatch(): Promise<void> {
-    this.caIssuers = this.createCaIssuerFetcher();
+    this.caIssuers = createPassCaIssuerFetcher(this.config, this.deps);
     // The backoff schedule continues across restarts: a restart during an outage does not fire a burst of requests.
     const onCorrupt = (error: StaplerdError): void => logFailure(this.deps.logger, 'state.corrupt', error);
     this.history = await loadHistory(this.stateDir, onCorrupt);
@@ -132,7 +131,7 @@ export class StapleDaemon {
     if (this.stopping) return false;
     this.config = config;
     this.deps = deps;
-    this.caIssuers = this.createCaIssuerFetcher();
+    this.caIssuers = createPassCaIssuerFetcher(this.config, this.deps);
     // Before start() has its watch in place (SIGHUP during the first pass) it will start one with this new config;
     // starting one here too would leave two watchers, each triggering every pass twice.
     if (this.watching && !this.stopping) {
@@ -352,18 +351,6 @@ export class StapleDaemon {
       const error = toStaplerdError(thrown, 'STATUS_SOCKET_FAILED');
       this.deps.logger.log('warn', 'status.socket_failed', `${error.message}; \`staplerd status\` shows the files, not the live view`, { code: error.code, file: error.file });
     }
-  }
-
-  private createCaIssuerFetcher(): CaIssuerFetcher {
-    const limiter = createHostLimiter({ perHost: this.config.perHostConcurrency, global: this.config.concurrency });
-    return createCaIssuerFetcher({
-      http: this.deps.http,
-      limiter,
-      timeoutMs: this.config.timeoutMs,
-      maxBodyBytes: this.config.maxResponseBytes,
-      userAgent: USER_AGENT,
-      now: () => this.deps.clock.now(),
-    });
   }
 }
 

@@ -1,6 +1,6 @@
 // A throwaway three-tier PKI (root, intermediate, delegated OCSP responder) for `staplerd demo` and the tests.
-import { generateKeyPair, type KeyAlgorithm, type KeyPair } from '../pki/key-pair.js';
-import { issueCertificate } from '../pki/issue-certificate.js';
+import { generateKeyPair, type KeyAlgorithm, type KeyPair } from './key-pair.js';
+import { issueCertificate } from './issue-certificate.js';
 import type { Certificate } from '../pki/certificate.js';
 
 export interface IssuedIdentity {

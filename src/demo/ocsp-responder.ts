@@ -1,7 +1,7 @@
 // An in-process OCSP responder over plain HTTP on 127.0.0.1 (RFC 6960 Appendix A), with injectable faults.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { generateKeyPair, type KeyPair } from '../pki/key-pair.js';
+import { generateKeyPair, type KeyPair } from './key-pair.js';
 import {
   encodeOcspErrorResponse,
   isCertIdIssuedBy,
@@ -9,7 +9,7 @@ import {
   signOcspResponse,
   type RequestedCertId,
   type SingleAnswer,
-} from '../pki/sign-ocsp-response.js';
+} from './sign-ocsp-response.js';
 import type { DemoAuthority, IssuedIdentity } from './demo-pki.js';
 
 export type CertState = { status: 'good' } | { status: 'revoked'; revocationTime: Date; reason?: number } | { status: 'unknown' };

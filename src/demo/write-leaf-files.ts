@@ -1,7 +1,7 @@
 // Writes a leaf certificate to disk in the layouts staplerd meets in the wild (used by the demo and the tests).
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { exportPrivateKeyPem } from '../pki/key-pair.js';
+import { exportPrivateKeyPem } from './key-pair.js';
 import type { DemoAuthority, IssuedIdentity } from './demo-pki.js';
 
 /**

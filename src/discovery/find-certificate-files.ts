@@ -1,9 +1,9 @@
 // Walks the certificate directories recursively (following symlinks, as certbot's live/ links into archive/) and lists candidate files.
 import type { Dirent, Stats } from 'node:fs';
-import { lstat, readdir, realpath, stat } from 'node:fs/promises';
+import { lstat, readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { StaplerdError } from '../errors/index.js';
-import { findPseudoFilesystem, isAncestorOrSelf, readDirectoryKey } from '../fs/directory-guard.js';
+import { enterDirectory, type WalkedDirectory } from '../fs/directory-guard.js';
 
 export interface CandidateFile {
   /** Path as reached under the root (symlinks not resolved), so output paths mirror what the operator configured. */
@@ -32,12 +32,6 @@ function isOwnOutput(name: string): boolean {
 function hasExtension(name: string, extensions: readonly string[]): boolean {
   const lower = name.toLowerCase();
   return extensions.some((ext) => lower.endsWith(ext.toLowerCase()));
-}
-
-/** The real directory being walked: where it is and on which device, to notice mount points and links upwards. */
-interface WalkedDirectory {
-  readonly real: string;
-  readonly dev: number;
 }
 
 interface WalkState {
@@ -75,25 +69,17 @@ async function isRegularFile(path: string): Promise<boolean> {
 }
 
 async function walkDirectory(dir: string, parent: WalkedDirectory | undefined, state: WalkState): Promise<void> {
-  let here: WalkedDirectory;
-  let entries: Dirent[];
-  try {
-    const real = await realpath(dir);
-    const stats = await stat(dir);
-    const key = readDirectoryKey(stats);
-    if (state.visitedDirs.has(key)) return; // reached again through another link, or a loop: walked already
-    const refusal = findRefusal(dir, real, stats, parent);
-    if (refusal !== undefined) {
-      state.options.onRefused?.(dir, new StaplerdError('DIRECTORY_REFUSED', `${refusal}; not walked`, { file: dir }));
-      return;
-    }
-    state.visitedDirs.add(key);
-    here = { real, dev: stats.dev };
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch (error) {
-    state.options.onError?.(dir, error as NodeJS.ErrnoException);
+  const entered = await enterDirectory(dir, parent, state.visitedDirs);
+  if (entered.kind === 'visited') return;
+  if (entered.kind === 'refused') {
+    state.options.onRefused?.(dir, new StaplerdError('DIRECTORY_REFUSED', `${entered.reason}; not walked`, { file: dir }));
     return;
   }
+  if (entered.kind === 'failed') {
+    state.options.onError?.(dir, entered.error);
+    return;
+  }
+  const { here, entries } = entered;
   let hasUndecodableName = false;
   for (const entry of entries) {
     // readdir replaces bytes that are not UTF-8 with U+FFFD, and such a name leads nowhere; a name that really
@@ -102,15 +88,6 @@ async function walkDirectory(dir: string, parent: WalkedDirectory | undefined, s
     else await visitEntry(dir, entry, here, state);
   }
   if (hasUndecodableName) await refuseNamesNotUtf8(dir, state);
-}
-
-/** Why a directory is not walked: a kernel pseudo-filesystem, or (reached by a link) an ancestor of its parent. */
-function findRefusal(dir: string, real: string, stats: Stats, parent: WalkedDirectory | undefined): string | undefined {
-  // A directory above the one holding the link (a link to / or ..) contains the tree itself: walking it walks
-  // everything around the certificates. Links back into the tree were caught as already visited.
-  if (parent !== undefined && isAncestorOrSelf(real, parent.real)) return `${dir} leads to ${real}, above the directory holding it`;
-  // statfs only when a mount point was crossed (the device changed) or at the root: one syscall per mount, not per directory.
-  return findPseudoFilesystem(real, parent === undefined || stats.dev !== parent.dev);
 }
 
 async function visitEntry(dir: string, entry: Dirent, here: WalkedDirectory, state: WalkState): Promise<void> {

@@ -1,44 +1,14 @@
 // Reads one certificate file (leaf, full chain, certbot layout or HAProxy combined PEM) into its leaf and chain.
 import { StaplerdError } from '../errors/index.js';
 import { DEFAULT_MAX_CERTIFICATE_FILE_BYTES, readRegularFileSync } from '../fs/read-regular-file.js';
-import { Certificate } from '../pki/certificate.js';
-import { equalBytes } from '../pki/der.js';
-import { computeSha256Hex } from '../pki/digest.js';
-import { listCertificateBlocks, type CertificateBlock } from '../pki/pem.js';
+import type { Certificate } from '../pki/certificate.js';
+import { CertificateCache } from '../pki/certificate-cache.js';
+import { listCertificateBlocks } from '../pki/pem.js';
 
 export type LoadedCertificateFile =
   | { readonly kind: 'leaf'; readonly file: string; readonly leaf: Certificate; readonly chain: readonly Certificate[] }
   /** Keys only, DH parameters, CA-only bundles (certbot's chain.pem): skipped quietly. */
   | { readonly kind: 'no-leaf'; readonly file: string; readonly chain: readonly Certificate[] };
-
-/**
- * Parsed certificates by the SHA-256 of their DER, for one pass: every fullchain file of a CA carries the same
- * intermediate, which is then parsed once and shared (one object, one imported key) instead of once per file.
- */
-export class CertificateCache {
-  readonly #byFingerprint = new Map<string, Certificate>();
-  /** CA certificates by their PEM text: equal text is equal DER, so the decode and the hash are skipped too. */
-  readonly #byPemBody = new Map<string, Certificate>();
-
-  parseBlock(block: CertificateBlock, file: string): Certificate {
-    const known = block.pemBody === undefined ? undefined : this.#byPemBody.get(block.pemBody);
-    if (known) return known;
-    const certificate = this.parseOwned(block.decode(), file);
-    // Only CAs recur across files; remembering every leaf's text would only cost memory.
-    if (block.pemBody !== undefined && certificate.summary.isCA) this.#byPemBody.set(block.pemBody, certificate);
-    return certificate;
-  }
-
-  /** `der` must be bytes nobody else holds (a fresh decode): the certificate keeps them. */
-  parseOwned(der: Uint8Array, file: string): Certificate {
-    const fingerprint = computeSha256Hex(der);
-    const known = this.#byFingerprint.get(fingerprint);
-    if (known && equalBytes(known.der, der)) return known;
-    const certificate = Certificate.fromOwnedDer(der, fingerprint, file);
-    this.#byFingerprint.set(fingerprint, certificate);
-    return certificate;
-  }
-}
 
 /** Caps on one certificate file (config `maxCertificateFileSize`, `maxCertificatesPerFile`). */
 export interface CertificateFileLimits {
@@ -52,6 +22,7 @@ export interface CertificateFileLimits {
  */
 export const DEFAULT_CERTIFICATE_FILE_LIMITS: CertificateFileLimits = {
   maxFileBytes: DEFAULT_MAX_CERTIFICATE_FILE_BYTES,
+  // Chains hold 2-5 certificates, CA bundles given as issuerDir ~150.
   maxCertificates: 256,
 };
 

@@ -6,7 +6,8 @@ import type { Certificate } from '../pki/certificate.js';
 import { parseCertificateBundle } from '../pki/certificate-bundle.js';
 import { equalBytes } from '../pki/der.js';
 import { computeSha256Hex } from '../pki/digest.js';
-import { CertificateCache, DEFAULT_CERTIFICATE_FILE_LIMITS, loadCertificateFile, type CertificateFileLimits } from './load-certificate-file.js';
+import type { CertificateCache } from '../pki/certificate-cache.js';
+import { DEFAULT_CERTIFICATE_FILE_LIMITS, loadCertificateFile, type CertificateFileLimits } from './load-certificate-file.js';
 
 /** certbot writes cert.pem beside chain.pem and fullchain.pem (https://eff-certbot.readthedocs.io, "Where are my certificates?"). */
 const SIBLING_CHAIN_FILES = ['chain.pem', 'fullchain.pem'];

@@ -1,4 +1,4 @@
 // Public surface of the errors module.
 export { ERROR_CODES, policyForCode, isErrorCode, type ErrorCode, type CodePolicy, type LogLevel } from './error-codes.js';
 export { StaplerdError, recodeError, toStaplerdError, type ErrorContext } from './staplerd-error.js';
-export { redactSecrets, REDACTED } from './redact-secrets.js';
+export { redactSecrets } from './redact-secrets.js';

@@ -1,7 +1,8 @@
 // Decides which directories a recursive walk may enter: never pseudo-filesystems, never a link back above the tree.
 // A symlink to /proc inside a certificate directory made staplerd walk the whole host (1.5 GB, 110 s, 1,599 foreign
 // certificates, staples written beside them); a link to / does the same through every mount.
-import { statfsSync, type Stats } from 'node:fs';
+import { statfsSync, type Dirent, type Stats } from 'node:fs';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import { sep } from 'node:path';
 
 /**
@@ -63,4 +64,49 @@ export function isAncestorOrSelf(target: string, dir: string): boolean {
   if (target === dir) return true;
   const prefix = target.endsWith(sep) ? target : target + sep;
   return dir.startsWith(prefix);
+}
+
+/** The real directory a walk is in: where it is and on which device, to notice mount points and links upwards. */
+export interface WalkedDirectory {
+  readonly real: string;
+  readonly dev: number;
+}
+
+/** What entering one directory of a walk gave: its entries, or why there are none. */
+export type EnteredDirectory =
+  | { readonly kind: 'entered'; readonly here: WalkedDirectory; readonly entries: Dirent[] }
+  /** Reached again through another link, or a loop: walked already. */
+  | { readonly kind: 'visited' }
+  | { readonly kind: 'refused'; readonly reason: string }
+  | { readonly kind: 'failed'; readonly error: NodeJS.ErrnoException };
+
+/**
+ * The one step every recursive walk takes before listing a directory (certificate discovery, the Node TLS handler's
+ * staple scan): each real directory (`dev:ino`) is entered once, so certbot's symlinked trees are walked once and a
+ * loop ends; a kernel pseudo-filesystem, or a directory reached from `parent` that is an ancestor of it (a link to /
+ * or ..), is refused. `visited` is the walk's own set; an entered directory is added to it.
+ */
+export async function enterDirectory(dir: string, parent: WalkedDirectory | undefined, visited: Set<string>): Promise<EnteredDirectory> {
+  try {
+    const real = await realpath(dir);
+    const stats = await stat(dir);
+    const key = readDirectoryKey(stats);
+    if (visited.has(key)) return { kind: 'visited' };
+    const reason = findRefusal(dir, real, stats, parent);
+    if (reason !== undefined) return { kind: 'refused', reason };
+    visited.add(key);
+    const entries = await readdir(dir, { withFileTypes: true });
+    return { kind: 'entered', here: { real, dev: stats.dev }, entries };
+  } catch (error) {
+    return { kind: 'failed', error: error as NodeJS.ErrnoException };
+  }
+}
+
+/** Why a directory is not walked: a kernel pseudo-filesystem, or (reached by a link) an ancestor of its parent. */
+function findRefusal(dir: string, real: string, stats: Stats, parent: WalkedDirectory | undefined): string | undefined {
+  // A directory above the one holding the link (a link to / or ..) contains the tree itself: walking it walks
+  // everything around the certificates. Links back into the tree were caught as already visited.
+  if (parent !== undefined && isAncestorOrSelf(real, parent.real)) return `${dir} leads to ${real}, above the directory holding it`;
+  // statfs only when a mount point was crossed (the device changed) or at the root: one syscall per mount, not per directory.
+  return findPseudoFilesystem(real, parent === undefined || stats.dev !== parent.dev);
 }

@@ -1,8 +1,8 @@
 // Walks the staple directories for `*.ocsp` files, noting each file's version and every directory it walked.
-import type { Dirent, Stats } from 'node:fs';
-import { readdir, realpath, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { findPseudoFilesystem, isAncestorOrSelf, readDirectoryKey } from '../fs/directory-guard.js';
+import { enterDirectory, type WalkedDirectory } from '../fs/directory-guard.js';
 
 /** The name staplerd writes: `<cert file>.ocsp` (src/output/staple-paths.ts). Its temp files end in `.tmp`. */
 export const STAPLE_SUFFIX = '.ocsp';
@@ -33,41 +33,23 @@ export async function scanStapleFiles(roots: readonly string[], recursive: boole
   return result;
 }
 
-/** The real directory that led here, to notice mount points (device changes) and links upwards. */
-interface ParentDirectory {
-  readonly real: string;
-  readonly dev: number;
-}
-
 /** inode, size and both times: a rename over the file changes the inode, an in-place rewrite the times. */
 export function readFileVersion(stats: Stats): string {
   return `${stats.ino}:${stats.size}:${stats.mtimeMs}:${stats.ctimeMs}`;
 }
 
-async function walkDirectory(dir: string, recursive: boolean, visited: Set<string>, result: ScanResult, parent: ParentDirectory | undefined): Promise<void> {
-  let entries: Dirent[];
-  let here: ParentDirectory;
-  try {
-    // Each real directory (device and inode) is walked once: certbot-style symlinked trees once, a loop ends.
-    const real = await realpath(dir);
-    const dirStats = await stat(dir);
-    const key = readDirectoryKey(dirStats);
-    if (visited.has(key)) return;
-    const refusal =
-      parent !== undefined && isAncestorOrSelf(real, parent.real)
-        ? `${dir} leads to ${real}, above the directory holding it`
-        : findPseudoFilesystem(real, parent === undefined || dirStats.dev !== parent.dev);
-    if (refusal !== undefined) {
-      result.problems.push({ dir, error: Object.assign(new Error(`${refusal}; not walked`), { code: 'ENOTSUP' }) });
-      return;
-    }
-    visited.add(key);
-    here = { real, dev: dirStats.dev };
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch (error) {
-    result.problems.push({ dir, error: error as NodeJS.ErrnoException });
+async function walkDirectory(dir: string, recursive: boolean, visited: Set<string>, result: ScanResult, parent: WalkedDirectory | undefined): Promise<void> {
+  const entered = await enterDirectory(dir, parent, visited);
+  if (entered.kind === 'visited') return;
+  if (entered.kind === 'refused') {
+    result.problems.push({ dir, error: Object.assign(new Error(`${entered.reason}; not walked`), { code: 'ENOTSUP' }) });
     return;
   }
+  if (entered.kind === 'failed') {
+    result.problems.push({ dir, error: entered.error });
+    return;
+  }
+  const { here, entries } = entered;
   result.dirs.push(dir);
   for (const entry of entries) {
     const isStapleName = entry.name.endsWith(STAPLE_SUFFIX);

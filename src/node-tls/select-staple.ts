@@ -1,9 +1,8 @@
 // Picks the staple to send for one TLS certificate: CertID match, cached full validation, time window at the clock's now.
 import { StaplerdError } from '../errors/index.js';
 import { equalBytes, normalizeSerialHex } from '../pki/der.js';
-import type { Certificate } from '../pki/index.js';
+import { CertificateCache, type Certificate } from '../pki/index.js';
 import type { Clock } from '../types/index.js';
-import { CertificateCache } from './certificate-cache.js';
 import type { StapleCertId, StapleFile } from './staple-file.js';
 import type { StapleCandidate } from './staple-store.js';
 import { findServingProblem, judgeStaple, matchesIssuer, matchesIssuerName, type TimeWindow, type Verdict } from './staple-verdict.js';
@@ -21,6 +20,9 @@ export interface SelectorOptions {
   readonly report: (error: StaplerdError) => void;
 }
 
+/** Certificates Node passes on handshakes: enough for a server with many SNI names; past it the least recently used goes. */
+const MAX_CACHED_CERTIFICATES = 256;
+
 export class StapleSelector {
   readonly #options: SelectorOptions;
   readonly #certificates: CertificateCache;
@@ -32,14 +34,14 @@ export class StapleSelector {
 
   constructor(options: SelectorOptions) {
     this.#options = options;
-    this.#certificates = new CertificateCache(options.report);
+    this.#certificates = new CertificateCache({ maxEntries: MAX_CACHED_CERTIFICATES });
   }
 
   /** The DER staple to send, or null. Rejects only on a bug; the listener turns that into null too. */
   async select(certificateDer: Uint8Array, issuerDer: Uint8Array | null): Promise<Buffer | null> {
-    const leaf = this.#certificates.parse(certificateDer);
+    const leaf = this.#certificates.parseShared(certificateDer, this.#options.report);
     if (!leaf) return null;
-    const givenIssuer = issuerDer ? this.#certificates.parse(issuerDer) : undefined;
+    const givenIssuer = issuerDer ? this.#certificates.parseShared(issuerDer, this.#options.report) : undefined;
     const candidates = this.#findCandidates(leaf, givenIssuer);
     if (candidates.length === 0) return null;
     const issuer = givenIssuer ?? (await this.#findConfiguredIssuer(leaf));

@@ -4,7 +4,7 @@
 // the CPU a write took. Concurrent writes into one directory share its fsync (group commit). Those calls go through
 // a FileSystem object (default: node:fs itself) so tests can record their order and inject faults deterministically.
 import { randomBytes } from 'node:crypto';
-import { chmod, lstat, mkdir, readdir, unlink } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { StaplerdError } from '../errors/index.js';
 import { NODE_FILE_SYSTEM, type FileSystem } from './file-system.js';
@@ -12,11 +12,8 @@ import { MAX_STATE_FILE_BYTES, readRegularFileIfExistsSync } from '../fs/read-re
 
 const DEFAULT_FILE_MODE = 0o644;
 const DIRECTORY_MODE = 0o755;
-/** A leftover temp file older than this is removed even if its pid looks alive (pids are reused after a reboot). */
-const STALE_TEMP_AGE_MS = 60 * 60 * 1000;
 /** Keeps `.<base>.staplerd-<pid>-<hex>.tmp` under NAME_MAX (255 bytes on Linux) for long certificate file names. */
 const MAX_TEMP_BASE_LENGTH = 180;
-const TEMP_NAME_PATTERN = /^\..*\.staplerd-(\d+)-[0-9a-f]+\.tmp$/s;
 /** fsync on a directory is refused by some filesystems (FUSE, some network mounts): durability is then best effort. */
 const DIRECTORY_SYNC_UNSUPPORTED = new Set(['EINVAL', 'ENOTSUP', 'EOPNOTSUPP', 'EISDIR']);
 
@@ -86,28 +83,6 @@ export async function removeFileDurable(path: string, options: { readonly fileSy
   }
   await syncDirectoryOrThrow(fs, dirname(path), path);
   return true;
-}
-
-export interface CleanOptions {
-  /** The current instant; only used to judge a temp file's age. */
-  readonly now?: Date;
-}
-
-/**
- * Removes `.*.staplerd-<pid>-*.tmp` files left by a crash: those whose writer pid is gone, or older than 1 h.
- * Temp files of live writers (including this process) are kept, so cleaning never races an in-flight write.
- * A missing directory counts as clean. Returns the number of files removed.
- */
-export async function cleanStaleTempFiles(dir: string, options: CleanOptions = {}): Promise<number> {
-  const nowMs = (options.now ?? new Date()).getTime();
-  let removed = 0;
-  for (const name of await listDirectory(dir)) {
-    const match = TEMP_NAME_PATTERN.exec(name);
-    if (match === null) continue;
-    if (await removeIfStale(join(dir, name), Number(match[1]), nowMs)) removed += 1;
-  }
-  if (removed > 0) await syncDirectoryOrThrow(NODE_FILE_SYSTEM, dir, dir);
-  return removed;
 }
 
 /**
@@ -239,45 +214,12 @@ async function syncDirectoryOrThrow(fs: FileSystem, directory: string, file: str
   }
 }
 
-async function removeIfStale(path: string, pid: number, nowMs: number): Promise<boolean> {
-  try {
-    const stats = await lstat(path);
-    if (!stats.isFile()) return false;
-    const isOld = nowMs - stats.mtimeMs > STALE_TEMP_AGE_MS;
-    if (!isOld && isProcessAlive(pid)) return false;
-    await unlink(path);
-    return true;
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return false;
-    throw toWriteFailed(path, `cannot remove stale temp file ${path}`, error);
-  }
-}
-
-/** Signal 0 checks existence without delivering anything; EPERM means it exists but belongs to another user. */
-function isProcessAlive(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid < 1) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return errorCode(error) === 'EPERM';
-  }
-}
-
-async function listDirectory(dir: string): Promise<string[]> {
-  try {
-    return await readdir(dir);
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return [];
-    throw toWriteFailed(dir, `cannot list ${dir}`, error);
-  }
-}
-
 async function removeQuietly(fs: FileSystem, path: string): Promise<void> {
   try {
     await call<void>(fs, 'unlink', path);
   } catch {
-    // Best effort: the write already failed and that error is what the caller needs; cleanStaleTempFiles catches leftovers.
+    // Best effort: the write already failed and that error is what the caller needs. A leftover is a dotfile no
+    // server or scan reads (see docs/behaviour.md).
   }
 }
 

@@ -3,10 +3,8 @@ export {
   writeFileAtomic,
   writeFileIfChanged,
   removeFileDurable,
-  cleanStaleTempFiles,
   readFileIfExists,
   type WriteOptions,
-  type CleanOptions,
 } from './atomic-write.js';
 export { findSymlinkUnderOut, stapleOutputPath, type OutTreeCache, type StaplePathOptions } from './staple-paths.js';
 export { nginxSnippetPath, renderNginxSnippet, syncNginxSnippet } from './nginx-snippet.js';

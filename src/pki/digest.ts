@@ -20,11 +20,6 @@ export function digestByOid(oid: string, data: Uint8Array): Uint8Array {
   return new Uint8Array(createHash(name).update(data).digest());
 }
 
-/** RFC 6960 4.2.1 KeyHash and RFC 5280 4.2.1.2 key identifiers: SHA-1 of the subjectPublicKey BIT STRING value. */
-export function computeSha1(data: Uint8Array): Uint8Array {
-  return digestByOid(OID.sha1, data);
-}
-
 export function computeSha256Hex(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }

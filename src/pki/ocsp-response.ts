@@ -8,6 +8,7 @@ import {
 } from './ocsp-decode.js';
 import { OID } from './oids.js';
 import type { CertStatus, ValidatedResponse } from './types.js';
+import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_LIFETIME_WITHOUT_NEXT_UPDATE_MS, DEFAULT_MIN_REMAINING_MS } from './validation-defaults.js';
 
 export interface ValidationInput {
   issuer: Certificate;
@@ -26,16 +27,7 @@ export interface ValidationInput {
   file?: string;
 }
 
-export const DEFAULT_CLOCK_SKEW_MS = 5 * 60_000;
-/** HAProxy stops stapling a response 5 minutes before its nextUpdate, so one that close is already useless. */
-export const DEFAULT_MIN_REMAINING_MS = 5 * 60_000;
-/**
- * A response without nextUpdate says "newer information is available all the time" (RFC 6960 4.2.2.1), yet servers
- * staple it and clients accept it: Firefox for one day after thisUpdate (mozilla::pkix pkixocsp.cpp,
- * ONE_DAY_IN_SECONDS, matching NSS). staplerd gives it the same bounded life, so such a site still gets a staple and
- * it is refreshed, replaced and removed like any other.
- */
-export const DEFAULT_LIFETIME_WITHOUT_NEXT_UPDATE_MS = 24 * 60 * 60_000;
+export { DEFAULT_CLOCK_SKEW_MS, DEFAULT_MIN_REMAINING_MS, DEFAULT_LIFETIME_WITHOUT_NEXT_UPDATE_MS };
 
 export interface InspectedOcspResponse {
   responseStatus: string;

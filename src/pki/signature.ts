@@ -131,8 +131,3 @@ async function verifyWithPkijs(subjectPublicKeyInfoDer: Uint8Array, signed: Sign
     return false;
   }
 }
-
-/** For tests: forget imported keys. */
-export function clearKeyCache(): void {
-  keyCache.clear();
-}

@@ -1,8 +1,9 @@
 // Turns the certificate directories into staple targets: one per distinct leaf, with its issuer and every file it lives in.
 import type { StaplerdConfig } from '../config/index.js';
-import { CertificateCache, findCertificateFiles, IssuerResolver, loadCertificateFile, type ResolvedIssuer } from '../discovery/index.js';
+import { findCertificateFiles, IssuerResolver, loadCertificateFile, type ResolvedIssuer } from '../discovery/index.js';
 import { policyForCode, StaplerdError, toStaplerdError } from '../errors/index.js';
 import type { Certificate } from '../pki/certificate.js';
+import { CertificateCache } from '../pki/certificate-cache.js';
 import { findSymlinkUnderOut, stapleOutputPath, type OutTreeCache } from '../output/staple-paths.js';
 import { mapWithConcurrency } from './map-with-concurrency.js';
 import { yieldToEventLoop } from './yield-to-event-loop.js';

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { StaplerdConfig } from '../config/index.js';
 import { createLogger, type EventLogger } from '../log/index.js';
-import { createHttpClient, type ClosableHttpClient } from '../ocsp/index.js';
+import { createCaIssuerFetcher, createHostLimiter, createHttpClient, type CaIssuerFetcher, type ClosableHttpClient, type HostLimiter } from '../ocsp/index.js';
 import { systemClock, systemRandom, type FetchObservation } from '../types/index.js';
 import { USER_AGENT } from '../version.js';
 import type { PassDependencies } from './pass-types.js';
@@ -35,4 +35,23 @@ export function createLiveDependencies(config: StaplerdConfig, options: LiveDepe
       await logger.close();
     },
   };
+}
+
+/**
+ * The AIA caIssuers fetcher for the configured transport (one place for `once` and `run`). `run` keeps one across
+ * passes, so each intermediate is downloaded once per configuration; a pass of its own shares the pass's limiter.
+ */
+export function createPassCaIssuerFetcher(
+  config: StaplerdConfig,
+  deps: PassDependencies,
+  limiter: HostLimiter = createHostLimiter({ perHost: config.perHostConcurrency, global: config.concurrency }),
+): CaIssuerFetcher {
+  return createCaIssuerFetcher({
+    http: deps.http,
+    limiter,
+    timeoutMs: config.timeoutMs,
+    maxBodyBytes: config.maxResponseBytes,
+    userAgent: USER_AGENT,
+    now: () => deps.clock.now(),
+  });
 }

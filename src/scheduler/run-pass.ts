@@ -1,10 +1,11 @@
 // One pass over every certificate: discover, resolve issuers, and process each distinct leaf with bounded concurrency.
 import { policyForCode, recodeError, StaplerdError, toStaplerdError, type ErrorCode } from '../errors/index.js';
 import { logFailure } from '../log/index.js';
-import { createCaIssuerFetcher, createHostLimiter, fetchOcspResponse, hostOf, interleaveByHost, type CaIssuerFetcher, type OcspAttempt } from '../ocsp/index.js';
+import { createHostLimiter, fetchOcspResponse, hostOf, interleaveByHost, type CaIssuerFetcher, type OcspAttempt } from '../ocsp/index.js';
 import type { FetchObservation } from '../types/index.js';
 import { USER_AGENT } from '../version.js';
 import { collectTargets, type StapleTarget } from './collect-targets.js';
+import { createPassCaIssuerFetcher } from './create-dependencies.js';
 import { mapWithConcurrency } from './map-with-concurrency.js';
 import type { PassOptions, PassReport, TargetOutcome } from './pass-types.js';
 import { processTarget, removeStaple, type FetchValidated } from './process-target.js';
@@ -23,7 +24,7 @@ export async function runPass(options: RunPassOptions): Promise<PassReport> {
   // One limiter per pass: the global limit is --concurrency, the per-host limit keeps each responder safe.
   const limiter = createHostLimiter({ perHost: config.perHostConcurrency, global: config.concurrency });
   const transport = { http: deps.http, limiter, timeoutMs: config.timeoutMs, maxBodyBytes: config.maxResponseBytes, userAgent: USER_AGENT };
-  const caIssuers = options.caIssuers ?? createCaIssuerFetcher({ ...transport, now: () => deps.clock.now() });
+  const caIssuers = options.caIssuers ?? createPassCaIssuerFetcher(config, deps, limiter);
 
   const observeFetch = deps.observeFetch;
   const fetchValidated: FetchValidated = (urls, requestDer, accept) =>

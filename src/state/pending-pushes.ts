@@ -1,10 +1,9 @@
 // Remembers staples whose HAProxy runtime push failed, so the next pass (or the next `once`) delivers them.
 import { access } from 'node:fs/promises';
 import path from 'node:path';
-import { readFileIfExists, writeFileAtomic } from '../output/atomic-write.js';
+import { readJsonStateFile, writeJsonStateFile } from './json-state-file.js';
 
 const PENDING_FILE = 'pending-pushes.json';
-const FORMAT_VERSION = 1;
 
 export function pendingPushesFilePath(stateDir: string): string {
   return path.join(stateDir, PENDING_FILE);
@@ -16,10 +15,8 @@ export function pendingPushesFilePath(stateDir: string): string {
  */
 export async function loadPendingPushes(stateDir: string): Promise<Set<string>> {
   try {
-    const bytes = await readFileIfExists(pendingPushesFilePath(stateDir));
-    if (!bytes) return new Set();
-    const parsed = JSON.parse(new TextDecoder().decode(bytes)) as { version?: number; staples?: unknown };
-    if (parsed.version !== FORMAT_VERSION || !Array.isArray(parsed.staples)) return new Set();
+    const parsed = await readJsonStateFile(pendingPushesFilePath(stateDir));
+    if (!parsed || !Array.isArray(parsed.staples)) return new Set();
     return new Set(parsed.staples.filter((item): item is string => typeof item === 'string'));
   } catch {
     return new Set();
@@ -40,7 +37,6 @@ export async function updatePendingPushes(stateDir: string, changes: { readonly 
   for (const staple of pending) {
     if (await access(staple).then(() => true, () => false)) staples.push(staple);
   }
-  const body = JSON.stringify({ version: FORMAT_VERSION, staples: staples.sort() }) + '\n';
-  await writeFileAtomic(pendingPushesFilePath(stateDir), new TextEncoder().encode(body), { mode: 0o644 });
+  await writeJsonStateFile(pendingPushesFilePath(stateDir), { staples: staples.sort() });
   return new Set(staples);
 }

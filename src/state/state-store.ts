@@ -1,15 +1,14 @@
 // Persists per-certificate history (backoff, last error, refresh instant) and the daemon's live status snapshot.
 import path from 'node:path';
 import { StaplerdError } from '../errors/index.js';
-import { readFileIfExists, writeFileAtomic } from '../output/atomic-write.js';
 import type { HistoryStore, TargetHistory } from '../scheduler/pass-types.js';
 import type { CertificateStatusRow } from '../types/index.js';
 import { isErrorCode } from '../errors/index.js';
+import { readJsonStateFile, writeJsonStateFile } from './json-state-file.js';
 import { describeWatchedCertificates, type SnapshotOrigin, type WatchedCertificates } from './status-source.js';
 
 const HISTORY_FILE = 'history.json';
 const STATUS_FILE = 'status.json';
-const FORMAT_VERSION = 1;
 
 interface PersistedHistoryEntry {
   consecutiveFailures: number;
@@ -50,29 +49,30 @@ export function statusFilePath(stateDir: string): string {
 export async function loadHistory(stateDir: string, onCorrupt: (error: StaplerdError) => void): Promise<HistoryStore> {
   const file = historyFilePath(stateDir);
   const history: HistoryStore = new Map();
-  let bytes: Uint8Array | undefined;
+  let document: Record<string, unknown> | undefined;
   try {
-    bytes = await readFileIfExists(file);
+    document = await readJsonStateFile(file);
   } catch (error) {
-    // Unreadable is not corrupt (nothing is rebuilt; the file may be fine once readable): STATE_READ_FAILED.
-    onCorrupt(new StaplerdError('STATE_READ_FAILED', `cannot read state file: ${(error as Error).message}`, { file }));
+    const problem = error as StaplerdError;
+    onCorrupt(problem.code === 'STATE_CORRUPT' ? rebuilt(file, problem.message) : problem);
     return history;
   }
-  if (!bytes) return history;
-  try {
-    const parsed = JSON.parse(new TextDecoder().decode(bytes)) as { version?: number; certificates?: Record<string, PersistedHistoryEntry> };
-    if (parsed.version !== FORMAT_VERSION || typeof parsed.certificates !== 'object' || parsed.certificates === null) {
-      throw new Error(`unsupported state format version ${String(parsed.version)}`);
-    }
-    for (const [key, entry] of Object.entries(parsed.certificates)) {
-      const restored = restoreEntry(entry);
-      if (restored) history.set(key, restored);
-    }
-  } catch (error) {
-    onCorrupt(new StaplerdError('STATE_CORRUPT', `state file is corrupt and will be rebuilt: ${(error as Error).message}`, { file }));
-    history.clear();
+  if (!document) return history;
+  const certificates = document.certificates as Record<string, PersistedHistoryEntry> | undefined;
+  if (typeof certificates !== 'object' || certificates === null) {
+    onCorrupt(rebuilt(file, 'state file is corrupt: no certificates'));
+    return history;
+  }
+  for (const [key, entry] of Object.entries(certificates)) {
+    const restored = restoreEntry(entry);
+    if (restored) history.set(key, restored);
   }
   return history;
+}
+
+/** A corrupt history costs only backoff: it is reported and replaced by an empty one. */
+function rebuilt(file: string, message: string): StaplerdError {
+  return new StaplerdError('STATE_CORRUPT', `${message}; it will be rebuilt`, { file });
 }
 
 function restoreEntry(entry: PersistedHistoryEntry): TargetHistory | undefined {
@@ -116,8 +116,7 @@ export async function saveHistory(stateDir: string, history: HistoryStore, seen?
       lastSeenAt: entry.lastSeenAt?.toISOString(),
     };
   }
-  const body = JSON.stringify({ version: FORMAT_VERSION, savedAt: now.toISOString(), certificates }, null, 1);
-  await writeFileAtomic(historyFilePath(stateDir), new TextEncoder().encode(body + '\n'), { mode: 0o644 });
+  await writeJsonStateFile(historyFilePath(stateDir), { savedAt: now.toISOString(), certificates }, { indent: 1 });
 }
 
 /**
@@ -125,17 +124,15 @@ export async function saveHistory(stateDir: string, history: HistoryStore, seen?
  * wrote it and for which certificates: status shows the rows only while that instance answers on its socket.
  */
 export async function saveStatusSnapshot(stateDir: string, rows: readonly CertificateStatusRow[], origin: Required<SnapshotOrigin>, now: Date): Promise<void> {
-  const snapshot: StatusSnapshot = { version: FORMAT_VERSION, ...origin, updatedAt: now.toISOString(), certificates: rows };
-  await writeFileAtomic(statusFilePath(stateDir), new TextEncoder().encode(JSON.stringify(snapshot) + '\n'), { mode: 0o644 });
+  const snapshot: Omit<StatusSnapshot, 'version'> = { ...origin, updatedAt: now.toISOString(), certificates: rows };
+  await writeJsonStateFile(statusFilePath(stateDir), snapshot);
 }
 
 /** Reads the snapshot with dates revived; undefined when absent or unreadable. */
 export async function readStatusSnapshot(stateDir: string): Promise<StatusSnapshot | undefined> {
   try {
-    const bytes = await readFileIfExists(statusFilePath(stateDir));
-    if (!bytes) return undefined;
-    const parsed = JSON.parse(new TextDecoder().decode(bytes)) as StatusSnapshot;
-    if (parsed.version !== FORMAT_VERSION || !Array.isArray(parsed.certificates)) return undefined;
+    const parsed = (await readJsonStateFile(statusFilePath(stateDir))) as StatusSnapshot | undefined;
+    if (!parsed || !Array.isArray(parsed.certificates)) return undefined;
     const revive = (text: unknown): Date | undefined => (typeof text === 'string' ? new Date(text) : undefined);
     return {
       ...parsed,

@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { buildOcspRequest } from '../../src/pki/ocsp-request.js';
 import { inspectOcspResponse, validateOcspResponse } from '../../src/pki/ocsp-response.js';
-import { encodeOcspErrorResponse } from '../../src/pki/sign-ocsp-response.js';
+import { encodeOcspErrorResponse } from '../../src/demo/sign-ocsp-response.js';
 import type { Certificate } from '../../src/pki/certificate.js';
 import type { IssuedIdentity } from '../../src/demo/demo-pki.js';
 import { startOcspResponder, type Fault, type ResponderOptions, type RunningResponder } from '../../src/demo/ocsp-responder.js';

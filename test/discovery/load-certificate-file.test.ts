@@ -3,8 +3,9 @@ import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { IssuedIdentity } from '../../src/demo/demo-pki.js';
-import { CertificateCache, loadCertificateFile } from '../../src/discovery/index.js';
-import { exportPrivateKeyPem } from '../../src/pki/key-pair.js';
+import { loadCertificateFile } from '../../src/discovery/index.js';
+import { CertificateCache } from '../../src/pki/certificate-cache.js';
+import { exportPrivateKeyPem } from '../../src/demo/key-pair.js';
 import { createTestPki, makeTempDir, removeTempDir, type TestPki } from '../helpers/test-pki.js';
 
 const DH_PARAMS = '-----BEGIN DH PARAMETERS-----\nMIGHAoGBAP//////////yQ/aoiFowjTExmKLgNwc0SkCTgiKZ8x0Agu+pjsTmyJR\n-----END DH PARAMETERS-----\n';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { copyFile, lstat, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { exportPrivateKeyPem } from '../../src/pki/key-pair.js';
+import { exportPrivateKeyPem } from '../../src/demo/key-pair.js';
 import { escapeControlCharacters } from '../../src/log/index.js';
 import { runCli, type CliResult } from '../helpers/run-cli.js';
 import { createE2eFixture, exists, expectExitCode, linesWith, verifyWithOpenssl, type E2eFixture } from './e2e-fixture.js';

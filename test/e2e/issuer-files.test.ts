@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { exportPrivateKeyPem } from '../../src/pki/key-pair.js';
+import { exportPrivateKeyPem } from '../../src/demo/key-pair.js';
 import { createE2eFixture, exists, expectExitCode, type E2eFixture } from './e2e-fixture.js';
 
 let fx: E2eFixture;

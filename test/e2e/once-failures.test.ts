@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Fault } from '../../src/demo/ocsp-responder.js';
-import { signOcspResponse } from '../../src/pki/sign-ocsp-response.js';
+import { signOcspResponse } from '../../src/demo/sign-ocsp-response.js';
 import { runCli } from '../helpers/run-cli.js';
 import { describeWithTmpfs, mountSmallTmpfs, type SmallTmpfs } from '../helpers/small-tmpfs.js';
 import { closedPortUrl, createE2eFixture, exists, expectExitCode, linesWith, readIdentity, verifyWithOpenssl, type E2eFixture } from './e2e-fixture.js';

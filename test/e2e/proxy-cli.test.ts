@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { exportPrivateKeyPem } from '../../src/pki/key-pair.js';
+import { exportPrivateKeyPem } from '../../src/demo/key-pair.js';
 import { runCli, startDaemon } from '../helpers/run-cli.js';
 import { closedPortUrl, createE2eFixture, exists, expectExitCode, jsonEvents, verifyWithOpenssl, type E2eFixture } from './e2e-fixture.js';
 

@@ -4,7 +4,7 @@ import type { CertState } from '../../src/demo/ocsp-responder.js';
 import type { DemoAuthority } from '../../src/demo/demo-pki.js';
 import type { HttpClient, HttpRequest, HttpResponse } from '../../src/ocsp/http-client.js';
 import type { Certificate } from '../../src/pki/certificate.js';
-import { parseOcspRequest, signOcspResponse, type RequestedCertId } from '../../src/pki/sign-ocsp-response.js';
+import { parseOcspRequest, signOcspResponse, type RequestedCertId } from '../../src/demo/sign-ocsp-response.js';
 import type { Clock } from '../../src/types/clock.js';
 
 const MINUTE_MS = 60_000;

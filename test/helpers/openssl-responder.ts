@@ -7,7 +7,7 @@ import * as asn1js from 'asn1js';
 import path from 'node:path';
 import type { IssuedIdentity } from '../../src/demo/demo-pki.js';
 import type { Certificate } from '../../src/pki/certificate.js';
-import { exportPrivateKeyPem } from '../../src/pki/key-pair.js';
+import { exportPrivateKeyPem } from '../../src/demo/key-pair.js';
 import { CLI_PATH, isolateStateDir, withStateDirArgument, type CliResult } from './run-cli.js';
 
 /** A fixed port is safe: every run gets a fresh network namespace, where nothing else listens. */

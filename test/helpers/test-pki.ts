@@ -11,7 +11,8 @@ import {
   type IssuedIdentity,
   type LeafOptions,
 } from '../../src/demo/demo-pki.js';
-import { exportPrivateKeyPem } from '../../src/pki/key-pair.js';
+import { exportPrivateKeyPem } from '../../src/demo/key-pair.js';
+import { writeLeafFiles } from '../../src/demo/write-leaf-files.js';
 
 export interface TestPki {
   readonly authority: DemoAuthority;
@@ -65,37 +66,28 @@ async function writeCaFiles(authority: DemoAuthority, dir: string): Promise<{ ro
   return { rootFile, intermediateFile };
 }
 
+/**
+ * The demo's own writer for the layouts it shares; 'certbot' here is one live/NAME directory of plain files (tests
+ * look at a single directory), where the demo builds certbot's live/ -> archive/ links.
+ */
 async function writeLeaf(authority: DemoAuthority, dir: string, leaf: IssuedIdentity, layout: LeafLayout, name: string): Promise<WrittenLeaf> {
+  if (layout !== 'certbot') return writeLeafFiles(authority, dir, leaf, layout, name);
   const cert = leaf.certificate.toPem();
   const chain = authority.intermediate.certificate.toPem();
-  const key = await exportPrivateKeyPem(leaf.keys);
-  // Files holding the private key are owner-only, as certbot and HAProxy setups keep them.
-  const write = async (file: string, contents: string, secret = false): Promise<string> => {
-    await writeFile(file, contents, { mode: secret ? 0o600 : 0o644 });
-    return file;
+  const live = path.join(dir, name);
+  await mkdir(live, { recursive: true });
+  const write = async (base: string, contents: string, mode = 0o644): Promise<string> => {
+    await writeFile(path.join(live, base), contents, { mode });
+    return path.join(live, base);
   };
-  switch (layout) {
-    case 'leaf':
-    case 'fullchain': {
-      const certFile = await write(path.join(dir, `${name}.pem`), layout === 'leaf' ? cert : cert + chain);
-      return { certFile, files: [certFile, await write(path.join(dir, `${name}.key`), key, true)] };
-    }
-    case 'certbot': {
-      const live = path.join(dir, name);
-      await mkdir(live, { recursive: true });
-      const files = [
-        await write(path.join(live, 'cert.pem'), cert),
-        await write(path.join(live, 'chain.pem'), chain),
-        await write(path.join(live, 'fullchain.pem'), cert + chain),
-        await write(path.join(live, 'privkey.pem'), key, true),
-      ];
-      return { certFile: files[2], files };
-    }
-    case 'haproxy': {
-      const certFile = await write(path.join(dir, `${name}.pem`), key + cert + chain, true);
-      return { certFile, files: [certFile] };
-    }
-  }
+  const files = [
+    await write('cert.pem', cert),
+    await write('chain.pem', chain),
+    await write('fullchain.pem', cert + chain),
+    // Owner-only, as certbot keeps it.
+    await write('privkey.pem', await exportPrivateKeyPem(leaf.keys), 0o600),
+  ];
+  return { certFile: files[2], files };
 }
 
 /** A list to push temp directories onto; they are all removed after the test file (the usual afterAll, once). */

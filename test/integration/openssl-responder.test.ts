@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { access, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { IssuedIdentity } from '../../src/demo/demo-pki.js';
-import { generateKeyPair } from '../../src/pki/key-pair.js';
-import { issueCertificate } from '../../src/pki/issue-certificate.js';
+import { generateKeyPair } from '../../src/demo/key-pair.js';
+import { issueCertificate } from '../../src/demo/issue-certificate.js';
 import {
   describeResponseWithOpenssl,
   dumpResponseWithOpenssl,

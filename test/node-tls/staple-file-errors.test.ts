@@ -1,6 +1,6 @@
 // loadStapleFile: a staple that cannot be read is STAPLE_UNREADABLE naming it (not a certificate's CERT_UNREADABLE).
 import { describe, expect, it } from '@jest/globals';
-import { mkdir, symlink } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadStapleFile } from '../../src/node-tls/staple-file.js';
 import { makeTempDir, removeTempDirsAfterAll } from '../helpers/test-pki.js';
@@ -11,14 +11,14 @@ describe('loadStapleFile', () => {
   it('rejects a staple path that cannot be read with STAPLE_UNREADABLE naming the file', async () => {
     const dir = await makeTempDir();
     dirs.push(dir);
-    const file = path.join(dir, 'site.pem.ocsp');
-    // A link to itself: open(2) fails with ELOOP, even for root.
-    await symlink(file, file);
+    // A path through a regular file (ENOTDIR): unreadable even for root, unlike a mode-000 file.
+    await writeFile(path.join(dir, 'site.pem'), 'not a directory');
+    const file = path.join(dir, 'site.pem', 'site.pem.ocsp');
 
     await expect(loadStapleFile(file)).rejects.toMatchObject({ code: 'STAPLE_UNREADABLE', file });
   });
 
-  it('rejects a directory at the staple path with FILE_NOT_REGULAR naming it (the bounded reader\'s own code)', async () => {
+  it('refuses a directory in place of a staple as FILE_NOT_REGULAR naming it, without reading', async () => {
     const dir = await makeTempDir();
     dirs.push(dir);
     const file = path.join(dir, 'site.pem.ocsp');

@@ -5,8 +5,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import path from 'node:path';
 import { connect, createServer, type ConnectionOptions, type Server } from 'node:tls';
 import type { DemoAuthority, IssuedIdentity } from '../../src/demo/demo-pki.js';
-import { exportPrivateKeyPem, generateKeyPair } from '../../src/pki/key-pair.js';
-import { signOcspResponse } from '../../src/pki/sign-ocsp-response.js';
+import { exportPrivateKeyPem, generateKeyPair } from '../../src/demo/key-pair.js';
+import { signOcspResponse } from '../../src/demo/sign-ocsp-response.js';
 import type { OcspRequestListener } from '../../src/index.js';
 import { makeTempDir, removeTempDirsAfterAll } from '../helpers/test-pki.js';
 

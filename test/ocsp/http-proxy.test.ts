@@ -8,7 +8,7 @@ import { createHttpClient, type ClosableHttpClient, type HttpClientOptions, type
 import { parseNoProxy, parseProxyUrl, readProxySettings, selectProxy, isExcludedByNoProxy } from '../../src/ocsp/proxy-agents.js';
 import { createHostLimiter } from '../../src/ocsp/host-limiter.js';
 import { createCaIssuerFetcher } from '../../src/ocsp/fetch-ca-issuer.js';
-import { exportPrivateKeyPem } from '../../src/pki/key-pair.js';
+import { exportPrivateKeyPem } from '../../src/demo/key-pair.js';
 import { createTestPki } from '../helpers/test-pki.js';
 import { refusedUrl, respond, startLocalServer, type LocalServer } from './local-server.js';
 

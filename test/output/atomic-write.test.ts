@@ -4,7 +4,6 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, truncate, utimes, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  cleanStaleTempFiles,
   readFileIfExists,
   removeFileDurable,
   writeFileAtomic,
@@ -13,8 +12,6 @@ import {
 import { StaplerdError } from '../../src/errors/index.js';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
-/** No pid can be above PID_MAX_LIMIT (2^22 on 64-bit Linux), so this writer is certainly dead. */
-const DEAD_PID = 2 ** 22 + 1;
 
 let dir: string;
 
@@ -222,44 +219,5 @@ describe('readFileIfExists', () => {
   it('rethrows other errors as Node raised them', async () => {
     await writeFile(join(dir, 'plain'), 'data');
     await expect(readFileIfExists(join(dir, 'plain', 'below'))).rejects.toMatchObject({ code: 'ENOTDIR' });
-  });
-});
-
-describe('cleanStaleTempFiles', () => {
-  it('removes a temp file whose writer is dead and keeps unrelated files', async () => {
-    const stale = `.site.pem.ocsp.staplerd-${DEAD_PID}-0a1b2c.tmp`;
-    const unrelated = ['site.pem.ocsp', '.other.tmp', 'site.pem.ocsp.staplerd-1-00.tmp.bak', '.x.staplerd-abc-00.tmp'];
-    await writeFile(join(dir, stale), 'partial');
-    for (const name of unrelated) await writeFile(join(dir, name), 'keep');
-    expect(await cleanStaleTempFiles(dir)).toBe(1);
-    expect((await readdir(dir)).sort()).toEqual([...unrelated].sort());
-  });
-
-  it('keeps a recent temp file of a live writer (an in-flight write of this process)', async () => {
-    const live = `.site.pem.ocsp.staplerd-${process.pid}-abcdef.tmp`;
-    await writeFile(join(dir, live), 'in flight');
-    expect(await cleanStaleTempFiles(dir)).toBe(0);
-    expect(await readdir(dir)).toEqual([live]);
-  });
-
-  it('removes a temp file older than 1 h even if its pid is alive (pid reuse)', async () => {
-    const old = `.site.pem.ocsp.staplerd-${process.pid}-abcdef.tmp`;
-    await writeFile(join(dir, old), 'old');
-    const now = new Date('2025-01-01T12:00:00Z');
-    const twoHoursAgo = new Date(now.getTime() - 2 * 3600_000);
-    await utimes(join(dir, old), twoHoursAgo, twoHoursAgo);
-    expect(await cleanStaleTempFiles(dir, { now })).toBe(1);
-    expect(await readdir(dir)).toEqual([]);
-  });
-
-  it('never removes a directory that happens to match the pattern', async () => {
-    const name = `.odd.staplerd-${DEAD_PID}-00.tmp`;
-    await mkdir(join(dir, name));
-    expect(await cleanStaleTempFiles(dir)).toBe(0);
-    expect(await readdir(dir)).toEqual([name]);
-  });
-
-  it('returns 0 for a missing directory', async () => {
-    expect(await cleanStaleTempFiles(join(dir, 'nope'))).toBe(0);
   });
 });

@@ -7,7 +7,7 @@ import {
   type OcspResponseFacts,
 } from '../../src/pki/decoded-facts.js';
 import { decodeOcspResponse } from '../../src/pki/ocsp-decode.js';
-import { encodeOcspErrorResponse, signOcspResponse } from '../../src/pki/sign-ocsp-response.js';
+import { encodeOcspErrorResponse, signOcspResponse } from '../../src/demo/sign-ocsp-response.js';
 import { computeSha256Hex } from '../../src/pki/digest.js';
 import { createTestPki, type TestPki } from '../helpers/test-pki.js';
 

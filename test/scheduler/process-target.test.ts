@@ -3,7 +3,7 @@ import { describe, it, expect, beforeAll } from '@jest/globals';
 import { access, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { IssuedIdentity } from '../../src/demo/demo-pki.js';
-import { parseOcspRequest } from '../../src/pki/sign-ocsp-response.js';
+import { parseOcspRequest } from '../../src/demo/sign-ocsp-response.js';
 import { signTestResponse } from '../helpers/fake-http.js';
 import { createTestPki, removeTempDirsAfterAll, type TestPki } from '../helpers/test-pki.js';
 import { createPassFixture, DAY_MS, HOUR_MS, MINUTE_MS, OCSP_URL, readBytes, readStaple, T0, type PassFixture } from './pass-fixture.js';

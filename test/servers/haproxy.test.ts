@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { exportPrivateKeyPem } from '../../src/pki/key-pair.js';
+import { exportPrivateKeyPem } from '../../src/demo/key-pair.js';
 import { createE2eFixture, exists, verifyWithOpenssl, type E2eFixture } from '../e2e/e2e-fixture.js';
 import { checkHaproxyConfig, describeWithServer, probeStaple, startHaproxy, stopAllServers, waitForStaple, type RunningHaproxy } from '../helpers/servers.js';
 import { expectExit, expectStapledFile, jsonEvents, RESPONDER_STEP_MS } from './server-fixture.js';

@@ -3,7 +3,7 @@ import { describe, it, expect, beforeAll } from '@jest/globals';
 import { Certificate } from '../../src/pki/certificate.js';
 import { certificateFactsMemo, ocspResponseFactsMemo } from '../../src/pki/decoded-facts.js';
 import { decodeOcspResponse } from '../../src/pki/ocsp-decode.js';
-import { encodeOcspErrorResponse, signOcspResponse } from '../../src/pki/sign-ocsp-response.js';
+import { encodeOcspErrorResponse, signOcspResponse } from '../../src/demo/sign-ocsp-response.js';
 import { decodeDecodedFacts, encodeDecodedFacts, type DecodedFactsEntries } from '../../src/state/decoded-facts-file.js';
 import { createTestPki } from '../helpers/test-pki.js';
 

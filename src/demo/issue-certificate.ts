@@ -1,10 +1,10 @@
 // Issues X.509 v3 certificates for the throwaway demo/test CA: roots, intermediates, leaves and OCSP responders.
 import { createHash, webcrypto } from 'node:crypto';
 import * as asn1js from 'asn1js';
-import { pkijs } from './crypto-engine.js';
-import { Certificate } from './certificate.js';
+import { pkijs } from '../pki/crypto-engine.js';
+import { Certificate } from '../pki/certificate.js';
 import { exportPublicKeyDer, signatureAlgorithmFor, signBytes, type KeyPair, type SignatureAlgorithm } from './key-pair.js';
-import { OID } from './oids.js';
+import { OID } from '../pki/oids.js';
 
 export interface IssueOptions {
   subject: { commonName: string; organization?: string };

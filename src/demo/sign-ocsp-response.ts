@@ -1,11 +1,11 @@
 // The responder side of RFC 6960 for the demo and tests: parses OCSP requests and signs BasicOCSPResponses.
 import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
-import { pkijs } from './crypto-engine.js';
-import type { Certificate } from './certificate.js';
+import { pkijs } from '../pki/crypto-engine.js';
+import type { Certificate } from '../pki/certificate.js';
 import { buildAlgorithmIdentifier, encodeSerialHex } from './issue-certificate.js';
 import { signatureAlgorithmFor, signBytes, type KeyPair, type SignatureHash } from './key-pair.js';
-import { OID } from './oids.js';
+import { OID } from '../pki/oids.js';
 import { StaplerdError } from '../errors/index.js';
 
 /** One CertID from a request (RFC 6960 4.1.1), with the serial as CertificateSummary.serialHex spells it. */

@@ -3,8 +3,8 @@ import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { issueCertificate } from '../../src/pki/issue-certificate.js';
-import { exportPrivateKeyPem, generateKeyPair } from '../../src/pki/key-pair.js';
+import { issueCertificate } from '../../src/demo/issue-certificate.js';
+import { exportPrivateKeyPem, generateKeyPair } from '../../src/demo/key-pair.js';
 import type { Certificate } from '../../src/pki/certificate.js';
 import { createTestPki, makeTempDir, removeTempDir, type TestPki } from '../helpers/test-pki.js';
 

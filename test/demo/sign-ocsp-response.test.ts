@@ -5,8 +5,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildOcspRequest } from '../../src/pki/ocsp-request.js';
 import { validateOcspResponse } from '../../src/pki/ocsp-response.js';
-import { generateKeyPair } from '../../src/pki/key-pair.js';
-import { encodeOcspErrorResponse, parseOcspRequest, signOcspResponse, type SignOptions } from '../../src/pki/sign-ocsp-response.js';
+import { generateKeyPair } from '../../src/demo/key-pair.js';
+import { encodeOcspErrorResponse, parseOcspRequest, signOcspResponse, type SignOptions } from '../../src/demo/sign-ocsp-response.js';
 import type { IssuedIdentity } from '../../src/demo/demo-pki.js';
 import { createTestPki, makeTempDir, removeTempDir, type TestPki } from '../helpers/test-pki.js';
 

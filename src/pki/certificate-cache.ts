@@ -1,0 +1,80 @@
+// Parsed certificates by the SHA-256 of their DER: each distinct certificate is parsed once and shared (one object,
+// one imported key), for a pass over certificate files and for the Node TLS handler's handshakes alike.
+import { toStaplerdError, type StaplerdError } from '../errors/index.js';
+import { Certificate } from './certificate.js';
+import { equalBytes } from './der.js';
+import { computeSha256Hex } from './digest.js';
+import type { CertificateBlock } from './pem.js';
+
+export interface CertificateCacheOptions {
+  /** Past this many certificates the least recently used one goes; default unbounded (a pass's cache ends with it). */
+  readonly maxEntries?: number;
+}
+
+export class CertificateCache {
+  /** Certificates, and (parseShared only) the error a DER that is none gave, so it is parsed and reported once. */
+  readonly #byFingerprint = new Map<string, Certificate | StaplerdError>();
+  /** CA certificates by their PEM text: equal text is equal DER, so the decode and the hash are skipped too. */
+  readonly #byPemBody = new Map<string, Certificate>();
+  readonly #maxEntries: number;
+
+  constructor(options: CertificateCacheOptions = {}) {
+    this.#maxEntries = options.maxEntries ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** One PEM block of a certificate file: every fullchain file of a CA carries the same intermediate. */
+  parseBlock(block: CertificateBlock, file: string): Certificate {
+    const known = block.pemBody === undefined ? undefined : this.#byPemBody.get(block.pemBody);
+    if (known) return known;
+    const certificate = this.parseOwned(block.decode(), file);
+    // Only CAs recur across files; remembering every leaf's text would only cost memory.
+    if (block.pemBody !== undefined && certificate.summary.isCA) this.#byPemBody.set(block.pemBody, certificate);
+    return certificate;
+  }
+
+  /** `der` must be bytes nobody else holds (a fresh decode): the certificate keeps them. Throws CERT_PARSE_FAILED. */
+  parseOwned(der: Uint8Array, file: string): Certificate {
+    const fingerprint = computeSha256Hex(der);
+    const known = this.#find(fingerprint, der);
+    if (known instanceof Certificate) return this.#remember(fingerprint, known) as Certificate;
+    return this.#remember(fingerprint, Certificate.fromOwnedDer(der, fingerprint, file)) as Certificate;
+  }
+
+  /**
+   * Bytes the caller keeps using (Node's handshake certificates): parsed from a copy, or undefined when they are no
+   * certificate. A server presents the same few on every handshake, bad ones included: onFirstError hears of each
+   * distinct bad DER once, not on every handshake.
+   */
+  parseShared(der: Uint8Array, onFirstError: (error: StaplerdError) => void): Certificate | undefined {
+    const fingerprint = computeSha256Hex(der);
+    let entry = this.#find(fingerprint, der);
+    if (entry === undefined) {
+      entry = parseQuietly(der);
+      if (!(entry instanceof Certificate)) onFirstError(entry);
+    }
+    this.#remember(fingerprint, entry);
+    return entry instanceof Certificate ? entry : undefined;
+  }
+
+  /** The entry for these exact bytes (a certificate's own bytes are compared: the hash alone is not trusted). */
+  #find(fingerprint: string, der: Uint8Array): Certificate | StaplerdError | undefined {
+    const known = this.#byFingerprint.get(fingerprint);
+    return known instanceof Certificate && !equalBytes(known.der, der) ? undefined : known;
+  }
+
+  #remember(fingerprint: string, entry: Certificate | StaplerdError): Certificate | StaplerdError {
+    // Re-inserting moves the key to the end of the Map's order, which makes the first key the least recently used.
+    this.#byFingerprint.delete(fingerprint);
+    this.#byFingerprint.set(fingerprint, entry);
+    if (this.#byFingerprint.size > this.#maxEntries) this.#byFingerprint.delete(this.#byFingerprint.keys().next().value!);
+    return entry;
+  }
+}
+
+function parseQuietly(der: Uint8Array): Certificate | StaplerdError {
+  try {
+    return Certificate.fromDer(der);
+  } catch (error) {
+    return toStaplerdError(error, 'CERT_PARSE_FAILED');
+  }
+}
