@@ -9,5 +9,3 @@ export {
   type CleanOptions,
 } from './atomic-write.js';
 export { findSymlinkUnderOut, stapleOutputPath, type OutTreeCache, type StaplePathOptions } from './staple-paths.js';
-export { nginxSnippetPath, renderNginxSnippet, syncNginxSnippet } from './nginx-snippet.js';
-export { issuerFilePath, syncIssuerFile } from './issuer-file.js';

@@ -3,7 +3,6 @@ import { recodeError, StaplerdError, toStaplerdError } from '../errors/index.js'
 import { logFailure } from '../log/index.js';
 import { MAX_STAPLE_FILE_BYTES } from '../fs/read-regular-file.js';
 import { readFileIfExists, removeFileDurable, writeFileAtomic } from '../output/atomic-write.js';
-import { syncNginxSnippet } from '../output/nginx-snippet.js';
 import { buildOcspRequest } from '../pki/ocsp-request.js';
 import { impliedNextUpdate, inspectOcspResponse, validateOcspResponse } from '../pki/ocsp-response.js';
 import { normalizeSerialHex } from '../pki/der.js';
@@ -11,6 +10,7 @@ import type { ValidatedResponse } from '../pki/types.js';
 import { computeRefreshAt, isRefreshDue } from '../policy/refresh-schedule.js';
 import { computeNextAttempt, decideNextAttempt, isAwaitingInputChange } from '../policy/retry-backoff.js';
 import { shouldReplaceStaple } from '../policy/staple-replacement.js';
+import type { StapleServer } from '../servers/index.js';
 import type { StapleFileFailure } from '../types/index.js';
 import type { StapleTarget, TargetFile } from './collect-targets.js';
 import type { PassOptions, TargetHistory, TargetOutcome } from './pass-types.js';
@@ -28,6 +28,8 @@ interface ExistingStaple {
 
 interface Context extends PassOptions {
   readonly fetchValidated: FetchValidated;
+  /** Told before a staple is removed (servers/). */
+  readonly servers: readonly StapleServer[];
 }
 
 export async function processTarget(target: StapleTarget, ctx: Context): Promise<TargetOutcome> {
@@ -375,14 +377,11 @@ async function removeInvalidStaples(existing: readonly ExistingStaple[], ctx: Co
 }
 
 /**
- * Removes a staple file. With nginx snippets on, the snippet is switched off first: nginx refuses to reload while an
- * `ssl_stapling_file` names a missing file, and a reload may come at any moment (another hook, an operator), not
- * only after the pass. Publishing after the pass then finds the snippet already off.
+ * Removes a staple file. Each server hears of it first (nginx switches its snippet off): a reload may come at any
+ * moment (another hook, an operator), not only after the pass, and must never find a config naming a missing file.
  */
-export async function removeStaple(stapleFile: string, ctx: Pick<Context, 'config' | 'deps'>): Promise<boolean> {
-  if (ctx.config.nginxSnippets && (await syncNginxSnippet(stapleFile, undefined))) {
-    ctx.deps.logger.log('info', 'nginx.snippet_written', 'nginx snippet disables stapling', { staple: stapleFile });
-  }
+export async function removeStaple(stapleFile: string, ctx: Pick<Context, 'config' | 'deps' | 'servers'>): Promise<boolean> {
+  for (const server of ctx.servers) await server.beforeRemove?.(stapleFile, { config: ctx.config, logger: ctx.deps.logger });
   return removeFileDurable(stapleFile);
 }
 

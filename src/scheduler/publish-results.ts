@@ -1,20 +1,18 @@
-// After a pass: nginx snippets, HAProxy `.issuer` files and runtime pushes, and the operator's hooks.
+// After a pass: each server's after-pass step (snippets, issuer files, pushes), then the operator's hooks.
 import type { StaplerdConfig } from '../config/index.js';
-import { recodeError, toStaplerdError, type ErrorCode, type StaplerdError } from '../errors/index.js';
-import { parseHaproxySocket, pushOcspResponse, runHook } from '../hooks/index.js';
-import { access } from 'node:fs/promises';
-import { nginxSnippetPath, syncIssuerFile, syncNginxSnippet } from '../output/index.js';
+import { toStaplerdError } from '../errors/index.js';
+import { runHook } from '../hooks/index.js';
 import { logFailure } from '../log/index.js';
-import { loadPendingPushes, resolveStateDir, updatePendingPushes } from '../state/index.js';
+import { createStapleServers, type StapleServer } from '../servers/index.js';
 import type { PassDependencies, PassReport } from './pass-types.js';
 
 /** What publishing remembers between passes (daemon lifetime). */
 export interface PublishState {
   /**
-   * Staple files whose HAProxy push failed: retried at the next pass even if the staple did not change. Merged with
-   * the state dir's list at every pass, so a push another process (an earlier `once`) owes is delivered too.
+   * The servers the pass tells about its staples (createStapleServers); they live as long as this state, so what
+   * they remember (HAProxy's owed pushes) carries over between the daemon's passes.
    */
-  readonly pendingPushes: Set<string>;
+  readonly servers: readonly StapleServer[];
   /** Revoked certificates (by fingerprint-free key: serial + subject) whose hook already ran. */
   readonly revokedNotified: Set<string>;
   /**
@@ -26,60 +24,22 @@ export interface PublishState {
   hookQueue: Promise<void>;
 }
 
-export function createPublishState(): PublishState {
-  return { pendingPushes: new Set(), revokedNotified: new Set(), unreportedChanges: new Set(), hookQueue: Promise.resolve() };
+export function createPublishState(servers: readonly StapleServer[] = createStapleServers()): PublishState {
+  return { servers, revokedNotified: new Set(), unreportedChanges: new Set(), hookQueue: Promise.resolve() };
 }
 
-/** Sync files and push staples now; hooks are queued (one at a time) so a slow hook never delays staple writes. */
+/** Servers are told now; hooks are queued (one at a time) so a slow hook never delays staple writes. */
 export async function publishPassResults(report: PassReport, config: StaplerdConfig, deps: PassDependencies, state: PublishState): Promise<void> {
-  const stateDir = config.haproxySockets.length > 0 ? resolveStateDir(config.stateDir) : undefined;
-  if (stateDir) for (const staple of await loadPendingPushes(stateDir)) state.pendingPushes.add(staple);
-  const pendingBefore = new Set(state.pendingPushes);
   const changed = new Set<string>();
   for (const outcome of report.outcomes) for (const file of outcome.changedFiles) changed.add(file);
-  // A socket that did not answer in time, or streamed more than a reply, is not asked again in this pass: a listener
-  // that accepts and says nothing would otherwise hold the pass for --timeout per staple. Its pushes are owed.
-  const unusableSockets = new Map<string, StaplerdError>();
-
-  for (const outcome of report.outcomes) {
-    if (config.nginxSnippets && !outcome.files) {
-      // `include` of a missing file breaks nginx's reload, so every certificate gets a snippet. Without a judgement
-      // on the staple (no issuer), an existing snippet is left as it is; otherwise stapling is off.
-      const leaveExisting = outcome.kind === 'failed';
-      for (const stapleFile of outcome.stapleFiles) {
-        await guard(deps, 'nginx.snippet_failed', stapleFile, async () => {
-          if (leaveExisting && (await fileExists(nginxSnippetPath(stapleFile)))) return;
-          if (await syncNginxSnippet(stapleFile, undefined)) changed.add(nginxSnippetPath(stapleFile));
-        });
-      }
+  const ctx = { config, logger: deps.logger, noteChanged: (path: string) => void changed.add(path) };
+  for (const server of state.servers) {
+    try {
+      await server.afterPass?.(report.outcomes, ctx);
+    } catch (thrown) {
+      // Servers log their own step failures; this is a bug's last stop, so one server cannot cost the hooks.
+      logFailure(deps.logger, 'server.after_pass_failed', toStaplerdError(thrown, 'INTERNAL'), { server: server.name });
     }
-    for (const file of outcome.files ?? []) {
-      if (config.nginxSnippets) {
-        await guard(deps, 'nginx.snippet_failed', file.stapleFile, async () => {
-          if (await syncNginxSnippet(file.stapleFile, file.staple)) {
-            changed.add(nginxSnippetPath(file.stapleFile));
-            deps.logger.log('info', 'nginx.snippet_written', file.staple ? 'nginx snippet enables stapling' : 'nginx snippet disables stapling', { staple: file.stapleFile });
-          }
-        });
-      }
-      if (config.issuerFiles && outcome.issuerPem && outcome.issuerSource && outcome.issuerSource !== 'file') {
-        await guard(deps, 'issuer_file.failed', file.certFile, async () => {
-          if (await syncIssuerFile(file.certFile, outcome.issuerPem!)) {
-            deps.logger.log('info', 'issuer_file.written', 'wrote <crt>.issuer for HAProxy', { file: file.certFile, source: outcome.issuerSource });
-          }
-        });
-      }
-      if (config.haproxySockets.length > 0 && file.staple && (file.changed || state.pendingPushes.has(file.stapleFile))) {
-        await pushToHaproxy(file.stapleFile, file.staple.der, config, deps, state, unusableSockets);
-      }
-    }
-  }
-
-  const owed = [...state.pendingPushes].filter((staple) => !pendingBefore.has(staple));
-  const delivered = [...pendingBefore].filter((staple) => !state.pendingPushes.has(staple));
-  if (stateDir && (owed.length > 0 || delivered.length > 0)) {
-    // The owed-push list is state, not a staple: its save failing is STATE_WRITE_FAILED (warn), as for the history.
-    await guard(deps, 'state.save_failed', stateDir, () => updatePendingPushes(stateDir, { owed, delivered }).then(() => undefined), 'STATE_WRITE_FAILED');
   }
 
   // Paths go to hooks as lists (a NUL-separated file plus capped line variables, hooks/hook-path-lists.ts): joined
@@ -122,40 +82,6 @@ export function drainHooks(state: PublishState): Promise<void> {
   return state.hookQueue;
 }
 
-/** Codes after which a socket is skipped for the rest of the pass (see unusableSockets). */
-const UNUSABLE_SOCKET_CODES: ReadonlySet<string> = new Set(['HAPROXY_TIMEOUT', 'HAPROXY_REPLY_TOO_LARGE']);
-
-async function pushToHaproxy(
-  stapleFile: string,
-  der: Uint8Array,
-  config: StaplerdConfig,
-  deps: PassDependencies,
-  state: PublishState,
-  unusableSockets: Map<string, StaplerdError>,
-): Promise<void> {
-  let failed = false;
-  for (const socket of config.haproxySockets) {
-    const earlier = unusableSockets.get(socket);
-    if (earlier) {
-      failed = true;
-      deps.logger.log('warn', 'haproxy.push_failed', `not pushed: the socket failed earlier in this pass (${earlier.message})`, { staple: stapleFile, socket, code: earlier.code });
-      continue;
-    }
-    try {
-      await pushOcspResponse(parseHaproxySocket(socket), der, { timeoutMs: config.timeoutMs, file: stapleFile });
-      deps.logger.log('info', 'haproxy.pushed', 'staple pushed to HAProxy', { staple: stapleFile, socket });
-    } catch (thrown) {
-      failed = true;
-      const error = toStaplerdError(thrown, 'HAPROXY_PUSH_FAILED', { file: stapleFile });
-      if (UNUSABLE_SOCKET_CODES.has(error.code)) unusableSockets.set(socket, error);
-      // The file is written either way: HAProxy loads it at its next start; the push is retried at the next pass.
-      logFailure(deps.logger, 'haproxy.push_failed', error, { staple: stapleFile, socket });
-    }
-  }
-  if (failed) state.pendingPushes.add(stapleFile);
-  else state.pendingPushes.delete(stapleFile);
-}
-
 function queueHook(
   state: PublishState,
   deps: PassDependencies,
@@ -180,26 +106,4 @@ function queueHook(
     const error = toStaplerdError(thrown, 'HOOK_FAILED');
     deps.logger.log('warn', `hook.${kind}_failed`, error.message, { command: argv.join(' '), code: error.code });
   });
-}
-
-async function fileExists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Runs one publishing step and logs its failure at the level of its code. `recodeAs` names what failed when the
- * layer below cannot know it (a state save fails inside the same atomic write as a staple: WRITE_FAILED there).
- */
-async function guard(deps: PassDependencies, event: string, file: string, task: () => Promise<void>, recodeAs?: ErrorCode): Promise<void> {
-  try {
-    await task();
-  } catch (thrown) {
-    const error = recodeAs ? recodeError(thrown, recodeAs, { file }) : toStaplerdError(thrown, 'WRITE_FAILED', { file });
-    logFailure(deps.logger, event, error, { file });
-  }
 }

@@ -2,6 +2,7 @@
 import { policyForCode, recodeError, StaplerdError, toStaplerdError, type ErrorCode } from '../errors/index.js';
 import { logFailure } from '../log/index.js';
 import { createCaIssuerFetcher, createHostLimiter, fetchOcspResponse, type CaIssuerFetcher, type OcspAttempt } from '../ocsp/index.js';
+import type { StapleServer } from '../servers/index.js';
 import type { FetchObservation } from '../types/index.js';
 import { USER_AGENT } from '../version.js';
 import { collectTargets } from './collect-targets.js';
@@ -20,6 +21,7 @@ export interface RunPassOptions extends PassOptions {
 export async function runPass(options: RunPassOptions): Promise<PassReport> {
   const { config, deps } = options;
   const startedAt = deps.clock.now();
+  const publishState = options.publishState ?? createPublishState();
   // One limiter per pass: the global limit is --concurrency, the per-host limit keeps each responder safe.
   const limiter = createHostLimiter({ perHost: config.perHostConcurrency, global: config.concurrency });
   const transport = { http: deps.http, limiter, timeoutMs: config.timeoutMs, maxBodyBytes: config.maxResponseBytes, userAgent: USER_AGENT };
@@ -50,7 +52,7 @@ export async function runPass(options: RunPassOptions): Promise<PassReport> {
   for (const problem of collected.problems) {
     logFailure(deps.logger, 'cert.invalid', problem.error, { file: problem.certFile });
     const staleStapleFiles = problem.staleStapleFile ? [problem.staleStapleFile] : [];
-    outcomes.push(failedInput(problem.certFile, problem.error.code, problem.error.message, staleStapleFiles, await removeStaleStaple(problem.staleStapleFile, options)));
+    outcomes.push(failedInput(problem.certFile, problem.error.code, problem.error.message, staleStapleFiles, await removeStaleStaple(problem.staleStapleFile, options, publishState.servers)));
   }
   // Directories the walk refused to enter (/proc, a link to /): logged at their code's level, no failed outcome.
   for (const notice of collected.notices) {
@@ -65,7 +67,7 @@ export async function runPass(options: RunPassOptions): Promise<PassReport> {
     config.concurrency,
     async (target) => {
       try {
-        return await processTarget(target, { ...options, fetchValidated });
+        return await processTarget(target, { ...options, fetchValidated, servers: publishState.servers });
       } catch (thrown) {
         // A bug in one certificate's processing must not stop the others or the daemon.
         const error = toStaplerdError(thrown, 'INTERNAL', { file: target.files[0]?.certFile });
@@ -88,15 +90,15 @@ export async function runPass(options: RunPassOptions): Promise<PassReport> {
   );
   outcomes.push(...processed.filter((outcome): outcome is TargetOutcome => outcome !== undefined));
   const report = { startedAt, finishedAt: deps.clock.now(), outcomes };
-  if (!options.dryRun) await publishPassResults(report, config, deps, options.publishState ?? createPublishState());
+  if (!options.dryRun) await publishPassResults(report, config, deps, publishState);
   return report;
 }
 
 /** A staple that no certificate can own any more (OUTPUT_CONFLICT) goes, snippet first, unless this is a dry run. */
-async function removeStaleStaple(stapleFile: string | undefined, options: RunPassOptions): Promise<string[]> {
+async function removeStaleStaple(stapleFile: string | undefined, options: RunPassOptions, servers: readonly StapleServer[]): Promise<string[]> {
   if (!stapleFile || options.dryRun) return [];
   try {
-    if (!(await removeStaple(stapleFile, options))) return [];
+    if (!(await removeStaple(stapleFile, { ...options, servers }))) return [];
     options.deps.logger.log('warn', 'staple.removed', 'staple removed: two certificates map to this staple path', { staple: stapleFile, code: 'OUTPUT_CONFLICT' });
     return [stapleFile];
   } catch (thrown) {

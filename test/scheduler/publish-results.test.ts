@@ -8,7 +8,7 @@ import { DEFAULT_CONFIG, type StaplerdConfig } from '../../src/config/index.js';
 import { createMemoryLogger } from '../../src/log/index.js';
 import type { ValidatedResponse } from '../../src/pki/types.js';
 import { createPublishState, publishPassResults, type PassDependencies, type PassReport, type TargetOutcome } from '../../src/scheduler/index.js';
-import { loadPendingPushes } from '../../src/state/index.js';
+import { createHaproxyServer, loadPendingPushes } from '../../src/servers/haproxy/index.js';
 import { makeTempDir, removeTempDirsAfterAll } from '../helpers/test-pki.js';
 
 const dirs = removeTempDirsAfterAll();
@@ -60,7 +60,8 @@ describe('publishPassResults', () => {
     const report = { outcomes: certs.flatMap((cert) => reportWriting(cert).outcomes) } as unknown as PassReport;
     const config: StaplerdConfig = { ...DEFAULT_CONFIG, stateDir: path.join(dir, 'state'), haproxySockets: [socket], issuerFiles: false, timeoutMs: 300 };
     const logger = createMemoryLogger();
-    const state = createPublishState();
+    const haproxy = createHaproxyServer();
+    const state = createPublishState([haproxy]);
 
     try {
       await publishPassResults(report, config, { logger } as unknown as PassDependencies, state);
@@ -71,6 +72,6 @@ describe('publishPassResults', () => {
 
     expect(connections).toHaveLength(1);
     expect(logger.events.filter((e) => e.event === 'haproxy.push_failed').map((e) => e.fields.code)).toEqual(['HAPROXY_TIMEOUT', 'HAPROXY_TIMEOUT', 'HAPROXY_TIMEOUT']);
-    expect([...state.pendingPushes].sort()).toEqual(certs.map((cert) => `${cert}.ocsp`).sort());
+    expect([...haproxy.pendingPushes].sort()).toEqual(certs.map((cert) => `${cert}.ocsp`).sort());
   });
 });

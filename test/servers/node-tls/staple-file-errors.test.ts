@@ -1,0 +1,25 @@
+// loadStapleFile: a staple that cannot be read is STAPLE_UNREADABLE naming it (not a certificate's CERT_UNREADABLE).
+import { describe, expect, it } from '@jest/globals';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { loadStapleFile } from '../../../src/servers/node-tls/staple-file.js';
+import { makeTempDir, removeTempDirsAfterAll } from '../../helpers/test-pki.js';
+
+const dirs = removeTempDirsAfterAll();
+
+describe('loadStapleFile', () => {
+  it('rejects a staple path that cannot be read with STAPLE_UNREADABLE naming the file', async () => {
+    const dir = await makeTempDir();
+    dirs.push(dir);
+    const file = path.join(dir, 'site.pem.ocsp');
+    await mkdir(file);
+
+    await expect(loadStapleFile(file)).rejects.toMatchObject({ code: 'STAPLE_UNREADABLE', file });
+  });
+
+  it('answers undefined for a staple that is not there', async () => {
+    const dir = await makeTempDir();
+    dirs.push(dir);
+    await expect(loadStapleFile(path.join(dir, 'gone.pem.ocsp'))).resolves.toBeUndefined();
+  });
+});
