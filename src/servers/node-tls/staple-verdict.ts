@@ -3,6 +3,7 @@ import { toStaplerdError, type ErrorCode, type StaplerdError } from '../../error
 import { equalBytes } from '../../pki/der.js';
 import { digestByOid, isSupportedHashOid } from '../../pki/digest.js';
 import { impliedNextUpdate, validateOcspResponse, type CertStatus, type Certificate } from '../../pki/index.js';
+import { isUsableAt } from '../../policy/staple-usability.js';
 import type { StapleCertId, StapleFile } from './staple-file.js';
 
 /** What full validation concluded about one SingleResponse of one staple version, against one issuer. */
@@ -59,7 +60,7 @@ export async function judgeStaple(staple: StapleFile, certId: StapleCertId, issu
  */
 export function findServingProblem(verdict: Verdict & { genuine: true }, at: Date, window: TimeWindow): ErrorCode | undefined {
   if (verdict.thisUpdate.getTime() > at.getTime() + window.clockSkewMs) return 'RESPONSE_NOT_YET_VALID';
-  if (verdict.nextUpdate.getTime() <= at.getTime() + window.minRemainingMs) return 'RESPONSE_EXPIRED';
+  if (!isUsableAt(verdict, at, window.minRemainingMs)) return 'RESPONSE_EXPIRED';
   if (verdict.certStatus === 'unknown') return 'CERT_STATUS_UNKNOWN';
   return undefined;
 }
