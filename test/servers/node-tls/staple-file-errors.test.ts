@@ -8,13 +8,13 @@ import { makeTempDir, removeTempDirsAfterAll } from '../../helpers/test-pki.js';
 const dirs = removeTempDirsAfterAll();
 
 describe('loadStapleFile', () => {
-  it('rejects a staple path that cannot be read with STAPLE_UNREADABLE naming the file', async () => {
+  it('rejects a directory at the staple path with FILE_NOT_REGULAR naming the file, reading nothing', async () => {
     const dir = await makeTempDir();
     dirs.push(dir);
     const file = path.join(dir, 'site.pem.ocsp');
     await mkdir(file);
 
-    await expect(loadStapleFile(file)).rejects.toMatchObject({ code: 'STAPLE_UNREADABLE', file });
+    await expect(loadStapleFile(file)).rejects.toMatchObject({ code: 'FILE_NOT_REGULAR', file });
   });
 
   it('answers undefined for a staple that is not there', async () => {
