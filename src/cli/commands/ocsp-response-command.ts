@@ -10,7 +10,7 @@ import { parseCertificateBundle } from '../../pki/certificate-bundle.js';
 import { validateOcspResponse } from '../../pki/ocsp-response.js';
 import type { ValidatedResponse } from '../../pki/types.js';
 import { loadCertificateFile } from '../../discovery/index.js';
-import { createLiveDependencies, createPublishState, drainHooks, runPass, type PassReport, type TargetOutcome } from '../../scheduler/index.js';
+import { createLiveDependencies, createPublishState, drainHooks, runPass, type PassReport, type TargetOutcome } from '../../pass/index.js';
 import { loadHistory, loadValidationCache, resolveStateDir, saveHistory, saveValidationCache } from '../../state/index.js';
 
 // The H2O contract's exit statuses live with the server (servers/h2o/); re-exported for the executable's main.

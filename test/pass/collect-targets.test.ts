@@ -3,7 +3,7 @@ import { describe, it, expect, beforeAll } from '@jest/globals';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_CONFIG, type StaplerdConfig } from '../../src/config/index.js';
-import { collectTargets } from '../../src/scheduler/collect-targets.js';
+import { collectTargets } from '../../src/pass/collect-targets.js';
 import { createTestPki, makeTempDir, removeTempDirsAfterAll, type TestPki } from '../helpers/test-pki.js';
 import { OCSP_URL, T0 } from './pass-fixture.js';
 

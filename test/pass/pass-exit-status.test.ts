@@ -1,7 +1,7 @@
 // once's exit status: each certificate asks for its code's exit column in ERROR_CODES, the worst one wins.
 import { describe, expect, it } from '@jest/globals';
 import { ERROR_CODES, type ErrorCode } from '../../src/errors/index.js';
-import { exitStatusOfOutcome, exitStatusOfPass, type PassReport, type TargetOutcome } from '../../src/scheduler/index.js';
+import { exitStatusOfOutcome, exitStatusOfPass, type PassReport, type TargetOutcome } from '../../src/pass/index.js';
 import { T0 } from './pass-fixture.js';
 
 const outcome = (kind: TargetOutcome['kind'], hasGoodStaple: boolean, code?: ErrorCode): TargetOutcome => ({

@@ -2,7 +2,7 @@
 import { describe, it, expect, beforeAll } from '@jest/globals';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { isPassSuccessful, type PassReport, type TargetOutcome } from '../../src/scheduler/index.js';
+import { isPassSuccessful, type PassReport, type TargetOutcome } from '../../src/pass/index.js';
 import { createTestPki, removeTempDirsAfterAll, type TestPki } from '../helpers/test-pki.js';
 import { createPassFixture, OCSP_URL, readStaple, T0 } from './pass-fixture.js';
 

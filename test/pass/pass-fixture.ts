@@ -1,4 +1,4 @@
-// Shared set-up for scheduler tests: a temp certs dir, a hand-moved clock, a fake responder and a memory logger.
+// Shared set-up for pass tests: a temp certs dir, a hand-moved clock, a fake responder and a memory logger.
 import { expect } from '@jest/globals';
 import { readFile } from 'node:fs/promises';
 import { DEFAULT_CONFIG, type StaplerdConfig } from '../../src/config/index.js';
@@ -7,7 +7,7 @@ import { createMemoryLogger } from '../../src/log/index.js';
 import { readFileIfExists } from '../../src/output/atomic-write.js';
 import { validateOcspResponse } from '../../src/pki/ocsp-response.js';
 import type { ValidatedResponse } from '../../src/pki/types.js';
-import { runPass, type HistoryStore, type PassReport, type TargetOutcome } from '../../src/scheduler/index.js';
+import { runPass, type HistoryStore, type PassReport, type TargetOutcome } from '../../src/pass/index.js';
 import type { StapleFileFailure } from '../../src/types/index.js';
 import { FakeOcspHttp, ManualClock } from '../helpers/fake-http.js';
 import { makeTempDir, type TestPki } from '../helpers/test-pki.js';

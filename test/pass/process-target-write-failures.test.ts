@@ -2,7 +2,7 @@
 import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { readdir, writeFile } from 'node:fs/promises';
 import type { IssuedIdentity } from '../../src/demo/demo-pki.js';
-import { buildStatusRows, isPassSuccessful } from '../../src/scheduler/index.js';
+import { buildStatusRows, isPassSuccessful } from '../../src/pass/index.js';
 import { signTestResponse } from '../helpers/fake-http.js';
 import { describeWithTmpfs, mountSmallTmpfs, type SmallTmpfs } from '../helpers/small-tmpfs.js';
 import { createTestPki, makeTempDir, removeTempDirsAfterAll, type TestPki } from '../helpers/test-pki.js';

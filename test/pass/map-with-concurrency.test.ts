@@ -1,6 +1,6 @@
 // Bounded parallel map: order kept, limit respected, abort stops new work.
 import { describe, it, expect } from '@jest/globals';
-import { mapWithConcurrency } from '../../src/scheduler/map-with-concurrency.js';
+import { mapWithConcurrency } from '../../src/pass/map-with-concurrency.js';
 
 /** A task that finishes when the test says so, recording how many run at once. */
 function gatedTasks() {

@@ -4,7 +4,7 @@ import { describe, expect, it } from '@jest/globals';
 import path from 'node:path';
 import { DEFAULT_CONFIG, type StaplerdConfig } from '../../src/config/index.js';
 import { createMemoryLogger } from '../../src/log/index.js';
-import { createPublishState, drainHooks, publishPassResults, type PassDependencies, type PassReport, type TargetOutcome } from '../../src/scheduler/index.js';
+import { createPublishState, drainHooks, publishPassResults, type PassDependencies, type PassReport, type TargetOutcome } from '../../src/pass/index.js';
 import { createHookRecorder } from '../hooks/hook-recorder.js';
 import { makeTempDir, removeTempDirsAfterAll } from '../helpers/test-pki.js';
 

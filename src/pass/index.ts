@@ -1,4 +1,4 @@
-// Public surface of the scheduler module.
+// Public surface of the pass module: one pass over every certificate, and what goes in and out of it.
 export * from './pass-types.js';
 export * from './collect-targets.js';
 export * from './run-pass.js';

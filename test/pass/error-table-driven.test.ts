@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { StaplerdConfig } from '../../src/config/index.js';
 import { ERROR_CODES } from '../../src/errors/index.js';
 import { createHttpClient, type HttpClient } from '../../src/ocsp/http-client.js';
-import { runPass, type PassReport } from '../../src/scheduler/index.js';
+import { runPass, type PassReport } from '../../src/pass/index.js';
 import { createTestPki, removeTempDirsAfterAll, type TestPki } from '../helpers/test-pki.js';
 import { createPassFixture, HOUR_MS, OCSP_URL, type PassFixture } from './pass-fixture.js';
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { DEFAULT_CONFIG, type StaplerdConfig } from '../../src/config/index.js';
 import { createMemoryLogger } from '../../src/log/index.js';
 import type { ValidatedResponse } from '../../src/pki/types.js';
-import { createPublishState, publishPassResults, type PassDependencies, type PassReport, type TargetOutcome } from '../../src/scheduler/index.js';
+import { createPublishState, publishPassResults, type PassDependencies, type PassReport, type TargetOutcome } from '../../src/pass/index.js';
 import { createHaproxyServer, loadPendingPushes } from '../../src/servers/haproxy/index.js';
 import { makeTempDir, removeTempDirsAfterAll } from '../helpers/test-pki.js';
 

@@ -2,7 +2,7 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { access, writeFile } from 'node:fs/promises';
 import type { IssuedIdentity } from '../../src/demo/demo-pki.js';
-import { buildStatusRows, isPassSuccessful } from '../../src/scheduler/index.js';
+import { buildStatusRows, isPassSuccessful } from '../../src/pass/index.js';
 import { signTestResponse } from '../helpers/fake-http.js';
 import { createTestPki, removeTempDirsAfterAll, type TestPki } from '../helpers/test-pki.js';
 import { createPassFixture, DAY_MS, HOUR_MS, MINUTE_MS, OCSP_URL, readStaple, T0, type PassFixture } from './pass-fixture.js';
