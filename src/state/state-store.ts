@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { StaplerdError } from '../errors/index.js';
 import { readFileIfExists, writeFileAtomic } from '../output/atomic-write.js';
-import type { HistoryStore, TargetHistory } from '../pass/pass-types.js';
+import type { HistoryStore, TargetHistory } from './target-history.js';
 import type { CertificateStatusRow } from '../types/index.js';
 import { isErrorCode } from '../errors/index.js';
 import { describeWatchedCertificates, type SnapshotOrigin, type WatchedCertificates } from './status-source.js';
