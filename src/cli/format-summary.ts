@@ -1,6 +1,6 @@
 // Renders a pass report for people: one line per certificate that changed or failed, then totals.
 import { escapeControlCharacters } from '../log/index.js';
-import type { PassReport, TargetOutcome } from '../scheduler/index.js';
+import type { PassReport, TargetOutcome } from '../pass/index.js';
 
 const QUIET_KINDS = new Set<TargetOutcome['kind']>(['fresh', 'unchanged']);
 

@@ -5,8 +5,9 @@ import { dirname, resolve } from 'node:path';
 import type { Document, LineCounter, YAMLError } from 'yaml';
 import { StaplerdError } from '../errors/index.js';
 import { readRegularFileSync } from '../fs/read-regular-file.js';
-import { parseHaproxySocket, parseHookCommand } from '../hooks/index.js';
+import { parseHookCommand } from '../hooks/index.js';
 // The parsers only, not the index: loading the config must not load prom-client or got.
+import { parseHaproxySocket } from '../servers/haproxy/haproxy-runtime.js';
 import { parseListenAddress } from '../metrics/metrics-server.js';
 import { parseProxyUrl } from '../ocsp/proxy-agents.js';
 import { DEFAULT_CONFIG, type StaplerdConfig } from './config-types.js';

@@ -4,7 +4,7 @@ import type { StaplerdConfig } from '../config/index.js';
 import { recodeError, StaplerdError, toStaplerdError } from '../errors/index.js';
 import { logFailure, type EventLogger } from '../log/index.js';
 import type { CaIssuerFetcher } from '../ocsp/index.js';
-import { buildStatusRows, createPassCaIssuerFetcher, createPublishState, drainHooks, runPass, type HistoryStore, type PassDependencies, type PassReport } from '../scheduler/index.js';
+import { buildStatusRows, createPassCaIssuerFetcher, createPublishState, drainHooks, runPass, type HistoryStore, type PassDependencies, type PassReport } from '../pass/index.js';
 import {
   daemonSocketPath,
   describeWatchedCertificates,

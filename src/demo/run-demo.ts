@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DEFAULT_CONFIG, type StaplerdConfig } from '../config/index.js';
 import { createLogger } from '../log/index.js';
-import { createLiveDependencies, runPass, type PassReport } from '../scheduler/index.js';
+import { createLiveDependencies, runPass, type PassReport } from '../pass/index.js';
 import { createDemoAuthority, issueLeaf } from './demo-pki.js';
 import { startOcspResponder } from './ocsp-responder.js';
 import { writeLeafFiles } from './write-leaf-files.js';

@@ -84,7 +84,7 @@ export const ERROR_CODES = {
   HOOK_TIMEOUT: { level: 'warn', retry: false, exitCode: 0, summary: 'hook command timed out' },
   HAPROXY_PUSH_FAILED: { level: 'warn', retry: true, exitCode: 0, summary: 'pushing the staple to HAProxy failed' },
   // Connect, command and reply did not finish within --timeout: a hung HAProxy, or a listener that accepts and says
-  // nothing; the socket is not asked again in that pass (src/scheduler/publish-results.ts).
+  // nothing; the socket is not asked again in that pass (src/servers/haproxy/haproxy-server.ts).
   HAPROXY_TIMEOUT: { level: 'warn', retry: true, exitCode: 0, summary: 'HAProxy runtime socket did not answer in time' },
   // A listener at --haproxy-socket that streams data is not HAProxy's runtime API (whose replies are one line); the
   // reply is cut at MAX_REPLY_BYTES instead of being read until memory runs out. Retried like any failed push.

@@ -1,3 +1,2 @@
-// Public surface of the hooks module: operator commands and HAProxy runtime pushes.
+// Public surface of the hooks module: the operator's commands (HAProxy runtime pushes: servers/haproxy/).
 export { parseHookCommand, runHook, type HookCommand, type HookResult } from './run-hook.js';
-export { parseHaproxySocket, pushOcspResponse, type HaproxySocketAddress } from './haproxy-runtime.js';

@@ -1,4 +1,5 @@
 // Pure /healthz verdict: is every staple that matters usable now, and far enough from its nextUpdate?
+import { isUsableAt } from '../policy/staple-usability.js';
 import type { CertificateStatusRow } from '../types/index.js';
 
 export interface HealthProblem {
@@ -68,7 +69,7 @@ export function isApplicable(row: CertificateStatusRow): boolean {
 export function hasValidStaple(row: CertificateStatusRow, now: Date): boolean {
   if (row.state !== 'fresh' && row.state !== 'due') return false;
   if (row.certStatus !== undefined && row.certStatus !== 'good') return false;
-  return row.nextUpdate !== undefined && now.getTime() < row.nextUpdate.getTime();
+  return row.nextUpdate !== undefined && isUsableAt({ nextUpdate: row.nextUpdate }, now);
 }
 
 function findProblem(row: CertificateStatusRow, now: Date, marginMs: number): string | undefined {

@@ -7,5 +7,3 @@ export {
   type WriteOptions,
 } from './atomic-write.js';
 export { findSymlinkUnderOut, stapleOutputPath, type OutTreeCache, type StaplePathOptions } from './staple-paths.js';
-export { nginxSnippetPath, renderNginxSnippet, syncNginxSnippet } from './nginx-snippet.js';
-export { issuerFilePath, syncIssuerFile } from './issuer-file.js';

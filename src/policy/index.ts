@@ -3,3 +3,6 @@ export { computeRefreshAt, isRefreshDue, type StapleWindow, type RefreshOptions 
 export { computeNextAttempt, decideNextAttempt, isAwaitingInputChange, type BackoffInput, type FailureRetryInput, type InputChangeCheck } from './retry-backoff.js';
 export { shouldReplaceStaple, type ResponseTimes } from './staple-replacement.js';
 export { classifyStaple, type StapleState, type StapleFacts, type ClassifyInput } from './staple-state.js';
+export { shouldReplaceStapleOnDisk, pickNewestStaple, type ReplaceableStaple } from './staple-replacement.js';
+export { computeUsableUntil, isUsableAt, isGoodAt, type StapleLifetime } from './staple-usability.js';
+export { decideFetch, type FetchDecision, type FetchDecisionInput, type AttemptHistory } from './fetch-decision.js';

@@ -1,4 +1,5 @@
 // One word describing a certificate's staple, for `status` output and metrics.
+import { isUsableAt } from './staple-usability.js';
 
 export type StapleState = 'fresh' | 'due' | 'expired' | 'revoked' | 'unknown' | 'missing' | 'failing';
 
@@ -34,16 +35,11 @@ export interface ClassifyInput {
 export function classifyStaple(input: ClassifyInput): StapleState {
   const { staple, now } = input;
   if (staple?.certStatus === 'revoked') return 'revoked';
-  const isUsable = staple !== undefined && !isExpired(staple, now);
+  const isUsable = isUsableAt(staple, now);
   if (!isUsable && input.consecutiveFailures > 0) return 'failing';
   if (staple === undefined) return 'missing';
   if (!isUsable) return 'expired';
   if (staple.certStatus === 'unknown') return 'unknown';
   if (input.refreshAt === undefined || now.getTime() >= input.refreshAt.getTime()) return 'due';
   return 'fresh';
-}
-
-/** At nextUpdate itself the staple counts as expired: a conservative reading that never shows a dead staple as fresh. */
-function isExpired(staple: StapleFacts, now: Date): boolean {
-  return now.getTime() >= staple.nextUpdate.getTime();
 }

@@ -1,7 +1,7 @@
 // Persists per-certificate history (backoff, last error, refresh instant) and the daemon's live status snapshot.
 import path from 'node:path';
 import { StaplerdError } from '../errors/index.js';
-import type { HistoryStore, TargetHistory } from '../scheduler/pass-types.js';
+import type { HistoryStore, TargetHistory } from './target-history.js';
 import type { CertificateStatusRow } from '../types/index.js';
 import { isErrorCode } from '../errors/index.js';
 import { readJsonStateFile, writeJsonStateFile } from './json-state-file.js';

@@ -1,7 +1,7 @@
 // The `once` summary: a line per certificate that changed or needs attention, quiet for fresh ones, then totals.
 import { describe, it, expect } from '@jest/globals';
 import { formatPassSummary } from '../../src/cli/format-summary.js';
-import type { PassReport, TargetOutcome } from '../../src/scheduler/index.js';
+import type { PassReport, TargetOutcome } from '../../src/pass/index.js';
 
 const START = new Date('2031-03-01T12:00:00.000Z');
 const NEXT_UPDATE = new Date('2031-03-02T11:59:00.000Z');

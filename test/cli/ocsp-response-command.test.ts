@@ -1,28 +1,9 @@
-// H2O's exit statuses from staplerd's error codes, and the daemon's --out staple path for a single certificate file.
+// The daemon's --out staple path for a single certificate file (H2O's exit statuses: test/servers/h2o/).
 import { describe, expect, it } from '@jest/globals';
 import path from 'node:path';
-import { EX_PERMANENT, EX_TEMPFAIL, EX_USAGE_OR_CONFIG, exitStatusFor, singleFileOutDir } from '../../src/cli/commands/ocsp-response-command.js';
+import { singleFileOutDir } from '../../src/cli/commands/ocsp-response-command.js';
 import { DEFAULT_CONFIG } from '../../src/config/index.js';
 import { stapleOutputPath } from '../../src/output/staple-paths.js';
-
-describe('exitStatusFor (H2O: 75 retries later, anything else but 0 disables stapling)', () => {
-  it.each([
-    ['FETCH_TIMEOUT', EX_TEMPFAIL],
-    ['FETCH_NETWORK', EX_TEMPFAIL],
-    ['RESPONSE_UNVERIFIED', EX_TEMPFAIL],
-    ['CERT_STATUS_UNKNOWN', EX_TEMPFAIL],
-    ['ISSUER_NOT_FOUND', EX_TEMPFAIL],
-    ['WRITE_FAILED', EX_TEMPFAIL],
-    ['NO_OCSP_URL', EX_PERMANENT],
-    ['CERT_EXPIRED', EX_PERMANENT],
-    ['CERT_PARSE_FAILED', EX_PERMANENT],
-    ['CERT_REVOKED', EX_PERMANENT],
-    ['CONFIG_INVALID', EX_USAGE_OR_CONFIG],
-    ['USAGE', EX_USAGE_OR_CONFIG],
-  ] as const)('%s -> %i', (code, status) => {
-    expect(exitStatusFor(code)).toBe(status);
-  });
-});
 
 describe('singleFileOutDir', () => {
   const root = path.resolve('/srv/certs');

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { DEFAULT_CONFIG, type StaplerdConfig } from '../../src/config/index.js';
 import { StapleDaemon } from '../../src/daemon/index.js';
 import { createMemoryLogger } from '../../src/log/index.js';
-import type { PassReport } from '../../src/scheduler/index.js';
+import type { PassReport } from '../../src/pass/index.js';
 import { askDaemon, chooseStatusSource, daemonSocketPath, describeWatchedCertificates, readStatusSnapshot, type StatusSource } from '../../src/state/index.js';
 import { FakeOcspHttp, ManualClock } from '../helpers/fake-http.js';
 import { createTestPki, makeTempDir, removeTempDirsAfterAll, type TestPki } from '../helpers/test-pki.js';

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import { DEFAULT_CONFIG } from '../../src/config/index.js';
 import { createMemoryLogger } from '../../src/log/index.js';
 import { createStaplerdMetrics } from '../../src/metrics/index.js';
-import { runPass, toFetchObservation } from '../../src/scheduler/index.js';
+import { runPass, toFetchObservation } from '../../src/pass/index.js';
 import { StaplerdError } from '../../src/errors/index.js';
 import type { FetchObservation } from '../../src/types/index.js';
 import { FakeOcspHttp, ManualClock } from '../helpers/fake-http.js';

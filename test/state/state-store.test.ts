@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { readFile, symlink, writeFile } from 'node:fs/promises';
-import type { HistoryStore } from '../../src/scheduler/index.js';
+import type { HistoryStore } from '../../src/pass/index.js';
 import {
   describeWatchedCertificates,
   FORGET_UNSEEN_AFTER_MS,

@@ -3,26 +3,18 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { resolveConfig, type RawOptions, type StaplerdConfig } from '../../config/index.js';
-import { policyForCode, StaplerdError, toStaplerdError, type ErrorCode } from '../../errors/index.js';
+import { StaplerdError, toStaplerdError, type ErrorCode } from '../../errors/index.js';
+import { EX_OK, EX_TEMPFAIL, exitStatusFor } from '../../servers/h2o/index.js';
 import { stapleOutputPath } from '../../output/staple-paths.js';
 import { parseCertificateBundle } from '../../pki/certificate-bundle.js';
 import { validateOcspResponse } from '../../pki/ocsp-response.js';
 import type { ValidatedResponse } from '../../pki/types.js';
 import { loadCertificateFile } from '../../discovery/index.js';
-import { createLiveDependencies, createPublishState, drainHooks, runPass, type PassReport, type TargetOutcome } from '../../scheduler/index.js';
+import { createLiveDependencies, createPublishState, drainHooks, runPass, type PassReport, type TargetOutcome } from '../../pass/index.js';
 import { loadHistory, loadValidationCache, resolveStateDir, saveHistory, saveValidationCache } from '../../state/index.js';
 
-/**
- * Exit statuses H2O tells apart (h2o 2.2 src/main.c, ocsp_updater_thread): 0 staples stdout, EX_TEMPFAIL (75,
- * sysexits.h) keeps the previous response and retries after ocsp-update-interval, anything else disables stapling
- * for that certificate until H2O restarts.
- */
-export const EX_OK = 0;
-/** Permanent: no OCSP URL, expired or unparsable certificate, revoked with `onRevoked: remove`. */
-export const EX_PERMANENT = 1;
-/** Bad usage or configuration: permanent for H2O too, and staplerd's usual status for it. */
-export const EX_USAGE_OR_CONFIG = 2;
-export const EX_TEMPFAIL = 75;
+// The H2O contract's exit statuses live with the server (servers/h2o/); re-exported for the executable's main.
+export { EX_OK, EX_PERMANENT, EX_TEMPFAIL, EX_USAGE_OR_CONFIG, exitStatusFor } from '../../servers/h2o/index.js';
 
 export interface OcspResponseInput {
   readonly certFile: string;
@@ -79,15 +71,6 @@ export async function runOcspResponseCommand(input: OcspResponseInput, writeDer:
   } finally {
     if (issuerDir) await rm(issuerDir, { recursive: true, force: true });
   }
-}
-
-/** H2O's view of a failure: retried later when staplerd's code table says another attempt may succeed. */
-export function exitStatusFor(code: ErrorCode): number {
-  const policy = policyForCode(code);
-  if (policy.exitCode === 2) return EX_USAGE_OR_CONFIG;
-  // CERT_REVOKED only gets here with `onRevoked: remove`: the staple was removed on purpose and will not come back.
-  if (code === 'CERT_REVOKED') return EX_PERMANENT;
-  return policy.retry ? EX_TEMPFAIL : EX_PERMANENT;
 }
 
 /** The `once` pass over the one file, with the shared backoff history, so a daemon and H2O keep one schedule. */

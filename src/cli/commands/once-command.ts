@@ -2,7 +2,7 @@
 import { resolveConfig, type RawOptions } from '../../config/index.js';
 import { recodeError, type StaplerdError } from '../../errors/index.js';
 import { logFailure } from '../../log/index.js';
-import { buildStatusRows, createLiveDependencies, createPublishState, drainHooks, exitStatusOfPass, runPass } from '../../scheduler/index.js';
+import { buildStatusRows, createLiveDependencies, createPublishState, drainHooks, exitStatusOfPass, runPass } from '../../pass/index.js';
 import { loadHistory, loadValidationCache, resolveStateDir, saveHistory, saveValidationCache } from '../../state/index.js';
 import { formatStatusTable } from '../format-status-table.js';
 import { formatPassSummary } from '../format-summary.js';

@@ -2,7 +2,7 @@
 import { resolveConfig, type RawOptions } from '../../config/index.js';
 import { ReloadQueue, StapleDaemon } from '../../daemon/index.js';
 import { toStaplerdError } from '../../errors/index.js';
-import { createLiveDependencies, type LiveDependencies } from '../../scheduler/index.js';
+import { createLiveDependencies, type LiveDependencies } from '../../pass/index.js';
 import { EXIT_OK } from '../exit-codes.js';
 import { preferSmallHeap } from '../prefer-small-heap.js';
 

@@ -1,7 +1,7 @@
 // `staplerd status`: one row per certificate, from the running daemon's live view or, without one, from the files.
 import { resolveConfig, type RawOptions } from '../../config/index.js';
 import { silentLogger } from '../../log/index.js';
-import { buildStatusRows, createLiveDependencies, runPass } from '../../scheduler/index.js';
+import { buildStatusRows, createLiveDependencies, runPass } from '../../pass/index.js';
 import { askDaemon, chooseStatusSource, describeWatchedCertificates, loadHistory, readStatusSnapshot, resolveStateDir, type StatusSource } from '../../state/index.js';
 import type { CertificateStatusRow } from '../../types/index.js';
 import { EXIT_OK } from '../exit-codes.js';

@@ -1,0 +1,109 @@
+// After a pass: each server's after-pass step (snippets, issuer files, pushes), then the operator's hooks.
+import type { StaplerdConfig } from '../config/index.js';
+import { toStaplerdError } from '../errors/index.js';
+import { runHook } from '../hooks/index.js';
+import { logFailure } from '../log/index.js';
+import { createStapleServers, type StapleServer } from '../servers/index.js';
+import type { PassDependencies, PassReport } from './pass-types.js';
+
+/** What publishing remembers between passes (daemon lifetime). */
+export interface PublishState {
+  /**
+   * The servers the pass tells about its staples (createStapleServers); they live as long as this state, so what
+   * they remember (HAProxy's owed pushes) carries over between the daemon's passes.
+   */
+  readonly servers: readonly StapleServer[];
+  /** Revoked certificates (by fingerprint-free key: serial + subject) whose hook already ran. */
+  readonly revokedNotified: Set<string>;
+  /**
+   * Changed paths an update hook was due for but that never reached it (the command could not be started): handed to
+   * the next update hook along with that pass's changes, so a transient failure loses no news (daemon lifetime).
+   */
+  readonly unreportedChanges: Set<string>;
+  /** Hook runs are serialised; this is the one in progress. It never rejects. */
+  hookQueue: Promise<void>;
+}
+
+export function createPublishState(servers: readonly StapleServer[] = createStapleServers()): PublishState {
+  return { servers, revokedNotified: new Set(), unreportedChanges: new Set(), hookQueue: Promise.resolve() };
+}
+
+/** Servers are told now; hooks are queued (one at a time) so a slow hook never delays staple writes. */
+export async function publishPassResults(report: PassReport, config: StaplerdConfig, deps: PassDependencies, state: PublishState): Promise<void> {
+  const changed = new Set<string>();
+  for (const outcome of report.outcomes) for (const file of outcome.changedFiles) changed.add(file);
+  const ctx = { config, logger: deps.logger, noteChanged: (path: string) => void changed.add(path) };
+  for (const server of state.servers) {
+    try {
+      await server.afterPass?.(report.outcomes, ctx);
+    } catch (thrown) {
+      // Servers log their own step failures; this is a bug's last stop, so one server cannot cost the hooks.
+      logFailure(deps.logger, 'server.after_pass_failed', toStaplerdError(thrown, 'INTERNAL'), { server: server.name });
+    }
+  }
+
+  // Paths go to hooks as lists (a NUL-separated file plus capped line variables, hooks/hook-path-lists.ts): joined
+  // into one variable, 2,000 long paths overflowed Linux's 128 KiB per-string limit (spawn E2BIG) and a directory
+  // name holding a newline forged lines such as `/etc/passwd`.
+  if (config.onUpdate && changed.size > 0) {
+    // Taken when the hook starts, so changes a queued run before it could not deliver are included.
+    queueHook(state, deps, config, 'update', config.onUpdate, () => {
+      const paths = [...new Set([...state.unreportedChanges, ...changed])].sort();
+      state.unreportedChanges.clear();
+      return {
+        env: { STAPLERD_EVENT: 'update' },
+        lists: { STAPLERD_CHANGED: paths },
+        onNotStarted: () => paths.forEach((file) => state.unreportedChanges.add(file)),
+      };
+    });
+  }
+  if (config.onRevokedCommand) {
+    const revoked = report.outcomes.filter((o) => o.kind === 'revoked');
+    const fresh = revoked.filter((o) => !state.revokedNotified.has(revokedKey(o)));
+    for (const o of fresh) state.revokedNotified.add(revokedKey(o));
+    if (fresh.length > 0) {
+      const lists = { STAPLERD_REVOKED: fresh.flatMap((o) => o.certFiles), STAPLERD_REVOKED_SERIALS: fresh.map((o) => o.serialHex ?? '') };
+      queueHook(state, deps, config, 'revoked', config.onRevokedCommand, () => ({
+        env: { STAPLERD_EVENT: 'revoked' },
+        lists,
+        // Never told: the next pass that still finds them revoked tries again.
+        onNotStarted: () => fresh.forEach((o) => state.revokedNotified.delete(revokedKey(o))),
+      }));
+    }
+  }
+}
+
+function revokedKey(outcome: PassReport['outcomes'][number]): string {
+  return `${outcome.serialHex}|${outcome.subject}`;
+}
+
+/** Waits for queued hooks (once exits only after they ran). */
+export function drainHooks(state: PublishState): Promise<void> {
+  return state.hookQueue;
+}
+
+function queueHook(
+  state: PublishState,
+  deps: PassDependencies,
+  config: StaplerdConfig,
+  kind: string,
+  argv: readonly string[],
+  prepare: () => { env: Record<string, string>; lists: Record<string, readonly string[]>; onNotStarted: () => void },
+): void {
+  const run = async (): Promise<void> => {
+    const input = prepare();
+    const result = await runHook(argv, { env: input.env, lists: input.lists, timeoutMs: config.hookTimeoutMs });
+    if (result.ok) {
+      deps.logger.log('info', `hook.${kind}`, result.message, { command: argv.join(' ') });
+      return;
+    }
+    if (!result.started) input.onNotStarted();
+    deps.logger.log('warn', `hook.${kind}_failed`, result.message, { command: argv.join(' '), code: result.code, exitCode: result.exitCode, stderr: result.stderr.trim() || undefined });
+  };
+  // A hook failure must never become an unhandled rejection: it would end the process before the pass's state is
+  // saved, and every later hook chained on a rejected queue would be skipped.
+  state.hookQueue = state.hookQueue.then(run).catch((thrown: unknown) => {
+    const error = toStaplerdError(thrown, 'HOOK_FAILED');
+    deps.logger.log('warn', `hook.${kind}_failed`, error.message, { command: argv.join(' '), code: error.code });
+  });
+}
