@@ -10,5 +10,8 @@ export default {
   globalTeardown: '<rootDir>/test/support/state-dir-global-teardown.cjs',
   setupFilesAfterEnv: ['<rootDir>/test/support/state-dir-per-file.cjs'],
   testTimeout: 30000,
+  // Two workers on CI's 2 cores: most suites wait on real servers, responders and child processes rather than compute,
+  // and jest's default (cores - 1) ran 115 suites one after another.
+  maxWorkers: 2,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.cjs'],
 };

@@ -74,17 +74,17 @@ describe('history.json', () => {
     expect(corrupt.map((e) => [e.code, e.file])).toEqual([['STATE_CORRUPT', historyFilePath(stateDir)]]);
   });
 
-  it('reports a FIFO in place of the history as STATE_READ_FAILED instead of waiting for a writer', async () => {
+  it('reports a FIFO in place of the history as STATE_CORRUPT (refused, rebuilt) instead of waiting for a writer', async () => {
     execFileSync('mkfifo', [historyFilePath(stateDir)]);
     const { history, corrupt } = await reload();
     expect(history.size).toBe(0);
-    expect(corrupt.map((e) => [e.code, e.file, e.message.includes('not a regular file')])).toEqual([['STATE_READ_FAILED', historyFilePath(stateDir), true]]);
+    expect(corrupt.map((e) => [e.code, e.file, e.message.includes('not a regular file')])).toEqual([['STATE_CORRUPT', historyFilePath(stateDir), true]]);
   });
 
-  it('reports a history linked to /dev/zero as STATE_READ_FAILED instead of reading forever', async () => {
+  it('reports a history linked to /dev/zero as STATE_CORRUPT (refused, rebuilt) instead of reading forever', async () => {
     await symlink('/dev/zero', historyFilePath(stateDir));
     const { corrupt } = await reload();
-    expect(corrupt.map((e) => e.code)).toEqual(['STATE_READ_FAILED']);
+    expect(corrupt.map((e) => e.code)).toEqual(['STATE_CORRUPT']);
   });
 
   it('treats a missing file as a first start, silently', async () => {
