@@ -114,12 +114,23 @@ export function probeStaple(port: number, servername = 'x', timeoutMs = 5000): P
  * after an nginx reload, while old workers still answer, and for servers that staple lazily on a first handshake.
  * Throws with the last staple seen (as base64) when it never does.
  */
-export async function waitForStaple(port: number, accept: (staple: Buffer | undefined) => boolean, what: string, attempts = 50): Promise<Buffer | undefined> {
+export function waitForStaple(port: number, accept: (staple: Buffer | undefined) => boolean, what: string, attempts = 50): Promise<Buffer | undefined> {
+  return waitForProbedStaple(probeStaple, port, accept, `${what} in ${attempts} handshakes`, attempts);
+}
+
+/** Probes (TLS or STARTTLS) until the staple satisfies `accept`, 100 ms apart; throws naming the last one seen. */
+async function waitForProbedStaple(
+  probe: (port: number) => Promise<StapleProbe>,
+  port: number,
+  accept: (staple: Buffer | undefined) => boolean,
+  what: string,
+  attempts: number,
+): Promise<Buffer | undefined> {
   let last: StapleProbe | undefined;
   let lastError: unknown;
   for (let attempt = 0; attempt < attempts; attempt += 1) {
     try {
-      last = await probeStaple(port);
+      last = await probe(port);
       if (accept(last.staple)) return last.staple;
     } catch (error) {
       lastError = error;
@@ -127,7 +138,7 @@ export async function waitForStaple(port: number, accept: (staple: Buffer | unde
     await sleep(100);
   }
   const seen = last ? (last.staple ? `staple ${last.staple.toString('base64')}` : 'no staple') : `no handshake (${String(lastError)})`;
-  throw new Error(`127.0.0.1:${port} never stapled ${what} in ${attempts} handshakes; last: ${seen}`);
+  throw new Error(`127.0.0.1:${port} never stapled ${what}; last: ${seen}`);
 }
 
 /** `openssl s_client -status` against the server: the independent, text view of what it staples. */
@@ -622,20 +633,8 @@ export function probeSmtpStaple(port: number, timeoutMs = 5000): Promise<StapleP
 }
 
 /** waitForStaple over STARTTLS: handshakes until the staple satisfies `accept` (bounded), or throws with the last one. */
-export async function waitForSmtpStaple(port: number, accept: (staple: Buffer | undefined) => boolean, what: string, attempts = 50): Promise<Buffer | undefined> {
-  let last: StapleProbe | undefined;
-  let lastError: unknown;
-  for (let attempt = 0; attempt < attempts; attempt += 1) {
-    try {
-      last = await probeSmtpStaple(port);
-      if (accept(last.staple)) return last.staple;
-    } catch (error) {
-      lastError = error;
-    }
-    await sleep(100);
-  }
-  const seen = last ? (last.staple ? `staple ${last.staple.toString('base64')}` : 'no staple') : `no handshake (${String(lastError)})`;
-  throw new Error(`127.0.0.1:${port} never stapled ${what} over STARTTLS in ${attempts} sessions; last: ${seen}`);
+export function waitForSmtpStaple(port: number, accept: (staple: Buffer | undefined) => boolean, what: string, attempts = 50): Promise<Buffer | undefined> {
+  return waitForProbedStaple((p) => probeSmtpStaple(p), port, accept, `${what} over STARTTLS in ${attempts} sessions`, attempts);
 }
 
 /** `openssl s_client -starttls smtp -status`: the independent, text view of what Exim staples. */
