@@ -6,7 +6,7 @@ function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 
-/** Adds the pass options to a command. Values stay strings: config/load-config.ts validates them in one place. */
+/** Adds the pass options to a command. Values stay strings: config/option-table.ts validates them in one place. */
 export function addPassOptions(command: Command): Command {
   return command
     .option('--certs <dir>', 'directory to scan recursively for certificates (repeatable)', collect)

@@ -11,7 +11,7 @@ import { StaplerdError } from '../errors/index.js';
 export const DEFAULT_MAX_CERTIFICATE_FILE_BYTES = 1024 * 1024;
 /**
  * Staples, `<crt>.issuer` files and nginx snippets on disk. A staple is what staplerd accepted from a responder, so it
- * is never larger than maxResponseSize (16 MiB at most, config/load-config.ts); real ones are 1-4 KiB.
+ * is never larger than maxResponseSize (16 MiB at most, config/option-table.ts); real ones are 1-4 KiB.
  */
 export const MAX_STAPLE_FILE_BYTES = 16 * 1024 * 1024;
 /** State files (history, status snapshot, owed pushes): about 500 bytes per certificate, 5 MB for 10,000. */
