@@ -53,7 +53,6 @@ export default defineConfig(
     // To split in issue 12 (sizes when this was written).
     files: [
       'src/config/load-config.ts', // 359 lines
-      'src/daemon/staple-daemon.ts', // 375 lines
       'src/ocsp/http-client.ts', // 309 lines
     ],
     rules: { 'max-lines': 'off' },
