@@ -8,16 +8,12 @@ import { buildStatusRows, createPassCaIssuerFetcher, createPublishState, drainHo
 import { describeWatchedCertificates, loadHistory, loadValidationCache, resolveStateDir, saveHistory, saveStatusSnapshot, saveValidationCache } from '../state/index.js';
 import type { CertificateStatusRow } from '../types/index.js';
 import type { CertificateWatcher } from './certificate-watcher.js';
+import { computeDueDelayMs } from './due-delay.js';
 import type { MetricsEndpoint, MetricsSource } from './metrics-endpoint.js';
 import { countedByMetrics, syncMetricsEndpoint } from './metrics-wiring.js';
 import { StatusSocketBinding } from './status-socket-binding.js';
 import { isValidCronExpression, startSweepTimer, type SweepTimer } from './sweep-timer.js';
 import { watchConfiguredCertificates } from './watch-configured-certificates.js';
-
-/** setTimeout cannot wait longer than 2^31-1 ms; the cron sweep covers anything further out anyway. */
-const MAX_TIMER_MS = 2_147_483_647;
-/** Never spin: a due time in the past is retried after at least this long. */
-const MIN_TIMER_MS = 1_000;
 
 export interface DaemonHooks {
   /** Called after every pass (tests, status). */
@@ -238,15 +234,8 @@ export class StapleDaemon {
   private scheduleNextDue(report: PassReport): void {
     clearTimeout(this.dueTimer);
     if (this.stopping) return;
-    const now = this.deps.clock.now().getTime();
-    let earliest: number | undefined;
-    for (const outcome of report.outcomes) {
-      const at = outcome.nextActionAt?.getTime();
-      if (at !== undefined && (earliest === undefined || at < earliest)) earliest = at;
-    }
-    if (earliest === undefined) return;
-    const delayMs = Math.min(MAX_TIMER_MS, Math.max(MIN_TIMER_MS, earliest - now));
-    this.dueTimer = setTimeout(() => this.requestPass('due'), delayMs);
+    const delayMs = computeDueDelayMs(report, this.deps.clock.now().getTime());
+    if (delayMs !== undefined) this.dueTimer = setTimeout(() => this.requestPass('due'), delayMs);
   }
 
   private scheduleRetryAfterError(): void {
