@@ -5,27 +5,15 @@ import { recodeError, StaplerdError, toStaplerdError } from '../errors/index.js'
 import { logFailure, type EventLogger } from '../log/index.js';
 import type { CaIssuerFetcher } from '../ocsp/index.js';
 import { buildStatusRows, createPassCaIssuerFetcher, createPublishState, drainHooks, runPass, type HistoryStore, type PassDependencies, type PassReport } from '../pass/index.js';
-import {
-  daemonSocketPath,
-  describeWatchedCertificates,
-  listenDaemonSocket,
-  loadHistory,
-  loadValidationCache,
-  resolveStateDir,
-  saveHistory,
-  saveStatusSnapshot,
-  saveValidationCache,
-  type DaemonSocket,
-} from '../state/index.js';
+import { describeWatchedCertificates, loadHistory, loadValidationCache, resolveStateDir, saveHistory, saveStatusSnapshot, saveValidationCache } from '../state/index.js';
 import type { CertificateStatusRow } from '../types/index.js';
-import { watchCertificates, type CertificateWatcher } from './certificate-watcher.js';
-import { MetricsEndpoint } from './metrics-endpoint.js';
+import type { CertificateWatcher } from './certificate-watcher.js';
+import { computeDueDelayMs } from './due-delay.js';
+import type { MetricsEndpoint, MetricsSource } from './metrics-endpoint.js';
+import { countedByMetrics, syncMetricsEndpoint } from './metrics-wiring.js';
+import { StatusSocketBinding } from './status-socket-binding.js';
 import { isValidCronExpression, startSweepTimer, type SweepTimer } from './sweep-timer.js';
-
-/** setTimeout cannot wait longer than 2^31-1 ms; the cron sweep covers anything further out anyway. */
-const MAX_TIMER_MS = 2_147_483_647;
-/** Never spin: a due time in the past is retried after at least this long. */
-const MIN_TIMER_MS = 1_000;
+import { watchConfiguredCertificates } from './watch-configured-certificates.js';
 
 export interface DaemonHooks {
   /** Called after every pass (tests, status). */
@@ -52,7 +40,7 @@ export class StapleDaemon {
   private readonly abort = new AbortController();
   /** Names this run in the status snapshot and on the status socket: a reused pid is not the same daemon. */
   private readonly instanceId = randomUUID();
-  private statusSocket?: DaemonSocket;
+  private readonly statusSocket = new StatusSocketBinding(this.instanceId);
 
   constructor(
     private config: StaplerdConfig,
@@ -83,7 +71,7 @@ export class StapleDaemon {
       await this.startPassesAndWatch();
     } catch (error) {
       await this.metrics?.close();
-      await this.statusSocket?.close();
+      await this.statusSocket.close();
       throw error;
     }
   }
@@ -164,8 +152,7 @@ export class StapleDaemon {
     while (this.running) await this.running;
     await drainHooks(this.publishState);
     await this.metrics?.close();
-    await this.statusSocket?.close();
-    this.statusSocket = undefined;
+    await this.statusSocket.close();
     this.deps.logger.log('info', 'daemon.stopped', 'stopped');
   }
 
@@ -196,7 +183,7 @@ export class StapleDaemon {
     try {
       const report = await runPass({
         config,
-        deps: this.passDependencies(),
+        deps: countedByMetrics(this.metrics, () => this.deps),
         history: this.history,
         caIssuers: this.caIssuers,
         publishState: this.publishState,
@@ -247,15 +234,8 @@ export class StapleDaemon {
   private scheduleNextDue(report: PassReport): void {
     clearTimeout(this.dueTimer);
     if (this.stopping) return;
-    const now = this.deps.clock.now().getTime();
-    let earliest: number | undefined;
-    for (const outcome of report.outcomes) {
-      const at = outcome.nextActionAt?.getTime();
-      if (at !== undefined && (earliest === undefined || at < earliest)) earliest = at;
-    }
-    if (earliest === undefined) return;
-    const delayMs = Math.min(MAX_TIMER_MS, Math.max(MIN_TIMER_MS, earliest - now));
-    this.dueTimer = setTimeout(() => this.requestPass('due'), delayMs);
+    const delayMs = computeDueDelayMs(report, this.deps.clock.now().getTime());
+    if (delayMs !== undefined) this.dueTimer = setTimeout(() => this.requestPass('due'), delayMs);
   }
 
   private scheduleRetryAfterError(): void {
@@ -264,20 +244,8 @@ export class StapleDaemon {
   }
 
   private async startWatching(): Promise<void> {
-    this.watcher = watchCertificates({
-      dirs: this.config.certs,
-      extensions: this.config.extensions,
-      settleMs: this.config.watchDebounceMs,
-      onChange: (event, path) => {
-        // The field is `change`, not `event`: `event` is the log line's own name (cert.changed) and would be overwritten.
-        this.deps.logger.log('info', 'cert.changed', `certificate file ${event}`, { file: path, change: event });
-        this.requestPass('watch');
-      },
-      // Its own code (it was CERT_UNREADABLE, which names one certificate file): the sweep still finds what is missed.
-      onError: (error) => logFailure(this.deps.logger, 'watch.failed', new StaplerdError('WATCH_FAILED', error.message, {}, { cause: error }), { sweep: this.config.sweep }),
-      // The same directories the passes refuse (scan.refused): not watched either.
-      onRefused: (dir, reason) => logFailure(this.deps.logger, 'watch.refused', new StaplerdError('DIRECTORY_REFUSED', `${reason}; not watched`, { file: dir })),
-    });
+    const source = { config: () => this.config, logger: () => this.deps.logger };
+    this.watcher = watchConfiguredCertificates(source, () => this.requestPass('watch'));
     await this.watcher.ready;
     this.sweep = startSweepTimer(this.config.sweep, () => this.requestPass('sweep'));
   }
@@ -289,68 +257,22 @@ export class StapleDaemon {
     this.watcher = undefined;
   }
 
-  /** The pass dependencies, with every OCSP attempt also counted by the metrics when they are on. */
-  private passDependencies(): PassDependencies {
-    const metrics = this.metrics;
-    if (!metrics) return this.deps;
-    const observeOuter = this.deps.observeFetch;
-    return {
-      ...this.deps,
-      observeFetch: (observation) => {
-        metrics.observeFetch(observation);
-        observeOuter?.(observation);
-      },
-      observeStapleFileFailure: (failure) => {
-        metrics.observeStapleFileFailure(failure);
-        this.deps.observeStapleFileFailure?.(failure);
-      },
-    };
-  }
-
-  /** Starts, rebinds or closes the metrics listener to match the configuration. At start a failure to bind throws
-   *  (CONFIG_INVALID, exit 2); on reload it is logged and the previous address kept (MetricsEndpoint.reconfigure). */
+  /** The metrics listener in step with the configuration (src/daemon/metrics-wiring.ts). */
   private async syncMetricsEndpoint(): Promise<void> {
-    if (this.metrics) {
-      await this.metrics.reconfigure(this.config.metrics);
-      return;
-    }
-    if (this.config.metrics === undefined) return;
-    const endpoint = await MetricsEndpoint.start(this.config.metrics, {
+    const source: MetricsSource = {
       // Read at each request: config, deps and rows change with passes and reloads.
       rows: () => (this.hasPassed ? this.lastRows : undefined),
       healthMarginMs: () => this.config.healthMarginMs,
       clock: { now: () => this.deps.clock.now() },
       logger: () => this.deps.logger,
-    });
-    // SIGTERM while the port was being bound: stop() found no listener to close, so this one must not stay open.
-    if (this.stopping) {
-      await endpoint.close();
-      return;
-    }
-    this.metrics = endpoint;
+    };
+    const started = await syncMetricsEndpoint(this.metrics, this.config.metrics, source, () => this.stopping);
+    if (started) this.metrics = started;
   }
 
-  /**
-   * Listens on the state dir's status socket (again, after a reload moved the state dir), which proves to
-   * `staplerd status` that this daemon is running. A failure is logged, never fatal: status then shows the files.
-   */
+  /** The status socket in the current state dir (src/daemon/status-socket-binding.ts). */
   private async syncStatusSocket(): Promise<void> {
-    const stateDir = this.stateDir;
-    if (this.statusSocket?.path === daemonSocketPath(stateDir)) return;
-    await this.statusSocket?.close();
-    this.statusSocket = undefined;
-    try {
-      const socket = await listenDaemonSocket(stateDir, { pid: process.pid, instanceId: this.instanceId });
-      // SIGTERM while it was being opened: stop() found nothing to close.
-      if (this.stopping) {
-        await socket.close();
-        return;
-      }
-      this.statusSocket = socket;
-    } catch (thrown) {
-      const error = toStaplerdError(thrown, 'STATUS_SOCKET_FAILED');
-      this.deps.logger.log('warn', 'status.socket_failed', `${error.message}; \`staplerd status\` shows the files, not the live view`, { code: error.code, file: error.file });
-    }
+    await this.statusSocket.sync(this.stateDir, () => this.deps.logger, () => this.stopping);
   }
 }
 

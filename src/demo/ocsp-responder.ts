@@ -2,6 +2,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { generateKeyPair, type KeyPair } from './key-pair.js';
+import { decodeGetPath, HttpAnswer, ocspAnswer, readBody, send } from './ocsp-http.js';
 import {
   encodeOcspErrorResponse,
   isCertIdIssuedBy,
@@ -70,18 +71,8 @@ export interface RunningResponder {
 const MINUTE_MS = 60 * 1000;
 const HOUR_MS = 60 * MINUTE_MS;
 const DEFAULT_VALIDITY_MS = 24 * HOUR_MS;
-const MAX_REQUEST_BYTES = 64 * 1024;
 // Past the 64 KiB body limit clients are expected to enforce.
 const OVERSIZED_BYTES = 64 * 1024 + 1024;
-
-class HttpAnswer {
-  constructor(
-    readonly status: number,
-    readonly body: Uint8Array,
-    readonly contentType: string,
-    readonly headers: Record<string, string> = {},
-  ) {}
-}
 
 export async function startOcspResponder(options: ResponderOptions): Promise<RunningResponder> {
   const responder = new OcspResponder(options);
@@ -243,44 +234,6 @@ class OcspResponder implements RunningResponder {
     const seconds = this.#options.retryAfterSeconds;
     return seconds === undefined ? {} : { 'Retry-After': String(seconds) };
   }
-}
-
-/**
- * RFC 6960 Appendix A.1: GET {url}/{url-encoding of base-64 encoding of the DER OCSPRequest}. Everything after the
- * first "/" is taken, since clients that skip the URL-encoding leave "/" from the base64 alphabet in the path.
- * Node's base64 decoder also accepts the base64url alphabet.
- */
-function decodeGetPath(path: string): Uint8Array | undefined {
-  try {
-    const encoded = decodeURIComponent(path.replace(/^\/+/, '').split('?')[0]);
-    return encoded === '' ? undefined : new Uint8Array(Buffer.from(encoded, 'base64'));
-  } catch {
-    return undefined;
-  }
-}
-
-async function readBody(request: IncomingMessage): Promise<Uint8Array | 'too-large'> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    total += chunk.length;
-    if (total > MAX_REQUEST_BYTES) return 'too-large';
-    chunks.push(chunk);
-  }
-  return new Uint8Array(Buffer.concat(chunks));
-}
-
-function ocspAnswer(body: Uint8Array, headers: Record<string, string> = {}): HttpAnswer {
-  return new HttpAnswer(200, body, 'application/ocsp-response', headers);
-}
-
-function send(response: ServerResponse, answer: HttpAnswer): void {
-  response.writeHead(answer.status, {
-    'Content-Type': answer.contentType,
-    'Content-Length': String(answer.body.byteLength),
-    ...answer.headers,
-  });
-  response.end(answer.body);
 }
 
 /** A complete response followed by zero padding: a valid DER prefix, too large for a careful client to accept. */

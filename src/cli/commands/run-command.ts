@@ -38,15 +38,7 @@ export async function runDaemonCommand(input: { flags: RawOptions; configFile?: 
       }
       const old = deps;
       deps = nextDeps;
-      // A pass that started before the reload still logs and fetches through the old logger and HTTP client:
-      // close them only once it is over ("write after end" otherwise). Not awaited here: a long pass must not hold
-      // back the next reload.
-      const closing: Promise<void> = daemon
-        .idle()
-        .then(() => old.close())
-        .catch(() => {})
-        .finally(() => retiring.delete(closing));
-      retiring.add(closing);
+      retireWhenIdle(daemon, old, retiring);
     },
     (error) => {
       // A broken configuration on reload keeps the running one: the daemon must not die from an edit.
@@ -88,4 +80,17 @@ export async function runDaemonCommand(input: { flags: RawOptions; configFile?: 
   await Promise.all(retiring);
   await deps.close();
   return EXIT_OK;
+}
+
+/**
+ * A pass that started before the reload still logs and fetches through the old logger and HTTP client: close them
+ * only once it is over ("write after end" otherwise). Not awaited here: a long pass must not hold back the next reload.
+ */
+function retireWhenIdle(daemon: StapleDaemon, old: LiveDependencies, retiring: Set<Promise<void>>): void {
+  const closing: Promise<void> = daemon
+    .idle()
+    .then(() => old.close())
+    .catch(() => {})
+    .finally(() => retiring.delete(closing));
+  retiring.add(closing);
 }

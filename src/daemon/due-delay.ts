@@ -1,0 +1,18 @@
+// When the daemon next wakes up by itself: the delay until the earliest certificate falls due, bounded both ways.
+import type { PassReport } from '../pass/index.js';
+
+/** setTimeout cannot wait longer than 2^31-1 ms; the cron sweep covers anything further out anyway. */
+const MAX_TIMER_MS = 2_147_483_647;
+/** Never spin: a due time in the past is retried after at least this long. */
+const MIN_TIMER_MS = 1_000;
+
+/** Milliseconds from `nowMs` until the earliest refresh or retry in `report`; undefined when none is due. */
+export function computeDueDelayMs(report: PassReport, nowMs: number): number | undefined {
+  let earliest: number | undefined;
+  for (const outcome of report.outcomes) {
+    const at = outcome.nextActionAt?.getTime();
+    if (at !== undefined && (earliest === undefined || at < earliest)) earliest = at;
+  }
+  if (earliest === undefined) return undefined;
+  return Math.min(MAX_TIMER_MS, Math.max(MIN_TIMER_MS, earliest - nowMs));
+}
