@@ -21,12 +21,12 @@ interface Reported {
   readonly path: string;
 }
 
-async function startWatching(watched: readonly string[], onReport?: (reported: Reported) => void): Promise<Reported[]> {
+async function startWatching(watched: readonly string[], onReport?: (reported: Reported) => void, settleMs = SETTLE_MS): Promise<Reported[]> {
   const reported: Reported[] = [];
   watcher = watchCertificates({
     dirs: watched,
     extensions: ['.pem', '.crt'],
-    settleMs: SETTLE_MS,
+    settleMs,
     onChange: (event, changed) => {
       onReport?.({ event, path: changed });
       reported.push({ event, path: changed });
@@ -76,13 +76,16 @@ function countInotifyWatches(): number {
 describe('watchCertificates', () => {
   it('reports a certificate written in several steps once, after it settles', async () => {
     const dir = await newDir();
-    const reported = await startWatching([dir]);
+    // A settle window far longer than the gap between the writes: on a loaded CI machine a 50 ms sleep can take
+    // longer than the usual 150 ms window, which made this test report the half-written file too.
+    const settleMs = 1500;
+    const reported = await startWatching([dir], undefined, settleMs);
     const file = path.join(dir, 'site.pem');
     await writeFile(file, 'first half');
-    await sleep(SETTLE_MS / 3);
+    await sleep(50);
     await appendFile(file, ' second half');
     await until(() => reported.length > 0, 'a report');
-    await sleep(SETTLE_MS * 2);
+    await sleep(settleMs * 2);
     expect(reported).toEqual([{ event: 'change', path: file }]);
   });
 
