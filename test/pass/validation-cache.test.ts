@@ -10,6 +10,7 @@ import { validateOcspResponse } from '../../src/pki/ocsp-response.js';
 import { readCertificateFile } from '../../src/pki/pem.js';
 import { signatureMemo } from '../../src/pki/verified-signatures.js';
 import { certificateFactsMemo, ocspResponseFactsMemo } from '../../src/pki/decoded-facts.js';
+import { PROCESS_VALIDATION_MEMOS } from '../../src/pki/validation-memos.js';
 import {
   decodedFactsFilePath, loadValidationCache, saveValidationCache, validationCacheFilePath, type ValidationCacheCounts,
 } from '../../src/state/validation-cache.js';
@@ -53,7 +54,7 @@ async function stapledThenRestarted(): Promise<Scenario> {
   const leaf = await pki.issueLeaf({ ocspUrls: [OCSP_URL] });
   const { certFile } = await pki.writeLeaf(fx.dir, leaf, 'fullchain');
   // As `once` and `run` do: load (nothing yet, which also switches the memos on), pass, save.
-  await loadValidationCache(stateDir, () => undefined);
+  await loadValidationCache(stateDir, PROCESS_VALIDATION_MEMOS, () => undefined);
   expect((await fx.passOne()).kind).toBe('written');
   await restart(fx, stateDir);
   return { fx, certFile, stapleFile: `${certFile}.ocsp`, stateDir };
@@ -61,11 +62,11 @@ async function stapledThenRestarted(): Promise<Scenario> {
 
 /** What a new process does: nothing in memory, the memo read back from the state directory. */
 async function restart(fx: PassFixture, stateDir: string): Promise<ValidationCacheCounts> {
-  await saveValidationCache(stateDir);
+  await saveValidationCache(stateDir, PROCESS_VALIDATION_MEMOS);
   clearMemos();
   fx.history.clear();
   const problems: StaplerdError[] = [];
-  const loaded = await loadValidationCache(stateDir, (error) => problems.push(error));
+  const loaded = await loadValidationCache(stateDir, PROCESS_VALIDATION_MEMOS, (error) => problems.push(error));
   expect(problems).toEqual([]);
   return loaded;
 }
@@ -100,7 +101,7 @@ async function editSavedFactsAndRestart(stateDir: string, edit: (saved: SavedFac
   await writeFile(file, JSON.stringify(saved), { mode: 0o600 });
   clearMemos();
   const problems: StaplerdError[] = [];
-  const loaded = await loadValidationCache(stateDir, (error) => problems.push(error));
+  const loaded = await loadValidationCache(stateDir, PROCESS_VALIDATION_MEMOS, (error) => problems.push(error));
   return { problems, loaded };
 }
 
@@ -198,20 +199,20 @@ describe('the cache files', () => {
     fx.clock.advance(HOUR_MS);
     await fx.passOne();
     // Two signatures (leaf by intermediate, staple), two certificates (leaf, intermediate), one staple.
-    expect(await saveValidationCache(stateDir)).toEqual({ signatures: 2, certificates: 2, responses: 1 });
+    expect(await saveValidationCache(stateDir, PROCESS_VALIDATION_MEMOS)).toEqual({ signatures: 2, certificates: 2, responses: 1 });
     const file = validationCacheFilePath(stateDir);
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     expect((await stat(decodedFactsFilePath(stateDir))).mode & 0o777).toBe(0o600);
     expect((await readBytes(file)).length).toBe(16 + 2 * 32);
     // A pass that used nothing leaves empty caches.
-    expect(await saveValidationCache(stateDir)).toEqual({ signatures: 0, certificates: 0, responses: 0 });
+    expect(await saveValidationCache(stateDir, PROCESS_VALIDATION_MEMOS)).toEqual({ signatures: 0, certificates: 0, responses: 0 });
   });
 
   it('are absent on a first start without complaint', async () => {
     const stateDir = await makeTempDir('staplerd-state-');
     dirs.push(stateDir);
     const problems: StaplerdError[] = [];
-    expect(await loadValidationCache(stateDir, (error) => problems.push(error))).toEqual({ signatures: 0, certificates: 0, responses: 0 });
+    expect(await loadValidationCache(stateDir, PROCESS_VALIDATION_MEMOS, (error) => problems.push(error))).toEqual({ signatures: 0, certificates: 0, responses: 0 });
     expect(problems).toEqual([]);
   });
 
@@ -235,7 +236,7 @@ describe('the cache files', () => {
     fx.clock.advance(HOUR_MS);
     expect((await fx.passOne()).kind).toBe('fresh');
     expect(await readBytes(stapleFile)).toEqual(staple);
-    await saveValidationCache(stateDir);
+    await saveValidationCache(stateDir, PROCESS_VALIDATION_MEMOS);
     const resaved = JSON.parse(await readFile(decodedFactsFilePath(stateDir), 'utf8')) as SavedFacts;
     expect(resaved.responses).toHaveLength(1);
     expect(resaved.responses[0]![3][1]).toBeLessThan(staple.length);
@@ -251,7 +252,7 @@ describe('the cache files', () => {
       await prepare(file, stateDir);
       clearMemos();
       const problems: StaplerdError[] = [];
-      await loadValidationCache(stateDir, (error) => problems.push(error));
+      await loadValidationCache(stateDir, PROCESS_VALIDATION_MEMOS, (error) => problems.push(error));
       expect(memoSize()).toBe(0);
       expect(problems.every((problem) => problem.file === file && problem.message.startsWith(`${what} ignored`))).toBe(true);
       return problems;
@@ -297,13 +298,13 @@ describe('the cache files', () => {
     const before = await Promise.all(files.map((file) => stat(file)));
     fx.clock.advance(HOUR_MS);
     expect((await fx.passOne()).kind).toBe('fresh');
-    await saveValidationCache(stateDir);
+    await saveValidationCache(stateDir, PROCESS_VALIDATION_MEMOS);
     const after = await Promise.all(files.map((file) => stat(file)));
     expect(after.map((s) => s.ino)).toEqual(before.map((s) => s.ino));
     // A second certificate: new facts and signatures, new files.
     await pki.writeLeaf(fx.dir, await pki.issueLeaf({ ocspUrls: [OCSP_URL] }), 'fullchain', 'second');
     await fx.pass();
-    await saveValidationCache(stateDir);
+    await saveValidationCache(stateDir, PROCESS_VALIDATION_MEMOS);
     const rewritten = await Promise.all(files.map((file) => stat(file)));
     expect(rewritten.map((s) => s.ino)).not.toContain(after[0]!.ino);
     expect(rewritten.map((s) => s.ino)).not.toContain(after[1]!.ino);
