@@ -26,7 +26,10 @@ const enum Field {
 
 const NO_PURPOSES: readonly string[] = Object.freeze([]);
 
-/** Formatted issuer Names by their DER: thousands of certificates of one CA share one, formatted (and held) once. */
+/**
+ * Formatted issuer Names by their DER: thousands of certificates of one CA share one, formatted (and held) once.
+ * Module-level on purpose, unlike the validation memos (validation-memos.ts): pure, bounded, never switched off or saved.
+ */
 const ISSUER_NAME_CACHE_LIMIT = 1024;
 const issuerNames = new Map<string, string>();
 

@@ -35,7 +35,11 @@ const FAST_ALGORITHMS: ReadonlyMap<string, FastAlgorithm> = new Map([
 /** The curves WebCrypto offers for ECDSA; keys on others keep going through pkijs, as before. */
 const WEBCRYPTO_CURVES = new Set(['prime256v1', 'secp384r1', 'secp521r1']);
 
-/** Imported keys by SPKI: every leaf of a CA is checked with the same key, and importing costs more than verifying. */
+/**
+ * Imported keys by SPKI: every leaf of a CA is checked with the same key, and importing costs more than verifying.
+ * Module-level on purpose, unlike the validation memos (validation-memos.ts): a pure function of the bytes, bounded,
+ * never switched off or persisted, so every caller (pass, `check`, node-tls) may share it.
+ */
 const KEY_CACHE_LIMIT = 1024;
 const keyCache = new Map<string, KeyObject | null>();
 
@@ -62,7 +66,7 @@ async function verifyUncached(subjectPublicKeyInfoDer: Uint8Array, signed: Signe
   });
 }
 
-/** Fast-path entries by AlgorithmIdentifier DER: a sweep meets two or three distinct encodings, so each is decoded once. */
+/** Fast-path entries by AlgorithmIdentifier DER: a sweep meets two or three distinct encodings (module-level like keyCache). */
 const algorithmCache = new Map<string, FastAlgorithm | null>();
 
 /** AlgorithmIdentifier ::= SEQUENCE { algorithm OID, parameters ANY OPTIONAL }: the fast path's entry, if any. */
