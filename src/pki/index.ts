@@ -8,4 +8,4 @@ export {
   validateOcspResponse, inspectOcspResponse, impliedNextUpdate, DEFAULT_CLOCK_SKEW_MS, DEFAULT_MIN_REMAINING_MS, type ValidationInput, type InspectedOcspResponse,
 } from './ocsp-response.js';
 export type { CertificateSummary, CertStatus, ValidatedResponse } from './types.js';
-export { PROCESS_VALIDATION_MEMOS, type ValidationMemos } from './validation-memos.js';
+export { createValidationMemos, type ValidationMemos } from './validation-memos.js';

@@ -4,7 +4,7 @@
 // verified-signature memo, keyed by a digest of exactly what was verified.
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { decodeComplete, DerError, expectOid, expectSequence } from './der.js';
-import { signatureMemo, signatureMemoKey } from './verified-signatures.js';
+import { signatureMemoKey, type SignatureMemo } from './verified-signatures.js';
 
 export interface SignedBytes {
   /** The exact bytes that were signed (the original encoding of tbsCertificate / tbsResponseData). */
@@ -43,12 +43,16 @@ const WEBCRYPTO_CURVES = new Set(['prime256v1', 'secp384r1', 'secp521r1']);
 const KEY_CACHE_LIMIT = 1024;
 const keyCache = new Map<string, KeyObject | null>();
 
-/** True when the key in `subjectPublicKeyInfoDer` verifies the signature; false for a wrong key, a bad signature or an unsupported algorithm. */
-export async function verifySignedBytes(subjectPublicKeyInfoDer: Uint8Array, signed: SignedBytes): Promise<boolean> {
+/**
+ * True when the key in `subjectPublicKeyInfoDer` verifies the signature; false for a wrong key, a bad signature or an
+ * unsupported algorithm. With `memo` (a pass's), a signature it remembers is not verified again; without, nothing is.
+ */
+export async function verifySignedBytes(subjectPublicKeyInfoDer: Uint8Array, signed: SignedBytes, memo?: SignatureMemo): Promise<boolean> {
+  if (!memo) return verifyUncached(subjectPublicKeyInfoDer, signed);
   const memoKey = signatureMemoKey(subjectPublicKeyInfoDer, signed);
-  if (signatureMemo.has(memoKey)) return true;
+  if (memo.has(memoKey)) return true;
   const verified = await verifyUncached(subjectPublicKeyInfoDer, signed);
-  if (verified) signatureMemo.add(memoKey);
+  if (verified) memo.add(memoKey);
   return verified;
 }
 

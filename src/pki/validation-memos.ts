@@ -1,7 +1,9 @@
-// The validation memos as one object: the verified-signature memo and the decoded-facts memos a pass consults, and
-// the state directory keeps (src/state/validation-cache.ts persists exactly the object it is given).
-import { signatureMemo, type SignatureMemo } from './verified-signatures.js';
-import { certificateFactsMemo, ocspResponseFactsMemo, type CertificateFacts, type OcspResponseFacts } from './decoded-facts.js';
+// The validation memos as one object: the verified-signature memo and the decoded-facts memos. `once`, `run` and
+// `ocsp-response` create one, hand it down to the pass (and the pass to the pki functions), and have
+// src/state/validation-cache.ts load and save it. A caller that hands none (`check`, the node-tls library) memoises
+// nothing: only a caller that also prunes the memos after each pass (saveValidationCache) may let them grow.
+import { SignatureMemo } from './verified-signatures.js';
+import { createCertificateFactsMemo, createOcspResponseFactsMemo, type CertificateFacts, type OcspResponseFacts } from './decoded-facts.js';
 import type { UsageTrackedMemo } from './usage-tracked-memo.js';
 
 export interface ValidationMemos {
@@ -10,13 +12,7 @@ export interface ValidationMemos {
   readonly responses: UsageTrackedMemo<OcspResponseFacts>;
 }
 
-/**
- * The memos verifySignedBytes, Certificate and decodeOcspResponse consult today. `once`, `ocsp-response` and the
- * daemon hand this object to the validation cache; handing memos down to the pki functions instead is issue 12's
- * remaining step, after which this shared object goes away.
- */
-export const PROCESS_VALIDATION_MEMOS: ValidationMemos = {
-  signatures: signatureMemo,
-  certificates: certificateFactsMemo,
-  responses: ocspResponseFactsMemo,
-};
+/** Empty memos, all on: one set per process that runs passes. */
+export function createValidationMemos(): ValidationMemos {
+  return { signatures: new SignatureMemo(), certificates: createCertificateFactsMemo(), responses: createOcspResponseFactsMemo() };
+}

@@ -51,9 +51,6 @@ export interface ValidationCacheCounts {
  * only costs the verifications and decodes it would have saved.
  */
 export async function loadValidationCache(stateDir: string, memos: ValidationMemos, onProblem: (error: StaplerdError) => void): Promise<ValidationCacheCounts> {
-  // The decoded-facts memos are only on where saveValidationCache prunes them after every pass.
-  memos.certificates.enable();
-  memos.responses.enable();
   const [signatures, facts] = await Promise.all([
     loadSignatures(stateDir, onProblem, memos.signatures),
     loadDecodedFacts(stateDir, onProblem, memos),
