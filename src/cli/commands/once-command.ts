@@ -39,7 +39,10 @@ export async function runOnceCommand(input: { flags: RawOptions; configFile?: st
   }
 }
 
-async function saveState(stateDir: string, history: Parameters<typeof saveHistory>[1], memos: ValidationMemos, report: Awaited<ReturnType<typeof runPass>>, deps: ReturnType<typeof createLiveDependencies>): Promise<void> {
+async function saveState(
+  stateDir: string, history: Parameters<typeof saveHistory>[1], memos: ValidationMemos, report: Awaited<ReturnType<typeof runPass>>,
+  deps: ReturnType<typeof createLiveDependencies>,
+): Promise<void> {
   try {
     await saveHistory(stateDir, history, new Set(report.outcomes.flatMap((o) => (o.key ? [o.key] : []))), deps.clock.now());
     await saveValidationCache(stateDir, memos);
