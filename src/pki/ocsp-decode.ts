@@ -61,8 +61,8 @@ export interface DecodedOcspResponse {
  * Throws DerError. The byte fields are views of `der`, which must not be modified while they are used.
  */
 export function decodeOcspResponse(der: Uint8Array, memo?: UsageTrackedMemo<OcspResponseFacts>): DecodedOcspResponse {
-  // No memo, or one switched off (see decoded-facts.ts): no hash, no facts to build.
-  if (!memo?.enabled) return decodeOcspResponseDer(der);
+  // No memo handed down (see validation-memos.ts): no hash, no facts to build.
+  if (!memo) return decodeOcspResponseDer(der);
   const key = computeSha256Hex(der);
   const known = memo.get(key);
   if (known) {
