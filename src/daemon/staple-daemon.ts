@@ -4,6 +4,7 @@ import type { StaplerdConfig } from '../config/index.js';
 import { recodeError, StaplerdError, toStaplerdError } from '../errors/index.js';
 import { logFailure, type EventLogger } from '../log/index.js';
 import type { CaIssuerFetcher } from '../ocsp/index.js';
+import { createValidationMemos } from '../pki/index.js';
 import { buildStatusRows, createPassCaIssuerFetcher, createPublishState, drainHooks, runPass, type HistoryStore, type PassDependencies, type PassReport } from '../pass/index.js';
 import { describeWatchedCertificates, loadHistory, loadValidationCache, resolveStateDir, saveHistory, saveStatusSnapshot, saveValidationCache } from '../state/index.js';
 import type { CertificateStatusRow } from '../types/index.js';
@@ -22,6 +23,8 @@ export interface DaemonHooks {
 
 export class StapleDaemon {
   private history: HistoryStore = new Map();
+  /** Every pass decodes and verifies through these; persistState saves them (src/state/validation-cache.ts). */
+  private readonly memos = createValidationMemos();
   private lastRows: readonly CertificateStatusRow[] = [];
   /** Whether any pass has finished: before that /healthz cannot vouch for anything. */
   private hasPassed = false;
@@ -82,7 +85,7 @@ export class StapleDaemon {
     const onCorrupt = (error: StaplerdError): void => logFailure(this.deps.logger, 'state.corrupt', error);
     this.history = await loadHistory(this.stateDir, onCorrupt);
     // Signatures verified before the restart over unchanged bytes are not verified again (src/state/validation-cache.ts).
-    await loadValidationCache(this.stateDir, onCorrupt);
+    await loadValidationCache(this.stateDir, this.memos, onCorrupt);
     this.requestPass('start');
     await this.idle();
     // SIGTERM during the first pass: nothing more to start.
@@ -188,6 +191,7 @@ export class StapleDaemon {
         caIssuers: this.caIssuers,
         publishState: this.publishState,
         signal: this.abort.signal,
+        memos: this.memos,
       });
       this.logPassSummary(report, reason);
       this.scheduleNextDue(report);
@@ -211,7 +215,7 @@ export class StapleDaemon {
     const keys = new Set(report.outcomes.flatMap((o) => (o.key ? [o.key] : [])));
     try {
       await saveHistory(this.stateDir, this.history, keys, this.deps.clock.now());
-      await saveValidationCache(this.stateDir);
+      await saveValidationCache(this.stateDir, this.memos);
       const origin = { pid: process.pid, instanceId: this.instanceId, watched: describeWatchedCertificates(config) };
       await saveStatusSnapshot(this.stateDir, this.lastRows, origin, this.deps.clock.now());
     } catch (thrown) {

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { StaplerdError, toStaplerdError } from '../errors/index.js';
 import type { Certificate } from '../pki/certificate.js';
 import { parseCertificateBundle } from '../pki/certificate-bundle.js';
+import type { ValidationMemos } from '../pki/validation-memos.js';
 import { equalBytes } from '../pki/der.js';
 import { computeSha256Hex } from '../pki/digest.js';
 import type { CertificateCache } from '../pki/certificate-cache.js';
@@ -63,7 +64,7 @@ export class IssuerResolver {
   async resolve(leaf: Certificate, sameFileChain: readonly Certificate[], file: string): Promise<ResolvedIssuer> {
     const limit = this.sources.maxIssuerCandidates ?? DEFAULT_MAX_ISSUER_CANDIDATES;
     const budget: CandidateBudget = { limit, remaining: limit };
-    const find = (candidates: readonly Certificate[]): Promise<Certificate | undefined> => findIssuerAmong(leaf, candidates, budget, file);
+    const find = (candidates: readonly Certificate[]): Promise<Certificate | undefined> => findIssuerAmong(leaf, candidates, budget, file, this.sources.certificates?.memos);
     const fromFile = await find(sameFileChain);
     if (fromFile) return { issuer: fromFile, source: 'file' };
 
@@ -112,7 +113,7 @@ export class IssuerResolver {
     const key = `${url}\n${computeSha256Hex(bytes)}`;
     let bundle = this.bundleCache.get(key);
     if (!bundle) {
-      bundle = parseCertificateBundle(bytes, url);
+      bundle = parseCertificateBundle(bytes, url, this.sources.certificates?.memos);
       this.bundleCache.set(key, bundle);
     }
     return bundle;
@@ -160,7 +161,9 @@ function isMissingFile(error: StaplerdError): boolean {
  * The issuer is the certificate whose subject matches the leaf's issuer and whose key verifies the leaf's signature.
  * Name comparisons are free; each signature check spends one unit of the leaf's budget.
  */
-async function findIssuerAmong(leaf: Certificate, candidates: readonly Certificate[], budget: CandidateBudget, file: string): Promise<Certificate | undefined> {
+async function findIssuerAmong(
+  leaf: Certificate, candidates: readonly Certificate[], budget: CandidateBudget, file: string, memos: ValidationMemos | undefined,
+): Promise<Certificate | undefined> {
   for (const candidate of candidates) {
     if (candidate.summary.fingerprintSha256 === leaf.summary.fingerprintSha256) continue;
     if (!equalBytes(candidate.subjectNameDer, leaf.issuerNameDer)) continue;
@@ -172,7 +175,7 @@ async function findIssuerAmong(leaf: Certificate, candidates: readonly Certifica
       );
     }
     budget.remaining -= 1;
-    if (await leaf.isIssuedBy(candidate)) return candidate;
+    if (await leaf.isIssuedBy(candidate, memos)) return candidate;
   }
   return undefined;
 }

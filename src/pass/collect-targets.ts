@@ -4,6 +4,7 @@ import { findCertificateFiles, IssuerResolver, loadCertificateFile, type Resolve
 import { policyForCode, StaplerdError, toStaplerdError } from '../errors/index.js';
 import type { Certificate } from '../pki/certificate.js';
 import { CertificateCache } from '../pki/certificate-cache.js';
+import type { ValidationMemos } from '../pki/validation-memos.js';
 import { findSymlinkUnderOut, stapleOutputPath, type OutTreeCache } from '../output/staple-paths.js';
 import { mapWithConcurrency } from './map-with-concurrency.js';
 import { yieldToEventLoop } from './yield-to-event-loop.js';
@@ -42,7 +43,7 @@ const LOAD_CONCURRENCY = 64;
 
 export async function collectTargets(
   config: StaplerdConfig,
-  options: { now: Date; fetchCaIssuer?: (url: string) => Promise<Uint8Array>; onDirectoryError?: (path: string, error: Error) => void },
+  options: { now: Date; memos?: ValidationMemos; fetchCaIssuer?: (url: string) => Promise<Uint8Array>; onDirectoryError?: (path: string, error: Error) => void },
 ): Promise<CollectedTargets> {
   const problems: FileProblem[] = [];
   const notices: FileProblem[] = [];
@@ -53,7 +54,7 @@ export async function collectTargets(
     onRefused: (path, error) => (policyForCode(error.code).exitCode === 0 ? notices : problems).push({ certFile: path, error }),
   });
   // One parse per distinct certificate: the CA in every fullchain file is the same object for all of them.
-  const certificates = new CertificateCache();
+  const certificates = new CertificateCache({ memos: options.memos });
   const fileLimits = { maxFileBytes: config.maxCertificateFileBytes, maxCertificates: config.maxCertificatesPerFile };
   const loaded = await mapWithConcurrency(candidates, LOAD_CONCURRENCY, async (candidate) => {
     await yieldToEventLoop();

@@ -47,6 +47,7 @@ async function judgeStapleFile(file: TargetFile, target: StapleTarget, ctx: Targ
       minRemainingMs: 0,
       lifetimeWithoutNextUpdateMs: ctx.config.lifetimeWithoutNextUpdateMs,
       file: file.stapleFile,
+      memos: ctx.memos,
     });
     return { file, valid };
   } catch (error) {
@@ -71,7 +72,7 @@ async function inspectStapleWithoutIssuer(file: TargetFile, target: StapleTarget
   const serial = normalizeSerialHex(target.leaf.summary.serialHex);
   const wrong = (code: 'RESPONSE_CERTID_MISMATCH' | 'RESPONSE_EXPIRED' | 'RESPONSE_NO_NEXT_UPDATE', message: string): ExistingStaple => ({ file, invalid: new StaplerdError(code, message, { file: file.stapleFile }) });
   try {
-    const single = inspectOcspResponse(der).singles.find((s) => normalizeSerialHex(s.serialHex) === serial);
+    const single = inspectOcspResponse(der, ctx.memos).singles.find((s) => normalizeSerialHex(s.serialHex) === serial);
     if (!single) return wrong('RESPONSE_CERTID_MISMATCH', `staple is for another certificate, not serial ${target.leaf.summary.serialHex}`);
     // No nextUpdate: usable for lifetimeWithoutNextUpdate after thisUpdate, as when validated; past that a server
     // would staple it forever, since the file itself never expires.

@@ -3,6 +3,7 @@ import type { StaplerdConfig } from '../config/index.js';
 import type { ErrorCode } from '../errors/index.js';
 import type { EventLogger } from '../log/index.js';
 import type { CertStatus, ValidatedResponse } from '../pki/types.js';
+import type { ValidationMemos } from '../pki/validation-memos.js';
 import type { Clock, FetchObservation, RandomSource, StapleFileFailure } from '../types/index.js';
 import type { HttpClient } from '../ocsp/http-client.js';
 
@@ -100,4 +101,6 @@ export interface PassOptions {
   readonly dryRun?: boolean;
   /** Called after each certificate is done (progress bar). */
   readonly onProgress?: (done: number, total: number) => void;
+  /** Memos the pass decodes and verifies through (`once`, `run`: the ones the state directory keeps); none, nothing is. */
+  readonly memos?: ValidationMemos;
 }

@@ -194,6 +194,7 @@ async function fetchValidatedResponse(step: TargetStep): Promise<ValidatedRespon
       lifetimeWithoutNextUpdateMs: config.lifetimeWithoutNextUpdateMs,
       expectedNonce: request.nonce,
       file: url,
+      memos: ctx.memos,
     }),
   );
 }

@@ -41,6 +41,7 @@ export async function runPass(options: RunPassOptions): Promise<PassReport> {
   const unreadableDirs: { path: string; message: string }[] = [];
   const collected = await collectTargets(config, {
     now: startedAt,
+    memos: options.memos,
     fetchCaIssuer: options.dryRun ? undefined : (url) => caIssuers.fetch(url),
     onDirectoryError: (path, error) => {
       logFailure(deps.logger, 'scan.failed', new StaplerdError('DIRECTORY_UNREADABLE', `cannot read directory: ${error.message}`, { file: path }, { cause: error }));

@@ -2,6 +2,7 @@
 import * as asn1js from 'asn1js';
 import { StaplerdError } from '../errors/index.js';
 import { Certificate } from './certificate.js';
+import type { ValidationMemos } from './validation-memos.js';
 import { readChildren, decodeComplete, expectOid, expectSequence, unwrapExplicit, isContextTag, readEncoding } from './der.js';
 import { OID } from './oids.js';
 import { isCertificateLabel, listPemBlocks } from './pem.js';
@@ -10,10 +11,10 @@ import { isCertificateLabel, listPemBlocks } from './pem.js';
 const PKCS7_LABELS = new Set(['PKCS7', 'CMS']);
 
 /** Every certificate in the bundle, in bundle order; fails if there is none or anything does not parse. */
-export function parseCertificateBundle(bytes: Uint8Array, source: string): Certificate[] {
+export function parseCertificateBundle(bytes: Uint8Array, source: string, memos?: ValidationMemos): Certificate[] {
   let certificates: Certificate[];
   try {
-    certificates = readBundle(bytes);
+    certificates = readBundle(bytes, memos);
   } catch (error) {
     throw bundleError(source, error instanceof Error ? error.message : String(error), error);
   }
@@ -21,23 +22,23 @@ export function parseCertificateBundle(bytes: Uint8Array, source: string): Certi
   return certificates;
 }
 
-function readBundle(bytes: Uint8Array): Certificate[] {
+function readBundle(bytes: Uint8Array, memos: ValidationMemos | undefined): Certificate[] {
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
-  if (text.includes('-----BEGIN ')) return readPemBundle(text);
-  return readDerBundle(bytes);
+  if (text.includes('-----BEGIN ')) return readPemBundle(text, memos);
+  return readDerBundle(bytes, memos);
 }
 
-function readPemBundle(text: string): Certificate[] {
+function readPemBundle(text: string, memos: ValidationMemos | undefined): Certificate[] {
   const certificates: Certificate[] = [];
   for (const block of listPemBlocks(text)) {
-    if (isCertificateLabel(block.label)) certificates.push(Certificate.fromDer(block.decode()));
-    else if (PKCS7_LABELS.has(block.label)) certificates.push(...readPkcs7(block.decode()));
+    if (isCertificateLabel(block.label)) certificates.push(Certificate.fromDer(block.decode(), undefined, memos));
+    else if (PKCS7_LABELS.has(block.label)) certificates.push(...readPkcs7(block.decode(), memos));
   }
   return certificates;
 }
 
-function readDerBundle(bytes: Uint8Array): Certificate[] {
-  return isPkcs7(bytes) ? readPkcs7(bytes) : [Certificate.fromDer(bytes)];
+function readDerBundle(bytes: Uint8Array, memos: ValidationMemos | undefined): Certificate[] {
+  return isPkcs7(bytes) ? readPkcs7(bytes, memos) : [Certificate.fromDer(bytes, undefined, memos)];
 }
 
 /** ContentInfo starts with its contentType OID; a certificate starts with a SEQUENCE (tbsCertificate). */
@@ -55,7 +56,7 @@ function isPkcs7(bytes: Uint8Array): boolean {
  * SignedData { version, digestAlgorithms, contentInfo, certificates [0] IMPLICIT SET OF CertificateChoices OPTIONAL, ... }.
  * "certs-only" bundles carry no signers; nothing here is verified, the certificates are only candidates.
  */
-function readPkcs7(der: Uint8Array): Certificate[] {
+function readPkcs7(der: Uint8Array, memos: ValidationMemos | undefined): Certificate[] {
   const [contentType, content] = expectSequence(decodeComplete(der, 'PKCS#7'), 'ContentInfo');
   if (expectOid(contentType, 'contentType') !== OID.pkcs7SignedData) throw new Error('PKCS#7 content is not signedData');
   if (!isContextTag(content, 0)) throw new Error('PKCS#7 signedData has no content');
@@ -65,7 +66,7 @@ function readPkcs7(der: Uint8Array): Certificate[] {
   // CertificateChoices: only plain certificates (SEQUENCE); obsolete extended/attribute certificates are tagged.
   return readChildren(certificateSet, 'certificates')
     .filter((choice) => choice instanceof asn1js.Sequence)
-    .map((choice) => Certificate.fromDer(readEncoding(choice)));
+    .map((choice) => Certificate.fromDer(readEncoding(choice), undefined, memos));
 }
 
 /** Names the source as a URL when it is one (AIA downloads), else as a file. */

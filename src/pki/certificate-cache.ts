@@ -5,10 +5,13 @@ import { Certificate } from './certificate.js';
 import { equalBytes } from './der.js';
 import { computeSha256Hex } from './digest.js';
 import type { CertificateBlock } from './pem.js';
+import type { ValidationMemos } from './validation-memos.js';
 
 export interface CertificateCacheOptions {
   /** Past this many certificates the least recently used one goes; default unbounded (a pass's cache ends with it). */
   readonly maxEntries?: number;
+  /** A pass's memos: what parseOwned and parseBlock decode is remembered there; none for the Node TLS handler. */
+  readonly memos?: ValidationMemos;
 }
 
 export class CertificateCache {
@@ -17,9 +20,12 @@ export class CertificateCache {
   /** CA certificates by their PEM text: equal text is equal DER, so the decode and the hash are skipped too. */
   readonly #byPemBody = new Map<string, Certificate>();
   readonly #maxEntries: number;
+  /** The memos handed to this cache, for callers that parse or verify beside it (issuer resolution). */
+  readonly memos: ValidationMemos | undefined;
 
   constructor(options: CertificateCacheOptions = {}) {
     this.#maxEntries = options.maxEntries ?? Number.POSITIVE_INFINITY;
+    this.memos = options.memos;
   }
 
   /** One PEM block of a certificate file: every fullchain file of a CA carries the same intermediate. */
@@ -37,7 +43,7 @@ export class CertificateCache {
     const fingerprint = computeSha256Hex(der);
     const known = this.#find(fingerprint, der);
     if (known instanceof Certificate) return this.#remember(fingerprint, known) as Certificate;
-    return this.#remember(fingerprint, Certificate.fromOwnedDer(der, fingerprint, file)) as Certificate;
+    return this.#remember(fingerprint, Certificate.fromOwnedDer(der, fingerprint, file, this.memos)) as Certificate;
   }
 
   /**
@@ -49,7 +55,7 @@ export class CertificateCache {
     const fingerprint = computeSha256Hex(der);
     let entry = this.#find(fingerprint, der);
     if (entry === undefined) {
-      entry = parseQuietly(der);
+      entry = parseQuietly(der, this.memos);
       if (!(entry instanceof Certificate)) onFirstError(entry);
     }
     this.#remember(fingerprint, entry);
@@ -71,9 +77,9 @@ export class CertificateCache {
   }
 }
 
-function parseQuietly(der: Uint8Array): Certificate | StaplerdError {
+function parseQuietly(der: Uint8Array, memos: ValidationMemos | undefined): Certificate | StaplerdError {
   try {
-    return Certificate.fromDer(der);
+    return Certificate.fromDer(der, undefined, memos);
   } catch (error) {
     return toStaplerdError(error, 'CERT_PARSE_FAILED');
   }

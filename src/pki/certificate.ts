@@ -10,7 +10,8 @@ import { encodePem } from './pem.js';
 import { verifySignedBytes, type SignedBytes } from './signature.js';
 import { intern, internList } from './intern.js';
 import { formatName, readCertificateFields, readExtensionFacts } from './x509-fields.js';
-import { certificateFactsMemo, locateIn, rangesFit, type CertificateFacts } from './decoded-facts.js';
+import { locateIn, rangesFit, type CertificateFacts } from './decoded-facts.js';
+import type { ValidationMemos } from './validation-memos.js';
 
 /** Where each field lies in `der` (start, end pairs): numbers instead of nine Uint8Array views per certificate. */
 const enum Field {
@@ -26,7 +27,10 @@ const enum Field {
 
 const NO_PURPOSES: readonly string[] = Object.freeze([]);
 
-/** Formatted issuer Names by their DER: thousands of certificates of one CA share one, formatted (and held) once. */
+/**
+ * Formatted issuer Names by their DER: thousands of certificates of one CA share one, formatted (and held) once.
+ * Module-level on purpose, unlike the validation memos (validation-memos.ts): pure, bounded, never switched off or saved.
+ */
 const ISSUER_NAME_CACHE_LIMIT = 1024;
 const issuerNames = new Map<string, string>();
 
@@ -125,27 +129,27 @@ export class Certificate {
     return this.#field(Field.Serial);
   }
 
-  /** Parses one DER certificate; anything else (trailing bytes included) is CERT_PARSE_FAILED naming the file. */
-  static fromDer(der: Uint8Array, file?: string): Certificate {
+  /** Parses one DER certificate (its decode remembered in `memos` when given); anything else (trailing bytes included) is CERT_PARSE_FAILED naming the file. */
+  static fromDer(der: Uint8Array, file?: string, memos?: ValidationMemos): Certificate {
     const copy = new Uint8Array(der);
-    return Certificate.parseOwned(copy, computeSha256Hex(copy), file);
+    return Certificate.parseOwned(copy, computeSha256Hex(copy), file, memos);
   }
 
   /**
    * Like fromDer for bytes nobody else holds (a fresh PEM decode), with their SHA-256 already computed: no copy and
    * no second hash. The caller must never modify `der` afterwards.
    */
-  static fromOwnedDer(der: Uint8Array, fingerprintSha256: string, file?: string): Certificate {
-    return Certificate.parseOwned(der, fingerprintSha256, file);
+  static fromOwnedDer(der: Uint8Array, fingerprintSha256: string, file?: string, memos?: ValidationMemos): Certificate {
+    return Certificate.parseOwned(der, fingerprintSha256, file, memos);
   }
 
-  private static parseOwned(der: Uint8Array, fingerprintSha256: string, file: string | undefined): Certificate {
+  private static parseOwned(der: Uint8Array, fingerprintSha256: string, file: string | undefined, memos: ValidationMemos | undefined): Certificate {
     // The fingerprint is the SHA-256 of exactly these bytes: what an earlier decode read from them still holds.
-    const known = certificateFactsMemo.get(fingerprintSha256);
+    const known = memos?.certificates.get(fingerprintSha256);
     if (known && rangesFit(known.ranges, der.byteLength)) return new Certificate(der, known, fingerprintSha256);
     try {
       const facts = readCertificateFacts(der);
-      certificateFactsMemo.set(fingerprintSha256, facts);
+      memos?.certificates.set(fingerprintSha256, facts);
       return new Certificate(der, facts, fingerprintSha256);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
@@ -153,15 +157,15 @@ export class Certificate {
     }
   }
 
-  /** Whether this certificate's public key verifies `signed`. */
-  verifies(signed: SignedBytes): Promise<boolean> {
-    return verifySignedBytes(this.subjectPublicKeyInfoDer, signed);
+  /** Whether this certificate's public key verifies `signed` (remembered in `memos` when given). */
+  verifies(signed: SignedBytes, memos?: ValidationMemos): Promise<boolean> {
+    return verifySignedBytes(this.subjectPublicKeyInfoDer, signed, memos?.signatures);
   }
 
   /** candidate's subject equals this issuer Name (DER compared) and candidate's key verifies this certificate's signature. */
-  async isIssuedBy(candidate: Certificate): Promise<boolean> {
+  async isIssuedBy(candidate: Certificate, memos?: ValidationMemos): Promise<boolean> {
     if (!equalBytes(candidate.subjectNameDer, this.issuerNameDer)) return false;
-    return candidate.verifies({ data: this.#field(Field.Tbs), signature: this.#field(Field.Signature), algorithmDer: this.#field(Field.SignatureAlgorithm) });
+    return candidate.verifies({ data: this.#field(Field.Tbs), signature: this.#field(Field.Signature), algorithmDer: this.#field(Field.SignatureAlgorithm) }, memos);
   }
 
   /** The hash (SHA-1/256/384/512 by OID) of the subject Name as encoded: a CertID's issuerNameHash (RFC 6960 4.1.1). */

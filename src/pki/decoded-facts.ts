@@ -102,15 +102,19 @@ function readAsn1jsVersion(): string {
 /** A pass needs one entry per distinct certificate and one per staple; 100,000 certificates fit twice. */
 const MAX_ENTRIES = 400_000;
 
-// Both start switched off: only a caller that also prunes them after each pass turns them on (loadValidationCache,
-// whose saveValidationCache keeps only what the pass used). A long-running library user (node-tls) re-reads only
-// changed staples anyway, and would otherwise let them grow up to MAX_ENTRIES.
+// Created by createValidationMemos (validation-memos.ts) for callers that also prune them after each pass
+// (saveValidationCache keeps only what the pass used). A long-running library user (node-tls) hands none: it re-reads
+// only changed staples anyway, and would otherwise let them grow up to MAX_ENTRIES.
 
 /** Facts by the SHA-256 (hex) of a certificate's DER: the fingerprint Certificate computes anyway. */
-export const certificateFactsMemo = new UsageTrackedMemo<CertificateFacts>(MAX_ENTRIES, { enabled: false });
+export function createCertificateFactsMemo(): UsageTrackedMemo<CertificateFacts> {
+  return new UsageTrackedMemo<CertificateFacts>(MAX_ENTRIES);
+}
 
 /** Facts by the SHA-256 (hex) of an OCSPResponse's DER. */
-export const ocspResponseFactsMemo = new UsageTrackedMemo<OcspResponseFacts>(MAX_ENTRIES, { enabled: false });
+export function createOcspResponseFactsMemo(): UsageTrackedMemo<OcspResponseFacts> {
+  return new UsageTrackedMemo<OcspResponseFacts>(MAX_ENTRIES);
+}
 
 /** Where `view` lies in `der`; throws when it is not a view of those very bytes (such a decode is not remembered). */
 export function locateIn(der: Uint8Array, view: Uint8Array): ByteRange {

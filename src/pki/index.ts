@@ -8,3 +8,4 @@ export {
   validateOcspResponse, inspectOcspResponse, impliedNextUpdate, DEFAULT_CLOCK_SKEW_MS, DEFAULT_MIN_REMAINING_MS, type ValidationInput, type InspectedOcspResponse,
 } from './ocsp-response.js';
 export type { CertificateSummary, CertStatus, ValidatedResponse } from './types.js';
+export { createValidationMemos, type ValidationMemos } from './validation-memos.js';

@@ -7,7 +7,8 @@ import {
 } from './der.js';
 import { OID } from './oids.js';
 import { computeSha256Hex } from './digest.js';
-import { fromOcspResponseFacts, ocspResponseFactsMemo, toOcspResponseFacts } from './decoded-facts.js';
+import { fromOcspResponseFacts, toOcspResponseFacts, type OcspResponseFacts } from './decoded-facts.js';
+import type { UsageTrackedMemo } from './usage-tracked-memo.js';
 
 /** OCSPResponseStatus (RFC 6960 4.2.1); 4 is not used. */
 export const RESPONSE_STATUS_NAMES: Readonly<Record<number, string>> = {
@@ -59,35 +60,36 @@ export interface DecodedOcspResponse {
  * Decodes an OCSPResponse, or returns what an earlier decode of the very same bytes read (src/pki/decoded-facts.ts).
  * Throws DerError. The byte fields are views of `der`, which must not be modified while they are used.
  */
-export function decodeOcspResponse(der: Uint8Array): DecodedOcspResponse {
-  // Switched off (see decoded-facts.ts): no hash, no facts to build.
-  if (!ocspResponseFactsMemo.enabled) return decodeOcspResponseDer(der);
+export function decodeOcspResponse(der: Uint8Array, memo?: UsageTrackedMemo<OcspResponseFacts>): DecodedOcspResponse {
+  // No memo handed down (see validation-memos.ts): no hash, no facts to build.
+  if (!memo) return decodeOcspResponseDer(der);
   const key = computeSha256Hex(der);
-  const known = ocspResponseFactsMemo.get(key);
+  const known = memo.get(key);
   if (known) {
     try {
       return fromOcspResponseFacts(der, known);
     } catch {
       // An entry that does not fit these bytes (a damaged state file): decode for real and replace it.
-      ocspResponseFactsMemo.delete(key);
+      memo.delete(key);
     }
   }
   const decoded = decodeOcspResponseDer(der);
-  rememberDecoded(key, der, decoded);
+  rememberDecoded(memo, key, der, decoded);
   return decoded;
 }
 
 /** Drops what the memo holds for these bytes; true if it held something (the next decode is then a real one). */
-export function forgetDecodedOcspResponse(der: Uint8Array): boolean {
+export function forgetDecodedOcspResponse(der: Uint8Array, memo?: UsageTrackedMemo<OcspResponseFacts>): boolean {
+  if (!memo) return false;
   const key = computeSha256Hex(der);
-  if (!ocspResponseFactsMemo.knows(key)) return false;
-  ocspResponseFactsMemo.delete(key);
+  if (!memo.knows(key)) return false;
+  memo.delete(key);
   return true;
 }
 
-function rememberDecoded(key: string, der: Uint8Array, decoded: DecodedOcspResponse): void {
+function rememberDecoded(memo: UsageTrackedMemo<OcspResponseFacts>, key: string, der: Uint8Array, decoded: DecodedOcspResponse): void {
   try {
-    ocspResponseFactsMemo.set(key, toOcspResponseFacts(der, decoded));
+    memo.set(key, toOcspResponseFacts(der, decoded));
   } catch {
     // A field asn1js handed out as a copy rather than a view cannot be located: just not remembered.
   }

@@ -8,6 +8,7 @@ import {
 } from './ocsp-decode.js';
 import { OID } from './oids.js';
 import type { CertStatus, ValidatedResponse } from './types.js';
+import type { ValidationMemos } from './validation-memos.js';
 import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_LIFETIME_WITHOUT_NEXT_UPDATE_MS, DEFAULT_MIN_REMAINING_MS } from './validation-defaults.js';
 
 export interface ValidationInput {
@@ -25,6 +26,8 @@ export interface ValidationInput {
   expectedNonce?: Uint8Array;
   /** Names the file in errors. */
   file?: string;
+  /** A pass's memos: decodes and verified signatures remembered there (docs/performance.md); none, nothing is. */
+  memos?: ValidationMemos;
 }
 
 export { DEFAULT_CLOCK_SKEW_MS, DEFAULT_MIN_REMAINING_MS, DEFAULT_LIFETIME_WITHOUT_NEXT_UPDATE_MS };
@@ -51,14 +54,14 @@ export async function validateOcspResponse(der: Uint8Array, input: ValidationInp
   } catch (error) {
     // Facts from the decoded-facts memo that fit these bytes yet describe them wrongly (a damaged state file) must
     // not cost a good staple: judge once more from a fresh decode before refusing.
-    if (error instanceof StaplerdError && forgetDecodedOcspResponse(der)) return validateOnce(der, input);
+    if (error instanceof StaplerdError && forgetDecodedOcspResponse(der, input.memos?.responses)) return validateOnce(der, input);
     throw error;
   }
 }
 
 async function validateOnce(der: Uint8Array, input: ValidationInput): Promise<ValidatedResponse> {
   const fail = (code: ErrorCode, message: string): StaplerdError => new StaplerdError(code, message, { file: input.file });
-  const basic = readBasicResponse(der, fail);
+  const basic = readBasicResponse(der, fail, input.memos);
   const single = findSingleResponse(basic, input, fail);
   const signedBy = await verifyResponseSignature(basic, input, fail);
   const nextUpdate = checkTimeWindow(single, input, fail);
@@ -79,9 +82,9 @@ async function validateOnce(der: Uint8Array, input: ValidationInput): Promise<Va
 }
 
 /** Unverified look at a DER OCSPResponse, for display and quick comparisons. */
-export function inspectOcspResponse(der: Uint8Array): InspectedOcspResponse {
+export function inspectOcspResponse(der: Uint8Array, memos?: ValidationMemos): InspectedOcspResponse {
   const fail = (code: ErrorCode, message: string): StaplerdError => new StaplerdError(code, message);
-  const basic = readBasicResponse(der, fail);
+  const basic = readBasicResponse(der, fail, memos);
   return {
     responseStatus: 'successful',
     producedAt: basic.producedAt,
@@ -105,10 +108,10 @@ export function readBasicOcspResponse(der: Uint8Array): DecodedBasicResponse {
 }
 
 /** Rule 1: complete DER, responseStatus successful, responseType id-pkix-ocsp-basic. */
-function readBasicResponse(der: Uint8Array, fail: Fail): DecodedBasicResponse {
+function readBasicResponse(der: Uint8Array, fail: Fail, memos?: ValidationMemos): DecodedBasicResponse {
   let decoded: DecodedOcspResponse;
   try {
-    decoded = decodeOcspResponse(der);
+    decoded = decodeOcspResponse(der, memos?.responses);
   } catch (error) {
     if (error instanceof DerError) throw fail('RESPONSE_MALFORMED', `OCSP response is malformed: ${error.message}`);
     throw error;
@@ -142,19 +145,19 @@ function matchesIssuerHashes(single: DecodedSingleResponse, issuer: Certificate)
 async function verifyResponseSignature(basic: DecodedBasicResponse, input: ValidationInput, fail: Fail): Promise<'issuer' | 'delegated'> {
   const signed = { data: basic.tbsDer, signature: basic.signature, algorithmDer: basic.signatureAlgorithmDer };
   if (matchesResponderId(basic.responderId, input.issuer)) {
-    if (await input.issuer.verifies(signed)) return 'issuer';
+    if (await input.issuer.verifies(signed, input.memos)) return 'issuer';
     throw fail('RESPONSE_UNVERIFIED', 'OCSP response signature does not verify with the issuer key');
   }
   const authorised = await findAuthorisedResponders(basic, input, fail);
   for (const responder of authorised) {
-    if (await responder.verifies(signed)) return 'delegated';
+    if (await responder.verifies(signed, input.memos)) return 'delegated';
   }
   throw fail('RESPONSE_UNVERIFIED', 'OCSP response signature does not verify with the responder certificate');
 }
 
 /** Responder certificates in `certs` that match the responderID and that the issuer authorised; none is an error. */
 async function findAuthorisedResponders(basic: DecodedBasicResponse, input: ValidationInput, fail: Fail): Promise<Certificate[]> {
-  const candidates = parseResponseCerts(basic, input.file).filter((cert) => matchesResponderId(basic.responderId, cert));
+  const candidates = parseResponseCerts(basic, input).filter((cert) => matchesResponderId(basic.responderId, cert));
   if (candidates.length === 0) throw fail('RESPONDER_UNAUTHORIZED', 'OCSP response is not signed by the issuer and carries no certificate matching its responderID');
   const authorised: Certificate[] = [];
   const reasons: string[] = [];
@@ -169,19 +172,19 @@ async function findAuthorisedResponders(basic: DecodedBasicResponse, input: Vali
 
 /** Why the issuer did not delegate OCSP signing to `responder` at `at`, or undefined if it did (RFC 6960 4.2.2.2). */
 async function explainUnauthorised(responder: Certificate, input: ValidationInput): Promise<string | undefined> {
-  if (!(await responder.isIssuedBy(input.issuer))) return `"${responder.summary.subject}" is not signed by the issuer`;
+  if (!(await responder.isIssuedBy(input.issuer, input.memos))) return `"${responder.summary.subject}" is not signed by the issuer`;
   if (!responder.extendedKeyUsages.includes(OID.ocspSigning)) return `"${responder.summary.subject}" lacks id-kp-OCSPSigning`;
   if (!responder.isValidAt(input.at)) return `"${responder.summary.subject}" is outside its validity period at ${input.at.toISOString()}`;
   return undefined;
 }
 
 /** A certificate in `certs` that does not parse makes the response malformed rather than untrusted. */
-function parseResponseCerts(basic: DecodedBasicResponse, file: string | undefined): Certificate[] {
+function parseResponseCerts(basic: DecodedBasicResponse, input: ValidationInput): Certificate[] {
   return basic.certs.map((der) => {
     try {
-      return Certificate.fromDer(der);
+      return Certificate.fromDer(der, undefined, input.memos);
     } catch {
-      throw new StaplerdError('RESPONSE_MALFORMED', 'OCSP response carries a certificate that does not parse', { file });
+      throw new StaplerdError('RESPONSE_MALFORMED', 'OCSP response carries a certificate that does not parse', { file: input.file });
     }
   });
 }

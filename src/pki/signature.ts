@@ -4,7 +4,7 @@
 // verified-signature memo, keyed by a digest of exactly what was verified.
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { decodeComplete, DerError, expectOid, expectSequence } from './der.js';
-import { signatureMemo, signatureMemoKey } from './verified-signatures.js';
+import { signatureMemoKey, type SignatureMemo } from './verified-signatures.js';
 
 export interface SignedBytes {
   /** The exact bytes that were signed (the original encoding of tbsCertificate / tbsResponseData). */
@@ -35,16 +35,24 @@ const FAST_ALGORITHMS: ReadonlyMap<string, FastAlgorithm> = new Map([
 /** The curves WebCrypto offers for ECDSA; keys on others keep going through pkijs, as before. */
 const WEBCRYPTO_CURVES = new Set(['prime256v1', 'secp384r1', 'secp521r1']);
 
-/** Imported keys by SPKI: every leaf of a CA is checked with the same key, and importing costs more than verifying. */
+/**
+ * Imported keys by SPKI: every leaf of a CA is checked with the same key, and importing costs more than verifying.
+ * Module-level on purpose, unlike the validation memos (validation-memos.ts): a pure function of the bytes, bounded,
+ * never switched off or persisted, so every caller (pass, `check`, node-tls) may share it.
+ */
 const KEY_CACHE_LIMIT = 1024;
 const keyCache = new Map<string, KeyObject | null>();
 
-/** True when the key in `subjectPublicKeyInfoDer` verifies the signature; false for a wrong key, a bad signature or an unsupported algorithm. */
-export async function verifySignedBytes(subjectPublicKeyInfoDer: Uint8Array, signed: SignedBytes): Promise<boolean> {
+/**
+ * True when the key in `subjectPublicKeyInfoDer` verifies the signature; false for a wrong key, a bad signature or an
+ * unsupported algorithm. With `memo` (a pass's), a signature it remembers is not verified again; without, nothing is.
+ */
+export async function verifySignedBytes(subjectPublicKeyInfoDer: Uint8Array, signed: SignedBytes, memo?: SignatureMemo): Promise<boolean> {
+  if (!memo) return verifyUncached(subjectPublicKeyInfoDer, signed);
   const memoKey = signatureMemoKey(subjectPublicKeyInfoDer, signed);
-  if (signatureMemo.has(memoKey)) return true;
+  if (memo.has(memoKey)) return true;
   const verified = await verifyUncached(subjectPublicKeyInfoDer, signed);
-  if (verified) signatureMemo.add(memoKey);
+  if (verified) memo.add(memoKey);
   return verified;
 }
 
@@ -62,7 +70,7 @@ async function verifyUncached(subjectPublicKeyInfoDer: Uint8Array, signed: Signe
   });
 }
 
-/** Fast-path entries by AlgorithmIdentifier DER: a sweep meets two or three distinct encodings, so each is decoded once. */
+/** Fast-path entries by AlgorithmIdentifier DER: a sweep meets two or three distinct encodings (module-level like keyCache). */
 const algorithmCache = new Map<string, FastAlgorithm | null>();
 
 /** AlgorithmIdentifier ::= SEQUENCE { algorithm OID, parameters ANY OPTIONAL }: the fast path's entry, if any. */

@@ -5,7 +5,6 @@ export class UsageTrackedMemo<V> {
   /** Key -> value and the generation it was last used in; -1 for entries restored from disk and not used yet. */
   readonly #entries = new Map<string, { value: V; generation: number }>();
   readonly #maxEntries: number;
-  #enabled: boolean;
   /** Entries added or forgotten since the last takeUsed: whether what would be saved changed. */
   #changed = false;
   #generation = 0;
@@ -13,20 +12,11 @@ export class UsageTrackedMemo<V> {
   #misses = 0;
 
   /**
-   * Past maxEntries the memo is cleared rather than grown (a pass needs a few entries per certificate). A memo
-   * created disabled remembers nothing until enable() (for callers that prune it, see takeUsed).
+   * Past maxEntries the memo is cleared rather than grown (a pass needs a few entries per certificate). Only callers
+   * that prune it (see takeUsed) create one; the others hand none down (validation-memos.ts).
    */
-  constructor(maxEntries: number, options: { enabled?: boolean } = {}) {
+  constructor(maxEntries: number) {
     this.#maxEntries = maxEntries;
-    this.#enabled = options.enabled ?? true;
-  }
-
-  get enabled(): boolean {
-    return this.#enabled;
-  }
-
-  enable(): void {
-    this.#enabled = true;
   }
 
   get size(): number {
@@ -40,7 +30,6 @@ export class UsageTrackedMemo<V> {
 
   /** The value remembered for `key`, marking it used in the current generation. */
   get(key: string): V | undefined {
-    if (!this.#enabled) return undefined;
     const entry = this.#entries.get(key);
     if (entry === undefined) {
       this.#misses += 1;
@@ -57,7 +46,6 @@ export class UsageTrackedMemo<V> {
   }
 
   set(key: string, value: V): void {
-    if (!this.#enabled) return;
     if (this.#entries.size >= this.#maxEntries && !this.#entries.has(key)) this.#entries.clear();
     this.#entries.set(key, { value, generation: this.#generation });
     this.#changed = true;
@@ -70,7 +58,6 @@ export class UsageTrackedMemo<V> {
 
   /** Entries read back from the state directory: known, but only saved again once used. */
   restore(entries: Iterable<readonly [string, V]>): void {
-    if (!this.#enabled) return;
     for (const [key, value] of entries) {
       if (this.#entries.size >= this.#maxEntries) break;
       if (!this.#entries.has(key)) this.#entries.set(key, { value, generation: -1 });

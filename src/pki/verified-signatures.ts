@@ -50,6 +50,3 @@ export class SignatureMemo extends UsageTrackedMemo<true> {
     })());
   }
 }
-
-/** The process-wide memo verifySignedBytes consults. */
-export const signatureMemo = new SignatureMemo();

@@ -13,12 +13,10 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { StaplerdError } from '../errors/index.js';
 import { writeFileAtomic } from '../output/atomic-write.js';
-import { signatureMemo, type SignatureMemo } from '../pki/verified-signatures.js';
-import {
-  certificateFactsMemo, decoderFingerprint, normalizeCertificateFacts, ocspResponseFactsMemo, type CertificateFacts, type OcspResponseFacts,
-} from '../pki/decoded-facts.js';
+import type { SignatureMemo } from '../pki/verified-signatures.js';
+import { decoderFingerprint, normalizeCertificateFacts } from '../pki/decoded-facts.js';
+import type { ValidationMemos } from '../pki/validation-memos.js';
 import { decodeDecodedFacts, DECODED_FACTS_FILE_FORMAT, encodeDecodedFacts, type DecodedFactsEntries, type DecodedFactsFile } from './decoded-facts-file.js';
-import type { UsageTrackedMemo } from '../pki/usage-tracked-memo.js';
 import { VERSION } from '../version.js';
 
 const CACHE_FILE = 'verified-signatures.bin';
@@ -39,15 +37,6 @@ export function decodedFactsFilePath(stateDir: string): string {
   return path.join(stateDir, FACTS_FILE);
 }
 
-/** The memos the state directory keeps; tests pass their own. */
-export interface ValidationMemos {
-  readonly signatures: SignatureMemo;
-  readonly certificates: UsageTrackedMemo<CertificateFacts>;
-  readonly responses: UsageTrackedMemo<OcspResponseFacts>;
-}
-
-const PROCESS_MEMOS: ValidationMemos = { signatures: signatureMemo, certificates: certificateFactsMemo, responses: ocspResponseFactsMemo };
-
 /** Entries read or written, per memo. */
 export interface ValidationCacheCounts {
   readonly signatures: number;
@@ -56,14 +45,12 @@ export interface ValidationCacheCounts {
 }
 
 /**
- * Restores the memos from the state directory; returns how many entries were read. A missing file is a first start;
+ * Restores `memos` (the caller's: the ones its pass consults) from the state directory; returns how many entries
+ * were read. A missing file is a first start;
  * a corrupt, foreign or group/world-writable one is reported through onProblem (STATE_CORRUPT) and ignored, which
  * only costs the verifications and decodes it would have saved.
  */
-export async function loadValidationCache(stateDir: string, onProblem: (error: StaplerdError) => void, memos: ValidationMemos = PROCESS_MEMOS): Promise<ValidationCacheCounts> {
-  // The decoded-facts memos are only on where saveValidationCache prunes them after every pass.
-  memos.certificates.enable();
-  memos.responses.enable();
+export async function loadValidationCache(stateDir: string, memos: ValidationMemos, onProblem: (error: StaplerdError) => void): Promise<ValidationCacheCounts> {
   const [signatures, facts] = await Promise.all([
     loadSignatures(stateDir, onProblem, memos.signatures),
     loadDecodedFacts(stateDir, onProblem, memos),
@@ -158,7 +145,7 @@ async function readOwnStateFile(file: string, maxBytes: number, what: string, on
  * Saves the entries used since the previous save (the pass that just ran), forgetting the others, so the files
  * follow the certificates and staples on disk instead of growing. Atomic, mode 0600. Returns the entry counts.
  */
-export async function saveValidationCache(stateDir: string, memos: ValidationMemos = PROCESS_MEMOS): Promise<ValidationCacheCounts> {
+export async function saveValidationCache(stateDir: string, memos: ValidationMemos): Promise<ValidationCacheCounts> {
   const signatures = memos.signatures.takeUsedIfChanged();
   const certificates = memos.certificates.takeUsedIfChanged();
   const responses = memos.responses.takeUsedIfChanged();

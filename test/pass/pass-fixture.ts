@@ -11,6 +11,7 @@ import { runPass, type HistoryStore, type PassReport, type TargetOutcome } from 
 import type { StapleFileFailure } from '../../src/types/index.js';
 import { FakeOcspHttp, ManualClock } from '../helpers/fake-http.js';
 import { makeTempDir, type TestPki } from '../helpers/test-pki.js';
+import type { ValidationMemos } from '../../src/pki/validation-memos.js';
 
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 60 * MINUTE_MS;
@@ -35,7 +36,8 @@ export interface PassFixture {
   passOne(overrides?: Partial<StaplerdConfig>): Promise<TargetOutcome>;
 }
 
-export async function createPassFixture(pki: TestPki, dirs: string[], overrides: Partial<StaplerdConfig> = {}): Promise<PassFixture> {
+/** `memos`: what `once` and `run` hand every pass (none by default, as `check` and the library). */
+export async function createPassFixture(pki: TestPki, dirs: string[], overrides: Partial<StaplerdConfig> = {}, memos?: ValidationMemos): Promise<PassFixture> {
   const dir = await makeTempDir();
   dirs.push(dir);
   const clock = new ManualClock(T0);
@@ -46,7 +48,9 @@ export async function createPassFixture(pki: TestPki, dirs: string[], overrides:
   const config: StaplerdConfig = { ...DEFAULT_CONFIG, certs: [dir], ...overrides };
   // random 0.5 means "no jitter": refresh exactly halfway, backoff in the middle of its range.
   const pass = (extra: Partial<StaplerdConfig> = {}): Promise<PassReport> =>
-    runPass({ config: { ...config, ...extra }, deps: { clock, random: () => 0.5, logger, http, observeStapleFileFailure: (failure) => fileFailures.push(failure) }, history });
+    runPass({
+      config: { ...config, ...extra }, deps: { clock, random: () => 0.5, logger, http, observeStapleFileFailure: (failure) => fileFailures.push(failure) }, history, memos,
+    });
   const passOne = async (extra: Partial<StaplerdConfig> = {}): Promise<TargetOutcome> => {
     const report = await pass(extra);
     expect(report.outcomes).toHaveLength(1);

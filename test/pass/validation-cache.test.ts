@@ -8,8 +8,7 @@ import type { StaplerdError } from '../../src/errors/index.js';
 import { Certificate } from '../../src/pki/certificate.js';
 import { validateOcspResponse } from '../../src/pki/ocsp-response.js';
 import { readCertificateFile } from '../../src/pki/pem.js';
-import { signatureMemo } from '../../src/pki/verified-signatures.js';
-import { certificateFactsMemo, ocspResponseFactsMemo } from '../../src/pki/decoded-facts.js';
+import { createValidationMemos } from '../../src/pki/validation-memos.js';
 import {
   decodedFactsFilePath, loadValidationCache, saveValidationCache, validationCacheFilePath, type ValidationCacheCounts,
 } from '../../src/state/validation-cache.js';
@@ -26,6 +25,10 @@ beforeAll(async () => {
   // Same names as pki's CAs, other keys.
   lookAlike = await createTestPki({ now: T0 });
 });
+
+/** The memos `once` and `run` create, load, hand to every pass and save. */
+const memos = createValidationMemos();
+const { signatures: signatureMemo, certificates: certificateFactsMemo, responses: ocspResponseFactsMemo } = memos;
 
 /** What a new process starts with: no memo in memory. */
 function clearMemos(): void {
@@ -47,13 +50,13 @@ interface Scenario {
 
 /** One fullchain file, stapled by a first pass; the memo is then saved and the "process" restarted. */
 async function stapledThenRestarted(): Promise<Scenario> {
-  const fx = await createPassFixture(pki, dirs);
+  const fx = await createPassFixture(pki, dirs, {}, memos);
   const stateDir = await makeTempDir('staplerd-state-');
   dirs.push(stateDir);
   const leaf = await pki.issueLeaf({ ocspUrls: [OCSP_URL] });
   const { certFile } = await pki.writeLeaf(fx.dir, leaf, 'fullchain');
-  // As `once` and `run` do: load (nothing yet, which also switches the memos on), pass, save.
-  await loadValidationCache(stateDir, () => undefined);
+  // As `once` and `run` do: load (nothing yet), pass, save.
+  await loadValidationCache(stateDir, memos, () => undefined);
   expect((await fx.passOne()).kind).toBe('written');
   await restart(fx, stateDir);
   return { fx, certFile, stapleFile: `${certFile}.ocsp`, stateDir };
@@ -61,11 +64,11 @@ async function stapledThenRestarted(): Promise<Scenario> {
 
 /** What a new process does: nothing in memory, the memo read back from the state directory. */
 async function restart(fx: PassFixture, stateDir: string): Promise<ValidationCacheCounts> {
-  await saveValidationCache(stateDir);
+  await saveValidationCache(stateDir, memos);
   clearMemos();
   fx.history.clear();
   const problems: StaplerdError[] = [];
-  const loaded = await loadValidationCache(stateDir, (error) => problems.push(error));
+  const loaded = await loadValidationCache(stateDir, memos, (error) => problems.push(error));
   expect(problems).toEqual([]);
   return loaded;
 }
@@ -100,7 +103,7 @@ async function editSavedFactsAndRestart(stateDir: string, edit: (saved: SavedFac
   await writeFile(file, JSON.stringify(saved), { mode: 0o600 });
   clearMemos();
   const problems: StaplerdError[] = [];
-  const loaded = await loadValidationCache(stateDir, (error) => problems.push(error));
+  const loaded = await loadValidationCache(stateDir, memos, (error) => problems.push(error));
   return { problems, loaded };
 }
 
@@ -198,20 +201,20 @@ describe('the cache files', () => {
     fx.clock.advance(HOUR_MS);
     await fx.passOne();
     // Two signatures (leaf by intermediate, staple), two certificates (leaf, intermediate), one staple.
-    expect(await saveValidationCache(stateDir)).toEqual({ signatures: 2, certificates: 2, responses: 1 });
+    expect(await saveValidationCache(stateDir, memos)).toEqual({ signatures: 2, certificates: 2, responses: 1 });
     const file = validationCacheFilePath(stateDir);
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     expect((await stat(decodedFactsFilePath(stateDir))).mode & 0o777).toBe(0o600);
     expect((await readBytes(file)).length).toBe(16 + 2 * 32);
     // A pass that used nothing leaves empty caches.
-    expect(await saveValidationCache(stateDir)).toEqual({ signatures: 0, certificates: 0, responses: 0 });
+    expect(await saveValidationCache(stateDir, memos)).toEqual({ signatures: 0, certificates: 0, responses: 0 });
   });
 
   it('are absent on a first start without complaint', async () => {
     const stateDir = await makeTempDir('staplerd-state-');
     dirs.push(stateDir);
     const problems: StaplerdError[] = [];
-    expect(await loadValidationCache(stateDir, (error) => problems.push(error))).toEqual({ signatures: 0, certificates: 0, responses: 0 });
+    expect(await loadValidationCache(stateDir, memos, (error) => problems.push(error))).toEqual({ signatures: 0, certificates: 0, responses: 0 });
     expect(problems).toEqual([]);
   });
 
@@ -235,7 +238,7 @@ describe('the cache files', () => {
     fx.clock.advance(HOUR_MS);
     expect((await fx.passOne()).kind).toBe('fresh');
     expect(await readBytes(stapleFile)).toEqual(staple);
-    await saveValidationCache(stateDir);
+    await saveValidationCache(stateDir, memos);
     const resaved = JSON.parse(await readFile(decodedFactsFilePath(stateDir), 'utf8')) as SavedFacts;
     expect(resaved.responses).toHaveLength(1);
     expect(resaved.responses[0]![3][1]).toBeLessThan(staple.length);
@@ -251,7 +254,7 @@ describe('the cache files', () => {
       await prepare(file, stateDir);
       clearMemos();
       const problems: StaplerdError[] = [];
-      await loadValidationCache(stateDir, (error) => problems.push(error));
+      await loadValidationCache(stateDir, memos, (error) => problems.push(error));
       expect(memoSize()).toBe(0);
       expect(problems.every((problem) => problem.file === file && problem.message.startsWith(`${what} ignored`))).toBe(true);
       return problems;
@@ -297,13 +300,13 @@ describe('the cache files', () => {
     const before = await Promise.all(files.map((file) => stat(file)));
     fx.clock.advance(HOUR_MS);
     expect((await fx.passOne()).kind).toBe('fresh');
-    await saveValidationCache(stateDir);
+    await saveValidationCache(stateDir, memos);
     const after = await Promise.all(files.map((file) => stat(file)));
     expect(after.map((s) => s.ino)).toEqual(before.map((s) => s.ino));
     // A second certificate: new facts and signatures, new files.
     await pki.writeLeaf(fx.dir, await pki.issueLeaf({ ocspUrls: [OCSP_URL] }), 'fullchain', 'second');
     await fx.pass();
-    await saveValidationCache(stateDir);
+    await saveValidationCache(stateDir, memos);
     const rewritten = await Promise.all(files.map((file) => stat(file)));
     expect(rewritten.map((s) => s.ino)).not.toContain(after[0]!.ino);
     expect(rewritten.map((s) => s.ino)).not.toContain(after[1]!.ino);

@@ -4,22 +4,22 @@ import { StaplerdError } from '../../src/errors/index.js';
 import { Certificate } from '../../src/pki/certificate.js';
 import { readCertificateFile } from '../../src/pki/pem.js';
 import { validateOcspResponse } from '../../src/pki/ocsp-response.js';
-import { certificateFactsMemo, ocspResponseFactsMemo } from '../../src/pki/decoded-facts.js';
+import { createValidationMemos, type ValidationMemos } from '../../src/pki/validation-memos.js';
 import type { UsageTrackedMemo } from '../../src/pki/usage-tracked-memo.js';
 import { describeWithCorpus, expectedCode, loadConformanceCases, type ConformanceCase } from '../helpers/conformance-corpus.js';
 
-function loadCertificate(bytes: Uint8Array, file: string): Certificate {
+function loadCertificate(bytes: Uint8Array, file: string, memos: ValidationMemos | undefined): Certificate {
   const [first] = readCertificateFile(bytes, file).certificates;
   if (!first) throw new Error(`${file} holds no certificate`);
-  return Certificate.fromDer(first, file);
+  return Certificate.fromDer(first, file, memos);
 }
 
-/** "valid", "invalid:CODE" for a StaplerdError, or the text of anything else thrown. */
-async function judge(testCase: ConformanceCase): Promise<string> {
-  const issuer = loadCertificate(testCase.issuer, testCase.issuerPath);
-  const cert = testCase.cert ? loadCertificate(testCase.cert, testCase.certPath!) : undefined;
+/** "valid", "invalid:CODE" for a StaplerdError, or the text of anything else thrown. No memos: as `check` judges. */
+async function judge(testCase: ConformanceCase, memos?: ValidationMemos): Promise<string> {
+  const issuer = loadCertificate(testCase.issuer, testCase.issuerPath, memos);
+  const cert = testCase.cert ? loadCertificate(testCase.cert, testCase.certPath!, memos) : undefined;
   try {
-    await validateOcspResponse(testCase.response, { issuer, at: testCase.at, ...(cert ? { cert } : { serialHex: testCase.serialHex! }) });
+    await validateOcspResponse(testCase.response, { issuer, at: testCase.at, memos, ...(cert ? { cert } : { serialHex: testCase.serialHex! }) });
     return 'valid';
   } catch (error) {
     if (error instanceof StaplerdError) return `invalid:${error.code}`;
@@ -56,15 +56,13 @@ function reloadThroughJson<V>(memo: UsageTrackedMemo<V>): void {
 function describeRestoredFacts(): void {
   it('gives every case the same verdict when its certificates and response are decoded facts restored from JSON', async () => {
     const cases = loadConformanceCases();
-    certificateFactsMemo.enable();
-    ocspResponseFactsMemo.enable();
-    certificateFactsMemo.clear();
-    ocspResponseFactsMemo.clear();
-    const fresh = await Promise.all(cases.map(judge));
+    const memos = createValidationMemos();
+    const { certificates: certificateFactsMemo, responses: ocspResponseFactsMemo } = memos;
+    const fresh = await Promise.all(cases.map((testCase) => judge(testCase, memos)));
     reloadThroughJson(certificateFactsMemo);
     reloadThroughJson(ocspResponseFactsMemo);
     const hitsBefore = ocspResponseFactsMemo.statistics.hits;
-    const restored = await Promise.all(cases.map(judge));
+    const restored = await Promise.all(cases.map((testCase) => judge(testCase, memos)));
     expect(restored).toEqual(fresh);
     // Every distinct response that decoded the first time (several cases share one) was answered from the facts.
     expect(ocspResponseFactsMemo.size).toBeGreaterThanOrEqual(30);

@@ -3,13 +3,18 @@
 import { describe, it, expect, beforeAll, beforeEach } from '@jest/globals';
 import { Certificate } from '../../src/pki/certificate.js';
 import {
-  certificateFactsMemo, fromOcspResponseFacts, isCertificateFacts, isOcspResponseFacts, ocspResponseFactsMemo, toOcspResponseFacts,
+  fromOcspResponseFacts, isCertificateFacts, isOcspResponseFacts, toOcspResponseFacts,
   type OcspResponseFacts,
 } from '../../src/pki/decoded-facts.js';
 import { decodeOcspResponse } from '../../src/pki/ocsp-decode.js';
+import { createValidationMemos } from '../../src/pki/validation-memos.js';
 import { encodeOcspErrorResponse, signOcspResponse } from '../../src/demo/sign-ocsp-response.js';
 import { computeSha256Hex } from '../../src/pki/digest.js';
 import { createTestPki, type TestPki } from '../helpers/test-pki.js';
+
+/** The memos a pass would hand down. */
+const memos = createValidationMemos();
+const { certificates: certificateFactsMemo, responses: ocspResponseFactsMemo } = memos;
 
 const T0 = new Date('2026-11-27T12:00:00Z');
 const HOUR_MS = 3_600_000;
@@ -51,16 +56,13 @@ beforeAll(async () => {
 });
 
 beforeEach(() => {
-  // Off until a caller that prunes them turns them on (loadValidationCache does).
-  certificateFactsMemo.enable();
-  ocspResponseFactsMemo.enable();
   certificateFactsMemo.clear();
   ocspResponseFactsMemo.clear();
 });
 
 /** A fresh decode, its facts through JSON, and the response rebuilt from them. */
 function roundTrip(der: Uint8Array): { fresh: ReturnType<typeof decodeOcspResponse>; rebuilt: ReturnType<typeof decodeOcspResponse>; facts: OcspResponseFacts } {
-  const fresh = decodeOcspResponse(der);
+  const fresh = decodeOcspResponse(der, ocspResponseFactsMemo);
   const facts = JSON.parse(JSON.stringify(toOcspResponseFacts(der, fresh))) as OcspResponseFacts;
   return { fresh, rebuilt: fromOcspResponseFacts(der, facts), facts };
 }
@@ -78,28 +80,28 @@ describe('OCSP response facts', () => {
   });
 
   it('answer the second decode of the same bytes from the memo, with views of the bytes passed in', () => {
-    const first = decodeOcspResponse(delegatedRevoked);
+    const first = decodeOcspResponse(delegatedRevoked, ocspResponseFactsMemo);
     const copy = new Uint8Array(delegatedRevoked);
     const hits = ocspResponseFactsMemo.statistics.hits;
-    const second = decodeOcspResponse(copy);
+    const second = decodeOcspResponse(copy, ocspResponseFactsMemo);
     expect(ocspResponseFactsMemo.statistics.hits).toBe(hits + 1);
     expect(second).toEqual(first);
     expect(second.basic!.tbsDer.buffer).toBe(copy.buffer);
   });
 
   it('are not used for other bytes: one changed byte is decoded for real', () => {
-    decodeOcspResponse(issuerSignedGood);
+    decodeOcspResponse(issuerSignedGood, ocspResponseFactsMemo);
     const changed = new Uint8Array(issuerSignedGood);
     // The last byte of the signature: still a valid encoding, other bytes.
     changed[changed.length - 1] ^= 1;
     const misses = ocspResponseFactsMemo.statistics.misses;
-    const decoded = decodeOcspResponse(changed);
+    const decoded = decodeOcspResponse(changed, ocspResponseFactsMemo);
     expect(ocspResponseFactsMemo.statistics.misses).toBe(misses + 1);
     expect(decoded.basic!.signature.at(-1)).toBe(changed.at(-1));
   });
 
   it('remember nothing for bytes that do not decode', () => {
-    expect(() => decodeOcspResponse(new Uint8Array([0x30, 0x03, 0x0a, 0x01]))).toThrow();
+    expect(() => decodeOcspResponse(new Uint8Array([0x30, 0x03, 0x0a, 0x01]), ocspResponseFactsMemo)).toThrow();
     expect(ocspResponseFactsMemo.size).toBe(0);
   });
 
@@ -116,14 +118,14 @@ describe('OCSP response facts', () => {
 
 describe('certificate facts', () => {
   it('give the same certificate as a fresh decode', () => {
-    const fresh = Certificate.fromDer(leafDer);
+    const fresh = Certificate.fromDer(leafDer, undefined, memos);
     const key = computeSha256Hex(leafDer);
     const facts = JSON.parse(JSON.stringify(certificateFactsMemo.get(key)));
     expect(isCertificateFacts(facts)).toBe(true);
     certificateFactsMemo.clear();
     certificateFactsMemo.restore([[key, facts]]);
     const hits = certificateFactsMemo.statistics.hits;
-    const restored = Certificate.fromDer(leafDer);
+    const restored = Certificate.fromDer(leafDer, undefined, memos);
     expect(certificateFactsMemo.statistics.hits).toBe(hits + 1);
     expect(restored.summary).toEqual(fresh.summary);
     expect(restored.extendedKeyUsages).toEqual(fresh.extendedKeyUsages);
@@ -133,17 +135,17 @@ describe('certificate facts', () => {
   });
 
   it('that do not fit the bytes are replaced by a real decode', () => {
-    const fresh = Certificate.fromDer(leafDer);
+    const fresh = Certificate.fromDer(leafDer, undefined, memos);
     const key = computeSha256Hex(leafDer);
     const facts = certificateFactsMemo.get(key)!;
     certificateFactsMemo.set(key, { ...facts, subject: 'CN=wrong', ranges: facts.ranges.map((offset) => offset + leafDer.length) });
-    const again = Certificate.fromDer(leafDer);
+    const again = Certificate.fromDer(leafDer, undefined, memos);
     expect(again.summary.subject).toBe(fresh.summary.subject);
     expect(certificateFactsMemo.get(key)!.subject).toBe(fresh.summary.subject);
   });
 
   it('refuse shapes a decode never produces', () => {
-    Certificate.fromDer(leafDer);
+    Certificate.fromDer(leafDer, undefined, memos);
     const facts = certificateFactsMemo.get(computeSha256Hex(leafDer))!;
     expect(isCertificateFacts({ ...facts })).toBe(true);
     expect(isCertificateFacts({ ...facts, ranges: facts.ranges.slice(1) })).toBe(false);

@@ -7,7 +7,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as asn1js from 'asn1js';
 import { verifySignedBytes, type SignedBytes } from '../../src/pki/signature.js';
-import { SignatureMemo, signatureMemo, signatureMemoKey } from '../../src/pki/verified-signatures.js';
+import { SignatureMemo, signatureMemoKey } from '../../src/pki/verified-signatures.js';
+
+/** The memo a pass would hand down (the tests above it verify without one, as `check` does). */
+const signatureMemo = new SignatureMemo();
 
 const OIDS = {
   ecdsaSha256: '1.2.840.10045.4.3.2',
@@ -98,10 +101,10 @@ describe('verifySignedBytes', () => {
 describe('the verified-signature memo', () => {
   it('answers a repeated verification from memory, and only a positive one', async () => {
     const before = signatureMemo.statistics;
-    await verifySignedBytes(spki(ec.publicKey), ecSigned);
-    await verifySignedBytes(spki(ec.publicKey), ecSigned);
-    await verifySignedBytes(spki(otherEc.publicKey), ecSigned);
-    await verifySignedBytes(spki(otherEc.publicKey), ecSigned);
+    await verifySignedBytes(spki(ec.publicKey), ecSigned, signatureMemo);
+    await verifySignedBytes(spki(ec.publicKey), ecSigned, signatureMemo);
+    await verifySignedBytes(spki(otherEc.publicKey), ecSigned, signatureMemo);
+    await verifySignedBytes(spki(otherEc.publicKey), ecSigned, signatureMemo);
     const after = signatureMemo.statistics;
     expect(after.hits - before.hits).toBe(1);
     expect(after.misses - before.misses).toBe(3);

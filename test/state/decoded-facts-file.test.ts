@@ -1,7 +1,7 @@
 // The decoded-facts file codec: what goes in comes back equal through JSON, and any row it did not write is refused.
 import { describe, it, expect, beforeAll } from '@jest/globals';
 import { Certificate } from '../../src/pki/certificate.js';
-import { certificateFactsMemo, ocspResponseFactsMemo } from '../../src/pki/decoded-facts.js';
+import { createValidationMemos } from '../../src/pki/validation-memos.js';
 import { decodeOcspResponse } from '../../src/pki/ocsp-decode.js';
 import { encodeOcspErrorResponse, signOcspResponse } from '../../src/demo/sign-ocsp-response.js';
 import { decodeDecodedFacts, encodeDecodedFacts, type DecodedFactsEntries } from '../../src/state/decoded-facts-file.js';
@@ -15,24 +15,22 @@ beforeAll(async () => {
   const pki = await createTestPki({ now: T0 });
   const leaf = await pki.issueLeaf({ ocspUrls: ['http://127.0.0.1:1/'], mustStaple: true });
   const issuer = pki.authority.intermediate.certificate;
-  certificateFactsMemo.enable();
-  ocspResponseFactsMemo.enable();
-  certificateFactsMemo.clear();
-  ocspResponseFactsMemo.clear();
-  for (const certificate of [leaf.certificate, issuer, pki.authority.responder.certificate]) Certificate.fromDer(certificate.der);
+  const memos = createValidationMemos();
+  const { certificates: certificateFactsMemo, responses: ocspResponseFactsMemo } = memos;
+  for (const certificate of [leaf.certificate, issuer, pki.authority.responder.certificate]) Certificate.fromDer(certificate.der, undefined, memos);
   decodeOcspResponse(await signOcspResponse({
     signer: pki.authority.responder,
     responderIdBy: 'name',
     producedAt: T0,
     nonce: new Uint8Array([9, 8, 7]),
     answers: [{ certId: { cert: leaf.certificate, issuer }, status: 'revoked', revocationTime: T0, revocationReason: 4, thisUpdate: T0, nextUpdate: new Date(T0.getTime() + HOUR_MS) }],
-  }));
+  }), ocspResponseFactsMemo);
   decodeOcspResponse(await signOcspResponse({
     signer: pki.authority.intermediate,
     producedAt: T0,
     answers: [{ certId: { cert: leaf.certificate, issuer }, status: 'good', thisUpdate: T0, nextUpdate: null }],
-  }));
-  decodeOcspResponse(encodeOcspErrorResponse('unauthorized'));
+  }), ocspResponseFactsMemo);
+  decodeOcspResponse(encodeOcspErrorResponse('unauthorized'), ocspResponseFactsMemo);
   entries = { certificates: certificateFactsMemo.takeUsed(), responses: ocspResponseFactsMemo.takeUsed() };
 });
 

@@ -9,6 +9,7 @@ import { stapleOutputPath } from '../../output/staple-paths.js';
 import { parseCertificateBundle } from '../../pki/certificate-bundle.js';
 import { validateOcspResponse } from '../../pki/ocsp-response.js';
 import type { ValidatedResponse } from '../../pki/types.js';
+import { createValidationMemos } from '../../pki/validation-memos.js';
 import { loadCertificateFile } from '../../discovery/index.js';
 import { createLiveDependencies, createPublishState, drainHooks, runPass, type PassReport, type TargetOutcome } from '../../pass/index.js';
 import { loadHistory, loadValidationCache, resolveStateDir, saveHistory, saveValidationCache } from '../../state/index.js';
@@ -78,12 +79,13 @@ async function runOnePass(config: StaplerdConfig, deps: ReturnType<typeof create
   const stateDir = resolveStateDir(config.stateDir);
   const onCorrupt = (error: StaplerdError): void => deps.logger.log('warn', 'state.corrupt', error.message, { file: error.file, code: error.code });
   const history = await loadHistory(stateDir, onCorrupt);
-  await loadValidationCache(stateDir, onCorrupt);
+  const memos = createValidationMemos();
+  await loadValidationCache(stateDir, memos, onCorrupt);
   const publishState = createPublishState();
-  const report = await runPass({ config, deps, publishState, history });
+  const report = await runPass({ config, deps, publishState, history, memos });
   try {
     await saveHistory(stateDir, history, new Set(report.outcomes.flatMap((o) => (o.key ? [o.key] : []))), deps.clock.now());
-    await saveValidationCache(stateDir);
+    await saveValidationCache(stateDir, memos);
   } catch (thrown) {
     const error = toStaplerdError(thrown, 'WRITE_FAILED');
     deps.logger.log('warn', 'state.save_failed', `state not saved: ${error.message}`, { file: error.file, code: error.code });

@@ -3,6 +3,7 @@ import { resolveConfig, type RawOptions } from '../../config/index.js';
 import { recodeError, type StaplerdError } from '../../errors/index.js';
 import { logFailure } from '../../log/index.js';
 import { buildStatusRows, createLiveDependencies, createPublishState, drainHooks, exitStatusOfPass, runPass } from '../../pass/index.js';
+import { createValidationMemos, type ValidationMemos } from '../../pki/index.js';
 import { loadHistory, loadValidationCache, resolveStateDir, saveHistory, saveValidationCache } from '../../state/index.js';
 import { formatStatusTable } from '../format-status-table.js';
 import { formatPassSummary } from '../format-summary.js';
@@ -18,11 +19,12 @@ export async function runOnceCommand(input: { flags: RawOptions; configFile?: st
     const onCorrupt = (error: StaplerdError): void => logFailure(deps.logger, 'state.corrupt', error);
     const history = await loadHistory(stateDir, onCorrupt);
     // Signatures verified by earlier runs over unchanged bytes are not verified again (src/state/validation-cache.ts).
-    await loadValidationCache(stateDir, onCorrupt);
+    const memos = createValidationMemos();
+    await loadValidationCache(stateDir, memos, onCorrupt);
     const publishState = createPublishState();
-    const report = await runPass({ config, deps, publishState, history, onProgress: (done, total) => progress?.update(done, total) });
+    const report = await runPass({ config, deps, publishState, history, memos, onProgress: (done, total) => progress?.update(done, total) });
     progress?.stop();
-    await saveState(stateDir, history, report, deps);
+    await saveState(stateDir, history, memos, report, deps);
     process.stdout.write(formatPassSummary(report));
     if (process.stdout.isTTY && report.outcomes.length > 0) {
       process.stdout.write('\n' + formatStatusTable(buildStatusRows(report, history, deps.clock.now()), { colour: true }));
@@ -40,12 +42,13 @@ export async function runOnceCommand(input: { flags: RawOptions; configFile?: st
 async function saveState(
   stateDir: string,
   history: Parameters<typeof saveHistory>[1],
+  memos: ValidationMemos,
   report: Awaited<ReturnType<typeof runPass>>,
   deps: ReturnType<typeof createLiveDependencies>,
 ): Promise<void> {
   try {
     await saveHistory(stateDir, history, new Set(report.outcomes.flatMap((o) => (o.key ? [o.key] : []))), deps.clock.now());
-    await saveValidationCache(stateDir);
+    await saveValidationCache(stateDir, memos);
   } catch (thrown) {
     // State, not a staple: STATE_WRITE_FAILED (warn) even when the atomic write below called it WRITE_FAILED (error).
     const error = recodeError(thrown, 'STATE_WRITE_FAILED', { file: stateDir });
