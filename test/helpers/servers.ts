@@ -206,6 +206,18 @@ export async function stopAllServers(): Promise<void> {
 }
 
 /** Resolves once something accepts TCP connections on the port; rejects if the server exited first. */
+/**
+ * waitForListening, and when the server never listens, the error carries its own log as well (a taken port, a bad
+ * config line is often only there, not on stdout/stderr).
+ */
+async function waitForListeningOrShowLog(server: ManagedProcess, port: number, logName: string, readLog: () => Promise<string>): Promise<void> {
+  try {
+    await waitForListening(server, port);
+  } catch (error) {
+    throw new Error(`${String(error)}\n${logName}:\n${await readLog()}`);
+  }
+}
+
 async function waitForListening(server: ManagedProcess, port: number, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -292,11 +304,7 @@ async function startNginxOnPort(prefix: string, serverBody: string, port: number
   await writeFile(configFile, renderNginxConfig(prefix, port, serverBody));
   const args = ['-p', prefix, '-c', configFile, '-e', errorLogFile];
   const server = new ManagedProcess('nginx', spawn(NGINX_BIN, [...args, '-g', 'daemon off;'], { stdio: ['ignore', 'pipe', 'pipe'] }), 'SIGTERM');
-  try {
-    await waitForListening(server, port);
-  } catch (error) {
-    throw new Error(`${String(error)}\nerror.log:\n${await readFile(errorLogFile, 'utf8').catch(() => '')}`);
-  }
+  await waitForListeningOrShowLog(server, port, 'error.log', () => readFile(errorLogFile, 'utf8').catch(() => ''));
   return {
     port,
     prefix,
@@ -471,12 +479,9 @@ async function startH2oOnPort(prefix: string, options: H2oOptions, port: number)
   const errorLogFile = path.join(prefix, 'error.log');
   await writeFile(configFile, renderH2oConfig(prefix, port, options));
   const server = new ManagedProcess('h2o', spawn(H2O_BIN, ['-c', configFile], { stdio: ['ignore', 'pipe', 'pipe'] }), 'SIGTERM');
-  try {
-    await waitForListening(server, port);
-  } catch (error) {
-    throw new Error(`${String(error)}\nerror.log:\n${await readFile(errorLogFile, 'utf8').catch(() => '')}`);
-  }
-  return { port, errorLog: () => readFile(errorLogFile, 'utf8').catch(() => ''), output: () => server.output, stop: () => server.stop() };
+  const errorLog = (): Promise<string> => readFile(errorLogFile, 'utf8').catch(() => '');
+  await waitForListeningOrShowLog(server, port, 'error.log', errorLog);
+  return { port, errorLog, output: () => server.output, stop: () => server.stop() };
 }
 
 function renderH2oConfig(prefix: string, port: number, options: H2oOptions): string {
@@ -554,12 +559,8 @@ ssl.stapling-file = ${quote(files.staplingFile)}
   );
   const server = new ManagedProcess('lighttpd', spawn(LIGHTTPD_BIN, ['-D', '-f', configFile], { stdio: ['ignore', 'pipe', 'pipe'] }), 'SIGTERM');
   const errorLog = (): Promise<string> => readFile(errorLogFile, 'utf8').catch(() => '');
-  try {
-    await waitForListening(server, port);
-  } catch (error) {
-    // lighttpd reports a taken port as "can't bind to socket ... Address already in use" in its error log.
-    throw new Error(`${String(error)}\nerror.log:\n${await errorLog()}`);
-  }
+  // lighttpd reports a taken port as "can't bind to socket ... Address already in use" in its error log.
+  await waitForListeningOrShowLog(server, port, 'error.log', errorLog);
   const pid = server.child.pid!;
   return {
     port,
@@ -706,12 +707,8 @@ tls_ocsp_file = ${files.ocspSetting ?? files.ocspFile}
     const read = (name: string): Promise<string> => readFile(path.join(prefix, name), 'utf8').catch(() => '');
     return `${await read('mainlog')}${await read('paniclog')}`;
   };
-  try {
-    await waitForListening(server, port);
-  } catch (error) {
-    // Exim reports a taken port as "socket bind() to port N for address 127.0.0.1 failed: Address already in use".
-    throw new Error(`${String(error)}\nlogs:\n${await logs()}`);
-  }
+  // Exim reports a taken port as "socket bind() to port N for address 127.0.0.1 failed: Address already in use".
+  await waitForListeningOrShowLog(server, port, 'logs', logs);
   const pid = server.child.pid!;
   return {
     port,
