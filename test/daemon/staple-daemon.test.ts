@@ -1,6 +1,6 @@
 // `run` mode: the first pass, watching for new certificates, serialised passes and a clean stop.
 import { describe, it, expect, beforeAll, afterEach } from '@jest/globals';
-import { access, appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_CONFIG, type StaplerdConfig } from '../../src/config/index.js';
 import { StapleDaemon } from '../../src/daemon/index.js';
@@ -8,7 +8,7 @@ import { createMemoryLogger } from '../../src/log/index.js';
 import type { PassReport } from '../../src/pass/index.js';
 import { askDaemon, chooseStatusSource, daemonSocketPath, describeWatchedCertificates, readStatusSnapshot, type StatusSource } from '../../src/state/index.js';
 import { FakeOcspHttp, ManualClock } from '../helpers/fake-http.js';
-import { createTestPki, makeTempDir, removeTempDirsAfterAll, type TestPki } from '../helpers/test-pki.js';
+import { createTestPki, exists, makeTempDir, removeTempDirsAfterAll, type TestPki } from '../helpers/test-pki.js';
 
 const T0 = new Date('2031-03-01T12:00:00Z');
 const OCSP_URL = 'http://127.0.0.1:9/ocsp';
@@ -67,13 +67,6 @@ async function until(condition: () => boolean, what: string): Promise<void> {
 /** Lets pending callbacks and I/O run a few times, to observe that something did NOT happen yet. */
 async function settle(): Promise<void> {
   for (let i = 0; i < 10; i += 1) await new Promise((resolve) => setTimeout(resolve, 5));
-}
-
-async function exists(file: string): Promise<boolean> {
-  return access(file).then(
-    () => true,
-    () => false,
-  );
 }
 
 describe('StapleDaemon', () => {

@@ -1,6 +1,6 @@
 // Test builders: a throwaway PKI and its leaves written to disk in the layouts staplerd meets in the wild.
 import { afterAll } from '@jest/globals';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -52,6 +52,14 @@ export async function createTestPki(options: DemoAuthorityOptions = {}): Promise
 /** A fresh directory under the OS temp dir; pair with removeTempDir in afterAll. */
 export function makeTempDir(prefix = 'staplerd-test-'): Promise<string> {
   return mkdtemp(path.join(tmpdir(), prefix));
+}
+
+/** Whether `file` can be reached (a link is followed: a dangling one does not count). */
+export async function exists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 export function removeTempDir(dir: string): Promise<void> {

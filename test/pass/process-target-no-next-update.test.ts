@@ -1,10 +1,10 @@
 // Responses without nextUpdate (RFC 6960 4.2.2.1): stapled for a bounded lifetime after thisUpdate, refreshed within it.
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { access, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import type { IssuedIdentity } from '../../src/demo/demo-pki.js';
 import { buildStatusRows, isPassSuccessful } from '../../src/pass/index.js';
 import { signTestResponse } from '../helpers/fake-http.js';
-import { createTestPki, removeTempDirsAfterAll, type TestPki } from '../helpers/test-pki.js';
+import { createTestPki, exists, removeTempDirsAfterAll, type TestPki } from '../helpers/test-pki.js';
 import { createPassFixture, DAY_MS, HOUR_MS, MINUTE_MS, OCSP_URL, readStaple, T0, type PassFixture } from './pass-fixture.js';
 
 let pki: TestPki;
@@ -30,13 +30,6 @@ async function scenario(overrides: Parameters<typeof createPassFixture>[2] = {},
 }
 
 const THIS_UPDATE = new Date(T0.getTime() - MINUTE_MS);
-
-async function exists(file: string): Promise<boolean> {
-  return access(file).then(
-    () => true,
-    () => false,
-  );
-}
 
 describe('a responder that sends no nextUpdate', () => {
   it('gets its response written, counted as a good staple that lasts a day after thisUpdate', async () => {

@@ -1,11 +1,11 @@
 // Per-certificate staple decisions: when to fetch, what to write, what to keep, and how failures back off.
 import { describe, it, expect, beforeAll } from '@jest/globals';
-import { access, readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { IssuedIdentity } from '../../src/demo/demo-pki.js';
 import { parseOcspRequest } from '../../src/demo/sign-ocsp-response.js';
 import { signTestResponse } from '../helpers/fake-http.js';
-import { createTestPki, removeTempDirsAfterAll, type TestPki } from '../helpers/test-pki.js';
+import { createTestPki, exists, removeTempDirsAfterAll, type TestPki } from '../helpers/test-pki.js';
 import { createPassFixture, DAY_MS, HOUR_MS, MINUTE_MS, OCSP_URL, readBytes, readStaple, T0, type PassFixture } from './pass-fixture.js';
 
 let pki: TestPki;
@@ -28,13 +28,6 @@ async function scenario(leafOptions: { mustStaple?: boolean } = {}): Promise<Sce
   const leaf = await pki.issueLeaf({ ocspUrls: [OCSP_URL], ...leafOptions });
   const { certFile } = await pki.writeLeaf(fx.dir, leaf, 'fullchain');
   return { fx, leaf, certFile, stapleFile: `${certFile}.ocsp` };
-}
-
-async function exists(file: string): Promise<boolean> {
-  return access(file).then(
-    () => true,
-    () => false,
-  );
 }
 
 describe('fetching and refreshing', () => {
