@@ -3,7 +3,7 @@ import { realpathSync, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
-import { findPseudoFilesystem, isAncestorOrSelf } from '../fs/directory-guard.js';
+import { findWalkRefusal } from '../fs/directory-guard.js';
 
 export interface CertificateWatcher {
   /** Resolves once the initial scan is done and every directory is watched. */
@@ -121,8 +121,7 @@ function findWatchRefusal(dir: string, isRoot: boolean): string | undefined {
   } catch {
     return undefined; // gone or unreadable: chokidar reports it, the pass names it
   }
-  if (!isRoot && isAncestorOrSelf(real, parentReal)) return `${dir} leads to ${real}, above the directory holding it`;
-  return findPseudoFilesystem(real, true);
+  return findWalkRefusal(dir, real, isRoot ? undefined : parentReal, true);
 }
 
 function isUnder(file: string, roots: readonly string[]): boolean {

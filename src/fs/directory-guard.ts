@@ -92,7 +92,8 @@ export async function enterDirectory(dir: string, parent: WalkedDirectory | unde
     const stats = await stat(dir);
     const key = readDirectoryKey(stats);
     if (visited.has(key)) return { kind: 'visited' };
-    const reason = findRefusal(dir, real, stats, parent);
+    // statfs only when a mount point was crossed (the device changed) or at the root: one syscall per mount, not per directory.
+    const reason = findWalkRefusal(dir, real, parent?.real, parent === undefined || stats.dev !== parent.dev);
     if (reason !== undefined) return { kind: 'refused', reason };
     visited.add(key);
     const entries = await readdir(dir, { withFileTypes: true });
@@ -102,11 +103,13 @@ export async function enterDirectory(dir: string, parent: WalkedDirectory | unde
   }
 }
 
-/** Why a directory is not walked: a kernel pseudo-filesystem, or (reached by a link) an ancestor of its parent. */
-function findRefusal(dir: string, real: string, stats: Stats, parent: WalkedDirectory | undefined): string | undefined {
+/**
+ * Why a walk (the passes' or the daemon's watcher) must not enter `dir`, whose real path is `real`: a directory above
+ * the one holding the link (`parentReal`; undefined for a configured root), or a kernel pseudo-filesystem.
+ */
+export function findWalkRefusal(dir: string, real: string, parentReal: string | undefined, checkFilesystem: boolean): string | undefined {
   // A directory above the one holding the link (a link to / or ..) contains the tree itself: walking it walks
   // everything around the certificates. Links back into the tree were caught as already visited.
-  if (parent !== undefined && isAncestorOrSelf(real, parent.real)) return `${dir} leads to ${real}, above the directory holding it`;
-  // statfs only when a mount point was crossed (the device changed) or at the root: one syscall per mount, not per directory.
-  return findPseudoFilesystem(real, parent === undefined || stats.dev !== parent.dev);
+  if (parentReal !== undefined && isAncestorOrSelf(real, parentReal)) return `${dir} leads to ${real}, above the directory holding it`;
+  return findPseudoFilesystem(real, checkFilesystem);
 }
