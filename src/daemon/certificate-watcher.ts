@@ -84,10 +84,15 @@ export function watchCertificates(options: WatchOptions): CertificateWatcher {
   watcher.on('addDir', (dir) => settle.touch(dir, 'add'));
   watcher.on('unlinkDir', (dir) => options.onChange('unlink', dir));
   watcher.on('error', (error) => options.onError(error as Error));
-  const ready = new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+  // Closed before chokidar's first scan ended (SIGTERM during start-up): `ready` settles too, else the daemon's
+  // start would wait for an event a closed watcher never emits and `run` would never exit.
+  let settleReady!: () => void;
+  const ready = new Promise<void>((resolve) => (settleReady = resolve));
+  watcher.once('ready', () => settleReady());
   return {
     ready,
     close: async () => {
+      settleReady();
       settle.close();
       await watcher.close();
     },

@@ -92,6 +92,8 @@ export class StapleDaemon {
     if (this.stopping) return;
     const watchedConfig = this.config;
     await this.startWatching();
+    // SIGTERM while the watch was being set up: stop() closed it; no timer, no "ready".
+    if (this.stopping) return;
     this.watching = true;
     // A SIGHUP while the watch was being set up (a large tree takes seconds) left it to us: watch the new config.
     if (this.config !== watchedConfig && !this.stopping) {
@@ -251,6 +253,8 @@ export class StapleDaemon {
     const source = { config: () => this.config, logger: () => this.deps.logger };
     this.watcher = watchConfiguredCertificates(source, () => this.requestPass('watch'));
     await this.watcher.ready;
+    // stop() may have closed the watcher meanwhile: a sweep timer started now would keep the process alive.
+    if (this.stopping) return;
     this.sweep = startSweepTimer(this.config.sweep, () => this.requestPass('sweep'));
   }
 

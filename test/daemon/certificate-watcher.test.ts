@@ -89,6 +89,20 @@ describe('watchCertificates', () => {
     expect(reported).toEqual([{ event: 'change', path: file }]);
   });
 
+  it('settles ready when closed before its first scan ends, so a daemon stopped during start-up exits', async () => {
+    const dir = await newDir();
+    for (let i = 0; i < 200; i++) await mkdir(path.join(dir, `site-${i}`));
+    const early = watchCertificates({ dirs: [dir], extensions: ['.pem'], settleMs: SETTLE_MS, onChange: () => undefined, onError: () => undefined });
+    let readySettled = false;
+    void early.ready.then(() => (readySettled = true));
+    // chokidar emits 'ready' asynchronously, after its scan: closing at once always comes first.
+    expect(readySettled).toBe(false);
+    await early.close();
+    // A closed chokidar watcher never emits 'ready'; before the fix this waited for ever.
+    await until(() => readySettled, 'ready after close', 5_000);
+    expect(readySettled).toBe(true);
+  });
+
   it('reports a removed certificate as unlink', async () => {
     const dir = await newDir();
     const file = path.join(dir, 'old.pem');
