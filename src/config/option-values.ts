@@ -5,6 +5,7 @@ import { parseHookCommand } from '../hooks/index.js';
 import { parseHaproxySocket } from '../servers/haproxy/haproxy-runtime.js';
 import { parseListenAddress } from '../metrics/metrics-server.js';
 import { parseProxyUrl } from '../ocsp/proxy-agents.js';
+import { isValidFleetPrefix, MAX_FLEET_PREFIX_LENGTH } from '../fleet/fleet-keys.js';
 
 /** A value of the wrong shape: caught by applyOptions, which turns it into CONFIG_INVALID or USAGE. */
 export class BadValue extends Error {}
@@ -131,5 +132,28 @@ export function expectProxyUrl(value: unknown): string {
     // parseProxyUrl prefixes its source ("proxy: "); the caller names the key or flag instead. It never echoes the URL.
     throw new BadValue((error as Error).message.replace(`${PROXY_SOURCE}: `, ''));
   }
+  return text;
+}
+
+const FLEET_SCHEMES = ['redis:', 'rediss:', 'redis-sentinel:'];
+
+/** A Redis URL for --fleet; messages never echo it (it may hold a password). */
+export function expectFleetUrl(value: unknown): string {
+  const text = expectString(value).trim();
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new BadValue('must be a redis://, rediss:// or redis-sentinel:// URL');
+  }
+  if (!FLEET_SCHEMES.includes(url.protocol)) throw new BadValue(`scheme ${url.protocol} is not redis://, rediss:// or redis-sentinel://`);
+  if (url.hostname === '') throw new BadValue('names no host');
+  return text;
+}
+
+/** --fleet-prefix: printable, no spaces, bounded (fleet/fleet-keys.ts owns the rule). */
+export function expectFleetPrefix(value: unknown): string {
+  const text = expectString(value);
+  if (!isValidFleetPrefix(text)) throw new BadValue(`must be 1 to ${MAX_FLEET_PREFIX_LENGTH} printable characters without spaces`);
   return text;
 }
