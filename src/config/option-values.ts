@@ -6,6 +6,7 @@ import { parseHaproxySocket } from '../servers/haproxy/haproxy-runtime.js';
 import { parseListenAddress } from '../metrics/metrics-server.js';
 import { parseProxyUrl } from '../ocsp/proxy-agents.js';
 import { isValidFleetPrefix, MAX_FLEET_PREFIX_LENGTH } from '../fleet/fleet-keys.js';
+import { parseFleetUrl } from '../fleet/fleet-url.js';
 
 /** A value of the wrong shape: caught by applyOptions, which turns it into CONFIG_INVALID or USAGE. */
 export class BadValue extends Error {}
@@ -135,19 +136,14 @@ export function expectProxyUrl(value: unknown): string {
   return text;
 }
 
-const FLEET_SCHEMES = ['redis:', 'rediss:', 'redis-sentinel:'];
-
-/** A Redis URL for --fleet; messages never echo it (it may hold a password). */
+/** A Redis URL for --fleet (fleet/fleet-url.ts owns the syntax); messages never echo it (it may hold a password). */
 export function expectFleetUrl(value: unknown): string {
   const text = expectString(value).trim();
-  let url: URL;
   try {
-    url = new URL(text);
-  } catch {
-    throw new BadValue('must be a redis://, rediss:// or redis-sentinel:// URL');
+    parseFleetUrl(text);
+  } catch (error) {
+    throw new BadValue((error as Error).message);
   }
-  if (!FLEET_SCHEMES.includes(url.protocol)) throw new BadValue(`scheme ${url.protocol} is not redis://, rediss:// or redis-sentinel://`);
-  if (url.hostname === '') throw new BadValue('names no host');
   return text;
 }
 

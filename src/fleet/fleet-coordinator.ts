@@ -211,7 +211,8 @@ export class FleetCoordinator {
     if (this.#closed || this.#options.clock.now().getTime() < this.#aloneUntilMs) return undefined;
     this.#redis ??= this.#connect();
     const redis = await this.#redis;
-    if (!redis) return undefined;
+    // The first connection may just have failed: alone from now on, for retryAfterErrorMs.
+    if (!redis || this.#options.clock.now().getTime() < this.#aloneUntilMs) return undefined;
     return redis;
   }
 

@@ -2,6 +2,7 @@
 // connection. Loaded with `await import()` only when --fleet is given, so a daemon without it does not carry ioredis.
 import type { Redis as IoRedis, RedisOptions } from 'ioredis';
 import type { FleetRedis, SharedRead } from './fleet-redis.js';
+import { parseFleetUrl } from './fleet-url.js';
 
 export interface FleetConnectionOptions {
   /** redis://, rediss:// (TLS) or redis-sentinel://host:port[,host:port...]/<master name> (docs/fleet.md). */
@@ -64,19 +65,14 @@ export function toRedisOptions(options: FleetConnectionOptions): { url?: string;
     lazyConnect: false,
     ...(options.password !== undefined ? { password: options.password } : {}),
   };
-  const url = new URL(options.url);
-  if (url.protocol !== 'redis-sentinel:') return { url: options.url, options: common };
-  const hosts = url.host === '' ? [] : decodeURIComponent(options.url.slice(url.protocol.length + 2).split(/[/?#]/)[0]!.replace(/^.*@/, '')).split(',');
-  const sentinels = hosts.map((hostPort) => {
-    const match = /^(.*):(\d+)$/.exec(hostPort);
-    return match ? { host: match[1]!.replace(/^\[|\]$/g, ''), port: Number(match[2]) } : { host: hostPort, port: 26379 };
-  });
-  const name = decodeURIComponent(url.pathname.replace(/^\//, '')) || 'mymaster';
+  const endpoint = parseFleetUrl(options.url);
+  if (endpoint.kind === 'redis') return { url: endpoint.url, options: common };
+  // ioredis asks the Sentinels for the master and follows failovers itself (ioredis README, "Sentinel").
   const auth = {
-    ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
-    ...(url.password && options.password === undefined ? { password: decodeURIComponent(url.password) } : {}),
+    ...(endpoint.username !== undefined ? { username: endpoint.username } : {}),
+    ...(endpoint.password !== undefined && options.password === undefined ? { password: endpoint.password } : {}),
   };
-  return { options: { ...common, ...auth, sentinels, name } };
+  return { options: { ...common, ...auth, sentinels: [...endpoint.sentinels], name: endpoint.masterName } };
 }
 
 function waitForReady(client: IoRedis, timeoutMs: number): Promise<boolean> {
