@@ -5,12 +5,12 @@
 export type FleetEndpoint =
   | { readonly kind: 'redis'; readonly url: string }
   | {
-      readonly kind: 'sentinel';
-      readonly sentinels: readonly { readonly host: string; readonly port: number }[];
-      readonly masterName: string;
-      readonly username?: string;
-      readonly password?: string;
-    };
+    readonly kind: 'sentinel';
+    readonly sentinels: readonly { readonly host: string; readonly port: number }[];
+    readonly masterName: string;
+    readonly username?: string;
+    readonly password?: string;
+  };
 
 const SENTINEL_PREFIX = 'redis-sentinel://';
 const DEFAULT_SENTINEL_PORT = 26379;
