@@ -12,7 +12,7 @@ import { allGood, describeFiles, judgeStaplesOnDisk, judgeStaplesWithoutIssuer, 
 import type { TargetOutcome } from './pass-types.js';
 import { logTargetFailure, removeInvalidStaples } from './remove-staples.js';
 import type { TargetContext } from './target-context.js';
-import { describeInput, recordFailure, rememberRefreshAt } from './target-history.js';
+import { describeInput, recordFailure, rememberRefreshAt, rememberStapleSource } from './target-history.js';
 import { makeOutcome, type OutcomeBase } from './target-outcome.js';
 import { yieldToEventLoop } from './yield-to-event-loop.js';
 
@@ -178,7 +178,9 @@ async function fetchAndApply(step: TargetStep, existing: readonly ExistingStaple
   }
   // With --fleet the outcome says where the response came from (status, metrics); without, nothing changes.
   const base = ctx.deps.fleet ? { ...step.base, source: fetched.source } : step.base;
-  return applyResponse(target, existing, fetched.response, ctx, base, logFields, now);
+  const outcome = await applyResponse(target, existing, fetched.response, ctx, base, logFields, now);
+  if (ctx.deps.fleet && outcome.kind === 'written') rememberStapleSource(ctx, target.key, fetched.source);
+  return outcome;
 }
 
 /**
