@@ -16,6 +16,7 @@ const RESPONDER_PORT = 28961;
 const REDIS_PORT = 28962;
 /** No server listens here in the namespace: "Redis absent". */
 const ABSENT_REDIS_PORT = 28963;
+const METRICS_PORT = 28964;
 const RESPONDER_URL = `http://127.0.0.1:${RESPONDER_PORT}/`;
 /** --timeout 2 gives a 9 s lease (fleet/create-fleet.ts: 2 x timeout + 5 s). */
 const TIMEOUT_SECONDS = 2;
@@ -81,15 +82,13 @@ function describeFleet(): void {
   });
 
   async function makeHost(leafCount = BASE_LEAVES): Promise<Host> {
+    // Named and listed before the first await: hosts made side by side (Promise.all) get distinct directories.
     const name = `host${hosts.length}`;
-    const certsDir = path.join(workDir, name, 'certs');
-    const stateDir = path.join(workDir, name, 'state');
-    await mkdir(certsDir, { recursive: true });
-    await mkdir(stateDir, { recursive: true });
-    const certFiles: string[] = [];
-    for (const [i, leaf] of leaves.slice(0, leafCount).entries()) certFiles.push((await pki.writeLeaf(certsDir, leaf, 'fullchain', `leaf${i}`)).certFile);
-    const host = { name, certsDir, stateDir, certFiles };
+    const host: Host = { name, certsDir: path.join(workDir, name, 'certs'), stateDir: path.join(workDir, name, 'state'), certFiles: [] };
     hosts.push(host);
+    await mkdir(host.certsDir, { recursive: true });
+    await mkdir(host.stateDir, { recursive: true });
+    for (const [i, leaf] of leaves.slice(0, leafCount).entries()) host.certFiles.push((await pki.writeLeaf(host.certsDir, leaf, 'fullchain', `leaf${i}`)).certFile);
     return host;
   }
 
@@ -97,8 +96,8 @@ function describeFleet(): void {
     return [CLI_PATH, command, '--certs', host.certsDir, '--state-dir', host.stateDir, '--fleet', fleetUrl, '--timeout', String(TIMEOUT_SECONDS), '--log-level', 'debug'];
   }
 
-  function spawnHost(command: 'once' | 'run', host: Host, fleetUrl?: string): { child: ChildProcess; output: () => string; done: Promise<Finished> } {
-    const child = ns.spawn(process.execPath, hostArgs(command, host, fleetUrl), { env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  function spawnHost(command: 'once' | 'run', host: Host, fleetUrl?: string, extra: readonly string[] = []): { child: ChildProcess; output: () => string; done: Promise<Finished> } {
+    const child = ns.spawn(process.execPath, [...hostArgs(command, host, fleetUrl), ...extra], { env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
     daemons.add(child);
     let output = '';
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -141,6 +140,23 @@ function describeFleet(): void {
     }
   }
 
+  interface StatusView {
+    source: string;
+    fleet?: { connected: boolean; leasesWon: number; sharedHits: number; errors: number };
+    certificates: { source?: string }[];
+  }
+
+  async function statusJson(host: Host): Promise<StatusView> {
+    const result = await ns.run(process.execPath, [CLI_PATH, 'status', '--json', '--certs', host.certsDir, '--state-dir', host.stateDir, '--fleet', redis.url]);
+    expect(result.code).toBe(0);
+    return JSON.parse(result.stdout) as StatusView;
+  }
+
+  async function scrape(port: number): Promise<string> {
+    const script = `fetch('http://127.0.0.1:${port}/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))`;
+    return (await ns.run(process.execPath, ['-e', script])).stdout;
+  }
+
   async function stapleKeys(): Promise<string[]> {
     return (await redis.cli(['--raw', 'KEYS', 'staplerd:staple:*'])).split('\n').filter((key) => key !== '');
   }
@@ -153,6 +169,14 @@ function describeFleet(): void {
       await waitFor(async () => (await Promise.all(fleet.flatMap((h) => h.certFiles.map((f) => exists(`${f}.ocsp`))))).every(Boolean), 'every host to hold every staple');
       // SIGTERM while the watch is still being set up is another matter (see the report); stop daemons that are ready.
       await waitFor(async () => running.every((daemon) => daemon.output().includes('daemon.ready')), 'the daemons to watch');
+      // `status` shows, per certificate, who fetched and who took the fleet's staple, and each daemon's fleet health.
+      const views = await Promise.all(fleet.map((host) => statusJson(host)));
+      const sources = views.flatMap((view) => view.certificates.map((row) => row.source)).sort();
+      expect(sources).toEqual([...Array(BASE_LEAVES).fill('fetched'), ...Array(2 * BASE_LEAVES).fill('fleet')]);
+      expect(views.map((view) => view.source)).toEqual(['daemon', 'daemon', 'daemon']);
+      expect(views.reduce((sum, view) => sum + view.fleet!.leasesWon, 0)).toBe(BASE_LEAVES);
+      expect(views.reduce((sum, view) => sum + view.fleet!.sharedHits, 0)).toBe(2 * BASE_LEAVES);
+      expect(views.every((view) => view.fleet!.connected)).toBe(true);
     } finally {
       for (const daemon of running) daemon.child.kill('SIGTERM');
     }
@@ -173,6 +197,9 @@ function describeFleet(): void {
     expect((await requestCount()) - before).toBe(0);
     expect(await staples(host)).toEqual(await staples(hosts[0]!));
     await expectValidStaples(host);
+    expect(result.output).toMatch(/fleet: connected, 0 leases won, 3 shared hits/);
+    // From the files (no daemon): every staple came from the fleet.
+    expect((await statusJson(host)).certificates.map((row) => row.source)).toEqual(['fleet', 'fleet', 'fleet']);
   }, 30_000);
 
   it('garbage, a foreign response, a truncated value or a wrong type in Redis is rejected and never written', async () => {
@@ -229,7 +256,7 @@ function describeFleet(): void {
 
   it('Redis stopped mid-run and restarted: the daemon carries on alone, loses nothing, and shares again', async () => {
     const host = await makeHost();
-    const daemon = spawnHost('run', host);
+    const daemon = spawnHost('run', host, undefined, ['--metrics', `127.0.0.1:${METRICS_PORT}`]);
     try {
       await waitFor(async () => (await Promise.all(host.certFiles.map((f) => exists(`${f}.ocsp`)))).every(Boolean), 'the first staples');
       await waitFor(async () => daemon.output().includes('daemon.ready'), 'the daemon to watch');
@@ -249,6 +276,10 @@ function describeFleet(): void {
       // Shared again: the new staple was published to the restarted (empty) Redis.
       await waitFor(async () => (await stapleKeys()).length >= 1, 'a shared staple in the restarted Redis', 10_000);
       expect(daemon.output().match(/FLEET_UNAVAILABLE/g)).toHaveLength(1);
+      const metrics = await scrape(METRICS_PORT);
+      expect(metrics).toMatch(/^staplerd_fleet_connected 1$/m);
+      expect(metrics).toMatch(/^staplerd_fleet_errors_total [1-9]/m);
+      expect(metrics).toMatch(/^staplerd_staple_source\{path="[^"]*leaf4\.pem",serial="[0-9a-f]+",source="fetched"\} 1$/m);
     } finally {
       daemon.child.kill('SIGTERM');
     }
