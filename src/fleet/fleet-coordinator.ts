@@ -106,8 +106,15 @@ export class FleetCoordinator {
     while (!this.#closed && this.#options.clock.now().getTime() < deadlineMs) {
       await this.#throwSharedBackoff(redis, keys);
       if (await guard(redis.takeLease(keys.lease, this.#token, this.#options.timing.leaseMs))) {
+        // Double-check under the lease: a holder may have published and released between our read and our SET
+        // (a value already rejected is not read and counted twice).
+        const recheck: SharedLook = replace ? { kind: 'rejected' } : await this.#lookShared(redis, keys, request);
+        if (recheck.kind === 'take') {
+          await this.#quietly(redis.releaseLease(keys.lease, this.#token));
+          return this.#hit(recheck.response);
+        }
         this.#health.leasesWon++;
-        return this.#fetchAsHolder(redis, keys, request, replace);
+        return this.#fetchAsHolder(redis, keys, request, replace || recheck.kind === 'rejected');
       }
       await this.#waitForHolder(redis, keys);
       const look = await this.#lookShared(redis, keys, request);

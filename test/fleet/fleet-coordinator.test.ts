@@ -166,3 +166,22 @@ describe('FleetCoordinator', () => {
     await expect(fleet.obtain(request(async () => Promise.reject(new StaplerdError('FETCH_NETWORK', 'unreachable'))))).rejects.toMatchObject({ code: 'FETCH_NETWORK' });
   });
 });
+
+describe('FleetCoordinator under a lease', () => {
+  it('reads again after winning the lease: a value published just before is taken, not fetched again', async () => {
+    const redis = new FakeFleetRedis();
+    const published = response(Date.now());
+    // The holder publishes and releases between this host's first read and its SET NX.
+    const takeLease = redis.takeLease.bind(redis);
+    redis.takeLease = async (key, token, ttlMs) => {
+      await redis.publishStaple(KEYS.staple, published.der, published.thisUpdate.getTime(), published.nextUpdate.getTime(), false);
+      return takeLease(key, token, ttlMs);
+    };
+    const { fleet } = coordinator(redis);
+    const fetch = countingFetch(() => response(Date.now()));
+    const result = await fleet.obtain(request(fetch.fetch));
+    expect(result).toMatchObject({ source: 'fleet' });
+    expect(fetch.calls()).toBe(0);
+    expect(redis.entries.has(KEYS.lease)).toBe(false);
+  });
+});
