@@ -8,7 +8,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { KeyObject } from 'node:crypto';
-import { createBenchAuthority, listSerials, writeLeafCertificates, type Manifest } from './generate-certificates.js';
+import { createBenchAuthority, listSerials, writeLeafCertificates } from './generate-certificates.js';
 import { runMeasuredNode, type MeasuredRun } from './measure-process.js';
 import { BenchResponder } from './responder-client.js';
 
