@@ -76,6 +76,15 @@ export class FleetCoordinator {
     return this.#health.snapshot();
   }
 
+  /**
+   * The health after connecting if no certificate needed Redis yet (a host whose staples are all fresh would otherwise
+   * report "not connected" to `status` and the metrics): bounded by the connect wait.
+   */
+  async checkedHealth(): Promise<FleetHealth> {
+    await this.#usableRedis();
+    return this.#health.snapshot();
+  }
+
   async obtain(request: FleetRequest): Promise<FleetResult> {
     const redis = await this.#usableRedis();
     if (!redis) return this.#fetchAlone(request);

@@ -185,3 +185,18 @@ describe('FleetCoordinator under a lease', () => {
     expect(redis.entries.has(KEYS.lease)).toBe(false);
   });
 });
+
+describe('FleetCoordinator health', () => {
+  it('connects when asked for its checked health, so a host with only fresh staples is not reported disconnected', async () => {
+    const { fleet } = coordinator(new FakeFleetRedis());
+    expect(fleet.health().connected).toBe(false);
+    expect((await fleet.checkedHealth()).connected).toBe(true);
+  });
+
+  it('reports a Redis that does not answer as not connected, with one error', async () => {
+    const redis = new FakeFleetRedis();
+    redis.failure = new Error('refused');
+    const { fleet } = coordinator(redis);
+    expect(await fleet.checkedHealth()).toMatchObject({ connected: false, errors: 1 });
+  });
+});

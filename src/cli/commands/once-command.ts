@@ -26,7 +26,7 @@ export async function runOnceCommand(input: { flags: RawOptions; configFile?: st
     progress?.stop();
     await saveState(stateDir, history, memos, report, deps);
     process.stdout.write(formatPassSummary(report));
-    if (deps.fleet) process.stdout.write(`${formatFleetHealth(deps.fleet.health())}\n`);
+    if (deps.fleet) process.stdout.write(`${formatFleetHealth(await deps.fleet.checkedHealth())}\n`);
     if (process.stdout.isTTY && report.outcomes.length > 0) {
       process.stdout.write('\n' + formatStatusTable(buildStatusRows(report, history, deps.clock.now()), { colour: true }));
     }
