@@ -1,7 +1,7 @@
 // A real redis-server for fleet tests: started on a free port with persistence off and its own temp dir, inside a
 // test's network namespace; stopped, paused (SIGSTOP), killed and restarted on the same port.
 import { existsSync } from 'node:fs';
-import type { ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import type { NetworkNamespace } from './network-namespace.js';
 
 export const REDIS_SERVER_BIN = '/usr/bin/redis-server';
@@ -27,7 +27,22 @@ export interface RunningRedis {
   restart(): Promise<void>;
 }
 
-export async function startRedisServer(namespace: NetworkNamespace, options: { dir: string; port: number }): Promise<RunningRedis> {
+/** Runs commands on loopback in the test's own network namespace, or (undefined) directly on a free loopback port. */
+type Launcher = Pick<NetworkNamespace, 'spawn' | 'run'>;
+
+const DIRECT: Launcher = {
+  spawn: (command, args, options = {}) => spawn(command, args, options),
+  run: (command, args, timeoutMs = 10_000) =>
+    new Promise((resolve, reject) => {
+      execFile(command, [...args], { timeout: timeoutMs }, (error, stdout, stderr) => {
+        if (error && typeof error.code !== 'number') return reject(error);
+        resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
+      });
+    }),
+};
+
+export async function startRedisServer(where: NetworkNamespace | undefined, options: { dir: string; port: number }): Promise<RunningRedis> {
+  const namespace: Launcher = where ?? DIRECT;
   const { dir, port } = options;
   let child: ChildProcess | undefined;
   let output = '';
