@@ -1,11 +1,20 @@
-// The ioredis adapter against a real redis-server on a free loopback port: the Lua scripts (size cap, type check,
+// The ioredis adapter against a real redis-server (and a real Sentinel) on free loopback ports: the Lua scripts (size cap, type check,
 // never-older publish, compare-and-delete release) and a wedged (SIGSTOPped) or stopped Redis failing fast.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile, spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { connectFleetRedis } from '../../src/fleet/redis-client.js';
 import type { FleetRedis } from '../../src/fleet/fleet-redis.js';
-import { missingRedisReason, startRedisServer, type RunningRedis } from '../helpers/redis-server.js';
+import { missingRedisReason, REDIS_CLI_BIN, REDIS_SERVER_BIN, startRedisServer, type RunningRedis } from '../helpers/redis-server.js';
 import { findFreePort } from '../helpers/servers.js';
 import { makeTempDir, removeTempDir } from '../helpers/test-pki.js';
+
+function sentinelKnows(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    execFile(REDIS_CLI_BIN, ['-h', '127.0.0.1', '-p', String(port), 'SENTINEL', 'get-master-addr-by-name', 'fleet-primary'], (error, stdout) => resolve(!error && stdout.includes('127.0.0.1')));
+  });
+}
 
 function describeRealRedis(): void {
   let dir: string;
@@ -63,6 +72,31 @@ function describeRealRedis(): void {
     }
     await expect(client.readStaple('t:staple:none', 100)).resolves.toEqual({ kind: 'none' });
   });
+
+  it('finds the primary through a real Sentinel (redis-sentinel:// URL) and works against it', async () => {
+    const sentinelPort = await findFreePort();
+    const config = path.join(dir, 'sentinel.conf');
+    // Sentinel rewrites its configuration file: it lives in the test's temp dir.
+    await writeFile(config, `port ${sentinelPort}\nbind 127.0.0.1\ndir ${dir}\nsentinel monitor fleet-primary 127.0.0.1 ${redis.port} 1\n`);
+    const sentinel = spawn(REDIS_SERVER_BIN, [config, '--sentinel'], { stdio: 'ignore' });
+    try {
+      const deadline = Date.now() + 10_000;
+      while (!(await sentinelKnows(sentinelPort))) {
+        if (Date.now() > deadline) throw new Error('redis sentinel did not start');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const viaSentinel = await connectFleetRedis({ url: `redis-sentinel://127.0.0.1:${sentinelPort}/fleet-primary`, commandTimeoutMs: 1000, onError: () => {} });
+      try {
+        expect(await viaSentinel.waitUntilReady(5_000)).toBe(true);
+        expect(await viaSentinel.publishStaple('t:staple:sentinel', new Uint8Array([9]), 1, Date.now() + 60_000, false)).toBe(true);
+        expect(await client.readStaple('t:staple:sentinel', 10)).toEqual({ kind: 'value', der: new Uint8Array([9]) });
+      } finally {
+        await viaSentinel.close();
+      }
+    } finally {
+      sentinel.kill('SIGKILL');
+    }
+  }, 30_000);
 
   it('fails at once while Redis is down (no offline queue) and reconnects when it returns on the same port', async () => {
     await redis.stop();
