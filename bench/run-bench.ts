@@ -31,6 +31,7 @@ import { BenchResponder } from './responder-client.js';
 import type { ResponderSetup, ResponderStats } from './responder-protocol.js';
 import { runShellLoop } from './shell-loop.js';
 import { formatScenarios, runLatencyScenarios, type ScenarioResult, type ScenarioSettings } from './latency-scenarios.js';
+import { formatFleetScenario, runFleetScenario } from './fleet-scenario.js';
 
 interface Context {
   readonly settings: BenchSettings;
@@ -60,7 +61,9 @@ const USAGE = `usage: npm run bench -- [--quick] [--certs N] [--runs R] [--concu
   --keep           keep the temp directory (certificates, staples, logs, profile)
   --only-scenarios skip the N-certificate runs, measure only issue 13's scenarios (latency-bound pass with 1,000
                    certificates 50 ms away, 5 responders at 10-200 ms, 10-certificate daemon's RSS after 10 s)
-  --scenario-runs R  runs of the scenarios; medians (default 3, quick 1)`;
+  --scenario-runs R  runs of the scenarios; medians (default 3, quick 1)
+  --only-fleet     measure only issue 11's fleet scenario: 5 hosts, 1,000 certificates 50 ms away, one redis-server
+                   (quick: 40 certificates, 5 ms); needs redis-server`;
 
 function readSettings(argv: readonly string[]): {
   settings: BenchSettings;
@@ -88,6 +91,7 @@ function readSettings(argv: readonly string[]): {
       keep: { type: 'boolean', default: false },
       'only-scenarios': { type: 'boolean', default: false },
       'scenario-runs': { type: 'string' },
+      'only-fleet': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -117,6 +121,7 @@ function readSettings(argv: readonly string[]): {
     perHostConcurrency: settings.perHostConcurrency,
     runs: readPositive('--scenario-runs', values['scenario-runs'] ?? (quick ? '1' : '3')),
   };
+  if (values['only-fleet']) onlyFleet = true;
   return { settings, scenarios, onlyScenarios: values['only-scenarios'], outDir: values.out ?? DEFAULT_RESULTS_DIR, workBase: values['work-dir'] ?? tmpdir(), cpuProf: values['cpu-prof'], keep: values.keep };
 }
 
@@ -384,8 +389,39 @@ async function runScenariosOnly(settings: BenchSettings, scenarios: ScenarioSett
   }
 }
 
+/** `--only-fleet`: issue 11's fleet scenario alone, written to `<mode>-fleet.{json,md}`. */
+let onlyFleet = false;
+
+async function runFleetOnly(settings: BenchSettings, outDir: string, workBase: string, keep: boolean): Promise<void> {
+  const workDir = await mkdtemp(join(workBase, 'staplerd-bench-'));
+  let keepWorkDir = keep;
+  try {
+    const quick = settings.mode === 'quick';
+    const fleetSettings = { hosts: 5, certs: quick ? 40 : 1000, latencyMs: quick ? 5 : 50, concurrency: settings.concurrency, perHostConcurrency: settings.perHostConcurrency };
+    const result = await runFleetScenario({ staplerd: STAPLERD, workDir }, fleetSettings, log);
+    const machine = describeMachine(workDir);
+    const header = `# staplerd benchmark: issue 11 fleet scenario (${settings.mode})\n\n${machine.cores} cores (${machine.cpuModel}), Node ${machine.nodeVersion}, load average at start ${machine.loadAverage.map((value) => value.toFixed(2)).join(' ')}. Generated ${new Date().toISOString()}.\n\n`;
+    const markdown = `${header}${formatFleetScenario(result)}`;
+    const base = join(outDir, `${settings.mode}-fleet`);
+    await writeFileAtomic(`${base}.json`, Buffer.from(`${JSON.stringify({ schema: 1, generatedAt: new Date().toISOString(), machine, fleet: result }, null, 2)}\n`));
+    await writeFileAtomic(`${base}.md`, Buffer.from(markdown));
+    process.stdout.write(`${markdown}\nwritten: ${base}.json, ${base}.md\n`);
+    if (result.targets.some((target) => !target.holds)) process.exitCode = 1;
+  } catch (error) {
+    keepWorkDir = true;
+    throw error;
+  } finally {
+    if (keepWorkDir) log(`kept ${workDir}`);
+    else await rm(workDir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const { settings, scenarios, onlyScenarios, outDir, workBase, cpuProf, keep } = readSettings(process.argv.slice(2));
+  if (onlyFleet) {
+    await runFleetOnly(settings, outDir, workBase, keep);
+    return;
+  }
   if (onlyScenarios) {
     await runScenariosOnly(settings, scenarios, outDir, workBase, keep);
     return;

@@ -1,6 +1,6 @@
 // Renders certificate status rows as an aligned terminal table (colour only on a TTY) or as exact JSON.
 import { escapeControlCharacters, escapeJsonLine } from '../log/index.js';
-import type { CertificateStatusRow, StapleStateName } from '../types/index.js';
+import type { CertificateStatusRow, FleetHealthSummary, StapleStateName } from '../types/index.js';
 
 const COLOURS: Readonly<Record<StapleStateName, string>> = {
   fresh: '\x1b[32m',
@@ -33,21 +33,32 @@ const COLUMNS: readonly { title: string; value: (row: CertificateStatusRow) => s
   { title: 'LAST ERROR', value: (r) => r.lastErrorCode ?? '-' },
 ];
 
+/** With --fleet rows say where each staple came from (fetched, fleet); without, the column would be all dashes. */
+const SOURCE_COLUMN = { title: 'SOURCE', value: (r: CertificateStatusRow) => r.source ?? '-' };
+
 export function formatStatusTable(rows: readonly CertificateStatusRow[], options: { colour: boolean }): string {
   // Paths and subjects come from disk: escaped like the text log before padding (so widths count what is shown), and
   // before the only escape sequences staplerd means, the STATE colours, are added.
-  const cells = rows.map((row) => COLUMNS.map((column) => escapeControlCharacters(column.value(row))));
-  const widths = COLUMNS.map((column, index) => Math.max(column.title.length, ...cells.map((line) => line[index]!.length)));
+  const columns = rows.some((row) => row.source !== undefined) ? [...COLUMNS.slice(0, -2), SOURCE_COLUMN, ...COLUMNS.slice(-2)] : COLUMNS;
+  const cells = rows.map((row) => columns.map((column) => escapeControlCharacters(column.value(row))));
+  const widths = columns.map((column, index) => Math.max(column.title.length, ...cells.map((line) => line[index]!.length)));
   const render = (line: readonly string[], row?: CertificateStatusRow): string =>
     line
       .map((cell, index) => {
         const padded = index === line.length - 1 ? cell : cell.padEnd(widths[index]!);
-        return options.colour && row && COLUMNS[index]!.title === 'STATE' ? `${COLOURS[row.state]}${padded}${RESET}` : padded;
+        return options.colour && row && columns[index]!.title === 'STATE' ? `${COLOURS[row.state]}${padded}${RESET}` : padded;
       })
       .join('  ')
       .trimEnd();
-  const lines = [render(COLUMNS.map((c) => c.title)), ...cells.map((line, index) => render(line, rows[index]))];
+  const lines = [render(columns.map((c) => c.title)), ...cells.map((line, index) => render(line, rows[index]))];
   return lines.join('\n') + '\n';
+}
+
+/** One line of fleet health (--fleet): for `status` from the daemon and after `once`. */
+export function formatFleetHealth(fleet: FleetHealthSummary): string {
+  const rejected = Object.values(fleet.rejected).reduce((sum, count) => sum + count, 0);
+  const state = fleet.connected ? 'connected' : 'NOT connected (hosts fetch alone)';
+  return `fleet: ${state}, ${fleet.leasesWon} leases won, ${fleet.sharedHits} shared hits, ${rejected} rejected shared values, ${fleet.errors} Redis errors`;
 }
 
 /** Exact values; DEL, C1 and bidi controls (left raw by JSON.stringify) become `\uXXXX`, which parses back the same. */

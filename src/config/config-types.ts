@@ -4,6 +4,7 @@ import type { LogFormat, LoggerLevel } from '../log/index.js';
 // names them, so `staplerd check`, the library API and the daemon cannot drift apart.
 import { DEFAULT_CERTIFICATE_FILE_LIMITS } from '../discovery/load-certificate-file.js';
 import { DEFAULT_MAX_ISSUER_CANDIDATES } from '../discovery/resolve-issuer.js';
+import { DEFAULT_FLEET_PREFIX } from '../fleet/fleet-keys.js';
 import { DEFAULT_OCSP_MAX_BODY_BYTES } from '../ocsp/fetch-ocsp-response.js';
 import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_LIFETIME_WITHOUT_NEXT_UPDATE_MS, DEFAULT_MIN_REMAINING_MS } from '../pki/validation-defaults.js';
 
@@ -63,6 +64,12 @@ export interface StaplerdConfig {
   readonly stateDir?: string;
   /** Outbound HTTP proxy URL for OCSP and AIA caIssuers requests (replaces HTTP_PROXY/HTTPS_PROXY; NO_PROXY applies). */
   readonly proxy?: string;
+  /** Fleet mode (docs/fleet.md): the Redis URL staples, leases and backoff are shared through; undefined = alone. */
+  readonly fleet?: string;
+  /** Prefix of every fleet key and the channel, so several fleets can share one Redis. */
+  readonly fleetPrefix: string;
+  /** File holding the Redis password (kept out of `ps` and unit files); read once at start. */
+  readonly fleetPasswordFile?: string;
   /** `run` only: `host:port` of the /metrics and /healthz listener; undefined = no listener. */
   readonly metrics?: string;
   /** `run` only: /healthz turns 503 when a staple is this close to its nextUpdate. */
@@ -102,6 +109,7 @@ export const DEFAULT_CONFIG: StaplerdConfig = {
   // The default layout writes staples beside the certificates, where HAProxy needs `<crt>.issuer` (see the type).
   issuerFiles: true,
   haproxySockets: [],
+  fleetPrefix: DEFAULT_FLEET_PREFIX,
   // A reload command (nginx -s reload, systemctl reload haproxy) finishes in seconds; a minute means it hangs.
   hookTimeoutMs: 60_000,
   // Refreshes start halfway through a response's validity, so a staple within an hour of nextUpdate means every

@@ -5,6 +5,8 @@ import { parseHookCommand } from '../hooks/index.js';
 import { parseHaproxySocket } from '../servers/haproxy/haproxy-runtime.js';
 import { parseListenAddress } from '../metrics/metrics-server.js';
 import { parseProxyUrl } from '../ocsp/proxy-agents.js';
+import { isValidFleetPrefix, MAX_FLEET_PREFIX_LENGTH } from '../fleet/fleet-keys.js';
+import { parseFleetUrl } from '../fleet/fleet-url.js';
 
 /** A value of the wrong shape: caught by applyOptions, which turns it into CONFIG_INVALID or USAGE. */
 export class BadValue extends Error {}
@@ -131,5 +133,23 @@ export function expectProxyUrl(value: unknown): string {
     // parseProxyUrl prefixes its source ("proxy: "); the caller names the key or flag instead. It never echoes the URL.
     throw new BadValue((error as Error).message.replace(`${PROXY_SOURCE}: `, ''));
   }
+  return text;
+}
+
+/** A Redis URL for --fleet (fleet/fleet-url.ts owns the syntax); messages never echo it (it may hold a password). */
+export function expectFleetUrl(value: unknown): string {
+  const text = expectString(value).trim();
+  try {
+    parseFleetUrl(text);
+  } catch (error) {
+    throw new BadValue((error as Error).message);
+  }
+  return text;
+}
+
+/** --fleet-prefix: printable, no spaces, bounded (fleet/fleet-keys.ts owns the rule). */
+export function expectFleetPrefix(value: unknown): string {
+  const text = expectString(value);
+  if (!isValidFleetPrefix(text)) throw new BadValue(`must be 1 to ${MAX_FLEET_PREFIX_LENGTH} printable characters without spaces`);
   return text;
 }

@@ -2,7 +2,7 @@
 import { toStaplerdError } from '../errors/index.js';
 import { logFailure, type EventLogger } from '../log/index.js';
 import type { MetricsServer, StaplerdMetrics } from '../metrics/index.js';
-import type { CertificateStatusRow, Clock, FetchObservation, StapleFileFailure } from '../types/index.js';
+import type { CertificateStatusRow, Clock, FetchObservation, FleetHealthSummary, StapleFileFailure } from '../types/index.js';
 
 /** What the endpoint reads from the daemon at each request (the daemon's config and logger change on reload). */
 export interface MetricsSource {
@@ -11,6 +11,8 @@ export interface MetricsSource {
   healthMarginMs(): number;
   readonly clock: Clock;
   logger(): EventLogger;
+  /** With --fleet: the fleet's health now (the current dependencies' coordinator). */
+  fleetHealth?(): FleetHealthSummary | undefined;
 }
 
 type MetricsModule = typeof import('../metrics/index.js');
@@ -29,7 +31,9 @@ export class MetricsEndpoint {
   static async start(listen: string, source: MetricsSource): Promise<MetricsEndpoint> {
     // Loaded only when metrics are configured: prom-client and its default collectors cost start-up time and memory.
     const module = await import('../metrics/index.js');
-    const endpoint = new MetricsEndpoint(module, module.createStaplerdMetrics(), source);
+    // staplerd_fleet_* exist only on a daemon started with --fleet: a 0 for "not connected" would page a host alone by design.
+    const fleet = source.fleetHealth?.() !== undefined ? { fleetHealth: () => source.fleetHealth?.() } : {};
+    const endpoint = new MetricsEndpoint(module, module.createStaplerdMetrics(fleet), source);
     await endpoint.bind(listen);
     return endpoint;
   }

@@ -219,7 +219,7 @@ export class StapleDaemon {
       await saveHistory(this.stateDir, this.history, keys, this.deps.clock.now());
       await saveValidationCache(this.stateDir, this.memos);
       const origin = { pid: process.pid, instanceId: this.instanceId, watched: describeWatchedCertificates(config) };
-      await saveStatusSnapshot(this.stateDir, this.lastRows, origin, this.deps.clock.now());
+      await saveStatusSnapshot(this.stateDir, this.lastRows, origin, this.deps.clock.now(), await this.deps.fleet?.checkedHealth());
     } catch (thrown) {
       // State, not a staple: STATE_WRITE_FAILED (warn) even when the atomic write below called it WRITE_FAILED (error).
       logFailure(this.deps.logger, 'state.save_failed', recodeError(thrown, 'STATE_WRITE_FAILED', { file: this.stateDir }));
@@ -273,6 +273,7 @@ export class StapleDaemon {
       healthMarginMs: () => this.config.healthMarginMs,
       clock: { now: () => this.deps.clock.now() },
       logger: () => this.deps.logger,
+      fleetHealth: () => this.deps.fleet?.health(),
     };
     const started = await syncMetricsEndpoint(this.metrics, this.config.metrics, source, () => this.stopping);
     if (started) this.metrics = started;

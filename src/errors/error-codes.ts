@@ -103,6 +103,10 @@ export const ERROR_CODES = {
   // At start, `run` stops with exit 2 (an operator fix, like CONFIG_INVALID); on SIGHUP only the metrics are lost.
   METRICS_LISTEN_FAILED: { level: 'error', retry: false, exitCode: 2, summary: 'metrics address cannot be bound' },
 
+  // Fleet mode (docs/fleet.md): Redis is an optimisation and untrusted; neither code ever fails a certificate.
+  FLEET_UNAVAILABLE: { level: 'warn', retry: true, exitCode: 0, summary: 'fleet Redis unreachable, slow or refusing; this host carries on alone' },
+  FLEET_VALUE_REJECTED: { level: 'warn', retry: true, exitCode: 0, summary: 'shared staple in Redis failed validation; this host fetches for itself' },
+
   INTERNAL: { level: 'error', retry: true, exitCode: 1, summary: 'unexpected internal error' },
 } as const satisfies Record<string, CodePolicy>;
 

@@ -1,7 +1,8 @@
 // Prometheus metrics of staplerd on a private registry; the only module importing prom-client.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { isErrorCode } from '../errors/index.js';
-import type { CertificateStatusRow, FetchObservation, StapleFileFailure, StapleStateName } from '../types/index.js';
+import type { CertificateStatusRow, FetchObservation, FleetHealthSummary, StapleFileFailure, StapleStateName } from '../types/index.js';
+import { registerFleetMetrics } from './fleet-metrics.js';
 import { hasValidStaple, isApplicable } from './health.js';
 
 export interface StaplerdMetrics {
@@ -20,6 +21,8 @@ export interface StaplerdMetrics {
 export interface StaplerdMetricsOptions {
   /** process_* and nodejs_* metrics from prom-client's collectDefaultMetrics (default true). */
   collectDefaults?: boolean;
+  /** With --fleet: the fleet's health, read at each scrape (staplerd_fleet_*). */
+  fleetHealth?: () => FleetHealthSummary | undefined;
 }
 
 /** Every StapleStateName, so staplerd_certificates{state} always exports all of them (zeros included): a missing
@@ -61,6 +64,7 @@ export function createStaplerdMetrics(options: StaplerdMetricsOptions = {}): Sta
   const metrics = registerMetrics(registry);
   for (const state of STAPLE_STATES) metrics.certificates.set({ state }, 0);
   let lastRows: readonly CertificateStatusRow[] = [];
+  const fleet = options.fleetHealth ? registerFleetMetrics(registry, options.fleetHealth) : undefined;
 
   return {
     registry,
@@ -73,6 +77,7 @@ export function createStaplerdMetrics(options: StaplerdMetricsOptions = {}): Sta
     updateCertificates(rows, now) {
       lastRows = [...rows];
       setCertificateGauges(metrics, lastRows, now);
+      fleet?.updateSources(lastRows);
     },
     async render(now) {
       if (now !== undefined) setTimeRelativeGauges(metrics, lastRows, now);

@@ -1,6 +1,7 @@
 // Wires the real clock, randomness, HTTP client (with the configured proxy) and logger for a pass (tests build their own PassDependencies).
 import { randomBytes } from 'node:crypto';
 import type { StaplerdConfig } from '../config/index.js';
+import { createFleetCoordinator, type FleetSettings } from '../fleet/index.js';
 import { createLogger, type EventLogger } from '../log/index.js';
 import { createCaIssuerFetcher, createHostLimiter, createHttpClient, type CaIssuerFetcher, type ClosableHttpClient, type HostLimiter } from '../ocsp/index.js';
 import { systemClock, systemRandom, type FetchObservation } from '../types/index.js';
@@ -23,6 +24,8 @@ export function createLiveDependencies(config: StaplerdConfig, options: LiveDepe
   // The one client serves OCSP and AIA caIssuers downloads alike, so both take the same proxy route.
   const http = createHttpClient({ userAgent: USER_AGENT, proxy: config.proxy });
   const logger = options.logger ?? createLogger({ level: config.logLevel, format: config.logFormat });
+  // Reads --fleet-password-file now (CONFIG_INVALID at start); Redis itself is connected at the first certificate.
+  const fleet = config.fleet === undefined ? undefined : createFleetCoordinator(fleetSettingsOf({ ...config, fleet: config.fleet }), { clock: systemClock, logger });
   return {
     clock: systemClock,
     random: systemRandom,
@@ -30,11 +33,17 @@ export function createLiveDependencies(config: StaplerdConfig, options: LiveDepe
     http,
     randomBytes: (length) => new Uint8Array(randomBytes(length)),
     observeFetch: options.observeFetch,
+    ...(fleet ? { fleet } : {}),
     async close() {
       http.close();
+      await fleet?.close();
       await logger.close();
     },
   };
+}
+
+function fleetSettingsOf(config: StaplerdConfig & { fleet: string }): FleetSettings {
+  return { url: config.fleet, prefix: config.fleetPrefix, passwordFile: config.fleetPasswordFile, timeoutMs: config.timeoutMs, maxResponseBytes: config.maxResponseBytes };
 }
 
 /**

@@ -6,6 +6,7 @@ import type { CertStatus, ValidatedResponse } from '../pki/types.js';
 import type { ValidationMemos } from '../pki/validation-memos.js';
 import type { Clock, FetchObservation, RandomSource, StapleFileFailure } from '../types/index.js';
 import type { HttpClient } from '../ocsp/http-client.js';
+import type { FleetCoordinator, StapleSource } from '../fleet/index.js';
 
 /** What a pass needs from the outside world; tests pass fakes. */
 export interface PassDependencies {
@@ -19,6 +20,8 @@ export interface PassDependencies {
   readonly observeFetch?: (observation: FetchObservation) => void;
   /** Told about every staple file that could not be written or removed (the daemon's metrics). */
   readonly observeStapleFileFailure?: (failure: StapleFileFailure) => void;
+  /** Fleet mode (--fleet): the fetch step asks the fleet first (docs/fleet.md); absent, every host fetches alone. */
+  readonly fleet?: FleetCoordinator;
 }
 
 // Defined beside the state file that keeps it (state/ must not import the pass).
@@ -83,6 +86,8 @@ export interface TargetOutcome {
   readonly hasGoodStaple: boolean;
   /** When this certificate next wants attention (refresh or retry), for the daemon's timer. */
   readonly nextActionAt?: Date;
+  /** Where the response of this pass came from: fetched from the responder, or taken from the fleet (--fleet). */
+  readonly source?: StapleSource;
 }
 
 export interface PassReport {

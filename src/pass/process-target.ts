@@ -4,6 +4,7 @@ import { logFailure } from '../log/index.js';
 import { buildOcspRequest } from '../pki/ocsp-request.js';
 import { validateOcspResponse } from '../pki/ocsp-response.js';
 import type { ValidatedResponse } from '../pki/types.js';
+import type { StapleSource } from '../fleet/index.js';
 import { computeUsableUntil, decideFetch, isAwaitingInputChange, type FetchDecision } from '../policy/index.js';
 import { applyResponse } from './apply-response.js';
 import type { StapleTarget } from './collect-targets.js';
@@ -11,7 +12,7 @@ import { allGood, describeFiles, judgeStaplesOnDisk, judgeStaplesWithoutIssuer, 
 import type { TargetOutcome } from './pass-types.js';
 import { logTargetFailure, removeInvalidStaples } from './remove-staples.js';
 import type { TargetContext } from './target-context.js';
-import { describeInput, recordFailure, rememberRefreshAt } from './target-history.js';
+import { describeInput, recordFailure, rememberRefreshAt, rememberStapleSource } from './target-history.js';
 import { makeOutcome, type OutcomeBase } from './target-outcome.js';
 import { yieldToEventLoop } from './yield-to-event-loop.js';
 
@@ -163,9 +164,9 @@ async function waitForRetry(step: TargetStep, existing: readonly ExistingStaple[
 
 async function fetchAndApply(step: TargetStep, existing: readonly ExistingStaple[]): Promise<TargetOutcome> {
   const { target, ctx, now, logFields } = step;
-  let response: ValidatedResponse;
+  let fetched: { response: ValidatedResponse; source: StapleSource };
   try {
-    response = await fetchValidatedResponse(step);
+    fetched = await fetchValidatedResponse(step, newestValid(existing));
   } catch (thrown) {
     const error = toStaplerdError(thrown, 'INTERNAL', { file: step.base.certFiles[0] });
     const current = newestValid(existing);
@@ -175,16 +176,24 @@ async function fetchAndApply(step: TargetStep, existing: readonly ExistingStaple
     const files = describeFiles(existing, changedFiles);
     return makeOutcome(step.base, 'failed', { staple: current, error, changedFiles, files, hasGoodStaple: hasGoodStaples(step, existing), nextActionAt: failed?.nextAttemptAt });
   }
-  return applyResponse(target, existing, response, ctx, step.base, logFields, now);
+  // With --fleet the outcome says where the response came from (status, metrics); without, nothing changes.
+  const base = ctx.deps.fleet ? { ...step.base, source: fetched.source } : step.base;
+  const outcome = await applyResponse(target, existing, fetched.response, ctx, base, logFields, now);
+  if (ctx.deps.fleet && outcome.kind === 'written') rememberStapleSource(ctx, target.key, fetched.source);
+  return outcome;
 }
 
-/** One request (a nonce when configured), tried at each responder URL until a response validates now. */
-async function fetchValidatedResponse(step: TargetStep): Promise<ValidatedResponse> {
+/**
+ * One request (a nonce when configured), tried at each responder URL until a response validates now. With --fleet the
+ * fleet is asked first (fleet/fleet-coordinator.ts): a shared response passes the same validation except the nonce,
+ * which is the holder's (docs/fleet.md).
+ */
+async function fetchValidatedResponse(step: TargetStep, current: ValidatedResponse | undefined): Promise<{ response: ValidatedResponse; source: StapleSource }> {
   const { target, ctx } = step;
   const { config, deps } = ctx;
   const issuer = target.issuer!.issuer;
   const request = await buildOcspRequest(target.leaf, issuer, { nonce: config.nonce, randomBytes: deps.randomBytes });
-  return ctx.fetchValidated(step.urls, request.der, (der, url) =>
+  const validate = (der: Uint8Array, file: string, expectedNonce: Uint8Array | undefined): Promise<ValidatedResponse> =>
     validateOcspResponse(der, {
       issuer,
       cert: target.leaf,
@@ -192,11 +201,20 @@ async function fetchValidatedResponse(step: TargetStep): Promise<ValidatedRespon
       clockSkewMs: config.clockSkewMs,
       minRemainingMs: config.minRemainingMs,
       lifetimeWithoutNextUpdateMs: config.lifetimeWithoutNextUpdateMs,
-      expectedNonce: request.nonce,
-      file: url,
+      expectedNonce,
+      file,
       memos: ctx.memos,
-    }),
-  );
+    });
+  const fetch = (): Promise<ValidatedResponse> => ctx.fetchValidated(step.urls, request.der, (der, url) => validate(der, url, request.nonce));
+  if (!deps.fleet || config.force) return { response: await fetch(), source: 'fetched' };
+  return deps.fleet.obtain({
+    certIdRequestDer: request.nonce ? (await buildOcspRequest(target.leaf, issuer)).der : request.der,
+    current,
+    minRemainingMs: config.minRemainingMs,
+    validateShared: (der) => validate(der, 'fleet', undefined),
+    fetch,
+    logFields: step.logFields,
+  });
 }
 
 function hasGoodStaples(step: TargetStep, existing: readonly ExistingStaple[]): boolean {

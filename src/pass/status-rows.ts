@@ -25,7 +25,15 @@ function buildRow(outcome: TargetOutcome, entry: ReturnType<HistoryStore['get']>
     consecutiveFailures,
     lastErrorCode: outcome.code && outcome.kind !== 'not-applicable' && outcome.kind !== 'expired-certificate' ? outcome.code : entry?.lastErrorCode,
     lastErrorMessage: outcome.kind === 'not-applicable' ? undefined : (outcome.message ?? entry?.lastErrorMessage),
+    ...sourceOf(outcome, entry),
   };
+}
+
+/** With --fleet, where the staple came from: this pass's response, else the one written last (kept in history). */
+function sourceOf(outcome: TargetOutcome, entry: ReturnType<HistoryStore['get']>): Pick<CertificateStatusRow, 'source'> {
+  // An 'unchanged' outcome's response was not written: the staple on disk is the one the history names.
+  const source = (outcome.kind === 'written' ? outcome.source : undefined) ?? entry?.stapleSource;
+  return source ? { source } : {};
 }
 
 function stateOf(outcome: TargetOutcome, entry: ReturnType<HistoryStore['get']>, consecutiveFailures: number, now: Date): StapleStateName {

@@ -58,6 +58,14 @@ export function scheduleAfterWriteFailure(ctx: HistoryContext, key: string, erro
   return recordFailure(ctx, key, error, now, usableUntil)?.nextAttemptAt;
 }
 
+/** With --fleet: where the staple just written came from, so `status` can say so until the next one. */
+export function rememberStapleSource(ctx: HistoryContext, key: string, source: 'fetched' | 'fleet'): void {
+  if (!ctx.history) return;
+  const entry: TargetHistory = ctx.history.get(key) ?? { consecutiveFailures: 0 };
+  entry.stapleSource = source;
+  ctx.history.set(key, entry);
+}
+
 /** The jittered refresh instant is drawn once per staple, so repeated passes agree on it. */
 export function rememberRefreshAt(ctx: HistoryContext, key: string, staple: ValidatedResponse): Date {
   const history = ctx.history?.get(key);

@@ -4,7 +4,7 @@ import type { ValidatedResponse } from '../pki/types.js';
 import type { OutcomeKind, StapleFileState, TargetOutcome } from './pass-types.js';
 
 /** What every outcome of one certificate shares (files, subject, serial, issuer), fixed before anything is decided. */
-export type OutcomeBase = Pick<TargetOutcome, 'certFiles' | 'stapleFiles' | 'subject' | 'serialHex' | 'mustStaple' | 'key' | 'ocspUrl' | 'issuerSource' | 'issuerPem'>;
+export type OutcomeBase = Pick<TargetOutcome, 'certFiles' | 'stapleFiles' | 'subject' | 'serialHex' | 'mustStaple' | 'key' | 'ocspUrl' | 'issuerSource' | 'issuerPem' | 'source'>;
 
 export interface OutcomeParts {
   /** The staple the outcome reports (status, thisUpdate, nextUpdate): what servers load, or what was fetched. */

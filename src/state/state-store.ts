@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { StaplerdError } from '../errors/index.js';
 import type { HistoryStore, TargetHistory } from './target-history.js';
-import type { CertificateStatusRow } from '../types/index.js';
+import type { CertificateStatusRow, FleetHealthSummary } from '../types/index.js';
 import { isErrorCode } from '../errors/index.js';
 import { readJsonStateFile, writeJsonStateFile } from './json-state-file.js';
 import { describeWatchedCertificates, type SnapshotOrigin, type WatchedCertificates } from './status-source.js';
@@ -19,6 +19,7 @@ interface PersistedHistoryEntry {
   failedInput?: string;
   refreshAt?: string;
   refreshForThisUpdateMs?: number;
+  stapleSource?: string;
   lastSeenAt?: string;
 }
 
@@ -32,6 +33,8 @@ export interface StatusSnapshot extends SnapshotOrigin {
   readonly version: number;
   readonly updatedAt: string;
   readonly certificates: readonly CertificateStatusRow[];
+  /** With --fleet: the daemon's fleet health at the end of its last pass. */
+  readonly fleet?: FleetHealthSummary;
 }
 
 export function historyFilePath(stateDir: string): string {
@@ -92,6 +95,7 @@ function restoreEntry(entry: PersistedHistoryEntry): TargetHistory | undefined {
     refreshAt: date(entry.refreshAt),
     refreshForThisUpdateMs: typeof entry.refreshForThisUpdateMs === 'number' ? entry.refreshForThisUpdateMs : undefined,
     lastSeenAt: date(entry.lastSeenAt),
+    stapleSource: entry.stapleSource === 'fetched' || entry.stapleSource === 'fleet' ? entry.stapleSource : undefined,
   };
 }
 
@@ -114,6 +118,7 @@ export async function saveHistory(stateDir: string, history: HistoryStore, seen?
       refreshAt: entry.refreshAt?.toISOString(),
       refreshForThisUpdateMs: entry.refreshForThisUpdateMs,
       lastSeenAt: entry.lastSeenAt?.toISOString(),
+      stapleSource: entry.stapleSource,
     };
   }
   await writeJsonStateFile(historyFilePath(stateDir), { savedAt: now.toISOString(), certificates }, { indent: 1 });
@@ -123,8 +128,14 @@ export async function saveHistory(stateDir: string, history: HistoryStore, seen?
  * The daemon's live view, written after every pass, read by `staplerd status`. `origin` says which daemon instance
  * wrote it and for which certificates: status shows the rows only while that instance answers on its socket.
  */
-export async function saveStatusSnapshot(stateDir: string, rows: readonly CertificateStatusRow[], origin: Required<SnapshotOrigin>, now: Date): Promise<void> {
-  const snapshot: Omit<StatusSnapshot, 'version'> = { ...origin, updatedAt: now.toISOString(), certificates: rows };
+export async function saveStatusSnapshot(
+  stateDir: string,
+  rows: readonly CertificateStatusRow[],
+  origin: Required<SnapshotOrigin>,
+  now: Date,
+  fleet?: FleetHealthSummary,
+): Promise<void> {
+  const snapshot: Omit<StatusSnapshot, 'version'> = { ...origin, updatedAt: now.toISOString(), certificates: rows, ...(fleet ? { fleet } : {}) };
   await writeJsonStateFile(statusFilePath(stateDir), snapshot);
 }
 

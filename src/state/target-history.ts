@@ -23,6 +23,8 @@ export interface TargetHistory {
   /** Jittered refresh instant, remembered per staple (keyed by its thisUpdate) so it is not re-rolled each pass. */
   refreshAt?: Date;
   refreshForThisUpdateMs?: number;
+  /** With --fleet: whether the staple last written was fetched by this host or taken from the fleet. */
+  stapleSource?: 'fetched' | 'fleet';
 }
 
 export type HistoryStore = Map<string, TargetHistory>;

@@ -21,6 +21,20 @@ export interface CertificateStatusRow {
   readonly consecutiveFailures: number;
   readonly lastErrorCode?: string;
   readonly lastErrorMessage?: string;
+  /** With --fleet: where the staple on disk came from, fetched by this host or taken from the fleet (docs/fleet.md). */
+  readonly source?: StapleSourceName;
+}
+
+export type StapleSourceName = 'fetched' | 'fleet';
+
+/** Fleet mode's health as `status` and the metrics show it (counters since the daemon started or reloaded). */
+export interface FleetHealthSummary {
+  readonly connected: boolean;
+  readonly leasesWon: number;
+  readonly sharedHits: number;
+  /** Shared values refused, by reason (invalid, older, wrong-type, too-large). */
+  readonly rejected: Readonly<Record<string, number>>;
+  readonly errors: number;
 }
 
 /** A fetch attempt as the metrics see it (one per responder URL tried). */

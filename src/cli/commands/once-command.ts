@@ -5,7 +5,7 @@ import { logFailure } from '../../log/index.js';
 import { buildStatusRows, createLiveDependencies, createPublishState, drainHooks, exitStatusOfPass, runPass } from '../../pass/index.js';
 import { createValidationMemos, type ValidationMemos } from '../../pki/index.js';
 import { loadHistory, loadValidationCache, resolveStateDir, saveHistory, saveValidationCache } from '../../state/index.js';
-import { formatStatusTable } from '../format-status-table.js';
+import { formatFleetHealth, formatStatusTable } from '../format-status-table.js';
 import { formatPassSummary } from '../format-summary.js';
 import { createProgressReporter } from '../progress-bar.js';
 
@@ -26,6 +26,7 @@ export async function runOnceCommand(input: { flags: RawOptions; configFile?: st
     progress?.stop();
     await saveState(stateDir, history, memos, report, deps);
     process.stdout.write(formatPassSummary(report));
+    if (deps.fleet) process.stdout.write(`${formatFleetHealth(await deps.fleet.checkedHealth())}\n`);
     if (process.stdout.isTTY && report.outcomes.length > 0) {
       process.stdout.write('\n' + formatStatusTable(buildStatusRows(report, history, deps.clock.now()), { colour: true }));
     }

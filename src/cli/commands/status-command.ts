@@ -5,7 +5,7 @@ import { buildStatusRows, createLiveDependencies, runPass } from '../../pass/ind
 import { askDaemon, chooseStatusSource, describeWatchedCertificates, loadHistory, readStatusSnapshot, resolveStateDir, type StatusSource } from '../../state/index.js';
 import type { CertificateStatusRow } from '../../types/index.js';
 import { EXIT_OK } from '../exit-codes.js';
-import { formatStatusJson, formatStatusTable } from '../format-status-table.js';
+import { formatFleetHealth, formatStatusJson, formatStatusTable } from '../format-status-table.js';
 
 /** A daemon answers at once; whatever keeps the socket silent longer is not one (or is too stuck to vouch for rows). */
 const DAEMON_ANSWER_TIMEOUT_MS = 2_000;
@@ -25,7 +25,7 @@ export async function runStatusCommand(input: { flags: RawOptions; configFile?: 
   if (chosen.source === 'daemon' && snapshot) {
     // The daemon is running: its view includes live schedule and failure counts.
     rows = snapshot.certificates;
-    meta = { generatedAt: now.toISOString(), source: 'daemon', daemonPid: snapshot.pid, daemonUpdatedAt: snapshot.updatedAt, stateDir };
+    meta = { generatedAt: now.toISOString(), source: 'daemon', daemonPid: snapshot.pid, daemonUpdatedAt: snapshot.updatedAt, stateDir, ...(snapshot.fleet ? { fleet: snapshot.fleet } : {}) };
   } else {
     // No daemon that vouches for these certificates: judge the files on disk with the saved history, without fetching
     // or writing anything.
@@ -46,6 +46,7 @@ export async function runStatusCommand(input: { flags: RawOptions; configFile?: 
   } else {
     const header = meta.source === 'daemon' ? `live view of staplerd (pid ${String(meta.daemonPid)}), updated ${String(meta.daemonUpdatedAt)}` : `from the files on disk (${describeWhyFiles(chosen)})`;
     process.stdout.write(`${rows.length} certificates, ${header}\n`);
+    if (chosen.source === 'daemon' && snapshot?.fleet) process.stdout.write(`${formatFleetHealth(snapshot.fleet)}\n`);
     if (rows.length > 0) process.stdout.write(formatStatusTable(rows, { colour: process.stdout.isTTY === true }));
   }
   return EXIT_OK;
