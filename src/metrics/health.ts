@@ -57,7 +57,7 @@ export function statusCodeForHealth(report: HealthReport): 200 | 503 {
 /** Whether staplerd is responsible for a staple at all: no OCSP URL (Let's Encrypt since 2025) or an expired
  *  certificate is not applicable, never a problem. */
 export function isApplicable(row: CertificateStatusRow): boolean {
-  return row.state !== 'not-applicable' && row.state !== 'expired-certificate';
+  return row.state !== 'not-applicable' && row.state !== 'expired-certificate' && row.state !== 'crl-good';
 }
 
 /**

@@ -24,7 +24,7 @@ export interface StaplerdMetricsOptions {
 
 /** Every StapleStateName, so staplerd_certificates{state} always exports all of them (zeros included): a missing
  *  series would make `staplerd_certificates{state="failing"} > 0` silently absent instead of 0. */
-export const STAPLE_STATES: readonly StapleStateName[] = ['fresh', 'due', 'expired', 'revoked', 'unknown', 'missing', 'failing', 'not-applicable', 'expired-certificate'];
+export const STAPLE_STATES: readonly StapleStateName[] = ['fresh', 'due', 'expired', 'revoked', 'unknown', 'missing', 'failing', 'not-applicable', 'expired-certificate', 'crl-good'];
 
 /** OCSP responders answer in tens to hundreds of ms; the default fetch timeout is 10 s (docs/configuration.md). */
 export const RESPONDER_LATENCY_BUCKETS_SECONDS: readonly number[] = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
