@@ -69,8 +69,8 @@ export async function applyCrlVerdict(target: StapleTarget, ctx: TargetContext, 
       });
     }
     return {
-      ...outcome, kind: 'revoked', code: 'CERT_REVOKED', message: undefined, certStatus: 'revoked', thisUpdate: facts.thisUpdate, nextUpdate: facts.nextUpdate,
-      hasGoodStaple: false, revocationSource: 'crl', crl: facts,
+      // certStatus, thisUpdate and nextUpdate stay the staple's (none without OCSP): the CRL's are in `crl`.
+      ...outcome, kind: 'revoked', code: 'CERT_REVOKED', message: undefined, hasGoodStaple: false, revocationSource: 'crl', crl: facts,
     };
   }
   if (verdict.status === 'good') {
