@@ -75,7 +75,7 @@ async function main(): Promise<void> {
     await writeFile(path.join(dir, 'certs', 'fullchain.pem'), leafPem + caPem);
     const cli = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', 'src', 'cli', 'main.js');
     const cliStarted = process.hrtime.bigint();
-    const child = spawn('/usr/bin/time', ['-f', '%M', process.execPath, cli, 'once', '--certs', path.join(dir, 'certs'), '--state-dir', path.join(dir, 'state')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('/usr/bin/time', ['-f', '%M', process.execPath, ...(process.env.CRL_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean), cli, 'once', '--certs', path.join(dir, 'certs'), '--state-dir', path.join(dir, 'state')], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));

@@ -162,6 +162,37 @@ describeCrl('revocation from CRLs through `staplerd once` and `status`', () => {
     expect(crlFailureCodes(result)).toContain('CRL_TOO_LARGE');
   });
 
+  it('follows a certificate put on hold, then released by a newer CRL (certificateHold is the one revocation undone)', async () => {
+    const { ca, leaf, certsDir, stateDir, crlPath } = await scenario('hold');
+    await ca.revoke(leaf, 'certificateHold');
+    server.serve(crlPath, await ca.generateCrl());
+    const held = await once(certsDir, stateDir);
+    expectExit(held, 1);
+    expect(jsonEvents(held).find((e) => e.event === 'cert.revoked')?.reason).toBe('certificateHold');
+    await ca.release(leaf);
+    server.serve(crlPath, await ca.generateCrl());
+
+    expectExit(await once(certsDir, stateDir, '--force'), 0);
+    const [row] = await statusRows(certsDir, stateDir);
+    expect(row?.state).toBe('crl-good');
+  });
+
+  it('checks a 10 MB CRL (215,000 entries) within a 48 MiB V8 heap, as docs/performance.md says', async () => {
+    const { ca, leaf, certsDir, stateDir, crlPath } = await scenario('large');
+    await ca.addRevokedEntries(215_000);
+    await ca.revoke(leaf);
+    const crl = await ca.generateCrl();
+    expect(crl.length).toBeGreaterThan(10_000_000);
+    server.serve(crlPath, crl);
+
+    const result = await runCli(['once', '--certs', certsDir, '--state-dir', stateDir, '--log-format', 'json'], { env: { NODE_OPTIONS: '--max-old-space-size=48' }, timeoutMs: 60_000 });
+
+    expectExit(result, 1);
+    const updated = jsonEvents(result).find((e) => e.event === 'crl.updated');
+    expect(updated?.entries).toBe(215_001);
+    expect(jsonEvents(result).find((e) => e.event === 'cert.revoked')?.source).toBe('crl');
+  }, 120_000);
+
   it('keeps CRLs off with --crl-check never: not applicable, no request', async () => {
     const { ca, certsDir, stateDir, crlPath } = await scenario('never');
     server.serve(crlPath, await ca.generateCrl());

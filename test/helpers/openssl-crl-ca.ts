@@ -43,6 +43,8 @@ export interface OpensslCa {
   generateCrl(options?: CrlOptions): Promise<Buffer>;
   /** The database's revoked lines, written directly: `count` entries for a large CRL without `count` certificates. */
   addRevokedEntries(count: number): Promise<void>;
+  /** Takes a certificate off hold: its database line goes back to valid, so the next CRL no longer lists it. */
+  release(leaf: OpensslLeaf): Promise<void>;
 }
 
 const CA_CONFIG = (dir: string) => `[ca]
@@ -121,6 +123,15 @@ export async function createOpensslCa(dir: string): Promise<OpensslCa> {
       await run('openssl', args);
       const { stdout } = await run('openssl', ['crl', '-in', pem, '-outform', 'DER'], { encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 });
       return stdout as unknown as Buffer;
+    },
+    async release(leaf) {
+      const database = path.join(dir, 'index.txt');
+      const lines = (await readFile(database, 'utf8')).split('\n').map((line) => {
+        const fields = line.split('\t');
+        if (fields[0] !== 'R' || fields[3]?.toLowerCase().replace(/^0+/, '') !== leaf.serialHex) return line;
+        return ['V', fields[1], '', ...fields.slice(3)].join('\t');
+      });
+      await writeFile(database, lines.join('\n'));
     },
     async addRevokedEntries(count) {
       const lines: string[] = [];
