@@ -6,6 +6,7 @@ import path from 'node:path';
 import { createOpensslCa, startCrlServer, type CrlServer, type OpensslCa, type OpensslLeaf } from '../helpers/openssl-crl-ca.js';
 import { runCli, type CliResult } from '../helpers/run-cli.js';
 import { makeTempDir, removeTempDir } from '../helpers/test-pki.js';
+import { closedPortUrl } from './e2e-fixture.js';
 import { createHookRecorder } from '../hooks/hook-recorder.js';
 import { expectExit, jsonEvents } from '../servers/server-fixture.js';
 
@@ -192,6 +193,39 @@ describeCrl('revocation from CRLs through `staplerd once` and `status`', () => {
     expect(updated?.entries).toBe(215_001);
     expect(jsonEvents(result).find((e) => e.event === 'cert.revoked')?.source).toBe('crl');
   }, 120_000);
+
+  it('downloads a distribution point once for all the certificates naming it', async () => {
+    const { ca, certsDir, stateDir, crlPath } = await scenario('shared');
+    for (const name of ['second', 'third']) {
+      const other = await ca.issueLeaf(`${name}.shared`, [`${server.baseUrl}${crlPath}`]);
+      spawnSync('cp', [other.fullchainFile, path.join(certsDir, `${name}.pem`)]);
+    }
+    server.serve(crlPath, await ca.generateCrl());
+
+    const result = await once(certsDir, stateDir);
+
+    expectExit(result, 0);
+    expect(result.stdout.match(/not revoked per CRL/g)).toHaveLength(3);
+    expect(requestsFor(crlPath)).toHaveLength(1);
+  });
+
+  it('checks certificates that have OCSP too only with --crl-check always, where a CRL listing one makes it revoked', async () => {
+    const { ca, certsDir, stateDir, crlPath } = await scenario('always');
+    const withOcsp = await ca.issueLeaf('ocsp.always', [`${server.baseUrl}${crlPath}`], [`authorityInfoAccess = OCSP;URI:${await closedPortUrl()}`]);
+    spawnSync('rm', [path.join(certsDir, 'fullchain.pem')]);
+    spawnSync('cp', [withOcsp.fullchainFile, path.join(certsDir, 'fullchain.pem')]);
+    await ca.revoke(withOcsp);
+    server.serve(crlPath, await ca.generateCrl());
+
+    const byDefault = await once(certsDir, stateDir);
+    expect(jsonEvents(byDefault).some((e) => e.event === 'cert.revoked')).toBe(false);
+    expect(requestsFor(crlPath)).toHaveLength(0);
+
+    const always = await once(certsDir, stateDir, '--crl-check', 'always');
+    expectExit(always, 1);
+    expect(jsonEvents(always).find((e) => e.event === 'cert.revoked')?.source).toBe('crl');
+    expect(requestsFor(crlPath)).toHaveLength(1);
+  });
 
   it('keeps CRLs off with --crl-check never: not applicable, no request', async () => {
     const { ca, certsDir, stateDir, crlPath } = await scenario('never');
