@@ -4,9 +4,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createOpensslCa, startCrlServer, type CrlServer, type OpensslCa, type OpensslLeaf } from '../helpers/openssl-crl-ca.js';
-import { runCli, type CliResult } from '../helpers/run-cli.js';
+import { runCli, startDaemon, type CliResult } from '../helpers/run-cli.js';
+import { findSamples, parseExposition } from '../metrics/exposition.js';
 import { makeTempDir, removeTempDir } from '../helpers/test-pki.js';
-import { closedPortUrl } from './e2e-fixture.js';
+import { closedPortUrl, freePort } from './e2e-fixture.js';
 import { createHookRecorder } from '../hooks/hook-recorder.js';
 import { expectExit, jsonEvents } from '../servers/server-fixture.js';
 
@@ -225,6 +226,30 @@ describeCrl('revocation from CRLs through `staplerd once` and `status`', () => {
     expectExit(always, 1);
     expect(jsonEvents(always).find((e) => e.event === 'cert.revoked')?.source).toBe('crl');
     expect(requestsFor(crlPath)).toHaveLength(1);
+  });
+
+  it('`run` shows a CRL revocation in /metrics (source crl, CRL window) and /healthz (503), and runs --on-revoked once', async () => {
+    const { ca, leaf, certsDir, stateDir, crlPath } = await scenario('daemon');
+    const hooksDir = path.join(root, 'daemon', 'hooks');
+    await mkdir(hooksDir);
+    const recorder = await createHookRecorder(hooksDir, 'daemon');
+    await ca.revoke(leaf);
+    server.serve(crlPath, await ca.generateCrl());
+    const port = await freePort();
+    const daemon = startDaemon(['--certs', certsDir, '--state-dir', stateDir, '--metrics', `127.0.0.1:${port}`, '--log-format', 'json', '--on-revoked', recorder.command()]);
+    try {
+      await daemon.waitForLog('"hook.revoked"', 20_000);
+      const exposition = parseExposition(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
+      const revokedSeries = findSamples(exposition, 'staplerd_certificate_revoked');
+      expect(revokedSeries.map((s) => ({ source: s.labels.source, serial: s.labels.serial, value: s.value }))).toEqual([{ source: 'crl', serial: leaf.serialHex, value: 1 }]);
+      expect(findSamples(exposition, 'staplerd_crl_next_update_timestamp_seconds')).toHaveLength(1);
+      const healthz = await fetch(`http://127.0.0.1:${port}/healthz`);
+      const body = (await healthz.json()) as { problems: { reason: string }[] };
+      expect({ status: healthz.status, reason: body.problems[0]?.reason }).toEqual({ status: 503, reason: `revoked: the certificate's CRL lists it (${server.baseUrl}${crlPath})` });
+    } finally {
+      await daemon.stop();
+    }
+    expect((await recorder.runs()).map((run) => run.revokedSerials)).toEqual([leaf.serialHex]);
   });
 
   it('keeps CRLs off with --crl-check never: not applicable, no request', async () => {
