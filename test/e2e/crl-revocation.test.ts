@@ -1,7 +1,7 @@
 // Revocation from CRLs through the built CLI (issue 14): CRLs made by `openssl ca -gencrl`, served over loopback HTTP.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createOpensslCa, startCrlServer, type CrlServer, type OpensslCa, type OpensslLeaf } from '../helpers/openssl-crl-ca.js';
 import { runCli, startDaemon, type CliResult } from '../helpers/run-cli.js';
@@ -250,6 +250,26 @@ describeCrl('revocation from CRLs through `staplerd once` and `status`', () => {
       await daemon.stop();
     }
     expect((await recorder.runs()).map((run) => run.revokedSerials)).toEqual([leaf.serialHex]);
+  });
+
+  it('does not trust the state dir: a kept CRL replaced by junk, or by a FIFO, is refused and downloaded again', async () => {
+    const { ca, certsDir, stateDir, crlPath } = await scenario('hostile-state');
+    server.serve(crlPath, await ca.generateCrl());
+    expectExit(await once(certsDir, stateDir), 0);
+    const [kept] = (await readdir(path.join(stateDir, 'crl'))).filter((name) => name.endsWith('.der'));
+    const keptFile = path.join(stateDir, 'crl', kept!);
+
+    await writeFile(keptFile, Buffer.from('not a CRL'));
+    const afterJunk = await once(certsDir, stateDir);
+    expectExit(afterJunk, 0);
+    expect(jsonEvents(afterJunk).find((e) => e.event === 'crl.kept_refused')?.code).toBe('CRL_MALFORMED');
+
+    await rm(keptFile);
+    expect(spawnSync('mkfifo', [keptFile]).status).toBe(0);
+    const afterFifo = await once(certsDir, stateDir);
+    expectExit(afterFifo, 0);
+    expect(jsonEvents(afterFifo).find((e) => e.event === 'crl.kept_refused')?.code).toBe('FILE_NOT_REGULAR');
+    expect(requestsFor(crlPath)).toHaveLength(3);
   });
 
   it('keeps CRLs off with --crl-check never: not applicable, no request', async () => {
