@@ -95,11 +95,13 @@ export function decodeCrl(der: Uint8Array): DecodedCrl {
   const unsupportedCritical: string[] = [];
   const builder = new RevokedSerialsBuilder();
   let extensionsTlv: Tlv | undefined;
+  let walkedRevoked = false;
   while (offset < tbs.end) {
     const next = readTlv(der, offset, tbs.end, 'tbsCertList field');
     if ((next.tag === TAG.utcTime || next.tag === TAG.generalizedTime) && nextUpdate === undefined && offset === thisUpdateTlv.end) {
       nextUpdate = readTime(der, next, 'nextUpdate');
-    } else if (next.tag === TAG.sequence && extensionsTlv === undefined) {
+    } else if (next.tag === TAG.sequence && !walkedRevoked) {
+      walkedRevoked = true;
       walkRevokedCertificates(der, next, builder, unsupportedCritical);
     } else if (next.tag === TAG.context0Constructed && next.end === tbs.end) {
       extensionsTlv = next;
@@ -154,6 +156,7 @@ function walkRevokedCertificates(der: Uint8Array, list: Tlv, builder: RevokedSer
 /** Extension ::= SEQUENCE { extnID OID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }; returns the reasonCode. */
 function walkEntryExtensions(der: Uint8Array, list: Tlv, unsupportedCritical: string[]): number | undefined {
   let reason: number | undefined;
+  const seen = new Set<string>();
   let offset = list.contentStart;
   while (offset < list.end) {
     const extension = expectTlv(der, offset, list.end, TAG.sequence, 'entry Extension');
@@ -166,6 +169,9 @@ function walkEntryExtensions(der: Uint8Array, list: Tlv, unsupportedCritical: st
     }
     if (valueTlv.tag !== TAG.octetString || valueTlv.end !== extension.end) throw new DerError('entry Extension is malformed');
     const id = Buffer.from(der.subarray(oid.contentStart, oid.end)).toString('hex');
+    // RFC 5280 4.2 (and 5.3 by reference): one instance of an extension at most.
+    if (seen.has(id)) throw new DerError('revokedCertificates entry repeats an extension');
+    seen.add(id);
     if (id === ENTRY_REASON) {
       const enumerated = expectTlv(der, valueTlv.contentStart, valueTlv.end, TAG.enumerated, 'reasonCode');
       if (enumerated.end - enumerated.contentStart !== 1 || CRL_REASONS[der[enumerated.contentStart]!] === undefined) throw new DerError('reasonCode is not a CRLReason');
@@ -205,9 +211,12 @@ interface CrlExtensionFacts {
 
 function readCrlExtensions(encoded: Uint8Array, unsupportedCritical: string[]): CrlExtensionFacts {
   const facts: CrlExtensionFacts = { isDelta: false };
+  const seen = new Set<string>();
   for (const extension of expectSequence(unwrapExplicit(decodeComplete(encoded, 'crlExtensions'), 'crlExtensions'), 'crlExtensions')) {
     const parts = expectSequence(extension, 'Extension');
     const oid = expectOid(parts[0], 'extnID');
+    if (seen.has(oid)) throw new DerError(`crlExtensions repeat ${oid}`);
+    seen.add(oid);
     const critical = parts.length === 3 && parts[1] instanceof asn1js.Boolean && parts[1].valueBlock.value;
     const value = expectOctetString(parts[parts.length - 1], `extnValue of ${oid}`);
     if (oid === CRL_OID.crlNumber) {
