@@ -78,7 +78,12 @@ export async function applyCrlVerdict(target: StapleTarget, ctx: TargetContext, 
     return { ...outcome, crl: facts };
   }
   const error = toStaplerdError(verdict.error);
-  if (!ctx.dryRun) logFailure(deps.logger, 'cert.crl_failed', error, { ...logFields, url: verdict.url, keptCrl: verdict.crl !== undefined });
+  // A download failure was logged once for its distribution point (crl.failed); a thousand certificates naming it
+  // repeat it only at debug. A verdict failure (scope, an expired kept CRL) is this certificate's own: warned.
+  const downloadFailure = points.some((point) => point.state.error === verdict.error);
+  const fields = { ...logFields, url: verdict.url, keptCrl: verdict.crl !== undefined };
+  if (downloadFailure) deps.logger.log('debug', 'cert.crl_failed', error.message, { ...fields, code: error.code });
+  else if (!ctx.dryRun) logFailure(deps.logger, 'cert.crl_failed', error, fields);
   return withCrlFailure(outcome, facts, error);
 }
 
