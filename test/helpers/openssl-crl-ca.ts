@@ -47,7 +47,7 @@ export interface OpensslCa {
   release(leaf: OpensslLeaf): Promise<void>;
 }
 
-const CA_CONFIG = (dir: string) => `[ca]
+const CA_CONFIG = (dir: string, caKeyUsage: string) => `[ca]
 default_ca = ca_default
 [ca_default]
 dir = ${dir}
@@ -72,15 +72,15 @@ prompt = no
 CN = staplerd CRL test CA
 [ca_ext]
 basicConstraints = critical,CA:true
-keyUsage = critical,keyCertSign,cRLSign
+keyUsage = ${caKeyUsage}
 subjectKeyIdentifier = hash
 `;
 
-/** A CA in `dir`; `sameNameAs` reuses another CA's subject with a new key (a forger with the issuer's name). */
-export async function createOpensslCa(dir: string): Promise<OpensslCa> {
+/** A CA in `dir`, always named "staplerd CRL test CA": two of them are a CA and a forger with its name and another key. */
+export async function createOpensslCa(dir: string, options: { caKeyUsage?: string } = {}): Promise<OpensslCa> {
   await mkdir(path.join(dir, 'newcerts'), { recursive: true });
   const config = path.join(dir, 'openssl.cnf');
-  await writeFile(config, CA_CONFIG(dir));
+  await writeFile(config, CA_CONFIG(dir, options.caKeyUsage ?? 'critical,keyCertSign,cRLSign'));
   await writeFile(path.join(dir, 'index.txt'), '');
   await writeFile(path.join(dir, 'serial'), '1000\n');
   await writeFile(path.join(dir, 'crlnumber'), '01\n');

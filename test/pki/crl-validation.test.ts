@@ -97,6 +97,12 @@ describeOpenssl('validateCrl and the checks after it', () => {
     expect(await rejection(validateCrl(outer, { issuer, source: URL_A }))).toBe('CRL_MALFORMED');
   });
 
+  it('refuses a CRL from an issuer whose keyUsage lacks cRLSign (RFC 5280 6.3.3 (f))', async () => {
+    const signOnly = await createOpensslCa(path.join(dir, 'no-crl-sign'), { caKeyUsage: 'critical,keyCertSign' });
+    const issuerWithoutCrlSign = await loadCertificate(signOnly.caFile);
+    expect(await rejection(validateCrl(await signOnly.generateCrl(), { issuer: issuerWithoutCrlSign, source: URL_A }))).toBe('CRL_UNVERIFIED');
+  });
+
   it('refuses a CRL issued under another name', async () => {
     const leaf = await loadCertificate(good.certFile);
     expect(await rejection(validateCrl(crl, { issuer: leaf, source: URL_A }))).toBe('CRL_UNVERIFIED');
