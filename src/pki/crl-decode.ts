@@ -1,11 +1,10 @@
-// Decodes a DER CertificateList (RFC 5280 5.1) without a decoded object per entry: the small fields through asn1js,
-// revokedCertificates by walking offsets (der-walk.ts) straight into a packed RevokedSerials index.
+// Decodes a DER CertificateList (RFC 5280 5.1) without holding a decoded object per entry: every element is decoded by
+// asn1js, the revokedCertificates entries one at a time, each written straight into a packed RevokedSerials index.
 import * as asn1js from 'asn1js';
 import {
-  DerError, decodeComplete, expectBitString, expectInteger, expectOctetString, expectOid, expectSequence, expectTime, isContextTag, readPrimitiveContents,
-  serialToHex, unwrapExplicit,
+  DerError, decodeDer, decodeNext, expectBitString, expectInteger, expectOctetString, expectOid, expectSequence, expectTime, isContextTag, isSequenceHeader,
+  readDerHeader, readEncoding, readPrimitiveContents, serialToHex, unwrapExplicit, type DerHeader,
 } from './der.js';
-import { expectTlv, readTlv, TAG, type Tlv } from './der-walk.js';
 import { readGeneralNameKeys } from './crl-distribution-points.js';
 import { RevokedSerialsBuilder, CRL_REASONS, type RevokedSerials } from './revoked-serials.js';
 import { formatName } from './x509-fields.js';
@@ -24,10 +23,10 @@ export const CRL_OID = {
 /** CRL extensions understood (or harmlessly ignored: AKI, issuerAltName, freshestCRL, AIA); any other critical one refuses the CRL. */
 const KNOWN_CRL_EXTENSIONS = new Set<string>(Object.values(CRL_OID));
 
-/** Entry extensions by their OID contents octets (2.5.29.21 reasonCode, .24 invalidityDate, .23 holdInstructionCode, .29 certificateIssuer). */
-const ENTRY_REASON = '551d15';
-const ENTRY_IGNORED = new Set(['551d18', '551d17']);
-const ENTRY_CERTIFICATE_ISSUER = '551d1d';
+/** Entry extensions (RFC 5280 5.3): reasonCode, invalidityDate and holdInstructionCode (ignored), certificateIssuer. */
+const ENTRY_REASON = '2.5.29.21';
+const ENTRY_IGNORED = new Set(['2.5.29.24', '2.5.29.23']);
+const ENTRY_CERTIFICATE_ISSUER = '2.5.29.29';
 
 /** IssuingDistributionPoint (RFC 5280 5.2.5), as facts. */
 export interface IssuingDistributionPointFacts {
@@ -63,60 +62,69 @@ export interface DecodedCrl {
  * SEQUENCE { version INTEGER OPTIONAL, signature, issuer Name, thisUpdate Time, nextUpdate Time OPTIONAL,
  * revokedCertificates SEQUENCE OF SEQUENCE { userCertificate, revocationDate, crlEntryExtensions OPTIONAL } OPTIONAL,
  * crlExtensions [0] EXPLICIT Extensions OPTIONAL }. Throws DerError on anything else.
+ *
+ * Every element is decoded by asn1js, DER only (der.ts: decodeNext, readDerHeader). Only the headers of the two
+ * enclosing SEQUENCEs (CertificateList, tbsCertList) and of revokedCertificates are decoded alone, so that the entries
+ * can be decoded one at a time: asn1js (or pkijs's CertificateRevocationList) over the whole CRL would hold a tree of
+ * about ten objects per entry at once, and asn1js's default maxNodes (10,000) refuses such a tree anyway.
  */
 export function decodeCrl(der: Uint8Array): DecodedCrl {
-  const outer = expectTlv(der, 0, der.length, TAG.sequence, 'CertificateList');
+  const outer = readDerHeader(der, 0, der.length, 'CertificateList');
+  if (!isSequenceHeader(outer)) throw new DerError('CertificateList is not a SEQUENCE');
   if (outer.end !== der.length) throw new DerError(`CertificateList has ${der.length - outer.end} trailing byte(s)`);
-  const tbs = expectTlv(der, outer.contentStart, outer.end, TAG.sequence, 'tbsCertList');
-  const algorithm = expectTlv(der, tbs.end, outer.end, TAG.sequence, 'signatureAlgorithm');
-  const signatureTlv = expectTlv(der, algorithm.end, outer.end, TAG.bitString, 'signatureValue');
-  if (signatureTlv.end !== outer.end) throw new DerError('CertificateList must have exactly three fields');
-  const signatureAlgorithmDer = der.subarray(algorithm.start, algorithm.end);
-  const signature = expectBitString(decodeComplete(der.subarray(signatureTlv.start, signatureTlv.end), 'signatureValue'), 'signatureValue');
+  const tbs = readDerHeader(der, outer.contentStart, outer.end, 'tbsCertList');
+  if (!isSequenceHeader(tbs)) throw new DerError('tbsCertList is not a SEQUENCE');
+  const algorithm = decodeNext(der, tbs.end, outer.end, 'signatureAlgorithm');
+  expectSequence(algorithm.block, 'signatureAlgorithm');
+  const signatureValue = decodeNext(der, algorithm.end, outer.end, 'signatureValue');
+  if (signatureValue.end !== outer.end) throw new DerError('CertificateList must have exactly three fields');
+  const signatureAlgorithmDer = readEncoding(algorithm.block);
+  const signature = expectBitString(signatureValue.block, 'signatureValue');
 
-  let offset = tbs.contentStart;
-  let field = readTlv(der, offset, tbs.end, 'tbsCertList field');
-  if (field.tag === TAG.integer) {
-    const version = expectInteger(decodeComplete(der.subarray(field.start, field.end), 'version'), 'version');
+  let field = decodeNext(der, tbs.contentStart, tbs.end, 'tbsCertList field');
+  if (field.block instanceof asn1js.Integer) {
+    const version = expectInteger(field.block, 'version');
     if (version.length !== 1 || version[0] !== 1) throw new DerError('CRL version must be v2 (1) when present');
-    offset = field.end;
-    field = readTlv(der, offset, tbs.end, 'tbsCertList signature');
+    field = decodeNext(der, field.end, tbs.end, 'tbsCertList signature');
   }
   // RFC 5280 5.1.2.2: the inner signature field MUST equal signatureAlgorithm.
-  if (field.tag !== TAG.sequence || !sameBytes(der.subarray(field.start, field.end), signatureAlgorithmDer)) {
+  if (!(field.block instanceof asn1js.Sequence) || !sameBytes(readEncoding(field.block), signatureAlgorithmDer)) {
     throw new DerError('tbsCertList signature differs from signatureAlgorithm');
   }
-  const issuerTlv = expectTlv(der, field.end, tbs.end, TAG.sequence, 'issuer Name');
-  const issuerNameDer = der.subarray(issuerTlv.start, issuerTlv.end);
-  const thisUpdateTlv = readTlv(der, issuerTlv.end, tbs.end, 'thisUpdate');
-  const thisUpdate = readTime(der, thisUpdateTlv, 'thisUpdate');
-  offset = thisUpdateTlv.end;
+  const issuerName = decodeNext(der, field.end, tbs.end, 'issuer Name');
+  expectSequence(issuerName.block, 'issuer Name');
+  const thisUpdateField = decodeNext(der, issuerName.end, tbs.end, 'thisUpdate');
+  const thisUpdate = expectTime(thisUpdateField.block, 'thisUpdate');
+  let offset = thisUpdateField.end;
   let nextUpdate: Date | undefined;
   const unsupportedCritical: string[] = [];
   const builder = new RevokedSerialsBuilder();
-  let extensionsTlv: Tlv | undefined;
-  let walkedRevoked = false;
+  let extensions: CrlExtensionFacts | undefined;
+  let readRevoked = false;
   while (offset < tbs.end) {
-    const next = readTlv(der, offset, tbs.end, 'tbsCertList field');
-    if ((next.tag === TAG.utcTime || next.tag === TAG.generalizedTime) && nextUpdate === undefined && offset === thisUpdateTlv.end) {
-      nextUpdate = readTime(der, next, 'nextUpdate');
-    } else if (next.tag === TAG.sequence && !walkedRevoked) {
-      walkedRevoked = true;
-      walkRevokedCertificates(der, next, builder, unsupportedCritical);
-    } else if (next.tag === TAG.context0Constructed && next.end === tbs.end) {
-      extensionsTlv = next;
+    const header = readDerHeader(der, offset, tbs.end, 'tbsCertList field');
+    if (isSequenceHeader(header) && !readRevoked) {
+      // revokedCertificates: its elements are decoded one by one, never the list as a whole.
+      readRevoked = true;
+      readRevokedCertificates(der, header, builder, unsupportedCritical);
     } else {
-      throw new DerError('tbsCertList has unexpected fields');
+      const block = decodeDer(der.subarray(header.start, header.end), 'tbsCertList field');
+      if (block instanceof asn1js.UTCTime && nextUpdate === undefined && offset === thisUpdateField.end) {
+        nextUpdate = expectTime(block, 'nextUpdate');
+      } else if (isContextTag(block, 0) && block.idBlock.isConstructed && header.end === tbs.end) {
+        extensions = readCrlExtensions(block, unsupportedCritical);
+      } else {
+        throw new DerError('tbsCertList has unexpected fields');
+      }
     }
-    offset = next.end;
+    offset = header.end;
   }
-  const extensions = extensionsTlv ? readCrlExtensions(der.subarray(extensionsTlv.start, extensionsTlv.end), unsupportedCritical) : undefined;
   return {
     tbsDer: der.subarray(tbs.start, tbs.end),
     signatureAlgorithmDer,
     signature,
-    issuerNameDer,
-    issuer: formatName(decodeComplete(issuerNameDer, 'issuer Name')),
+    issuerNameDer: readEncoding(issuerName.block),
+    issuer: formatName(issuerName.block),
     thisUpdate,
     nextUpdate,
     crlNumberHex: extensions?.crlNumberHex,
@@ -127,78 +135,67 @@ export function decodeCrl(der: Uint8Array): DecodedCrl {
   };
 }
 
-function readTime(der: Uint8Array, tlv: Tlv, what: string): Date {
-  if (tlv.tag !== TAG.utcTime && tlv.tag !== TAG.generalizedTime) throw new DerError(`${what} is not a Time`);
-  return expectTime(decodeComplete(der.subarray(tlv.start, tlv.end), what), what);
-}
-
-/** Each entry: SEQUENCE { userCertificate INTEGER, revocationDate Time, crlEntryExtensions Extensions OPTIONAL }. */
-function walkRevokedCertificates(der: Uint8Array, list: Tlv, builder: RevokedSerialsBuilder, unsupportedCritical: string[]): void {
+/**
+ * Each entry: SEQUENCE { userCertificate INTEGER, revocationDate Time, crlEntryExtensions Extensions OPTIONAL },
+ * decoded alone by asn1js (a few objects), written into the builder's packed records, then dropped.
+ */
+function readRevokedCertificates(der: Uint8Array, list: DerHeader, builder: RevokedSerialsBuilder, unsupportedCritical: string[]): void {
   let offset = list.contentStart;
   while (offset < list.end) {
-    const entry = expectTlv(der, offset, list.end, TAG.sequence, 'revokedCertificates entry');
-    const serial = expectTlv(der, entry.contentStart, entry.end, TAG.integer, 'userCertificate');
-    if (serial.end === serial.contentStart) throw new DerError('userCertificate is empty');
-    const dateTlv = readTlv(der, serial.end, entry.end, 'revocationDate');
-    const revocationMs = readFastTime(der, dateTlv);
-    let reason: number | undefined;
-    if (dateTlv.end < entry.end) {
-      const extensions = expectTlv(der, dateTlv.end, entry.end, TAG.sequence, 'crlEntryExtensions');
-      if (extensions.end !== entry.end) throw new DerError('revokedCertificates entry has trailing fields');
-      reason = walkEntryExtensions(der, extensions, unsupportedCritical);
-    }
+    const entry = decodeNext(der, offset, list.end, 'revokedCertificates entry');
+    const fields = expectSequence(entry.block, 'revokedCertificates entry');
+    const serial = expectInteger(fields[0], 'userCertificate');
+    if (serial.length === 0) throw new DerError('userCertificate is empty');
+    const revocationMs = readRevocationDate(fields[1]);
+    if (fields.length > 3) throw new DerError('revokedCertificates entry has trailing fields');
+    const reason = fields.length === 3 ? readEntryExtensions(expectSequence(fields[2], 'crlEntryExtensions'), unsupportedCritical) : undefined;
     // removeFromCRL belongs to delta CRLs only (RFC 5280 5.3.1), which are refused: in a complete CRL it lists nothing.
-    if (reason !== 8) builder.add(der.subarray(serial.contentStart, serial.end), revocationMs, reason);
+    if (reason !== 8) builder.add(serial, revocationMs, reason);
     offset = entry.end;
   }
 }
 
 /** Extension ::= SEQUENCE { extnID OID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }; returns the reasonCode. */
-function walkEntryExtensions(der: Uint8Array, list: Tlv, unsupportedCritical: string[]): number | undefined {
+function readEntryExtensions(list: asn1js.AsnType[], unsupportedCritical: string[]): number | undefined {
   let reason: number | undefined;
   const seen = new Set<string>();
-  let offset = list.contentStart;
-  while (offset < list.end) {
-    const extension = expectTlv(der, offset, list.end, TAG.sequence, 'entry Extension');
-    const oid = expectTlv(der, extension.contentStart, extension.end, TAG.oid, 'entry extnID');
-    let valueTlv = readTlv(der, oid.end, extension.end, 'entry extension field');
-    let critical = false;
-    if (valueTlv.tag === TAG.boolean) {
-      critical = valueTlv.end === valueTlv.contentStart + 1 && der[valueTlv.contentStart] === 0xff;
-      valueTlv = readTlv(der, valueTlv.end, extension.end, 'entry extnValue');
-    }
-    if (valueTlv.tag !== TAG.octetString || valueTlv.end !== extension.end) throw new DerError('entry Extension is malformed');
-    const id = Buffer.from(der.subarray(oid.contentStart, oid.end)).toString('hex');
+  for (const extension of list) {
+    const parts = expectSequence(extension, 'entry Extension');
+    const id = expectOid(parts[0], 'entry extnID');
+    const hasCritical = parts[1] instanceof asn1js.Boolean;
+    // Any non-zero BOOLEAN counts as TRUE (X.690 8.2.2), so a non-DER TRUE cannot hide a critical extension.
+    const critical = parts[1] instanceof asn1js.Boolean && parts[1].valueBlock.value;
+    if (parts.length !== (hasCritical ? 3 : 2)) throw new DerError('entry Extension is malformed');
+    const value = expectOctetString(parts[parts.length - 1], 'entry extnValue');
     // RFC 5280 4.2 (and 5.3 by reference): one instance of an extension at most.
     if (seen.has(id)) throw new DerError('revokedCertificates entry repeats an extension');
     seen.add(id);
     if (id === ENTRY_REASON) {
-      const enumerated = expectTlv(der, valueTlv.contentStart, valueTlv.end, TAG.enumerated, 'reasonCode');
-      if (enumerated.end - enumerated.contentStart !== 1 || CRL_REASONS[der[enumerated.contentStart]!] === undefined) throw new DerError('reasonCode is not a CRLReason');
-      reason = der[enumerated.contentStart]!;
+      const enumerated = decodeDer(value, 'reasonCode');
+      if (!(enumerated instanceof asn1js.Enumerated)) throw new DerError('reasonCode is not an ENUMERATED');
+      const code = enumerated.valueBlock.valueHexView;
+      if (code.length !== 1 || CRL_REASONS[code[0]!] === undefined) throw new DerError('reasonCode is not a CRLReason');
+      reason = code[0]!;
     } else if (id === ENTRY_CERTIFICATE_ISSUER || (critical && !ENTRY_IGNORED.has(id))) {
       // certificateIssuer only appears in indirect CRLs, which staplerd does not accept (RFC 5280 5.3.3).
-      unsupportedCritical.push(`entry extension ${expectOid(decodeComplete(der.subarray(oid.start, oid.end), 'extnID'), 'extnID')}`);
+      unsupportedCritical.push(`entry extension ${id}`);
     }
-    offset = extension.end;
   }
   return reason;
 }
 
-/** UTCTime YYMMDDHHMMSSZ / GeneralizedTime YYYYMMDDHHMMSSZ (RFC 5280 5.1.2.6: DER forms only), parsed without asn1js. */
-function readFastTime(der: Uint8Array, tlv: Tlv): number {
-  const text = Buffer.from(der.subarray(tlv.contentStart, tlv.end)).toString('latin1');
-  let match: RegExpExecArray | null;
-  let year: number;
-  if (tlv.tag === TAG.utcTime && (match = /^(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)Z$/.exec(text))) {
-    year = Number(match[1]) + (Number(match[1]) >= 50 ? 1900 : 2000);
-  } else if (tlv.tag === TAG.generalizedTime && (match = /^(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)Z$/.exec(text))) {
-    year = Number(match[1]);
-  } else {
+/**
+ * revocationDate as asn1js decoded it, in the DER forms RFC 5280 5.1.2.6 allows only: UTCTime YYMMDDHHMMSSZ or
+ * GeneralizedTime YYYYMMDDHHMMSSZ (asn1js itself also accepts fractions and offsets, which DER CRLs must not use).
+ */
+function readRevocationDate(block: asn1js.AsnType | undefined): number {
+  if (!(block instanceof asn1js.UTCTime)) throw new DerError('revocationDate is neither UTCTime nor GeneralizedTime');
+  const form = block instanceof asn1js.GeneralizedTime ? /^\d{14}Z$/ : /^\d{12}Z$/;
+  if (!form.test(Buffer.from(block.valueBlock.valueHexView).toString('latin1'))) {
     throw new DerError('revocationDate is not a DER UTCTime or GeneralizedTime');
   }
-  const [month, day, hour, minute, second] = match.slice(2).map(Number) as [number, number, number, number, number];
-  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
+  const { month, day, hour, minute, second } = block;
+  const ms = block.toDate().getTime();
   if (Number.isNaN(ms) || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) throw new DerError('revocationDate is not a valid time');
   return ms;
 }
@@ -209,10 +206,10 @@ interface CrlExtensionFacts {
   idp?: IssuingDistributionPointFacts;
 }
 
-function readCrlExtensions(encoded: Uint8Array, unsupportedCritical: string[]): CrlExtensionFacts {
+function readCrlExtensions(wrapped: asn1js.AsnType, unsupportedCritical: string[]): CrlExtensionFacts {
   const facts: CrlExtensionFacts = { isDelta: false };
   const seen = new Set<string>();
-  for (const extension of expectSequence(unwrapExplicit(decodeComplete(encoded, 'crlExtensions'), 'crlExtensions'), 'crlExtensions')) {
+  for (const extension of expectSequence(unwrapExplicit(wrapped, 'crlExtensions'), 'crlExtensions')) {
     const parts = expectSequence(extension, 'Extension');
     const oid = expectOid(parts[0], 'extnID');
     if (seen.has(oid)) throw new DerError(`crlExtensions repeat ${oid}`);
@@ -220,7 +217,7 @@ function readCrlExtensions(encoded: Uint8Array, unsupportedCritical: string[]): 
     const critical = parts.length === 3 && parts[1] instanceof asn1js.Boolean && parts[1].valueBlock.value;
     const value = expectOctetString(parts[parts.length - 1], `extnValue of ${oid}`);
     if (oid === CRL_OID.crlNumber) {
-      facts.crlNumberHex = serialToHex(expectInteger(decodeComplete(value, 'cRLNumber'), 'cRLNumber'));
+      facts.crlNumberHex = serialToHex(expectInteger(decodeDer(value, 'cRLNumber'), 'cRLNumber'));
     } else if (oid === CRL_OID.deltaCrlIndicator) {
       facts.isDelta = true;
     } else if (oid === CRL_OID.issuingDistributionPoint) {
@@ -235,7 +232,7 @@ function readCrlExtensions(encoded: Uint8Array, unsupportedCritical: string[]): 
 /** IssuingDistributionPoint ::= SEQUENCE { distributionPoint [0], onlyContainsUserCerts [1], onlyContainsCACerts [2],
  *  onlySomeReasons [3], indirectCRL [4], onlyContainsAttributeCerts [5] } (RFC 5280 5.2.5), all IMPLICIT. */
 function readIssuingDistributionPoint(value: Uint8Array): IssuingDistributionPointFacts {
-  const fields = expectSequence(decodeComplete(value, 'issuingDistributionPoint'), 'issuingDistributionPoint');
+  const fields = expectSequence(decodeDer(value, 'issuingDistributionPoint'), 'issuingDistributionPoint');
   const flag = (tag: number): boolean => {
     const block = fields.find((f) => isContextTag(f, tag));
     return block !== undefined && readPrimitiveContents(block, `issuingDistributionPoint [${tag}]`)[0] === 0xff;

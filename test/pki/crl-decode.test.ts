@@ -92,4 +92,15 @@ describe('decodeCrl', () => {
     const runaway = crl({ entries: [Buffer.concat([hex('3040'), int('01')])] });
     expect(() => decodeCrl(runaway)).toThrow();
   });
+
+  it('refuses BER inside an entry (each entry is decoded by asn1js alone, then checked for DER lengths and tags)', () => {
+    const body = Buffer.concat([int('01'), utc('260101000000Z')]);
+    const longForm = Buffer.concat([hex('3081'), Buffer.from([body.length]), body]);
+    expect(() => decodeCrl(crl({ entries: [longForm] }))).toThrow(/non-minimal length/);
+    const indefinite = Buffer.concat([hex('3080'), body, hex('0000')]);
+    expect(() => decodeCrl(crl({ entries: [indefinite] }))).toThrow(/indefinite length/);
+    const highTag = Buffer.concat([hex('3f10'), Buffer.from([body.length]), body]);
+    expect(() => decodeCrl(crl({ entries: [highTag] }))).toThrow(/multi-octet tag/);
+    expect(() => decodeCrl(crl({ revocationDate: utc('2601010000+0100') }))).toThrow(/not a DER UTCTime/);
+  });
 });
