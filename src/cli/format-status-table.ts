@@ -12,6 +12,7 @@ const COLOURS: Readonly<Record<StapleStateName, string>> = {
   failing: '\x1b[31m',
   'not-applicable': '\x1b[2m',
   'expired-certificate': '\x1b[2m',
+  'crl-good': '\x1b[32m',
 };
 const RESET = '\x1b[0m';
 
@@ -25,10 +26,11 @@ const COLUMNS: readonly { title: string; value: (row: CertificateStatusRow) => s
   { title: 'SERIAL', value: (r) => r.serialHex || '-' },
   { title: 'MUST', value: (r) => (r.mustStaple ? 'yes' : 'no') },
   { title: 'OCSP URL', value: (r) => r.ocspUrl ?? 'not applicable' },
-  { title: 'STATE', value: (r) => r.state },
-  { title: 'THIS UPDATE', value: (r) => formatInstant(r.thisUpdate) },
-  { title: 'NEXT UPDATE', value: (r) => formatInstant(r.nextUpdate) },
-  { title: 'NEXT REFRESH', value: (r) => (r.state === 'not-applicable' || r.state === 'expired-certificate' ? '-' : formatInstant(r.nextRefreshAt)) },
+  // A verdict from a CRL says so, and its thisUpdate/nextUpdate are the CRL's (docs/revocation.md).
+  { title: 'STATE', value: (r) => (r.revocationSource === 'crl' ? `${r.state} (crl)` : r.state) },
+  { title: 'THIS UPDATE', value: (r) => formatInstant(r.thisUpdate ?? r.crl?.thisUpdate) },
+  { title: 'NEXT UPDATE', value: (r) => formatInstant(r.nextUpdate ?? r.crl?.nextUpdate) },
+  { title: 'NEXT REFRESH', value: (r) => (r.state === 'not-applicable' || r.state === 'expired-certificate' || r.state === 'crl-good' ? '-' : formatInstant(r.nextRefreshAt)) },
   { title: 'FAILS', value: (r) => String(r.consecutiveFailures) },
   { title: 'LAST ERROR', value: (r) => r.lastErrorCode ?? '-' },
 ];

@@ -11,6 +11,7 @@ function describe(outcome: TargetOutcome): string {
     case 'written':
       return `written   ${name}: ${outcome.certStatus} until ${outcome.nextUpdate?.toISOString()} -> ${outcome.changedFiles.join(', ')}`;
     case 'revoked':
+      if (outcome.revocationSource === 'crl') return `REVOKED   ${name} (${where}) revoked per CRL ${outcome.crl?.url ?? ''}`;
       return `REVOKED   ${name} (${where}) revoked; ${outcome.changedFiles.length ? `staple ${outcome.changedFiles.join(', ')}` : 'no file changed'}`;
     case 'unknown':
       return `unknown   ${name} (${where}): responder does not know this certificate [${outcome.code}]`;
@@ -20,7 +21,7 @@ function describe(outcome: TargetOutcome): string {
       // No next action: the code is "retried: no" (ERROR_CODES), so only a changed input brings another attempt.
       return `waiting   ${where}: ${outcome.nextActionAt ? 'retry after backoff' : 'not retried until the certificate or its responder URLs change'} [${outcome.code ?? ''}]`;
     case 'not-applicable':
-      return `n/a       ${where}: no OCSP URL (not applicable)`;
+      return `n/a       ${where}: no OCSP URL (not applicable)${outcome.crl?.status === 'good' ? `; not revoked per CRL ${outcome.crl.url}` : ''}`;
     case 'expired-certificate':
       return `skipped   ${where}: certificate expired`;
     default:

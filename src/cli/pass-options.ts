@@ -27,6 +27,8 @@ export function addPassOptions(command: Command): Command {
     .option('--min-remaining <seconds>', 'minimum remaining lifetime of a staple (default 300)')
     .option('--lifetime-without-next-update <duration>', 'how long after thisUpdate a response without nextUpdate is valid: seconds or 12h, 1d; 0 refuses them (default 1d)')
     .addOption(new Option('--revoked-action <action>', 'revoked certificate: write the revoked response, or remove the staple').choices(['staple', 'remove']))
+    .addOption(new Option('--crl-check <when>', 'check revocation through CRLs for certificates without an OCSP URL (no-ocsp, default), every certificate (always), or never').choices(['no-ocsp', 'always', 'never']))
+    .option('--max-crl-size <bytes>', 'largest CRL downloaded or kept (default 33554432)')
     .option('--state-dir <dir>', 'where backoff history and the daemon status live (default: $STATE_DIRECTORY, /var/lib/staplerd for root, else $XDG_STATE_HOME/staplerd)')
     .option('--nginx-snippets', 'maintain <cert>.stapling.conf nginx include snippets beside each staple')
     .option('--issuer-files', 'write <crt>.issuer for HAProxy when the issuer is not inside the PEM (default: on without --out)')

@@ -10,6 +10,12 @@ import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_LIFETIME_WITHOUT_NEXT_UPDATE_MS, DEFAULT
 
 export type OnRevoked = 'staple' | 'remove';
 
+/** Which certificates have their revocation checked through CRLs (docs/revocation.md). */
+export type CrlCheck = 'no-ocsp' | 'always' | 'never';
+
+/** 32 MiB: the largest public CRLs are a few MiB (10 MiB is ~300,000 entries); anything larger is refused, not read. */
+export const DEFAULT_MAX_CRL_BYTES = 32 * 1024 * 1024;
+
 export interface StaplerdConfig {
   /** Directories scanned recursively for certificates. */
   readonly certs: readonly string[];
@@ -74,6 +80,10 @@ export interface StaplerdConfig {
   readonly metrics?: string;
   /** `run` only: /healthz turns 503 when a staple is this close to its nextUpdate. */
   readonly healthMarginMs: number;
+  /** CRLs for certificates without an OCSP URL (no-ocsp), for every certificate (always), or never. */
+  readonly crlCheck: CrlCheck;
+  /** Largest CRL downloaded or read from the state dir; larger is CRL_TOO_LARGE. */
+  readonly maxCrlBytes: number;
 }
 
 export const DEFAULT_CONFIG: StaplerdConfig = {
@@ -115,4 +125,7 @@ export const DEFAULT_CONFIG: StaplerdConfig = {
   // Refreshes start halfway through a response's validity, so a staple within an hour of nextUpdate means every
   // retry for half its life has failed; an hour stays below half the validity of any responder issuing >= 2 h answers.
   healthMarginMs: 60 * 60_000,
+  // Certificates without OCSP are the ones nothing else watches (Let's Encrypt since 2025); OCSP ones opt in.
+  crlCheck: 'no-ocsp',
+  maxCrlBytes: DEFAULT_MAX_CRL_BYTES,
 };

@@ -100,6 +100,11 @@ export const OPTION_SPECS: Readonly<Record<string, OptionSpec>> = {
   logFormat: { flag: '--log-format', apply: (v, c) => (c.logFormat = expectOneOf(v, ['json', 'text'] as const)) },
   sweep: { flag: '--sweep', apply: (v, c) => (c.sweep = expectCron(v)) },
   force: { flag: '--force', apply: (v, c) => (c.force = expectBoolean(v)) },
+  crlCheck: { flag: '--crl-check', apply: (v, c) => (c.crlCheck = expectOneOf(v, ['no-ocsp', 'always', 'never'] as const)) },
+  maxCrlSize: {
+    flag: '--max-crl-size',
+    apply: (v, c) => (c.maxCrlBytes = expectNumber(v, { min: 1024, max: 1024 * 1024 * 1024, integer: true })),
+  },
   watchDebounce: {
     flag: '--watch-debounce',
     apply: (v, c) => (c.watchDebounceMs = expectNumber(v, { min: 0, max: 60 }) * SECOND_MS),

@@ -5,7 +5,7 @@ import { recodeError, StaplerdError, toStaplerdError } from '../errors/index.js'
 import { logFailure, type EventLogger } from '../log/index.js';
 import type { CaIssuerFetcher } from '../ocsp/index.js';
 import { createValidationMemos } from '../pki/index.js';
-import { buildStatusRows, createPassCaIssuerFetcher, createPublishState, drainHooks, runPass, type HistoryStore, type PassDependencies, type PassReport } from '../pass/index.js';
+import { buildStatusRows, createPassCaIssuerFetcher, createPublishState, drainHooks, runPass, type CrlSlot, type HistoryStore, type PassDependencies, type PassReport } from '../pass/index.js';
 import { describeWatchedCertificates, loadHistory, loadValidationCache, resolveStateDir, saveHistory, saveStatusSnapshot, saveValidationCache } from '../state/index.js';
 import type { CertificateStatusRow } from '../types/index.js';
 import type { CertificateWatcher } from './certificate-watcher.js';
@@ -31,6 +31,8 @@ export class StapleDaemon {
   private metrics?: MetricsEndpoint;
   private readonly publishState = createPublishState();
   private caIssuers?: CaIssuerFetcher;
+  /** CRLs validated by earlier passes, kept until a reload (docs/revocation.md): not re-read from the state dir per pass. */
+  private crlSlot: CrlSlot = {};
   private watcher?: CertificateWatcher;
   private sweep?: SweepTimer;
   private dueTimer?: NodeJS.Timeout;
@@ -125,6 +127,7 @@ export class StapleDaemon {
     this.config = config;
     this.deps = deps;
     this.caIssuers = createPassCaIssuerFetcher(this.config, this.deps);
+    this.crlSlot = {};
     // Before start() has its watch in place (SIGHUP during the first pass) it will start one with this new config;
     // starting one here too would leave two watchers, each triggering every pass twice.
     if (this.watching && !this.stopping) {
@@ -192,6 +195,7 @@ export class StapleDaemon {
         history: this.history,
         caIssuers: this.caIssuers,
         publishState: this.publishState,
+        crlSlot: this.crlSlot,
         signal: this.abort.signal,
         memos: this.memos,
       });

@@ -70,6 +70,19 @@ export const ERROR_CODES = {
   RESPONSE_NO_NEXT_UPDATE: { level: 'warn', retry: true, exitCode: 1, summary: 'response without nextUpdate is older than lifetimeWithoutNextUpdate' },
   RESPONSE_NONCE_MISMATCH: { level: 'warn', retry: true, exitCode: 1, summary: 'response nonce differs from the request nonce' },
 
+  // CRLs (src/crl/, docs/revocation.md): for certificates without an OCSP URL (or all, with --crl-check always). A CRL
+  // that fails any of these changes no verdict: the last valid CRL kept in the state dir still decides while fresh.
+  CRL_TOO_LARGE: { level: 'warn', retry: true, exitCode: 1, summary: 'CRL exceeds --max-crl-size; not read' },
+  CRL_MALFORMED: { level: 'warn', retry: true, exitCode: 1, summary: 'CRL is not a complete DER CertificateList' },
+  CRL_UNVERIFIED: { level: 'warn', retry: true, exitCode: 1, summary: "CRL is not signed by the certificate's issuer (key or name)" },
+  CRL_NOT_YET_VALID: { level: 'warn', retry: true, exitCode: 1, summary: 'CRL thisUpdate is in the future' },
+  CRL_EXPIRED: { level: 'warn', retry: true, exitCode: 1, summary: 'CRL nextUpdate has passed or is missing' },
+  // Delta CRLs, indirect CRLs and unknown critical extensions (RFC 5280 5.2, 5.3): a CRL not fully understood proves nothing.
+  CRL_UNSUPPORTED: { level: 'warn', retry: true, exitCode: 1, summary: 'CRL is a delta or indirect CRL, or has an unknown critical extension' },
+  CRL_SCOPE_MISMATCH: { level: 'warn', retry: true, exitCode: 1, summary: 'CRL issuing distribution point does not cover the certificate' },
+  // A replayed older CRL must not un-revoke a certificate (RFC 5280 5.2.3: cRLNumber increases monotonically).
+  CRL_OLDER: { level: 'warn', retry: true, exitCode: 1, summary: 'CRL number is lower than the one already accepted' },
+
   // Valid answers that are not "good".
   CERT_REVOKED: { level: 'error', retry: true, exitCode: 1, summary: 'certificate is revoked' },
   CERT_STATUS_UNKNOWN: { level: 'warn', retry: true, exitCode: 1, summary: 'responder does not know the certificate' },

@@ -57,7 +57,7 @@ export function statusCodeForHealth(report: HealthReport): 200 | 503 {
 /** Whether staplerd is responsible for a staple at all: no OCSP URL (Let's Encrypt since 2025) or an expired
  *  certificate is not applicable, never a problem. */
 export function isApplicable(row: CertificateStatusRow): boolean {
-  return row.state !== 'not-applicable' && row.state !== 'expired-certificate';
+  return row.state !== 'not-applicable' && row.state !== 'expired-certificate' && row.state !== 'crl-good';
 }
 
 /**
@@ -75,6 +75,7 @@ export function hasValidStaple(row: CertificateStatusRow, now: Date): boolean {
 function findProblem(row: CertificateStatusRow, now: Date, marginMs: number): string | undefined {
   if (!isApplicable(row)) return undefined;
   // Revocation is reported for every certificate: clients given this staple refuse the certificate (RFC 6960 2.2).
+  if (row.revocationSource === 'crl') return `revoked: the certificate's CRL lists it (${row.crl?.url ?? 'crl'})`;
   if (row.state === 'revoked' || row.certStatus === 'revoked') return 'revoked: the responder says the certificate is revoked';
   // RFC 7633: a client honouring must-staple rejects the handshake without a good staple.
   if (row.mustStaple && !hasValidStaple(row, now)) return `no-valid-staple: must-staple certificate without a valid staple (${describeState(row)})`;

@@ -27,7 +27,7 @@ export interface StaplerdMetricsOptions {
 
 /** Every StapleStateName, so staplerd_certificates{state} always exports all of them (zeros included): a missing
  *  series would make `staplerd_certificates{state="failing"} > 0` silently absent instead of 0. */
-export const STAPLE_STATES: readonly StapleStateName[] = ['fresh', 'due', 'expired', 'revoked', 'unknown', 'missing', 'failing', 'not-applicable', 'expired-certificate'];
+export const STAPLE_STATES: readonly StapleStateName[] = ['fresh', 'due', 'expired', 'revoked', 'unknown', 'missing', 'failing', 'not-applicable', 'expired-certificate', 'crl-good'];
 
 /** OCSP responders answer in tens to hundreds of ms; the default fetch timeout is 10 s (docs/configuration.md). */
 export const RESPONDER_LATENCY_BUCKETS_SECONDS: readonly number[] = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -50,6 +50,9 @@ interface MetricSet {
   readonly expiry: Gauge<CertLabels>;
   readonly stapleValid: Gauge<CertLabels>;
   readonly consecutiveFailures: Gauge<CertLabels>;
+  readonly revoked: Gauge<CertLabels | 'source'>;
+  readonly crlThisUpdate: Gauge<CertLabels>;
+  readonly crlNextUpdate: Gauge<CertLabels>;
   readonly certificates: Gauge<'state'>;
   readonly statusUpdated: Gauge;
   readonly fetches: Counter<'host' | 'result' | 'code'>;
@@ -102,6 +105,10 @@ function registerMetrics(registry: Registry): MetricSet {
     expiry: certGauge('staplerd_staple_expiry_seconds', 'Seconds from the last scrape (or update) until the current staple reaches nextUpdate; negative once past.'),
     stapleValid: certGauge('staplerd_staple_valid', '1 when the current staple is good and before nextUpdate, else 0.'),
     consecutiveFailures: certGauge('staplerd_certificate_consecutive_failures', 'Failed fetch attempts in a row since the last success.'),
+    // Revocation whichever way it was learnt (docs/revocation.md): alert on `staplerd_certificate_revoked == 1`.
+    revoked: new Gauge({ name: 'staplerd_certificate_revoked', help: 'Always 1, for each revoked certificate; source="ocsp" (its staple) or "crl".', labelNames: [...CERT_LABELS, 'source'], registers }),
+    crlThisUpdate: certGauge('staplerd_crl_this_update_timestamp_seconds', 'thisUpdate of the CRL that decided the certificate\'s revocation status, Unix seconds.'),
+    crlNextUpdate: certGauge('staplerd_crl_next_update_timestamp_seconds', 'nextUpdate of the CRL that decided the certificate\'s revocation status, Unix seconds.'),
     certificates: new Gauge({ name: 'staplerd_certificates', help: 'Certificates by staple state.', labelNames: ['state'], registers }),
     statusUpdated: new Gauge({ name: 'staplerd_status_updated_timestamp_seconds', help: 'When the certificate gauges were last updated (end of a pass), Unix seconds.', registers }),
     fetches: new Counter({ name: 'staplerd_fetches_total', help: 'OCSP fetch attempts by responder host, result and error code (code="none" on success).', labelNames: ['host', 'result', 'code'], registers }),
@@ -132,7 +139,9 @@ function recordFetch(metrics: MetricSet, observation: FetchObservation): void {
 
 /** reset() then set() run synchronously, so a scrape never sees a half-replaced set of series. */
 function setCertificateGauges(metrics: MetricSet, rows: readonly CertificateStatusRow[], now: Date): void {
-  for (const gauge of [metrics.certificateInfo, metrics.mustStaple, metrics.thisUpdate, metrics.nextUpdate, metrics.consecutiveFailures]) gauge.reset();
+  const perCertificate = [metrics.certificateInfo, metrics.mustStaple, metrics.thisUpdate, metrics.nextUpdate, metrics.consecutiveFailures];
+  perCertificate.push(metrics.crlThisUpdate, metrics.crlNextUpdate);
+  for (const gauge of [...perCertificate, metrics.revoked]) gauge.reset();
   const counts = new Map<StapleStateName, number>(STAPLE_STATES.map((state) => [state, 0]));
   for (const row of rows) {
     const labels = labelsOf(row);
@@ -141,6 +150,9 @@ function setCertificateGauges(metrics: MetricSet, rows: readonly CertificateStat
     metrics.consecutiveFailures.set(labels, row.consecutiveFailures);
     if (row.thisUpdate !== undefined) metrics.thisUpdate.set(labels, toUnixSeconds(row.thisUpdate));
     if (row.nextUpdate !== undefined) metrics.nextUpdate.set(labels, toUnixSeconds(row.nextUpdate));
+    if (row.state === 'revoked') metrics.revoked.set({ ...labels, source: row.revocationSource ?? 'ocsp' }, 1);
+    if (row.crl?.thisUpdate !== undefined) metrics.crlThisUpdate.set(labels, toUnixSeconds(row.crl.thisUpdate));
+    if (row.crl?.nextUpdate !== undefined) metrics.crlNextUpdate.set(labels, toUnixSeconds(row.crl.nextUpdate));
     counts.set(row.state, (counts.get(row.state) ?? 0) + 1);
   }
   for (const [state, count] of counts) metrics.certificates.set({ state }, count);

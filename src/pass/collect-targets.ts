@@ -6,6 +6,7 @@ import type { Certificate } from '../pki/certificate.js';
 import { CertificateCache } from '../pki/certificate-cache.js';
 import type { ValidationMemos } from '../pki/validation-memos.js';
 import { findSymlinkUnderOut, stapleOutputPath, type OutTreeCache } from '../output/staple-paths.js';
+import { crlUrlsToCheck } from './crl-revocation.js';
 import { mapWithConcurrency } from './map-with-concurrency.js';
 import { yieldToEventLoop } from './yield-to-event-loop.js';
 
@@ -105,7 +106,9 @@ export async function collectTargets(
   const targets = await mapWithConcurrency([...groups.entries()], LOAD_CONCURRENCY, async ([key, group]) => {
     // No issuer is needed (and no AIA download made) for a certificate that will not be fetched for.
     const hasResponder = group.leaf.summary.ocspUrls.length > 0 || config.responder !== undefined;
-    if (!hasResponder || group.leaf.summary.notAfter <= options.now) {
+    // A CRL is checked with the issuer's key too (crl-revocation.ts decides which certificates have one checked).
+    const needsIssuer = hasResponder || crlUrlsToCheck(group, config.crlCheck, hasResponder).length > 0;
+    if (!needsIssuer || group.leaf.summary.notAfter <= options.now) {
       return { key, leaf: group.leaf, files: group.files } satisfies StapleTarget;
     }
     try {

@@ -4,7 +4,8 @@ import type { ErrorCode } from '../errors/index.js';
 import type { EventLogger } from '../log/index.js';
 import type { CertStatus, ValidatedResponse } from '../pki/types.js';
 import type { ValidationMemos } from '../pki/validation-memos.js';
-import type { Clock, FetchObservation, RandomSource, StapleFileFailure } from '../types/index.js';
+import type { Clock, CrlStatus, FetchObservation, RandomSource, StapleFileFailure } from '../types/index.js';
+import type { CrlChecker } from '../crl/index.js';
 import type { HttpClient } from '../ocsp/http-client.js';
 import type { FleetCoordinator, StapleSource } from '../fleet/index.js';
 
@@ -86,6 +87,10 @@ export interface TargetOutcome {
   readonly hasGoodStaple: boolean;
   /** When this certificate next wants attention (refresh or retry), for the daemon's timer. */
   readonly nextActionAt?: Date;
+  /** Where a revoked verdict came from (kind 'revoked'). */
+  readonly revocationSource?: 'ocsp' | 'crl';
+  /** The CRL verdict, for certificates checked through CRLs (--crl-check). */
+  readonly crl?: CrlStatus;
   /** Where the response of this pass came from: fetched from the responder, or taken from the fleet (--fleet). */
   readonly source?: StapleSource;
 }
@@ -106,6 +111,13 @@ export interface PassOptions {
   readonly dryRun?: boolean;
   /** Called after each certificate is done (progress bar). */
   readonly onProgress?: (done: number, total: number) => void;
+  /** CRL state to share across passes (`run`); a pass without one starts from the state dir's kept CRLs. */
+  readonly crlSlot?: CrlSlot;
   /** Memos the pass decodes and verifies through (`once`, `run`: the ones the state directory keeps); none, nothing is. */
   readonly memos?: ValidationMemos;
+}
+
+/** Holds the CRL checker once a certificate needs it: the crl module is imported only then (docs/architecture.md). */
+export interface CrlSlot {
+  checker?: Promise<CrlChecker>;
 }

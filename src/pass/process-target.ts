@@ -7,6 +7,7 @@ import type { ValidatedResponse } from '../pki/types.js';
 import type { StapleSource } from '../fleet/index.js';
 import { computeUsableUntil, decideFetch, isAwaitingInputChange, type FetchDecision } from '../policy/index.js';
 import { applyResponse } from './apply-response.js';
+import { applyCrlVerdict } from './crl-revocation.js';
 import type { StapleTarget } from './collect-targets.js';
 import { allGood, describeFiles, judgeStaplesOnDisk, judgeStaplesWithoutIssuer, newestValid, type ExistingStaple } from './judge-staples.js';
 import type { TargetOutcome } from './pass-types.js';
@@ -32,6 +33,14 @@ interface TargetStep {
 }
 
 export async function processTarget(target: StapleTarget, ctx: TargetContext): Promise<TargetOutcome> {
+  const outcome = await processStaples(target, ctx);
+  // docs/revocation.md: without OCSP (or with --crl-check always) the certificate's CRL decides whether it is revoked.
+  if (ctx.config.crlCheck === 'never') return outcome;
+  const summary = target.leaf.summary;
+  return applyCrlVerdict(target, ctx, outcome, { file: outcome.certFiles.join(', '), serial: summary.serialHex, subject: summary.subject });
+}
+
+async function processStaples(target: StapleTarget, ctx: TargetContext): Promise<TargetOutcome> {
   await yieldToEventLoop();
   const summary = target.leaf.summary;
   const urls = ctx.config.responder ? [ctx.config.responder] : summary.ocspUrls;

@@ -28,6 +28,8 @@ export async function runPass(options: RunPassOptions): Promise<PassReport> {
   const transport = { http: deps.http, limiter, timeoutMs: config.timeoutMs, maxBodyBytes: config.maxResponseBytes, userAgent: USER_AGENT };
   const caIssuers = options.caIssuers ?? createPassCaIssuerFetcher(config, deps, limiter);
 
+  // CRL downloads take the same per-host limiter; the checker itself is created when a certificate first needs it.
+  const crl = { slot: options.crlSlot ?? {}, limiter };
   const observeFetch = deps.observeFetch;
   const fetchValidated: FetchValidated = (urls, requestDer, accept) =>
     fetchOcspResponse(urls, requestDer, accept, {
@@ -73,7 +75,7 @@ export async function runPass(options: RunPassOptions): Promise<PassReport> {
     config.concurrency,
     async (target) => {
       try {
-        return await processTarget(target, { ...options, fetchValidated, servers: publishState.servers });
+        return await processTarget(target, { ...options, fetchValidated, servers: publishState.servers, crl });
       } catch (thrown) {
         return reportInternalError(target, thrown, deps.logger);
       } finally {

@@ -25,6 +25,8 @@ function buildRow(outcome: TargetOutcome, entry: ReturnType<HistoryStore['get']>
     consecutiveFailures,
     lastErrorCode: outcome.code && outcome.kind !== 'not-applicable' && outcome.kind !== 'expired-certificate' ? outcome.code : entry?.lastErrorCode,
     lastErrorMessage: outcome.kind === 'not-applicable' ? undefined : (outcome.message ?? entry?.lastErrorMessage),
+    ...(outcome.kind === 'revoked' ? { revocationSource: outcome.revocationSource ?? 'ocsp' } : {}),
+    ...(outcome.crl ? { crl: outcome.crl } : {}),
     ...sourceOf(outcome, entry),
   };
 }
@@ -37,8 +39,9 @@ function sourceOf(outcome: TargetOutcome, entry: ReturnType<HistoryStore['get']>
 }
 
 function stateOf(outcome: TargetOutcome, entry: ReturnType<HistoryStore['get']>, consecutiveFailures: number, now: Date): StapleStateName {
-  if (outcome.kind === 'not-applicable') return 'not-applicable';
+  if (outcome.kind === 'not-applicable') return outcome.crl?.status === 'good' ? 'crl-good' : 'not-applicable';
   if (outcome.kind === 'expired-certificate') return 'expired-certificate';
+  if (outcome.kind === 'revoked' && outcome.revocationSource === 'crl') return 'revoked';
   // A file that could not even be read has neither staple nor history: it is failing.
   if (!outcome.serialHex) return 'failing';
   // The staple facts on an outcome describe what is on disk after the pass (or the response just written).

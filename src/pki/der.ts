@@ -30,6 +30,76 @@ export function decodeComplete(bytes: Uint8Array, what: string): asn1js.AsnType 
   return decoded.result;
 }
 
+/**
+ * Refuses what DER forbids in the tags and lengths of a decoded tree (X.690 10.1): an indefinite length, a length in
+ * more octets than needed (asn1js records those as warnings on its length block and decodes on) and a multi-octet tag
+ * (none occurs in X.509). asn1js's own decoded fields are checked; no byte is read here.
+ */
+export function assertDerEncoding(block: asn1js.AsnType, what: string): void {
+  if (block.idBlock.blockLength !== 1) throw new DerError(`${what} uses a multi-octet tag`);
+  if (block.lenBlock.isIndefiniteForm) throw new DerError(`${what} uses an indefinite length`);
+  if (block.lenBlock.warnings.length > 0) throw new DerError(`${what} has a non-minimal length (${block.lenBlock.warnings.join('; ')})`);
+  const children = (block as { valueBlock?: { value?: unknown } }).valueBlock?.value;
+  if (block.idBlock.isConstructed && Array.isArray(children)) for (const child of children as asn1js.AsnType[]) assertDerEncoding(child, what);
+}
+
+/** decodeComplete, and the whole tree DER-encoded (assertDerEncoding). */
+export function decodeDer(bytes: Uint8Array, what: string): asn1js.AsnType {
+  const block = decodeComplete(bytes, what);
+  assertDerEncoding(block, what);
+  return block;
+}
+
+/**
+ * Decodes the one DER value starting at `offset`, which must end by `limit`, with asn1js (which decodes one element
+ * from the start of its input and reports where it ends). Returns it and the offset after it: a long SEQUENCE OF can
+ * be decoded one element at a time, each tree dropped before the next is decoded.
+ */
+export function decodeNext(bytes: Uint8Array, offset: number, limit: number, what: string): { block: asn1js.AsnType; end: number } {
+  if (offset >= limit) throw new DerError(`${what} is missing`);
+  const decoded = asn1js.fromBER(bytes.subarray(offset, limit), { parseEmbedded: false, copyInput: false });
+  if (decoded.offset === -1 || decoded.result.error) {
+    throw new DerError(`${what} is not valid ASN.1: ${decoded.result.error || 'decoding failed'}`);
+  }
+  assertDerEncoding(decoded.result, what);
+  return { block: decoded.result, end: offset + decoded.offset };
+}
+
+/** Where one value lies in a buffer, from its header alone: tag fields, and the offsets of its contents and its end. */
+export interface DerHeader {
+  readonly tagClass: number;
+  readonly tagNumber: number;
+  readonly isConstructed: boolean;
+  readonly start: number;
+  readonly contentStart: number;
+  readonly end: number;
+}
+
+/**
+ * Decodes only the identifier and length octets of the value at `offset` (asn1js's own identification and length
+ * blocks), leaving its contents undecoded: the caller can then decode a large SEQUENCE's elements one by one with
+ * decodeNext. DER only, as assertDerEncoding; the value must end by `limit`.
+ */
+export function readDerHeader(bytes: Uint8Array, offset: number, limit: number, what: string): DerHeader {
+  if (offset >= limit) throw new DerError(`${what} is missing`);
+  const header = new asn1js.BaseBlock();
+  const lengthStart = header.idBlock.fromBER(bytes, offset, limit - offset);
+  if (lengthStart === -1) throw new DerError(`${what} has a bad tag: ${header.idBlock.error}`);
+  if (lengthStart >= limit) throw new DerError(`${what} is truncated`);
+  const contentStart = header.lenBlock.fromBER(bytes, lengthStart, limit - lengthStart);
+  if (contentStart === -1) throw new DerError(`${what} has a bad length: ${header.lenBlock.error}`);
+  assertDerEncoding(header, what);
+  const end = contentStart + header.lenBlock.length;
+  if (end > limit) throw new DerError(`${what} runs past its enclosing value`);
+  const { tagClass, tagNumber, isConstructed } = header.idBlock;
+  return { tagClass, tagNumber, isConstructed, start: offset, contentStart, end };
+}
+
+/** A header of a universal SEQUENCE (X.690 8.9). */
+export function isSequenceHeader(header: DerHeader): boolean {
+  return header.tagClass === TAG_CLASS.universal && header.tagNumber === 16 && header.isConstructed;
+}
+
 /** The complete original encoding (tag, length, contents) of a decoded block: what signatures and hashes cover. */
 export function readEncoding(block: asn1js.AsnType): Uint8Array {
   return block.valueBeforeDecodeView;

@@ -154,6 +154,7 @@ export async function readStatusSnapshot(stateDir: string): Promise<StatusSnapsh
         thisUpdate: revive(row.thisUpdate),
         nextUpdate: revive(row.nextUpdate),
         nextRefreshAt: revive(row.nextRefreshAt),
+        ...(row.crl ? { crl: { ...row.crl, thisUpdate: revive(row.crl.thisUpdate), nextUpdate: revive(row.crl.nextUpdate), revocationTime: revive(row.crl.revocationTime) } } : {}),
       })),
     };
   } catch {

@@ -1,6 +1,21 @@
 // One certificate's status as `status`, the metrics and /healthz show it: plain data, JSON-friendly.
 
-export type StapleStateName = 'fresh' | 'due' | 'expired' | 'revoked' | 'unknown' | 'missing' | 'failing' | 'not-applicable' | 'expired-certificate';
+export type StapleStateName = 'fresh' | 'due' | 'expired' | 'revoked' | 'unknown' | 'missing' | 'failing' | 'not-applicable' | 'expired-certificate' | 'crl-good';
+
+/** What the certificate's CRL said (docs/revocation.md): no OCSP to staple, but revocation is still watched. */
+export interface CrlStatus {
+  /** The distribution point that decided (or failed). */
+  readonly url: string;
+  readonly status: 'good' | 'revoked' | 'failed';
+  readonly thisUpdate?: Date;
+  readonly nextUpdate?: Date;
+  readonly crlNumber?: string;
+  readonly revocationTime?: Date;
+  readonly revocationReason?: string;
+  /** The last attempt's failure, also when an earlier CRL still decides. */
+  readonly errorCode?: string;
+  readonly errorMessage?: string;
+}
 
 export interface CertificateStatusRow {
   /** The first file the certificate was found in; `certFiles` lists all. */
@@ -21,6 +36,9 @@ export interface CertificateStatusRow {
   readonly consecutiveFailures: number;
   readonly lastErrorCode?: string;
   readonly lastErrorMessage?: string;
+  /** Where a revoked verdict came from: the staple (ocsp) or a CRL (crl). */
+  readonly revocationSource?: 'ocsp' | 'crl';
+  readonly crl?: CrlStatus;
   /** With --fleet: where the staple on disk came from, fetched by this host or taken from the fleet (docs/fleet.md). */
   readonly source?: StapleSourceName;
 }

@@ -58,3 +58,17 @@ describe('formatStatusJson', () => {
     expect((JSON.parse(text) as { certificates: { subject: string }[] }).certificates[0]!.subject).toBe(subject);
   });
 });
+
+describe('formatStatusTable with CRL verdicts (docs/revocation.md)', () => {
+  const crl = { url: 'http://crl.example.test/ca.crl', thisUpdate: new Date('2026-03-01T00:00:00Z'), nextUpdate: new Date('2026-03-08T00:00:00Z') };
+
+  it('shows crl-good with the CRL\'s thisUpdate and nextUpdate, and a CRL revocation as "revoked (crl)"', () => {
+    const good = row({ ocspUrl: null, stapleFiles: [], state: 'crl-good', crl: { ...crl, status: 'good' } });
+    const revoked = row({ path: '/certs/b.pem', ocspUrl: null, state: 'revoked', revocationSource: 'crl', crl: { ...crl, status: 'revoked' } });
+
+    const [, goodLine, revokedLine] = formatStatusTable([good, revoked], { colour: false }).trimEnd().split('\n');
+
+    expect(goodLine).toMatch(/not applicable\s+crl-good\s+2026-03-01T00:00:00Z\s+2026-03-08T00:00:00Z\s+-/);
+    expect(revokedLine).toMatch(/not applicable\s+revoked \(crl\)\s+2026-03-01T00:00:00Z/);
+  });
+});

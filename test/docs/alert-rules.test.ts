@@ -27,7 +27,8 @@ async function exportedSeries(): Promise<{ names: Set<string>; labels: Map<strin
   const metrics = createStaplerdMetrics({ collectDefaults: false });
   metrics.observeFetch({ host: 'ocsp.example.test', result: 'success', latencyMs: 100 });
   metrics.observeStapleFileFailure({ operation: 'write', code: 'WRITE_FAILED' });
-  metrics.updateCertificates([makeRow({ mustStaple: true })], NOW);
+  const crl = { url: 'http://crl.example.test/ca.crl', status: 'revoked' as const, thisUpdate: NOW, nextUpdate: new Date(NOW.getTime() + 86_400_000) };
+  metrics.updateCertificates([makeRow({ mustStaple: true }), makeRow({ path: '/revoked.pem', state: 'revoked', revocationSource: 'crl', crl })], NOW);
   const exposition = parseExposition((await metrics.render(NOW)).body);
   const labels = new Map<string, Set<string>>();
   for (const sample of exposition.samples) {

@@ -93,8 +93,8 @@ describe('the import-rule check', () => {
   });
 
   it('reports an import from a folder that has no row', () => {
-    expect(unitOf('src/crl/fetch-crl.ts')).toBe('crl');
-    const violations = findViolations([{ file: 'src/crl/fetch-crl.ts', specifier: '../errors/index.js' }], rules);
-    expect(violations).toEqual(['src/crl/fetch-crl.ts: folder crl has no row in the import rules']);
+    expect(unitOf('src/widgets/fetch-widget.ts')).toBe('widgets');
+    const violations = findViolations([{ file: 'src/widgets/fetch-widget.ts', specifier: '../errors/index.js' }], rules);
+    expect(violations).toEqual(['src/widgets/fetch-widget.ts: folder widgets has no row in the import rules']);
   });
 });

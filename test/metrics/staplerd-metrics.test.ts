@@ -57,7 +57,7 @@ describe('createStaplerdMetrics', () => {
 
     metrics.updateCertificates([makeRow(), makeRow({ path: '/2.pem' }), makeRow({ path: '/3.pem', state: 'not-applicable' }), makeRow({ path: '/4.pem', state: 'revoked', certStatus: 'revoked' })], NOW);
     const counts = Object.fromEntries(findSamples(await scrape(metrics), 'staplerd_certificates').map((s) => [s.labels.state, s.value]));
-    expect(counts).toEqual({ fresh: 2, due: 0, expired: 0, revoked: 1, unknown: 0, missing: 0, failing: 0, 'not-applicable': 1, 'expired-certificate': 0 });
+    expect(counts).toEqual({ fresh: 2, due: 0, expired: 0, revoked: 1, unknown: 0, missing: 0, failing: 0, 'not-applicable': 1, 'expired-certificate': 0, 'crl-good': 0 });
   });
 
   it('drops the series of certificates that disappeared when rows are replaced', async () => {
