@@ -67,17 +67,25 @@ export function parseCertificateFileBytes(
   return { kind: 'leaf', file, leaf: certificates[leafIndex]!, chain };
 }
 
+/** A file read once for its fingerprints: the bytes, for parsing them without reading the file again. */
+export interface FingerprintedFile {
+  readonly bytes: Uint8Array;
+  /** The SHA-256 of each certificate's DER, in file order. */
+  readonly fingerprints: readonly string[];
+}
+
 /**
  * The SHA-256 fingerprints of a file's certificates in file order, decoded but not parsed (a hash costs a few
  * microseconds, an asn1js parse half a millisecond): a pass reads every file this way first, so it knows which
  * files may share a leaf before it has parsed them all and can start fetching early (issue 13). Undefined when the
  * file cannot be read or decoded; loadCertificateFile then reports why.
  */
-export function fingerprintCertificateBlocks(file: string, limits: CertificateFileLimits = DEFAULT_CERTIFICATE_FILE_LIMITS): string[] | undefined {
+export function fingerprintCertificateFile(file: string, limits: CertificateFileLimits = DEFAULT_CERTIFICATE_FILE_LIMITS): FingerprintedFile | undefined {
   try {
-    const blocks = listCertificateBlocks(readRegularFileSync(file, { maxBytes: limits.maxFileBytes }), file);
+    const bytes = readRegularFileSync(file, { maxBytes: limits.maxFileBytes });
+    const blocks = listCertificateBlocks(bytes, file);
     if (blocks.length > limits.maxCertificates) return undefined;
-    return blocks.map((block) => computeSha256Hex(block.decode()));
+    return { bytes, fingerprints: blocks.map((block) => computeSha256Hex(block.decode())) };
   } catch {
     return undefined;
   }

@@ -1,6 +1,6 @@
 // Discovery as a stream: each leaf's target is handed on as soon as no file still to be parsed can hold that leaf.
 import type { StaplerdConfig } from '../config/index.js';
-import { findCertificateFiles, IssuerResolver, loadCertificateFile, type CandidateFile, type LoadedCertificateFile } from '../discovery/index.js';
+import { findCertificateFiles, IssuerResolver, loadCertificateFile, parseCertificateFileBytes, type CandidateFile, type LoadedCertificateFile } from '../discovery/index.js';
 import { policyForCode, StaplerdError, toStaplerdError } from '../errors/index.js';
 import type { Certificate } from '../pki/certificate.js';
 import { CertificateCache } from '../pki/certificate-cache.js';
@@ -92,7 +92,10 @@ export async function discoverTargets(config: StaplerdConfig, options: DiscoverO
     await yieldNow();
     let loaded: LoadedCertificateFile | undefined;
     try {
-      loaded = await loadCertificateFile(candidate.file, certificates, fileLimits);
+      const bytes = plan.takeBytes(index);
+      loaded = bytes
+        ? parseCertificateFileBytes(bytes, candidate.file, certificates, fileLimits.maxCertificates)
+        : await loadCertificateFile(candidate.file, certificates, fileLimits);
     } catch (error) {
       problems.push({ certFile: candidate.file, error: toStaplerdError(error, 'CERT_PARSE_FAILED', { file: candidate.file }) });
     }

@@ -1,6 +1,6 @@
 // The cheap first look at every candidate file: staple paths from names, and certificate fingerprints without parsing.
 import type { StaplerdConfig } from '../config/index.js';
-import { fingerprintCertificateBlocks, type CandidateFile, type CertificateFileLimits } from '../discovery/index.js';
+import { fingerprintCertificateFile, type CandidateFile, type CertificateFileLimits } from '../discovery/index.js';
 import { stapleOutputPath } from '../output/staple-paths.js';
 import { yieldToEventLoop } from './yield-to-event-loop.js';
 
@@ -16,7 +16,15 @@ export interface DiscoveryPlan {
    * on before the rest: no file holds that certificate below its first place (where a bundle may keep its leaf).
    */
   release(index: number): string | undefined;
+  /** The bytes the plan read of candidate `index`, once, when it kept them (PLAN_BYTES_BUDGET); else undefined. */
+  takeBytes(index: number): Uint8Array | undefined;
 }
+
+/**
+ * The plan keeps what it read for the parse up to this many bytes, so a small tree is read once (about 2,000
+ * fullchain files); beyond it files are read again rather than held: a big tree's memory peak stays as it was.
+ */
+const PLAN_BYTES_BUDGET = 4 * 1024 * 1024;
 
 /**
  * A file's leaf is its first certificate that is not a CA (loadCertificateFile), in practice its first one. Files
@@ -30,12 +38,19 @@ export async function planDiscovery(candidates: readonly CandidateFile[], config
   const firstFingerprints: (string | undefined)[] = [];
   const unparsedByFingerprint = new Map<string, number>();
   const heldFurtherDown = new Set<string>();
-  for (const candidate of candidates) {
+  const keptBytes = new Map<number, Uint8Array>();
+  let keptSize = 0;
+  for (const [index, candidate] of candidates.entries()) {
     await yieldToEventLoop();
     const stapleFile = stapleOutputPath(candidate.file, { certsRoot: candidate.certsRoot, outDir: config.out });
     stapleFiles.push(stapleFile);
     claims.set(stapleFile, (claims.get(stapleFile) ?? 0) + 1);
-    const fingerprints = fingerprintCertificateBlocks(candidate.file, limits);
+    const read = fingerprintCertificateFile(candidate.file, limits);
+    if (read && keptSize + read.bytes.length <= PLAN_BYTES_BUDGET) {
+      keptBytes.set(index, read.bytes);
+      keptSize += read.bytes.length;
+    }
+    const fingerprints = read?.fingerprints;
     const first = fingerprints?.[0];
     firstFingerprints.push(first);
     if (first !== undefined) unparsedByFingerprint.set(first, (unparsedByFingerprint.get(first) ?? 0) + 1);
@@ -52,6 +67,11 @@ export async function planDiscovery(candidates: readonly CandidateFile[], config
       const unparsed = unparsedByFingerprint.get(first)! - 1;
       unparsedByFingerprint.set(first, unparsed);
       return unparsed === 0 && !heldFurtherDown.has(first) ? first : undefined;
+    },
+    takeBytes(index) {
+      const bytes = keptBytes.get(index);
+      keptBytes.delete(index);
+      return bytes;
     },
   };
 }

@@ -83,9 +83,12 @@ describe('discoverTargets', () => {
     const config = await configFor();
     const dir = config.certs[0]!;
     const ca = pki.authority.intermediate.certificate.toPem();
-    // Enough files that parsing them all takes far longer than resolving the first leaf's issuer.
+    // Enough files that parsing them all takes far longer than resolving the first leaf's issuer, and big enough
+    // (text around the PEM blocks, as `openssl x509 -text` leaves) that the plan keeps only the first ones' bytes
+    // (its 4 MiB budget): the last file is read again when it is parsed.
+    const padding = `${'explanatory text, not a certificate\n'.repeat(1000)}`;
     const leaves = await Promise.all(Array.from({ length: 150 }, (_, index) => pki.issueLeaf({ ocspUrls: [OCSP_URL], commonName: `leaf-${index}.test` })));
-    for (const [index, leaf] of leaves.entries()) await writeBundle(dir, `leaf-${String(index).padStart(3, '0')}.pem`, [leaf.certificate.toPem(), ca]);
+    for (const [index, leaf] of leaves.entries()) await writeBundle(dir, `leaf-${String(index).padStart(3, '0')}.pem`, [padding, leaf.certificate.toPem(), ca]);
     const last = path.join(dir, 'leaf-149.pem');
     const targets: StapleTarget[] = [];
     const discovered = await discoverTargets(config, {
