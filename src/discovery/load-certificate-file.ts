@@ -80,12 +80,25 @@ export interface FingerprintedFile {
  * files may share a leaf before it has parsed them all and can start fetching early (issue 13). Undefined when the
  * file cannot be read or decoded; loadCertificateFile then reports why.
  */
-export function fingerprintCertificateFile(file: string, limits: CertificateFileLimits = DEFAULT_CERTIFICATE_FILE_LIMITS): FingerprintedFile | undefined {
+export function fingerprintCertificateFile(
+  file: string,
+  limits: CertificateFileLimits = DEFAULT_CERTIFICATE_FILE_LIMITS,
+  /** Fingerprints by PEM text, kept by the caller: the CA in every fullchain file is decoded and hashed once. */
+  byPemBody: Map<string, string> = new Map(),
+): FingerprintedFile | undefined {
   try {
     const bytes = readRegularFileSync(file, { maxBytes: limits.maxFileBytes });
     const blocks = listCertificateBlocks(bytes, file);
     if (blocks.length > limits.maxCertificates) return undefined;
-    return { bytes, fingerprints: blocks.map((block) => computeSha256Hex(block.decode())) };
+    const fingerprints = blocks.map((block, index) => {
+      const known = block.pemBody === undefined ? undefined : byPemBody.get(block.pemBody);
+      if (known !== undefined) return known;
+      const fingerprint = computeSha256Hex(block.decode());
+      // Only what recurs across files is worth keeping: the certificates after a file's first (its chain).
+      if (block.pemBody !== undefined && index > 0) byPemBody.set(block.pemBody, fingerprint);
+      return fingerprint;
+    });
+    return { bytes, fingerprints };
   } catch {
     return undefined;
   }

@@ -39,13 +39,14 @@ export async function planDiscovery(candidates: readonly CandidateFile[], config
   const unparsedByFingerprint = new Map<string, number>();
   const heldFurtherDown = new Set<string>();
   const keptBytes = new Map<number, Uint8Array>();
+  const chainFingerprints = new Map<string, string>();
   let keptSize = 0;
   for (const [index, candidate] of candidates.entries()) {
     await yieldToEventLoop();
     const stapleFile = stapleOutputPath(candidate.file, { certsRoot: candidate.certsRoot, outDir: config.out });
     stapleFiles.push(stapleFile);
     claims.set(stapleFile, (claims.get(stapleFile) ?? 0) + 1);
-    const read = fingerprintCertificateFile(candidate.file, limits);
+    const read = fingerprintCertificateFile(candidate.file, limits, chainFingerprints);
     if (read && keptSize + read.bytes.length <= PLAN_BYTES_BUDGET) {
       keptBytes.set(index, read.bytes);
       keptSize += read.bytes.length;
