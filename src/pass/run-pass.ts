@@ -44,6 +44,7 @@ export async function runPass(options: RunPassOptions): Promise<PassReport> {
   // Targets are fetched while discovery still parses (issue 13): workers take them round-robin over responder hosts,
   // so no host waits for another's slots; outcomes go back to discovery order below.
   const queue = new HostRotationQueue<{ target: StapleTarget; order: number }>();
+  // Until discovery ends the total is the plan's estimate; then inputs that failed count as done, as before.
   const progress = { done: 0, inputs: 0, total: 0 };
   const reportProgress = (): void => options.onProgress?.(progress.inputs + progress.done, Math.max(progress.total, progress.inputs + progress.done));
   const discovery = discoverTargets(config, {
@@ -91,7 +92,7 @@ export async function runPass(options: RunPassOptions): Promise<PassReport> {
     logFailure(deps.logger, 'scan.refused', notice.error, { file: notice.certFile });
   }
   progress.inputs = outcomes.length;
-  progress.total = discovered.targetCount;
+  progress.total = outcomes.length + discovered.targetCount;
   reportProgress();
   const processed = await processing;
   outcomes.push(...processed.sort((a, b) => a.order - b.order).map(({ outcome }) => outcome));
