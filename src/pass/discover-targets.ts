@@ -5,6 +5,7 @@ import { policyForCode, StaplerdError, toStaplerdError } from '../errors/index.j
 import type { Certificate } from '../pki/certificate.js';
 import { CertificateCache } from '../pki/certificate-cache.js';
 import type { ValidationMemos } from '../pki/validation-memos.js';
+import { interleaveByHost } from '../ocsp/index.js';
 import { findSymlinkUnderOut, type OutTreeCache } from '../output/staple-paths.js';
 import type { FileProblem, StapleTarget, TargetFile } from './collect-targets.js';
 import { mapWithConcurrency } from './map-with-concurrency.js';
@@ -87,8 +88,11 @@ export async function discoverTargets(config: StaplerdConfig, options: DiscoverO
   const outTree: OutTreeCache = new Map();
   const yieldNow = createSlicedYield(PARSE_SLICE_MS);
 
-  // One file after another: parsing is synchronous, so more at once would only hold the event loop longer.
-  for (const [index, candidate] of candidates.entries()) {
+  // One file after another: parsing is synchronous, so more at once would only hold the event loop longer. The
+  // --certs roots take turns (in file order within each): roots often hold different CAs, whose responders can
+  // then all start at once instead of one after the other (issue 13's hosts that must not wait for each other).
+  for (const index of interleaveByHost([...candidates.keys()], (index) => candidates[index]!.certsRoot)) {
+    const candidate = candidates[index]!;
     await yieldNow();
     let loaded: LoadedCertificateFile | undefined;
     try {

@@ -103,6 +103,22 @@ describe('discoverTargets', () => {
     expect(discovered.targetCount).toBe(149);
   });
 
+  it('parses the --certs roots in turn, so the leaf of a later root does not wait for every file of the first', async () => {
+    const [first, second] = [await makeTempDir(), await makeTempDir()];
+    dirs.push(first, second);
+    const config = await configFor({ certs: [first, second] });
+    const ca = pki.authority.intermediate.certificate.toPem();
+    const leaves = await Promise.all(Array.from({ length: 31 }, (_, index) => pki.issueLeaf({ ocspUrls: [OCSP_URL], commonName: `leaf-${index}.test` })));
+    for (const [index, leaf] of leaves.slice(0, 30).entries()) await writeBundle(first, `leaf-${String(index).padStart(2, '0')}.pem`, [leaf.certificate.toPem(), ca]);
+    const later = await writeBundle(second, 'other.pem', [leaves[30]!.certificate.toPem(), ca]);
+    const arrived: { file: string; order: number }[] = [];
+    await discoverTargets(config, { now: T0, onTarget: (target, order) => arrived.push({ file: target.files[0]!.certFile, order }) });
+    expect(arrived).toHaveLength(31);
+    // Handed on among the first few (its file is parsed second), yet last in discovery order.
+    expect(arrived.findIndex(({ file }) => file === later)).toBeLessThan(5);
+    expect(arrived.find(({ file }) => file === later)?.order).toBe(30);
+  });
+
   it('makes one target of a leaf that a bundle holds after its CA and another file holds first', async () => {
     const config = await configFor();
     const dir = config.certs[0]!;
