@@ -1,6 +1,6 @@
 // Discovery as a stream: which leaves may be handed on before every file is parsed, and which wait for the whole tree.
 import { describe, it, expect, beforeAll } from '@jest/globals';
-import { rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_CONFIG, type StaplerdConfig } from '../../src/config/index.js';
 import { DEFAULT_CERTIFICATE_FILE_LIMITS } from '../../src/discovery/index.js';
@@ -104,8 +104,11 @@ describe('discoverTargets', () => {
   });
 
   it('parses the --certs roots in turn, so the leaf of a later root does not wait for every file of the first', async () => {
-    const [first, second] = [await makeTempDir(), await makeTempDir()];
-    dirs.push(first, second);
+    // Named so the second root's file sorts last in discovery order, whatever the temp directory is called.
+    const parent = await makeTempDir();
+    dirs.push(parent);
+    const [first, second] = [path.join(parent, 'a-first'), path.join(parent, 'b-second')];
+    await Promise.all([mkdir(first), mkdir(second)]);
     const config = await configFor({ certs: [first, second] });
     const ca = pki.authority.intermediate.certificate.toPem();
     const leaves = await Promise.all(Array.from({ length: 31 }, (_, index) => pki.issueLeaf({ ocspUrls: [OCSP_URL], commonName: `leaf-${index}.test` })));
