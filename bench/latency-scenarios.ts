@@ -28,8 +28,8 @@ export interface ScenarioSettings {
 
 export interface ScenarioResult {
   readonly settings: ScenarioSettings;
-  /** Per run: staplerd's cold pass and easy-ocsp with P workers, one responder `latencyMs` away. */
-  readonly latencyRuns: readonly { staplerd: Figures; easyOcsp: Figures }[];
+  /** Per run: staplerd's cold pass, easy-ocsp with P workers and the floor (no PKI), one responder `latencyMs` away. */
+  readonly latencyRuns: readonly { staplerd: Figures; easyOcsp: Figures; floor: Figures }[];
   /** Per run: staplerd's cold pass over all hosts, and the most requests each host saw open at once. */
   readonly multiHostRuns: readonly { staplerd: Figures; maxInFlightByHost: readonly number[] }[];
   /** Cold: no staples at start (what the target is stated for); warm: restarted over the staples the cold one wrote. */
@@ -115,11 +115,11 @@ async function runStaplerdOnce(
   };
 }
 
-async function runEasyOcsp(script: string, host: Host, workDir: string, stateDir: string, workers: number, label: string): Promise<Figures> {
+/** A sweep script (easy-ocsp, the floor) over one host's manifest with `workers` workers and `perHost` slots. */
+async function runSweep(script: string, host: Host, workDir: string, stateDir: string, workers: number, perHost: number, label: string): Promise<Figures> {
   await removeStaples([host], stateDir);
   await host.responder.reset();
-  // The same P workers as staplerd's per-host limit, each holding its slot for fetch and validation (easy-ocsp's one call).
-  const run = await runMeasuredNode(script, [host.manifestFile, String(workers), String(workers)], { workDir, label });
+  const run = await runMeasuredNode(script, [host.manifestFile, String(workers), String(perHost)], { workDir, label });
   const seen = await host.responder.stats();
   if (run.exitCode !== 0) throw new Error(`${label} exited with ${run.exitCode}; see ${join(workDir, `${label}.stderr`)}`);
   return { wallMs: run.wallMs, cpuMs: run.userCpuMs + run.systemCpuMs, peakRssKb: run.maxRssKb, requests: seen.ocspRequests, maxInFlight: seen.maxInFlight };
@@ -143,7 +143,7 @@ function median(values: readonly number[]): number {
 }
 
 export async function runLatencyScenarios(
-  paths: { staplerd: string; easyOcsp: string; workDir: string },
+  paths: { staplerd: string; easyOcsp: string; floor: string; workDir: string },
   settings: ScenarioSettings,
   log: (message: string) => void,
 ): Promise<ScenarioResult> {
@@ -162,16 +162,20 @@ export async function runLatencyScenarios(
     const small = await prepareHost(join(base, 'small'), settings.smallCerts, 0, now);
     hosts.push(small);
 
-    const latencyRuns: { staplerd: Figures; easyOcsp: Figures }[] = [];
+    const latencyRuns: { staplerd: Figures; easyOcsp: Figures; floor: Figures }[] = [];
     const multiHostRuns: { staplerd: Figures; maxInFlightByHost: number[] }[] = [];
     const smallDaemonRuns: { daemonRssKb: number; warmDaemonRssKb: number; bareNodeRssKb: number }[] = [];
     for (let run = 0; run < settings.runs; run += 1) {
       log(`scenarios run ${run + 1}/${settings.runs}: ${settings.latencyCerts} certificates, responder ${settings.latencyMs} ms away`);
       const staplerd = (await runStaplerdOnce(paths.staplerd, [single], base, stateDir, settings, `latency-${run}`)).figures;
       log(`  staplerd ${(staplerd.wallMs! / 1000).toFixed(2)} s (max in flight ${staplerd.maxInFlight}); easy-ocsp with ${settings.perHostConcurrency} workers`);
-      const easyOcsp = await runEasyOcsp(paths.easyOcsp, single, base, stateDir, settings.perHostConcurrency, `latency-easy-ocsp-${run}`);
-      log(`  easy-ocsp ${(easyOcsp.wallMs! / 1000).toFixed(2)} s; ${multi.length} hosts at ${settings.multiHostDelaysMs.join('/')} ms`);
-      latencyRuns.push({ staplerd, easyOcsp });
+      // The same P workers as staplerd's per-host limit, each holding its slot for fetch and validation (easy-ocsp's one call).
+      const easyOcsp = await runSweep(paths.easyOcsp, single, base, stateDir, settings.perHostConcurrency, settings.perHostConcurrency, `latency-easy-ocsp-${run}`);
+      log(`  easy-ocsp ${(easyOcsp.wallMs! / 1000).toFixed(2)} s; floor (node:http, no PKI) with ${settings.perHostConcurrency} sockets`);
+      // What this machine allows any client at its current load: the same requests and writes, nothing else.
+      const floor = await runSweep(paths.floor, single, base, stateDir, settings.concurrency, settings.perHostConcurrency, `latency-floor-${run}`);
+      log(`  floor ${(floor.wallMs! / 1000).toFixed(2)} s; ${multi.length} hosts at ${settings.multiHostDelaysMs.join('/')} ms`);
+      latencyRuns.push({ staplerd, easyOcsp, floor });
       const shared = await runStaplerdOnce(paths.staplerd, multi, base, stateDir, settings, `multi-host-${run}`);
       log(`  multi-host ${(shared.figures.wallMs! / 1000).toFixed(2)} s; small daemon (${settings.smallCerts} certificates) after ${settings.settleMs / 1000} s`);
       multiHostRuns.push({ staplerd: shared.figures, maxInFlightByHost: shared.seen.map((stats) => stats.maxInFlight) });
@@ -195,6 +199,7 @@ export async function runLatencyScenarios(
       latencyStaplerdMs: median(latencyRuns.map((run) => run.staplerd.wallMs!)),
       latencyFetchPhaseMs: median(latencyRuns.map((run) => run.staplerd.fetchPhaseMs!)),
       latencyEasyOcspMs: median(latencyRuns.map((run) => run.easyOcsp.wallMs!)),
+      latencyFloorMs: median(latencyRuns.map((run) => run.floor.wallMs!)),
       latencyMaxInFlight: Math.max(...latencyRuns.map((run) => run.staplerd.maxInFlight!)),
       multiHostSlowestBoundMs: slowestBoundMs,
       multiHostStaplerdMs: median(multiHostRuns.map((run) => run.staplerd.wallMs!)),
@@ -234,6 +239,7 @@ export function formatScenarios(result: ScenarioResult): string {
     `| staplerd \`once\`, ${settings.latencyCerts} certificates, one responder ${settings.latencyMs} ms away | ${seconds(summary.latencyStaplerdMs)} s | N·d/P = ${seconds(summary.latencyBoundMs)} s |`,
     `| the same pass from its first staple written to its last (start-up and discovery left out) | ${seconds(summary.latencyFetchPhaseMs)} s | |`,
     `| easy-ocsp, same certificates, ${settings.perHostConcurrency} workers | ${seconds(summary.latencyEasyOcspMs)} s | |`,
+    `| floor (node:http GET and atomic write, no PKI, ${settings.perHostConcurrency} sockets), same responder | ${seconds(summary.latencyFloorMs)} s | N·d/P = ${seconds(summary.latencyBoundMs)} s |`,
     `| staplerd \`once\`, ${settings.multiHostDelaysMs.length} responders at ${settings.multiHostDelaysMs.join('/')} ms, ${Math.floor(settings.latencyCerts / settings.multiHostDelaysMs.length)} certificates each | ${seconds(summary.multiHostStaplerdMs)} s | slowest host alone: ${seconds(summary.multiHostSlowestBoundMs)} s |`,
     `| the same pass from its first staple written to its last | ${seconds(summary.multiHostFetchPhaseMs)} s | |`,
     `| staplerd \`run\`, ${settings.smallCerts} certificates, RSS after ${settings.settleMs / 1000} s | ${mib(summary.smallDaemonRssKb)} MiB | bare idle node: ${mib(summary.bareNodeRssKb)} MiB |`,
@@ -241,6 +247,7 @@ export function formatScenarios(result: ScenarioResult): string {
     '',
     'Per run (wall s): latency-bound staplerd ' + result.latencyRuns.map((run) => seconds(run.staplerd.wallMs)).join(', ') +
       '; easy-ocsp ' + result.latencyRuns.map((run) => seconds(run.easyOcsp.wallMs)).join(', ') +
+      '; floor ' + result.latencyRuns.map((run) => seconds(run.floor.wallMs)).join(', ') +
       '; multi-host ' + result.multiHostRuns.map((run) => `${seconds(run.staplerd.wallMs)} (max in flight per host ${run.maxInFlightByHost.join('/')})`).join(', ') +
       '; small daemon cold / restarted / bare node MiB ' + result.smallDaemonRuns.map((run) => `${mib(run.daemonRssKb)}/${mib(run.warmDaemonRssKb)}/${mib(run.bareNodeRssKb)}`).join(', ') + '.',
     '',

@@ -371,9 +371,9 @@ async function runScenariosOnly(settings: BenchSettings, scenarios: ScenarioSett
   let keepWorkDir = keep;
   try {
     const machine = describeMachine(workDir);
-    const scenarioResult = await runLatencyScenarios({ staplerd: STAPLERD, easyOcsp: EASY_OCSP, workDir }, scenarios, log);
+    const scenarioResult = await runLatencyScenarios({ staplerd: STAPLERD, easyOcsp: EASY_OCSP, floor: FLOOR, workDir }, scenarios, log);
     const polite = isScenarioPolite(scenarioResult);
-    const header = `# staplerd benchmark: issue 13 scenarios (${settings.mode})\n\n${machine.cores} cores (${machine.cpuModel}), Node ${machine.nodeVersion}, ${machine.platform}, work dir on ${machine.workDirFilesystem}, load average at start ${machine.loadAverage.map((value) => value.toFixed(2)).join(' ')}. Generated ${new Date().toISOString()}.\n\n`;
+    const header = `# staplerd benchmark: issue 13 scenarios (${settings.mode})\n\n${machine.cores} cores (${machine.cpuModel}), Node ${machine.nodeVersion}, ${machine.platform}, work dir on ${machine.workDirFilesystem}, load average at start ${machine.loadAverage.map((value) => value.toFixed(2)).join(' ')}, at end ${loadavg().map((value) => value.toFixed(2)).join(' ')} (other processes share the cores: every wall time is inflated by that load). Generated ${new Date().toISOString()}.\n\n`;
     const markdown = `${header}${formatScenarios(scenarioResult)}\nPoliteness: ${polite ? 'within' : '**over**'} the per-host limit.\n`;
     const base = join(outDir, `${settings.mode}-scenarios`);
     await writeFileAtomic(`${base}.json`, Buffer.from(`${JSON.stringify({ schema: 1, generatedAt: new Date().toISOString(), machine, scenarios: scenarioResult }, null, 2)}\n`));
@@ -435,7 +435,7 @@ async function main(): Promise<void> {
     const runs: RunFigures[] = [];
     for (let index = 0; index < settings.runs; index += 1) runs.push(await runOnce(context, index));
     const profile = cpuProf ? await profilePasses(context) : undefined;
-    const scenarioResult = await runLatencyScenarios({ staplerd: STAPLERD, easyOcsp: EASY_OCSP, workDir: context.workDir }, scenarios, log);
+    const scenarioResult = await runLatencyScenarios({ staplerd: STAPLERD, easyOcsp: EASY_OCSP, floor: FLOOR, workDir: context.workDir }, scenarios, log);
     const median = computeMedians(runs);
     const politeness = checkPoliteness(runs, settings.perHostConcurrency);
     const ratios = computeRatios(median);

@@ -1,4 +1,4 @@
-// Runs an async function over items with at most `limit` in flight, preserving result order.
+// Runs an async function over items (a list, or a source still growing) with at most `limit` in flight.
 export async function mapWithConcurrency<T, R>(
   items: readonly T[],
   limit: number,
@@ -15,5 +15,27 @@ export async function mapWithConcurrency<T, R>(
   }
   const workers = Array.from({ length: Math.min(Math.max(1, limit), items.length) }, () => worker());
   await Promise.all(workers);
+  return results;
+}
+
+/**
+ * `limit` workers taking items from a source that may still grow (the streamed discovery), until it says there are
+ * no more (undefined) or `signal` aborts; results in the order the items were taken.
+ */
+export async function drainWithConcurrency<T, R>(
+  take: () => Promise<T | undefined>,
+  limit: number,
+  task: (item: T) => Promise<R>,
+  signal?: AbortSignal,
+): Promise<R[]> {
+  const results: R[] = [];
+  async function worker(): Promise<void> {
+    while (!signal?.aborted) {
+      const item = await take();
+      if (item === undefined || signal?.aborted) return;
+      results.push(await task(item));
+    }
+  }
+  await Promise.all(Array.from({ length: Math.max(1, limit) }, () => worker()));
   return results;
 }

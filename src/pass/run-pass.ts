@@ -1,13 +1,15 @@
-// One pass over every certificate: discover, resolve issuers, and process each distinct leaf with bounded concurrency.
+// One pass over every certificate: discover, resolve issuers, and process each distinct leaf as soon as it is known.
 import { policyForCode, recodeError, StaplerdError, toStaplerdError, type ErrorCode } from '../errors/index.js';
 import { logFailure } from '../log/index.js';
-import { createHostLimiter, fetchOcspResponse, hostOf, interleaveByHost, type CaIssuerFetcher, type OcspAttempt } from '../ocsp/index.js';
+import { createHostLimiter, fetchOcspResponse, hostOf, type CaIssuerFetcher, type HostLimiter, type OcspAttempt } from '../ocsp/index.js';
 import type { StapleServer } from '../servers/index.js';
 import type { FetchObservation } from '../types/index.js';
 import { USER_AGENT } from '../version.js';
-import { collectTargets, type StapleTarget } from './collect-targets.js';
+import type { StapleTarget } from './collect-targets.js';
 import { createPassCaIssuerFetcher } from './create-dependencies.js';
-import { mapWithConcurrency } from './map-with-concurrency.js';
+import { discoverTargets } from './discover-targets.js';
+import { HostRotationQueue } from './host-rotation-queue.js';
+import { drainWithConcurrency } from './map-with-concurrency.js';
 import type { PassOptions, PassReport, TargetOutcome } from './pass-types.js';
 import { processTarget, removeStaple, type FetchValidated } from './process-target.js';
 import { createPublishState, publishPassResults, type PublishState } from './publish-results.js';
@@ -25,23 +27,19 @@ export async function runPass(options: RunPassOptions): Promise<PassReport> {
   const publishState = options.publishState ?? createPublishState();
   // One limiter per pass: the global limit is --concurrency, the per-host limit keeps each responder safe.
   const limiter = createHostLimiter({ perHost: config.perHostConcurrency, global: config.concurrency });
-  const transport = { http: deps.http, limiter, timeoutMs: config.timeoutMs, maxBodyBytes: config.maxResponseBytes, userAgent: USER_AGENT };
   const caIssuers = options.caIssuers ?? createPassCaIssuerFetcher(config, deps, limiter);
-
   // CRL downloads take the same per-host limiter; the checker itself is created when a certificate first needs it.
   const crl = { slot: options.crlSlot ?? {}, limiter };
-  const observeFetch = deps.observeFetch;
-  const fetchValidated: FetchValidated = (urls, requestDer, accept) =>
-    fetchOcspResponse(urls, requestDer, accept, {
-      ...transport,
-      now: () => deps.clock.now(),
-      onAttemptFailed: (url, error) =>
-        logFailure(deps.logger, 'fetch.attempt_failed', error, { url }, { message: `${error.message}; trying the next responder URL` }),
-      onAttempt: observeFetch && ((attempt) => observeFetch(toFetchObservation(attempt))),
-    });
+  const fetchValidated = createFetchValidated(options, limiter);
 
   const unreadableDirs: { path: string; message: string }[] = [];
-  const collected = await collectTargets(config, {
+  // Targets are fetched while discovery still parses (issue 13): workers take them round-robin over responder hosts,
+  // so no host waits for another's slots; outcomes go back to discovery order below.
+  const queue = new HostRotationQueue<{ target: StapleTarget; order: number }>();
+  // Until discovery ends the total is the plan's estimate; then inputs that failed count as done, as before.
+  const progress = { done: 0, inputs: 0, total: 0 };
+  const reportProgress = (): void => options.onProgress?.(progress.inputs + progress.done, Math.max(progress.total, progress.inputs + progress.done));
+  const discovery = discoverTargets(config, {
     now: startedAt,
     memos: options.memos,
     fetchCaIssuer: options.dryRun ? undefined : (url) => caIssuers.fetch(url),
@@ -49,47 +47,64 @@ export async function runPass(options: RunPassOptions): Promise<PassReport> {
       logFailure(deps.logger, 'scan.failed', new StaplerdError('DIRECTORY_UNREADABLE', `cannot read directory: ${error.message}`, { file: path }, { cause: error }));
       unreadableDirs.push({ path, message: error.message });
     },
-  });
+    onExpected: (count) => {
+      progress.total = count;
+      reportProgress();
+    },
+    onTarget: (target, order) => queue.push({ target, order }, responderHostOf(target, config.responder)),
+  }).finally(() => queue.close());
+  const processing = drainWithConcurrency(
+    () => queue.take(),
+    config.concurrency,
+    async ({ target, order }) => {
+      try {
+        return { order, outcome: await processTarget(target, { ...options, fetchValidated, servers: publishState.servers, crl }) };
+      } catch (thrown) {
+        return { order, outcome: reportInternalError(target, thrown, deps.logger) };
+      } finally {
+        progress.done += 1;
+        reportProgress();
+      }
+    },
+    options.signal,
+  );
+  // A discovery that throws (an unusable --out) still lets the fetches already started finish before it is reported.
+  const discovered = await discovery.catch(async (error: unknown) => Promise.reject(await processing.then(() => error)));
 
   // A mistyped or missing --certs directory must fail `once` (cron, ExecStartPre), not pass as "0 certificates".
   const outcomes: TargetOutcome[] = unreadableDirs.map(({ path, message }) => failedInput(path, 'DIRECTORY_UNREADABLE', `cannot read directory: ${message}`));
-  for (const problem of collected.problems) {
+  for (const problem of discovered.problems) {
     logFailure(deps.logger, 'cert.invalid', problem.error, { file: problem.certFile });
     const staleStapleFiles = problem.staleStapleFile ? [problem.staleStapleFile] : [];
     const removed = await removeStaleStaple(problem.staleStapleFile, options, publishState.servers);
     outcomes.push(failedInput(problem.certFile, problem.error.code, problem.error.message, staleStapleFiles, removed));
   }
   // Directories the walk refused to enter (/proc, a link to /): logged at their code's level, no failed outcome.
-  for (const notice of collected.notices) {
+  for (const notice of discovered.notices) {
     logFailure(deps.logger, 'scan.refused', notice.error, { file: notice.certFile });
   }
-
-  let done = 0;
-  const total = collected.targets.length + outcomes.length;
-  options.onProgress?.(outcomes.length, total);
-  // Workers take targets round-robin over responder hosts so no host waits for another's slots (issue 13);
-  // outcomes go back to discovery order below.
-  const order = interleaveByHost(collected.targets.map((_, index) => index), (index) => responderHostOf(collected.targets[index]!, config.responder));
-  const processedInOrder = await mapWithConcurrency(
-    order.map((index) => collected.targets[index]!),
-    config.concurrency,
-    async (target) => {
-      try {
-        return await processTarget(target, { ...options, fetchValidated, servers: publishState.servers, crl });
-      } catch (thrown) {
-        return reportInternalError(target, thrown, deps.logger);
-      } finally {
-        options.onProgress?.(outcomes.length + ++done, total);
-      }
-    },
-    options.signal,
-  );
-  const processed: (TargetOutcome | undefined)[] = new Array(collected.targets.length);
-  order.forEach((targetIndex, position) => (processed[targetIndex] = processedInOrder[position]));
-  outcomes.push(...processed.filter((outcome): outcome is TargetOutcome => outcome !== undefined));
+  progress.inputs = outcomes.length;
+  progress.total = outcomes.length + discovered.targetCount;
+  reportProgress();
+  const processed = await processing;
+  outcomes.push(...processed.sort((a, b) => a.order - b.order).map(({ outcome }) => outcome));
   const report = { startedAt, finishedAt: deps.clock.now(), outcomes };
   if (!options.dryRun) await publishPassResults(report, config, deps, publishState);
   return report;
+}
+
+/** The pass's OCSP fetch: each responder URL in turn through the pass's limiter, every attempt logged and observed. */
+function createFetchValidated({ config, deps }: RunPassOptions, limiter: HostLimiter): FetchValidated {
+  const transport = { http: deps.http, limiter, timeoutMs: config.timeoutMs, maxBodyBytes: config.maxResponseBytes, userAgent: USER_AGENT };
+  const observeFetch = deps.observeFetch;
+  return (urls, requestDer, accept) =>
+    fetchOcspResponse(urls, requestDer, accept, {
+      ...transport,
+      now: () => deps.clock.now(),
+      onAttemptFailed: (url, error) =>
+        logFailure(deps.logger, 'fetch.attempt_failed', error, { url }, { message: `${error.message}; trying the next responder URL` }),
+      onAttempt: observeFetch && ((attempt) => observeFetch(toFetchObservation(attempt))),
+    });
 }
 
 /** A bug in one certificate's processing must not stop the others or the daemon: it fails that certificate alone. */

@@ -121,17 +121,19 @@ describe('npm run bench -- --quick', () => {
     // Every certificate was fetched exactly once by staplerd and by easy-ocsp, within the per-host limit.
     expect(run.staplerd.requests).toBe(scenarios.settings.latencyCerts);
     expect(run.easyOcsp.requests).toBe(scenarios.settings.latencyCerts);
+    // The floor ran over the same responder too: what the machine's load leaves of N*d/P for any client.
+    expect(run.floor.requests).toBe(scenarios.settings.latencyCerts);
     const perHost = Math.floor(scenarios.settings.latencyCerts / scenarios.settings.multiHostDelaysMs.length);
     expect(scenarios.multiHostRuns[0]!.staplerd.requests).toBe(perHost * scenarios.settings.multiHostDelaysMs.length);
     // Each of the five responders saw requests, none more than the per-host limit at once.
     const byHost = scenarios.multiHostRuns[0]!.maxInFlightByHost;
     expect(byHost).toHaveLength(scenarios.settings.multiHostDelaysMs.length);
-    for (const inFlight of [...byHost, run.staplerd.maxInFlight!, run.easyOcsp.maxInFlight!]) {
+    for (const inFlight of [...byHost, run.staplerd.maxInFlight!, run.easyOcsp.maxInFlight!, run.floor.maxInFlight!]) {
       expect(inFlight).toBeGreaterThanOrEqual(1);
       expect(inFlight).toBeLessThanOrEqual(PER_HOST_LIMIT);
     }
     expect(result.checks.scenarioPoliteness).toBe(true);
-    for (const key of ['latencyBoundMs', 'latencyStaplerdMs', 'latencyEasyOcspMs', 'multiHostSlowestBoundMs', 'multiHostStaplerdMs', 'smallDaemonRssKb', 'smallWarmDaemonRssKb', 'bareNodeRssKb']) {
+    for (const key of ['latencyBoundMs', 'latencyStaplerdMs', 'latencyEasyOcspMs', 'latencyFloorMs', 'multiHostSlowestBoundMs', 'multiHostStaplerdMs', 'smallDaemonRssKb', 'smallWarmDaemonRssKb', 'bareNodeRssKb']) {
       expect([key, Number.isFinite(scenarios.summary[key]) && scenarios.summary[key]! > 0]).toEqual([key, true]);
     }
     expect(scenarios.targets.map((target) => target.holds)).toHaveLength(5);

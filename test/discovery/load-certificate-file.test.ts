@@ -3,7 +3,7 @@ import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { IssuedIdentity } from '../../src/demo/demo-pki.js';
-import { loadCertificateFile } from '../../src/discovery/index.js';
+import { fingerprintCertificateFile, loadCertificateFile } from '../../src/discovery/index.js';
 import { CertificateCache } from '../../src/pki/certificate-cache.js';
 import { exportPrivateKeyPem } from '../../src/demo/key-pair.js';
 import { createTestPki, makeTempDir, removeTempDir, type TestPki } from '../helpers/test-pki.js';
@@ -147,5 +147,23 @@ describe('loadCertificateFile limits', () => {
     const pem = leaf.certificate.toPem() + pki.authority.intermediate.certificate.toPem();
     const loaded = await loadCertificateFile(await fileWith(pem), undefined, { maxFileBytes: Buffer.byteLength(pem), maxCertificates: 2 });
     expect(loaded.kind).toBe('leaf');
+  });
+});
+
+describe('fingerprintCertificateFile', () => {
+  it("gives every certificate's SHA-256 in file order, the same fingerprints parsing gives, and the bytes it read", async () => {
+    const intermediate = pki.authority.intermediate.certificate;
+    const file = await fileWith(intermediate.toPem() + leaf.certificate.toPem() + (await exportPrivateKeyPem(leaf.keys)));
+    const read = fingerprintCertificateFile(file);
+    expect(read?.fingerprints).toEqual([intermediate.summary.fingerprintSha256, leaf.certificate.summary.fingerprintSha256]);
+    expect(Buffer.from(read!.bytes).toString()).toContain(leaf.certificate.toPem());
+  });
+
+  it('gives nothing for a file it cannot read or decode, or one over the certificate limit', async () => {
+    const broken = await fileWith('-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n');
+    expect(fingerprintCertificateFile(path.join(dir, 'missing.pem'))).toBeUndefined();
+    expect(fingerprintCertificateFile(broken)).toBeUndefined();
+    const two = await fileWith(leaf.certificate.toPem() + pki.authority.intermediate.certificate.toPem());
+    expect(fingerprintCertificateFile(two, { maxFileBytes: 1 << 20, maxCertificates: 1 })).toBeUndefined();
   });
 });

@@ -2,7 +2,7 @@
 import { describe, it, expect, beforeAll } from '@jest/globals';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { isPassSuccessful, type PassReport, type TargetOutcome } from '../../src/pass/index.js';
+import { isPassSuccessful, runPass, type PassReport, type TargetOutcome } from '../../src/pass/index.js';
 import { createTestPki, removeTempDirsAfterAll, type TestPki } from '../helpers/test-pki.js';
 import { createPassFixture, OCSP_URL, readStaple, T0 } from './pass-fixture.js';
 
@@ -56,6 +56,18 @@ describe('runPass', () => {
     expect(hosts).toEqual(['127.0.0.1:9', '127.0.0.2:9', '127.0.0.1:9', '127.0.0.1:9']);
     // Outcomes stay in discovery order whatever order they were fetched in.
     expect(report.outcomes.map((o) => o.subject)).toEqual(['CN=a1.test', 'CN=a2.test', 'CN=a3.test', 'CN=b1.test']);
+  });
+
+  it("reports progress against discovery's estimate first and ends at the exact total, failed inputs included", async () => {
+    const fx = await createPassFixture(pki, dirs);
+    for (const name of ['one', 'two']) await pki.writeLeaf(fx.dir, await pki.issueLeaf({ ocspUrls: [OCSP_URL], commonName: `${name}.test` }), 'fullchain', name);
+    await writeFile(path.join(fx.dir, 'broken.pem'), 'not a certificate');
+    const calls: [number, number][] = [];
+    const deps = { clock: fx.clock, random: () => 0.5, logger: fx.logger, http: fx.http };
+    await runPass({ config: fx.config, deps, history: fx.history, onProgress: (done, total) => calls.push([done, total]) });
+    expect(calls[0]).toEqual([0, 2]);
+    expect(calls.at(-1)).toEqual([3, 3]);
+    expect(calls.filter(([done, total]) => done > total)).toEqual([]);
   });
 
   it('reports the clock at the start and end of the pass', async () => {

@@ -1,0 +1,155 @@
+// Discovery as a stream: which leaves may be handed on before every file is parsed, and which wait for the whole tree.
+import { describe, it, expect, beforeAll } from '@jest/globals';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { DEFAULT_CONFIG, type StaplerdConfig } from '../../src/config/index.js';
+import { DEFAULT_CERTIFICATE_FILE_LIMITS } from '../../src/discovery/index.js';
+import type { StapleTarget } from '../../src/pass/collect-targets.js';
+import { discoverTargets } from '../../src/pass/discover-targets.js';
+import { planDiscovery } from '../../src/pass/plan-discovery.js';
+import { createTestPki, makeTempDir, removeTempDirsAfterAll, type TestPki } from '../helpers/test-pki.js';
+import { OCSP_URL, T0 } from './pass-fixture.js';
+
+let pki: TestPki;
+const dirs = removeTempDirsAfterAll();
+
+beforeAll(async () => {
+  pki = await createTestPki({ now: T0 });
+});
+
+async function configFor(overrides: Partial<StaplerdConfig> = {}): Promise<StaplerdConfig> {
+  const dir = await makeTempDir();
+  dirs.push(dir);
+  return { ...DEFAULT_CONFIG, certs: [dir], ...overrides };
+}
+
+/** Writes `name` holding these PEM texts in this order; returns its path. */
+async function writeBundle(dir: string, name: string, pems: readonly string[]): Promise<string> {
+  const file = path.join(dir, name);
+  await writeFile(file, pems.join(''));
+  return file;
+}
+
+describe('planDiscovery', () => {
+  it('releases a leaf when the last file starting with it is parsed, and never one a file holds further down', async () => {
+    const config = await configFor();
+    const dir = config.certs[0]!;
+    const ca = pki.authority.intermediate.certificate.toPem();
+    const [one, two, three] = await Promise.all(['one', 'two', 'three'].map((name) => pki.issueLeaf({ ocspUrls: [OCSP_URL], commonName: `${name}.test` })));
+    const files = [
+      await writeBundle(dir, 'a.pem', [one!.certificate.toPem(), ca]),
+      await writeBundle(dir, 'b.pem', [one!.certificate.toPem(), ca]),
+      // A hand-made bundle with its CA first: leaf two is not first here, so two waits for the whole tree.
+      await writeBundle(dir, 'c.pem', [ca, two!.certificate.toPem()]),
+      await writeBundle(dir, 'd.pem', [two!.certificate.toPem()]),
+      await writeBundle(dir, 'e.pem', [three!.certificate.toPem()]),
+    ];
+    const plan = await planDiscovery(files.map((file) => ({ file, certsRoot: dir })), config, DEFAULT_CERTIFICATE_FILE_LIMITS);
+    const fingerprint = (leaf: typeof one) => leaf!.certificate.summary.fingerprintSha256;
+    expect(files.map((_, index) => plan.release(index))).toEqual([undefined, fingerprint(one), undefined, undefined, fingerprint(three)]);
+    expect(plan.stapleFiles).toEqual(files.map((file) => `${file}.ocsp`));
+    expect(plan.expectedTargets).toBe(2);
+  });
+
+  it('marks a staple path that two files under different roots mirror to under --out as contested', async () => {
+    const out = await makeTempDir();
+    dirs.push(out);
+    const config = await configFor({ out });
+    const [rootA, rootB] = [await makeTempDir(), await makeTempDir()];
+    dirs.push(rootA, rootB);
+    const leaf = (await pki.issueLeaf({ ocspUrls: [OCSP_URL] })).certificate.toPem();
+    const candidates = [
+      { file: await writeBundle(rootA, 'site.pem', [leaf]), certsRoot: rootA },
+      { file: await writeBundle(rootB, 'site.pem', [leaf]), certsRoot: rootB },
+      { file: await writeBundle(rootB, 'other.pem', [leaf]), certsRoot: rootB },
+    ];
+    const plan = await planDiscovery(candidates, config, DEFAULT_CERTIFICATE_FILE_LIMITS);
+    expect(plan.stapleFiles).toEqual([path.join(out, 'site.pem.ocsp'), path.join(out, 'site.pem.ocsp'), path.join(out, 'other.pem.ocsp')]);
+    expect(plan.stapleFiles.map((file) => plan.isContested(file))).toEqual([true, true, false]);
+  });
+
+  it('gives a file it cannot read no first certificate, so nothing waits for it', async () => {
+    const config = await configFor();
+    const dir = config.certs[0]!;
+    const missing = path.join(dir, 'gone.pem');
+    const plan = await planDiscovery([{ file: missing, certsRoot: dir }], config, DEFAULT_CERTIFICATE_FILE_LIMITS);
+    expect(plan.release(0)).toBeUndefined();
+    expect(plan.expectedTargets).toBe(0);
+  });
+});
+
+describe('discoverTargets', () => {
+  it('hands a leaf on before the files after it are parsed', async () => {
+    const config = await configFor();
+    const dir = config.certs[0]!;
+    const ca = pki.authority.intermediate.certificate.toPem();
+    // Enough files that parsing them all takes far longer than resolving the first leaf's issuer, and big enough
+    // (text around the PEM blocks, as `openssl x509 -text` leaves) that the plan keeps only the first ones' bytes
+    // (its 4 MiB budget): the last file is read again when it is parsed.
+    const padding = `${'explanatory text, not a certificate\n'.repeat(1000)}`;
+    const leaves = await Promise.all(Array.from({ length: 150 }, (_, index) => pki.issueLeaf({ ocspUrls: [OCSP_URL], commonName: `leaf-${index}.test` })));
+    for (const [index, leaf] of leaves.entries()) await writeBundle(dir, `leaf-${String(index).padStart(3, '0')}.pem`, [padding, leaf.certificate.toPem(), ca]);
+    const last = path.join(dir, 'leaf-149.pem');
+    const targets: StapleTarget[] = [];
+    const discovered = await discoverTargets(config, {
+      now: T0,
+      onTarget: (target) => {
+        // Removed when the first target arrives: if discovery had parsed everything first, the file would be a target.
+        if (targets.push(target) === 1) void rm(last);
+      },
+    });
+    expect(targets[0]!.files.map((file) => file.certFile)).toEqual([path.join(dir, 'leaf-000.pem')]);
+    expect(discovered.problems.map((problem) => [problem.certFile, problem.error.code])).toEqual([[last, 'CERT_UNREADABLE']]);
+    expect(discovered.targetCount).toBe(149);
+  });
+
+  it('parses the --certs roots in turn, so the leaf of a later root does not wait for every file of the first', async () => {
+    // Named so the second root's file sorts last in discovery order, whatever the temp directory is called.
+    const parent = await makeTempDir();
+    dirs.push(parent);
+    const [first, second] = [path.join(parent, 'a-first'), path.join(parent, 'b-second')];
+    await Promise.all([mkdir(first), mkdir(second)]);
+    const config = await configFor({ certs: [first, second] });
+    const ca = pki.authority.intermediate.certificate.toPem();
+    const leaves = await Promise.all(Array.from({ length: 31 }, (_, index) => pki.issueLeaf({ ocspUrls: [OCSP_URL], commonName: `leaf-${index}.test` })));
+    for (const [index, leaf] of leaves.slice(0, 30).entries()) await writeBundle(first, `leaf-${String(index).padStart(2, '0')}.pem`, [leaf.certificate.toPem(), ca]);
+    const later = await writeBundle(second, 'other.pem', [leaves[30]!.certificate.toPem(), ca]);
+    const arrived: { file: string; order: number }[] = [];
+    await discoverTargets(config, { now: T0, onTarget: (target, order) => arrived.push({ file: target.files[0]!.certFile, order }) });
+    expect(arrived).toHaveLength(31);
+    // Handed on among the first few (its file is parsed second), yet last in discovery order.
+    expect(arrived.findIndex(({ file }) => file === later)).toBeLessThan(5);
+    expect(arrived.find(({ file }) => file === later)?.order).toBe(30);
+  });
+
+  it('makes one target of a leaf that a bundle holds after its CA and another file holds first', async () => {
+    const config = await configFor();
+    const dir = config.certs[0]!;
+    const leaf = await pki.issueLeaf({ ocspUrls: [OCSP_URL] });
+    const ca = pki.authority.intermediate.certificate.toPem();
+    const bundle = await writeBundle(dir, 'a-bundle.pem', [ca, leaf.certificate.toPem()]);
+    const plain = await writeBundle(dir, 'b-leaf.pem', [leaf.certificate.toPem()]);
+    const targets: { target: StapleTarget; order: number }[] = [];
+    await discoverTargets(config, { now: T0, onTarget: (target, order) => targets.push({ target, order }) });
+    expect(targets.map(({ target, order }) => [order, target.files.map((file) => file.certFile), target.issuer?.source])).toEqual([[0, [bundle, plain], 'file']]);
+  });
+
+  it('refuses both certificates that mirror to one staple path under --out, and hands on their other files', async () => {
+    const out = await makeTempDir();
+    const [rootA, rootB] = [await makeTempDir(), await makeTempDir()];
+    dirs.push(out, rootA, rootB);
+    const config = await configFor({ out, certs: [rootA, rootB] });
+    const [first, second] = await Promise.all(['first', 'second'].map((name) => pki.issueLeaf({ ocspUrls: [OCSP_URL], commonName: `${name}.test` })));
+    const ca = pki.authority.intermediate.certificate.toPem();
+    const clashA = await writeBundle(rootA, 'site.pem', [first!.certificate.toPem(), ca]);
+    const clashB = await writeBundle(rootB, 'site.pem', [second!.certificate.toPem(), ca]);
+    const alsoFirst = await writeBundle(rootB, 'copy.pem', [first!.certificate.toPem(), ca]);
+    const targets: StapleTarget[] = [];
+    const discovered = await discoverTargets(config, { now: T0, onTarget: (target) => targets.push(target) });
+    expect(discovered.problems.map((problem) => [problem.certFile, problem.error.code, problem.staleStapleFile])).toEqual([
+      [clashA, 'OUTPUT_CONFLICT', path.join(out, 'site.pem.ocsp')],
+      [clashB, 'OUTPUT_CONFLICT', path.join(out, 'site.pem.ocsp')],
+    ]);
+    expect(targets.map((target) => target.files)).toEqual([[{ certFile: alsoFirst, stapleFile: path.join(out, 'copy.pem.ocsp') }]]);
+  });
+});
