@@ -270,7 +270,8 @@ function readIssuingDistributionPoint(value: Uint8Array): IssuingDistributionPoi
   const fields = expectSequence(decodeDer(value, 'issuingDistributionPoint'), 'issuingDistributionPoint');
   const flag = (tag: number): boolean => {
     const block = fields.find((f) => isContextTag(f, tag));
-    return block !== undefined && readPrimitiveContents(block, `issuingDistributionPoint [${tag}]`)[0] === 0xff;
+    // Any non-zero contents octet is TRUE (X.690 8.2.2): a non-DER TRUE cannot hide indirectCRL or a scope flag.
+    return block !== undefined && readPrimitiveContents(block, `issuingDistributionPoint [${tag}]`).some((octet) => octet !== 0);
   };
   const point = fields.find((f) => isContextTag(f, 0));
   const name = point ? unwrapExplicit(point, 'distributionPoint') : undefined;

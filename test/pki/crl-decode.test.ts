@@ -62,6 +62,13 @@ describe('decodeCrl', () => {
     expect(decodeCrl(crl({ entries: [unknown('01'), unknown('02')] })).unsupportedCritical).toEqual(['entry extension 1.3.6.1.4.1.39899.2']);
   });
 
+  it('reads a non-DER TRUE in an IssuingDistributionPoint flag as TRUE (indirectCRL cannot be hidden)', () => {
+    const idp = (flag: string): Buffer => seq(oid('551d1c'), CRITICAL, octets(seq(tlv(0x84, hex(flag)))));
+    expect(decodeCrl(crl({ extensions: [idp('ff')] })).idp?.indirectCrl).toBe(true);
+    expect(decodeCrl(crl({ extensions: [idp('01')] })).idp?.indirectCrl).toBe(true);
+    expect(decodeCrl(crl({ extensions: [idp('00')] })).idp?.indirectCrl).toBe(false);
+  });
+
   it('accepts a CRL without revokedCertificates (no entries) and one without a version (v1)', () => {
     expect(decodeCrl(crl({ entries: null })).revoked.size).toBe(0);
     expect(decodeCrl(crl({ version: null, entries: null })).revoked.size).toBe(0);
