@@ -3,7 +3,7 @@
 import * as asn1js from 'asn1js';
 import {
   DerError, decodeDer, decodeNext, expectBitString, expectInteger, expectOctetString, expectOid, expectSequence, expectTime, isContextTag, isSequenceHeader,
-  readDerHeader, readEncoding, readPrimitiveContents, serialToHex, unwrapExplicit, type DerHeader,
+  readDerHeader, readEncoding, readPrimitiveContents, ReusedPrimitiveDecoder, serialToHex, unwrapExplicit, type DerHeader,
 } from './der.js';
 import { readGeneralNameKeys } from './crl-distribution-points.js';
 import { RevokedSerialsBuilder, CRL_REASONS, type RevokedSerials } from './revoked-serials.js';
@@ -63,10 +63,11 @@ export interface DecodedCrl {
  * revokedCertificates SEQUENCE OF SEQUENCE { userCertificate, revocationDate, crlEntryExtensions OPTIONAL } OPTIONAL,
  * crlExtensions [0] EXPLICIT Extensions OPTIONAL }. Throws DerError on anything else.
  *
- * Every element is decoded by asn1js, DER only (der.ts: decodeNext, readDerHeader). Only the headers of the two
- * enclosing SEQUENCEs (CertificateList, tbsCertList) and of revokedCertificates are decoded alone, so that the entries
- * can be decoded one at a time: asn1js (or pkijs's CertificateRevocationList) over the whole CRL would hold a tree of
- * about ten objects per entry at once, and asn1js's default maxNodes (10,000) refuses such a tree anyway.
+ * Every element is decoded by asn1js, DER only (der.ts). The enclosing SEQUENCEs (CertificateList, tbsCertList,
+ * revokedCertificates) are read by their headers alone (readDerHeader: asn1js's identification and length blocks) and
+ * their elements decoded one at a time (decodeNext), the entries field by field (readRevokedCertificates): asn1js.fromBER
+ * (or pkijs's CertificateRevocationList) over the whole CRL would hold a tree of about ten objects per entry at once,
+ * and asn1js's default maxNodes (10,000 per fromBER) refuses such a tree anyway.
  */
 export function decodeCrl(der: Uint8Array): DecodedCrl {
   const outer = readDerHeader(der, 0, der.length, 'CertificateList');
@@ -137,27 +138,60 @@ export function decodeCrl(der: Uint8Array): DecodedCrl {
 
 /**
  * Each entry: SEQUENCE { userCertificate INTEGER, revocationDate Time, crlEntryExtensions Extensions OPTIONAL },
- * decoded alone by asn1js (a few objects), written into the builder's packed records, then dropped.
+ * decoded by asn1js field by field, the INTEGER and the Time into reused asn1js blocks (a fresh asn1js tree per entry
+ * took 10 s for 215,000 entries, mostly in asn1js's block constructors), and written into the builder's packed records.
+ * Entries mostly repeat the same crlEntryExtensions encoding (a reasonCode), so what asn1js read from an encoding is
+ * kept for the identical bytes of the next entries (up to ENTRY_EXTENSIONS_MEMO distinct encodings).
  */
 function readRevokedCertificates(der: Uint8Array, list: DerHeader, builder: RevokedSerialsBuilder, unsupportedCritical: string[]): void {
+  const memo = new Map<string, EntryExtensionFacts>();
   let offset = list.contentStart;
   while (offset < list.end) {
-    const entry = decodeNext(der, offset, list.end, 'revokedCertificates entry');
-    const fields = expectSequence(entry.block, 'revokedCertificates entry');
-    const serial = expectInteger(fields[0], 'userCertificate');
+    const entry = readDerHeader(der, offset, list.end, 'revokedCertificates entry');
+    if (!isSequenceHeader(entry)) throw new DerError('revokedCertificates entry is not a SEQUENCE');
+    const serialField = readDerHeader(der, entry.contentStart, entry.end, 'userCertificate');
+    const serial = INTEGER.decode(der, serialField, 'userCertificate').valueBlock.valueHexView;
     if (serial.length === 0) throw new DerError('userCertificate is empty');
-    const revocationMs = readRevocationDate(fields[1]);
-    if (fields.length > 3) throw new DerError('revokedCertificates entry has trailing fields');
-    const reason = fields.length === 3 ? readEntryExtensions(expectSequence(fields[2], 'crlEntryExtensions'), unsupportedCritical) : undefined;
+    const dateField = readDerHeader(der, serialField.end, entry.end, 'revocationDate');
+    const timeDecoder = GENERALIZED_TIME.accepts(dateField) ? GENERALIZED_TIME : UTC_TIME;
+    const revocationMs = readRevocationDate(timeDecoder.decode(der, dateField, 'revocationDate'));
+    let reason: number | undefined;
+    if (dateField.end < entry.end) {
+      const extensions = readDerHeader(der, dateField.end, entry.end, 'crlEntryExtensions');
+      if (extensions.end !== entry.end) throw new DerError('revokedCertificates entry has trailing fields');
+      const encoding = der.subarray(extensions.start, extensions.end);
+      const key = Buffer.from(encoding.buffer, encoding.byteOffset, encoding.byteLength).toString('latin1');
+      let facts = memo.get(key);
+      if (!facts) {
+        facts = readEntryExtensions(expectSequence(decodeDer(encoding, 'crlEntryExtensions'), 'crlEntryExtensions'));
+        if (memo.size < ENTRY_EXTENSIONS_MEMO) memo.set(key, facts);
+      }
+      reason = facts.reason;
+      for (const name of facts.unsupported) if (!unsupportedCritical.includes(name)) unsupportedCritical.push(name);
+    }
     // removeFromCRL belongs to delta CRLs only (RFC 5280 5.3.1), which are refused: in a complete CRL it lists nothing.
     if (reason !== 8) builder.add(serial, revocationMs, reason);
     offset = entry.end;
   }
 }
 
+const ENTRY_EXTENSIONS_MEMO = 256;
+
+/** One asn1js block of each type the entries are decoded into, reused (der.ts ReusedPrimitiveDecoder). */
+const INTEGER = new ReusedPrimitiveDecoder(new asn1js.Integer());
+const UTC_TIME = new ReusedPrimitiveDecoder(new asn1js.UTCTime());
+const GENERALIZED_TIME = new ReusedPrimitiveDecoder(new asn1js.GeneralizedTime());
+
+interface EntryExtensionFacts {
+  readonly reason?: number;
+  /** Critical entry extensions not processed, and certificateIssuer. */
+  readonly unsupported: readonly string[];
+}
+
 /** Extension ::= SEQUENCE { extnID OID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }; returns the reasonCode. */
-function readEntryExtensions(list: asn1js.AsnType[], unsupportedCritical: string[]): number | undefined {
+function readEntryExtensions(list: asn1js.AsnType[]): EntryExtensionFacts {
   let reason: number | undefined;
+  const unsupportedCritical: string[] = [];
   const seen = new Set<string>();
   for (const extension of list) {
     const parts = expectSequence(extension, 'entry Extension');
@@ -181,7 +215,7 @@ function readEntryExtensions(list: asn1js.AsnType[], unsupportedCritical: string
       unsupportedCritical.push(`entry extension ${id}`);
     }
   }
-  return reason;
+  return { reason, unsupported: unsupportedCritical };
 }
 
 /**
@@ -191,7 +225,8 @@ function readEntryExtensions(list: asn1js.AsnType[], unsupportedCritical: string
 function readRevocationDate(block: asn1js.AsnType | undefined): number {
   if (!(block instanceof asn1js.UTCTime)) throw new DerError('revocationDate is neither UTCTime nor GeneralizedTime');
   const form = block instanceof asn1js.GeneralizedTime ? /^\d{14}Z$/ : /^\d{12}Z$/;
-  if (!form.test(Buffer.from(block.valueBlock.valueHexView).toString('latin1'))) {
+  const text = block.valueBlock.valueHexView;
+  if (!form.test(Buffer.from(text.buffer, text.byteOffset, text.byteLength).toString('latin1'))) {
     throw new DerError('revocationDate is not a DER UTCTime or GeneralizedTime');
   }
   const { month, day, hour, minute, second } = block;
@@ -235,7 +270,8 @@ function readIssuingDistributionPoint(value: Uint8Array): IssuingDistributionPoi
   const fields = expectSequence(decodeDer(value, 'issuingDistributionPoint'), 'issuingDistributionPoint');
   const flag = (tag: number): boolean => {
     const block = fields.find((f) => isContextTag(f, tag));
-    return block !== undefined && readPrimitiveContents(block, `issuingDistributionPoint [${tag}]`)[0] === 0xff;
+    // Any non-zero contents octet is TRUE (X.690 8.2.2): a non-DER TRUE cannot hide indirectCRL or a scope flag.
+    return block !== undefined && readPrimitiveContents(block, `issuingDistributionPoint [${tag}]`).some((octet) => octet !== 0);
   };
   const point = fields.find((f) => isContextTag(f, 0));
   const name = point ? unwrapExplicit(point, 'distributionPoint') : undefined;

@@ -82,7 +82,13 @@ export interface DerHeader {
  */
 export function readDerHeader(bytes: Uint8Array, offset: number, limit: number, what: string): DerHeader {
   if (offset >= limit) throw new DerError(`${what} is missing`);
-  const header = new asn1js.BaseBlock();
+  // One block reused for every header (its fields are all rewritten by fromBER; errors and warnings are reset): a
+  // CRL reads one header per entry, and asn1js's block constructors are what decoding time goes to.
+  const header = HEADER_BLOCK;
+  header.idBlock.error = '';
+  header.lenBlock.error = '';
+  header.idBlock.warnings.length = 0;
+  header.lenBlock.warnings.length = 0;
   const lengthStart = header.idBlock.fromBER(bytes, offset, limit - offset);
   if (lengthStart === -1) throw new DerError(`${what} has a bad tag: ${header.idBlock.error}`);
   if (lengthStart >= limit) throw new DerError(`${what} is truncated`);
@@ -93,6 +99,47 @@ export function readDerHeader(bytes: Uint8Array, offset: number, limit: number, 
   if (end > limit) throw new DerError(`${what} runs past its enclosing value`);
   const { tagClass, tagNumber, isConstructed } = header.idBlock;
   return { tagClass, tagNumber, isConstructed, start: offset, contentStart, end };
+}
+
+const HEADER_BLOCK = new asn1js.BaseBlock();
+
+/**
+ * Decodes primitive values of one universal type into one reused asn1js block, given their header (readDerHeader):
+ * the type's own asn1js value decoding, as asn1js.fromBER runs it after the header, without constructing the block
+ * and its four parts again for each of the hundreds of thousands of values in a CRL. The block returned is
+ * overwritten by the next decode: read it before.
+ */
+export class ReusedPrimitiveDecoder<T extends asn1js.BaseBlock<asn1js.ValueBlock>> {
+  readonly #block: T;
+
+  constructor(block: T) {
+    this.#block = block;
+  }
+
+  /** The header is of this decoder's type, primitive. */
+  accepts(header: DerHeader): boolean {
+    const { idBlock } = this.#block;
+    return header.tagClass === idBlock.tagClass && header.tagNumber === idBlock.tagNumber && !header.isConstructed;
+  }
+
+  decode(bytes: Uint8Array, header: DerHeader, what: string): T {
+    const block = this.#block;
+    if (!this.accepts(header)) {
+      throw new DerError(`${what} is not a ${(block.constructor as { NAME?: string }).NAME ?? 'value of the expected type'}`);
+    }
+    const length = header.end - header.contentStart;
+    block.error = '';
+    block.warnings.length = 0;
+    block.blockLength = 0;
+    block.valueBlock.error = '';
+    block.valueBlock.warnings.length = 0;
+    block.lenBlock.isIndefiniteForm = false;
+    block.lenBlock.length = length;
+    if (block.fromBER(bytes, header.contentStart, length) === -1 || block.error || block.valueBlock.error) {
+      throw new DerError(`${what} is not valid ASN.1: ${block.error || block.valueBlock.error || 'decoding failed'}`);
+    }
+    return block;
+  }
 }
 
 /** A header of a universal SEQUENCE (X.690 8.9). */

@@ -54,6 +54,21 @@ describe('decodeCrl', () => {
     expect(decoded.revoked.find('1234')).toEqual({ revocationTime: new Date('2026-01-01T00:00:00Z'), reason: 'keyCompromise' });
   });
 
+  it('reads the reason of each entry when entries share or differ in their extension encodings (decoded once per encoding)', () => {
+    const entry = (serial: string, code: number): Buffer => seq(int(serial), utc('260101000000Z'), seq(reason(code)));
+    const decoded = decodeCrl(crl({ entries: [entry('0a', 1), entry('0b', 1), entry('0c', 4), entry('0d', 1), seq(int('0e'), utc('260102000000Z'))] }));
+    expect(['0a', '0b', '0c', '0d', '0e'].map((serial) => decoded.revoked.find(serial)?.reason ?? 'none')).toEqual(['keyCompromise', 'keyCompromise', 'superseded', 'keyCompromise', 'none']);
+    const unknown = (serial: string): Buffer => seq(int(serial), utc('260101000000Z'), seq(seq(oid('2b0601040182b75b02'), CRITICAL, octets(tlv(0x05)))));
+    expect(decodeCrl(crl({ entries: [unknown('01'), unknown('02')] })).unsupportedCritical).toEqual(['entry extension 1.3.6.1.4.1.39899.2']);
+  });
+
+  it('reads a non-DER TRUE in an IssuingDistributionPoint flag as TRUE (indirectCRL cannot be hidden)', () => {
+    const idp = (flag: string): Buffer => seq(oid('551d1c'), CRITICAL, octets(seq(tlv(0x84, hex(flag)))));
+    expect(decodeCrl(crl({ extensions: [idp('ff')] })).idp?.indirectCrl).toBe(true);
+    expect(decodeCrl(crl({ extensions: [idp('01')] })).idp?.indirectCrl).toBe(true);
+    expect(decodeCrl(crl({ extensions: [idp('00')] })).idp?.indirectCrl).toBe(false);
+  });
+
   it('accepts a CRL without revokedCertificates (no entries) and one without a version (v1)', () => {
     expect(decodeCrl(crl({ entries: null })).revoked.size).toBe(0);
     expect(decodeCrl(crl({ version: null, entries: null })).revoked.size).toBe(0);
@@ -93,7 +108,7 @@ describe('decodeCrl', () => {
     expect(() => decodeCrl(runaway)).toThrow();
   });
 
-  it('refuses BER inside an entry (each entry is decoded by asn1js alone, then checked for DER lengths and tags)', () => {
+  it('refuses BER inside an entry (asn1js decodes it; its lengths, tags and times are then checked for DER)', () => {
     const body = Buffer.concat([int('01'), utc('260101000000Z')]);
     const longForm = Buffer.concat([hex('3081'), Buffer.from([body.length]), body]);
     expect(() => decodeCrl(crl({ entries: [longForm] }))).toThrow(/non-minimal length/);
@@ -101,6 +116,7 @@ describe('decodeCrl', () => {
     expect(() => decodeCrl(crl({ entries: [indefinite] }))).toThrow(/indefinite length/);
     const highTag = Buffer.concat([hex('3f10'), Buffer.from([body.length]), body]);
     expect(() => decodeCrl(crl({ entries: [highTag] }))).toThrow(/multi-octet tag/);
-    expect(() => decodeCrl(crl({ revocationDate: utc('2601010000+0100') }))).toThrow(/not a DER UTCTime/);
+    expect(() => decodeCrl(crl({ revocationDate: utc('2601010000+0100') }))).toThrow(/revocationDate/);
+    expect(() => decodeCrl(crl({ revocationDate: utc('260101000000Z0') }))).toThrow(/not a DER UTCTime/);
   });
 });
