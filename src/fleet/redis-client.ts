@@ -9,6 +9,8 @@ export interface FleetConnectionOptions {
   readonly url: string;
   /** From --fleet-password-file; wins over a password in the URL. */
   readonly password?: string;
+  /** From --fleet-ca-file: PEM CA certificates trusted for a rediss:// server instead of Node's default CAs. */
+  readonly ca?: readonly string[];
   /** Each command fails after this long (a stopped or wedged Redis must not hold a pass). */
   readonly commandTimeoutMs: number;
   /** Told about connection errors (the coordinator logs one warning per outage). */
@@ -66,7 +68,12 @@ export function toRedisOptions(options: FleetConnectionOptions): { url?: string;
     ...(options.password !== undefined ? { password: options.password } : {}),
   };
   const endpoint = parseFleetUrl(options.url);
-  if (endpoint.kind === 'redis') return { url: endpoint.url, options: common };
+  if (endpoint.kind === 'redis') {
+    // TLS whatever the scheme's case (ioredis itself only recognises a lower-case "rediss://"). Node's tls checks the
+    // chain (against `ca` alone when given: it replaces the default CAs) and the hostname (checkServerIdentity).
+    const tls = endpoint.tls ? { tls: options.ca === undefined ? {} : { ca: [...options.ca] } } : {};
+    return { url: endpoint.url, options: { ...common, ...tls } };
+  }
   // ioredis asks the Sentinels for the master and follows failovers itself (ioredis README, "Sentinel").
   const auth = {
     ...(endpoint.username !== undefined ? { username: endpoint.username } : {}),
