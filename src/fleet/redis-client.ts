@@ -103,9 +103,13 @@ function waitForReady(client: IoRedis, timeoutMs: number): Promise<boolean> {
 export async function connectFleetRedis(options: FleetConnectionOptions): Promise<FleetRedis> {
   const { Redis } = await import('ioredis');
   const { url, options: redisOptions } = toRedisOptions(options);
+  let lastConnectionError: Error | undefined;
   const create = (): IoRedis => {
     const client = url === undefined ? new Redis(redisOptions) : new Redis(url, redisOptions);
-    client.on('error', options.onError);
+    client.on('error', (error: Error) => {
+      lastConnectionError = error;
+      options.onError(error);
+    });
     return client;
   };
   const commands = create();
@@ -155,6 +159,7 @@ export async function connectFleetRedis(options: FleetConnectionOptions): Promis
       await subscriber.subscribe(channel);
     },
     waitUntilReady: (timeoutMs) => waitForReady(commands, timeoutMs),
+    lastConnectionError: () => lastConnectionError,
     onReady(listener) {
       commands.on('ready', listener);
     },

@@ -350,8 +350,18 @@ function describeFleet(): void {
       const result = await runOnceTls(host, otherCaFile);
       expect(result.code).toBe(0);
       expect(result.output).toMatch(/FLEET_UNAVAILABLE/);
+      // The log says why: the chain does not verify against the CA given (Node: "unable to get local issuer certificate").
+      expect(result.output).toMatch(/fleet Redis unavailable \([^)]*certificate[^)]*\)/);
       expect(result.output).not.toMatch(/fleet: connected/);
       expect((await requestCount()) - before).toBe(BASE_LEAVES);
+      await expectValidStaples(host);
+    }, 30_000);
+
+    it('without --fleet-ca-file the private CA is not trusted (system CAs): the host works alone', async () => {
+      const host = await makeHost();
+      const result = await spawnHost('once', host, tlsRedis.url).done;
+      expect(result.code).toBe(0);
+      expect(result.output).toMatch(/fleet Redis unavailable \([^)]*certificate[^)]*\)/);
       await expectValidStaples(host);
     }, 30_000);
 
