@@ -36,6 +36,7 @@ export function addPassOptions(command: Command): Command {
     .option('--proxy <url>', 'HTTP proxy for OCSP and caIssuers requests, http://[user:pass@]host:port (default: HTTP_PROXY/HTTPS_PROXY)')
     .option('--fleet <redis-url>', 'share staples with other hosts through Redis: redis://, rediss:// or redis-sentinel:// (docs/fleet.md)')
     .option('--fleet-password-file <file>', 'read the fleet Redis password from this file')
+    .option('--fleet-ca-file <file>', 'PEM CA certificate(s) a rediss:// Redis must chain to, trusted instead of the system CAs')
     .option('--fleet-prefix <prefix>', 'prefix of every fleet Redis key (default staplerd:)')
     .option('--haproxy-socket <path|host:port>', 'HAProxy runtime API socket to push new staples to (repeatable)', collect)
     .option('--on-update <command>', 'run after a pass that changed any staple (no shell; changed paths in the NUL-separated file STAPLERD_CHANGED_FILE and, one per line, STAPLERD_CHANGED)')

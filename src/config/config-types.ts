@@ -76,6 +76,8 @@ export interface StaplerdConfig {
   readonly fleetPrefix: string;
   /** File holding the Redis password (kept out of `ps` and unit files); read once at start. */
   readonly fleetPasswordFile?: string;
+  /** PEM CA certificate(s) a rediss:// Redis must chain to, instead of the system CAs; read once at start. */
+  readonly fleetCaFile?: string;
   /** `run` only: `host:port` of the /metrics and /healthz listener; undefined = no listener. */
   readonly metrics?: string;
   /** `run` only: /healthz turns 503 when a staple is this close to its nextUpdate. */

@@ -6,6 +6,7 @@ import { dirname, resolve } from 'node:path';
 import type { Document, LineCounter, YAMLError } from 'yaml';
 import { StaplerdError } from '../errors/index.js';
 import { readRegularFileSync } from '../fs/read-regular-file.js';
+import { isTlsFleetUrl } from '../fleet/fleet-url.js';
 import { DEFAULT_CONFIG, type StaplerdConfig } from './config-types.js';
 import { applyOptions, truncateForMessage, type Mutable, type RawOptions } from './option-table.js';
 
@@ -82,8 +83,18 @@ export async function resolveConfig(input: { flags: RawOptions; configFile?: str
   for (const key of applyOptions(input.flags, config, input.cwd ?? process.cwd(), {})) given.add(key);
   // HAProxy needs `<crt>.issuer` only beside the certificate it loads, i.e. when staples go there too (no `out`).
   if (!given.has('issuerFiles')) config.issuerFiles = config.out === undefined;
+  checkFleetCaFile(config);
   if (input.requireCerts !== false && config.certs.length === 0) {
     throw new StaplerdError('USAGE', 'no certificate directory given: use --certs <dir> or "certs:" in the configuration file');
   }
   return config;
+}
+
+/** A CA file is used for TLS only: with a plain redis:// or redis-sentinel:// URL it would silently do nothing. */
+function checkFleetCaFile(config: StaplerdConfig): void {
+  if (config.fleetCaFile === undefined || config.fleet === undefined || isTlsFleetUrl(config.fleet)) return;
+  throw new StaplerdError(
+    'CONFIG_INVALID',
+    '--fleet-ca-file (fleetCaFile) needs a rediss:// --fleet URL: redis:// and redis-sentinel:// connections are not TLS, so the CA would never be used',
+  );
 }

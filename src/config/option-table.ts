@@ -93,6 +93,7 @@ export const OPTION_SPECS: Readonly<Record<string, OptionSpec>> = {
   fleet: { flag: '--fleet', secret: true, apply: (v, c) => (c.fleet = expectFleetUrl(v)) },
   fleetPrefix: { flag: '--fleet-prefix', apply: (v, c) => (c.fleetPrefix = expectFleetPrefix(v)) },
   fleetPasswordFile: { flag: '--fleet-password-file', apply: (v, c, base) => (c.fleetPasswordFile = resolve(base, expectString(v))) },
+  fleetCaFile: { flag: '--fleet-ca-file', apply: (v, c, base) => (c.fleetCaFile = resolve(base, expectString(v))) },
   metrics: { flag: '--metrics', apply: (v, c) => (c.metrics = expectListenAddress(v)) },
   healthMargin: { flag: '--health-margin', apply: (v, c) => (c.healthMarginMs = expectDuration(v, { maxMs: 30 * 86_400_000 })) },
   haproxySockets: { flag: '--haproxy-socket', apply: (v, c) => (c.haproxySockets = expectHaproxySockets(v)) },

@@ -43,6 +43,8 @@ export interface LeafOptions {
   /** Default: a fresh key pair of the authority's algorithm. */
   keys?: KeyPair;
   serialHex?: string;
+  /** SAN iPAddresses (IPv4 dotted quads) besides the dNSName commonName: a server reached by address (tests' Redis). */
+  ipAddresses?: string[];
 }
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -104,6 +106,7 @@ export async function issueLeaf(authority: DemoAuthority, options: LeafOptions):
     notBefore: options.notBefore ?? new Date(authority.issuedAt.getTime() - HOUR_MS),
     notAfter: options.notAfter ?? new Date(authority.issuedAt.getTime() + 90 * DAY_MS),
     serialHex: options.serialHex,
+    ipAddresses: options.ipAddresses,
   });
   return { certificate, keys };
 }

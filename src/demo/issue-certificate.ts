@@ -27,6 +27,8 @@ export interface IssueOptions {
   ocspSigning?: boolean;
   /** SAN dNSNames; leaves (neither CA nor responder) default to [commonName] and get EKU serverAuth. */
   dnsNames?: string[];
+  /** SAN iPAddresses, IPv4 dotted quads (RFC 5280 4.2.1.6: four octets). */
+  ipAddresses?: string[];
 }
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -135,7 +137,8 @@ function buildExtensions(options: IssueOptions, spki: Uint8Array, issuer: pkijs.
   // RFC 6960 4.2.2.2.1: id-pkix-ocsp-nocheck tells clients not to check the responder certificate's own status.
   if (options.ocspSigning) extensions.push(buildExtension(OID.ocspNoCheck, false, new asn1js.Null()));
   const dnsNames = options.dnsNames ?? (isLeaf ? [options.subject.commonName] : []);
-  if (dnsNames.length > 0) extensions.push(buildExtension(OID_SUBJECT_ALT_NAME, false, buildSubjectAltName(dnsNames)));
+  const ipAddresses = options.ipAddresses ?? [];
+  if (dnsNames.length + ipAddresses.length > 0) extensions.push(buildExtension(OID_SUBJECT_ALT_NAME, false, buildSubjectAltName(dnsNames, ipAddresses)));
   const infoAccess = buildInfoAccess(options.ocspUrls ?? [], options.caIssuersUrls ?? []);
   if (infoAccess) extensions.push(buildExtension(OID.authorityInfoAccess, false, infoAccess));
   if (options.mustStaple) {
@@ -165,11 +168,22 @@ function buildKeyUsage(usages: KeyUsageName[]): asn1js.BitString {
   return new asn1js.BitString({ valueHex: new Uint8Array([byte]).buffer, unusedBits });
 }
 
-function buildSubjectAltName(dnsNames: string[]): asn1js.Sequence {
-  // GeneralName dNSName is [2] IMPLICIT IA5String (RFC 5280 4.2.1.6).
+function buildSubjectAltName(dnsNames: string[], ipAddresses: string[]): asn1js.Sequence {
+  // GeneralName dNSName is [2] IMPLICIT IA5String, iPAddress [7] IMPLICIT OCTET STRING (RFC 5280 4.2.1.6).
   return new asn1js.Sequence({
-    value: dnsNames.map((name) => new asn1js.Primitive({ idBlock: { tagClass: 3, tagNumber: 2 }, valueHex: toArrayBuffer(Buffer.from(name, 'ascii')) })),
+    value: [
+      ...dnsNames.map((name) => new asn1js.Primitive({ idBlock: { tagClass: 3, tagNumber: 2 }, valueHex: toArrayBuffer(Buffer.from(name, 'ascii')) })),
+      ...ipAddresses.map((address) => new asn1js.Primitive({ idBlock: { tagClass: 3, tagNumber: 7 }, valueHex: toArrayBuffer(encodeIpv4(address)) })),
+    ],
   });
+}
+
+function encodeIpv4(address: string): Uint8Array {
+  const octets = address.split('.').map(Number);
+  if (octets.length !== 4 || octets.some((octet) => !Number.isInteger(octet) || octet < 0 || octet > 255)) {
+    throw new TypeError(`ipAddresses takes IPv4 dotted quads: ${address}`);
+  }
+  return new Uint8Array(octets);
 }
 
 function buildInfoAccess(ocspUrls: string[], caIssuersUrls: string[]): asn1js.Sequence | undefined {

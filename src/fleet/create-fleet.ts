@@ -1,7 +1,9 @@
-// Builds the fleet coordinator from the configuration: the password file read at start (an operator error is
+// Builds the fleet coordinator from the configuration: the password and CA files read at start (an operator error is
 // CONFIG_INVALID at once), ioredis loaded only at the first certificate, timings derived from --timeout.
+import { X509Certificate } from 'node:crypto';
 import { StaplerdError } from '../errors/index.js';
-import { readRegularFileSync } from '../fs/read-regular-file.js';
+import { DEFAULT_MAX_CERTIFICATE_FILE_BYTES, readRegularFileSync } from '../fs/read-regular-file.js';
+import { encodePem, readCertificateFile } from '../pki/pem.js';
 import type { EventLogger } from '../log/index.js';
 import type { Clock } from '../types/index.js';
 import { FleetCoordinator, type FleetTiming } from './fleet-coordinator.js';
@@ -11,6 +13,8 @@ export interface FleetSettings {
   readonly url: string;
   readonly prefix: string;
   readonly passwordFile?: string;
+  /** --fleet-ca-file: PEM CA certificate(s) trusted for a rediss:// server instead of the system CAs. */
+  readonly caFile?: string;
   /** --timeout: one HTTP attempt's limit, which bounds how long a lease holder may take. */
   readonly timeoutMs: number;
   readonly maxResponseBytes: number;
@@ -32,6 +36,7 @@ export function deriveFleetTiming(timeoutMs: number): FleetTiming {
 
 export function createFleetCoordinator(settings: FleetSettings, deps: { clock: Clock; logger: EventLogger }): FleetCoordinator {
   const password = settings.passwordFile === undefined ? undefined : readPasswordFile(settings.passwordFile);
+  const ca = settings.caFile === undefined ? undefined : readCaFile(settings.caFile);
   return new FleetCoordinator({
     prefix: settings.prefix,
     clock: deps.clock,
@@ -44,6 +49,7 @@ export function createFleetCoordinator(settings: FleetSettings, deps: { clock: C
       return connectFleetRedis({
         url: settings.url,
         password,
+        ca,
         commandTimeoutMs: FLEET_COMMAND_TIMEOUT_MS,
         // Each outage is logged once by the coordinator when a command fails; the client's own errors add nothing.
         onError: () => {},
@@ -66,4 +72,28 @@ function readPasswordFile(path: string): string {
     throw new StaplerdError('CONFIG_INVALID', `--fleet-password-file ${path}: must hold the password on one line`, { file: path });
   }
   return password;
+}
+
+/** The CA certificates of --fleet-ca-file as PEM, each checked to parse now rather than at the first TLS handshake. */
+function readCaFile(path: string): string[] {
+  let bytes: Buffer;
+  try {
+    // A CA bundle: the certificate files' cap (Mozilla's ~150 roots are ~250 KiB).
+    bytes = readRegularFileSync(path, { maxBytes: DEFAULT_MAX_CERTIFICATE_FILE_BYTES });
+  } catch (thrown) {
+    const reason = thrown instanceof StaplerdError ? thrown.message : (thrown as Error).message;
+    throw new StaplerdError('CONFIG_INVALID', `--fleet-ca-file ${path}: cannot be read: ${reason}`, { file: path }, { cause: thrown });
+  }
+  const notPem = (detail: string, cause?: unknown): StaplerdError =>
+    new StaplerdError('CONFIG_INVALID', `--fleet-ca-file ${path}: ${detail}`, { file: path }, cause === undefined ? undefined : { cause });
+  if (!bytes.toString('latin1').includes('-----BEGIN ')) throw notPem('is not PEM: it must hold "-----BEGIN CERTIFICATE-----" blocks');
+  let certificates: Uint8Array[];
+  try {
+    certificates = readCertificateFile(bytes, path).certificates;
+    for (const der of certificates) new X509Certificate(der);
+  } catch (thrown) {
+    throw notPem(`holds a PEM certificate that does not parse: ${(thrown as Error).message}`, thrown);
+  }
+  if (certificates.length === 0) throw notPem('holds no PEM CERTIFICATE block');
+  return certificates.map((der) => encodePem('CERTIFICATE', der));
 }

@@ -237,7 +237,8 @@ export class FleetCoordinator {
       const redis = await this.#options.connect();
       redis.onReady(() => this.#noteReady());
       if (await redis.waitUntilReady(this.#options.connectWaitMs)) this.#noteReady();
-      else this.#noteError(new Error('not connected'));
+      // The client's own reason when it has one: "not connected" alone hides a refused TLS certificate.
+      else this.#noteError(redis.lastConnectionError?.() ?? new Error('not connected'));
       return redis;
     } catch (thrown) {
       this.#noteError(thrown);

@@ -29,6 +29,8 @@ export interface FleetRedis {
   subscribe(channel: string, onMessage: (message: string) => void): Promise<void>;
   /** Resolves true once connected (false after timeoutMs): commands fail at once while disconnected. */
   waitUntilReady(timeoutMs: number): Promise<boolean>;
+  /** Why the last connection attempt failed (refused, a TLS certificate that does not verify), for the log. */
+  lastConnectionError?(): Error | undefined;
   /** Told when the connection comes back after it was lost (the client reconnects by itself). */
   onReady(listener: () => void): void;
   close(): Promise<void>;

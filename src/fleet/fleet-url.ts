@@ -3,7 +3,7 @@
 // list of hosts). Errors never quote the URL: it may hold a password.
 
 export type FleetEndpoint =
-  | { readonly kind: 'redis'; readonly url: string }
+  | { readonly kind: 'redis'; readonly url: string; readonly tls: boolean }
   | {
     readonly kind: 'sentinel';
     readonly sentinels: readonly { readonly host: string; readonly port: number }[];
@@ -26,7 +26,17 @@ export function parseFleetUrl(text: string): FleetEndpoint {
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new Error(`scheme ${url.protocol} is not redis://, rediss:// or redis-sentinel://`);
   if (url.hostname === '') throw new Error('names no host');
-  return { kind: 'redis', url: text };
+  return { kind: 'redis', url: text, tls: url.protocol === 'rediss:' };
+}
+
+/** Whether the connection is TLS: rediss:// only (the Sentinel form here is plain TCP). */
+export function isTlsFleetUrl(text: string): boolean {
+  try {
+    const endpoint = parseFleetUrl(text);
+    return endpoint.kind === 'redis' && endpoint.tls;
+  } catch {
+    return false;
+  }
 }
 
 function parseSentinelUrl(rest: string): FleetEndpoint {

@@ -9,6 +9,8 @@ export interface FleetConnectionOptions {
   readonly url: string;
   /** From --fleet-password-file; wins over a password in the URL. */
   readonly password?: string;
+  /** From --fleet-ca-file: PEM CA certificates trusted for a rediss:// server instead of Node's default CAs. */
+  readonly ca?: readonly string[];
   /** Each command fails after this long (a stopped or wedged Redis must not hold a pass). */
   readonly commandTimeoutMs: number;
   /** Told about connection errors (the coordinator logs one warning per outage). */
@@ -66,7 +68,12 @@ export function toRedisOptions(options: FleetConnectionOptions): { url?: string;
     ...(options.password !== undefined ? { password: options.password } : {}),
   };
   const endpoint = parseFleetUrl(options.url);
-  if (endpoint.kind === 'redis') return { url: endpoint.url, options: common };
+  if (endpoint.kind === 'redis') {
+    // TLS whatever the scheme's case (ioredis itself only recognises a lower-case "rediss://"). Node's tls checks the
+    // chain (against `ca` alone when given: it replaces the default CAs) and the hostname (checkServerIdentity).
+    const tls = endpoint.tls ? { tls: options.ca === undefined ? {} : { ca: [...options.ca] } } : {};
+    return { url: endpoint.url, options: { ...common, ...tls } };
+  }
   // ioredis asks the Sentinels for the master and follows failovers itself (ioredis README, "Sentinel").
   const auth = {
     ...(endpoint.username !== undefined ? { username: endpoint.username } : {}),
@@ -96,9 +103,13 @@ function waitForReady(client: IoRedis, timeoutMs: number): Promise<boolean> {
 export async function connectFleetRedis(options: FleetConnectionOptions): Promise<FleetRedis> {
   const { Redis } = await import('ioredis');
   const { url, options: redisOptions } = toRedisOptions(options);
+  let lastConnectionError: Error | undefined;
   const create = (): IoRedis => {
     const client = url === undefined ? new Redis(redisOptions) : new Redis(url, redisOptions);
-    client.on('error', options.onError);
+    client.on('error', (error: Error) => {
+      lastConnectionError = error;
+      options.onError(error);
+    });
     return client;
   };
   const commands = create();
@@ -148,6 +159,7 @@ export async function connectFleetRedis(options: FleetConnectionOptions): Promis
       await subscriber.subscribe(channel);
     },
     waitUntilReady: (timeoutMs) => waitForReady(commands, timeoutMs),
+    lastConnectionError: () => lastConnectionError,
     onReady(listener) {
       commands.on('ready', listener);
     },

@@ -24,7 +24,7 @@ export function createLiveDependencies(config: StaplerdConfig, options: LiveDepe
   // The one client serves OCSP and AIA caIssuers downloads alike, so both take the same proxy route.
   const http = createHttpClient({ userAgent: USER_AGENT, proxy: config.proxy });
   const logger = options.logger ?? createLogger({ level: config.logLevel, format: config.logFormat });
-  // Reads --fleet-password-file now (CONFIG_INVALID at start); Redis itself is connected at the first certificate.
+  // Reads --fleet-password-file and --fleet-ca-file now (CONFIG_INVALID at start); Redis itself is connected at the first certificate.
   const fleet = config.fleet === undefined ? undefined : createFleetCoordinator(fleetSettingsOf({ ...config, fleet: config.fleet }), { clock: systemClock, logger });
   return {
     clock: systemClock,
@@ -43,7 +43,14 @@ export function createLiveDependencies(config: StaplerdConfig, options: LiveDepe
 }
 
 function fleetSettingsOf(config: StaplerdConfig & { fleet: string }): FleetSettings {
-  return { url: config.fleet, prefix: config.fleetPrefix, passwordFile: config.fleetPasswordFile, timeoutMs: config.timeoutMs, maxResponseBytes: config.maxResponseBytes };
+  return {
+    url: config.fleet,
+    prefix: config.fleetPrefix,
+    passwordFile: config.fleetPasswordFile,
+    caFile: config.fleetCaFile,
+    timeoutMs: config.timeoutMs,
+    maxResponseBytes: config.maxResponseBytes,
+  };
 }
 
 /**

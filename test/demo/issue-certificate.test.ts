@@ -48,6 +48,12 @@ describe('issueCertificate', () => {
     expect(text).toMatch(/Basic Constraints: critical\s*\n\s*CA:FALSE/);
   });
 
+  it('adds IP address SANs beside the DNS name (a server reached by address, like the tests\' TLS Redis)', async () => {
+    const leaf = await pki.issueLeaf({ commonName: 'redis.test', ipAddresses: ['127.0.0.1'] });
+    expect(opensslText(await writePem('ip-san.pem', leaf.certificate))).toMatch(/DNS:redis\.test, IP Address:127\.0\.0\.1/);
+    await expect(pki.issueLeaf({ commonName: 'x.test', ipAddresses: ['::1'] })).rejects.toThrow(/IPv4/);
+  });
+
   it('makes a leaf that openssl verifies up to the root', async () => {
     const leaf = await pki.issueLeaf();
     const file = await writePem('leaf.pem', leaf.certificate);

@@ -18,6 +18,7 @@ const REDIS_PORT = 28962;
 const ABSENT_REDIS_PORT = 28963;
 const METRICS_PORT = 28964;
 const BLACK_HOLE_PORT = 28965;
+const TLS_REDIS_PORT = 28966;
 const RESPONDER_URL = `http://127.0.0.1:${RESPONDER_PORT}/`;
 /** --timeout 2 gives a 9 s lease (fleet/create-fleet.ts: 2 x timeout + 5 s). */
 const TIMEOUT_SECONDS = 2;
@@ -299,6 +300,81 @@ function describeFleet(): void {
     expect(result.output).toMatch(/FLEET_UNAVAILABLE/);
     await expectValidStaples(host);
   }, 30_000);
+
+  // rediss:// with a private CA (--fleet-ca-file): a second Redis, TLS only, whose certificate the test PKI issued for
+  // 127.0.0.1 (IP SAN), so Node's hostname check runs against the URL's address.
+  describe('over TLS (rediss://) with --fleet-ca-file', () => {
+    let tlsRedis: RunningRedis;
+    let otherCaFile: string;
+
+    beforeAll(async () => {
+      const tlsDir = path.join(workDir, 'redis-tls');
+      await mkdir(tlsDir);
+      const serverLeaf = await pki.issueLeaf({ commonName: 'redis.test', ipAddresses: ['127.0.0.1'], ocspUrls: [] });
+      const { certFile, files } = await pki.writeLeaf(tlsDir, serverLeaf, 'fullchain', 'redis');
+      tlsRedis = await startRedisServer(ns, { dir: tlsDir, port: TLS_REDIS_PORT, tls: { certFile, keyFile: files[1]!, caFile: caFiles.rootFile } });
+      const otherDir = path.join(workDir, 'other-ca');
+      await mkdir(otherDir);
+      otherCaFile = (await (await createTestPki()).writeCaFiles(otherDir)).rootFile;
+    }, 30_000);
+
+    afterAll(async () => {
+      await tlsRedis?.stop();
+    });
+
+    function runOnceTls(host: Host, caFile: string, fleetUrl = tlsRedis.url): Promise<Finished> {
+      return spawnHost('once', host, fleetUrl, ['--fleet-ca-file', caFile]).done;
+    }
+
+    it('two hosts trusting the test CA share staples over TLS: the second makes no request', async () => {
+      expect(tlsRedis.url).toBe(`rediss://127.0.0.1:${TLS_REDIS_PORT}`);
+      const [first, second] = [await makeHost(), await makeHost()];
+      const before = await requestCount();
+      const fetched = await runOnceTls(first, caFiles.rootFile);
+      expect(fetched.code).toBe(0);
+      expect(fetched.output).toMatch(/fleet: connected, 3 leases won, 0 shared hits/);
+      expect((await requestCount()) - before).toBe(BASE_LEAVES);
+      // The staples are in the TLS Redis (read back through redis-cli --tls).
+      expect((await tlsRedis.cli(['--raw', 'KEYS', 'staplerd:staple:*'])).split('\n').filter(Boolean)).toHaveLength(BASE_LEAVES);
+      const shared = await runOnceTls(second, caFiles.rootFile);
+      expect(shared.code).toBe(0);
+      expect(shared.output).toMatch(/fleet: connected, 0 leases won, 3 shared hits/);
+      expect((await requestCount()) - before).toBe(BASE_LEAVES);
+      expect(await staples(second)).toEqual(await staples(first));
+      await expectValidStaples(second);
+    }, 60_000);
+
+    it('a Redis certificate not from the --fleet-ca-file CA is refused: the host fetches alone and exits 0', async () => {
+      const host = await makeHost();
+      const before = await requestCount();
+      const result = await runOnceTls(host, otherCaFile);
+      expect(result.code).toBe(0);
+      expect(result.output).toMatch(/FLEET_UNAVAILABLE/);
+      // The log says why: the chain does not verify against the CA given (Node: "unable to get local issuer certificate").
+      expect(result.output).toMatch(/fleet Redis unavailable \([^)]*certificate[^)]*\)/);
+      expect(result.output).not.toMatch(/fleet: connected/);
+      expect((await requestCount()) - before).toBe(BASE_LEAVES);
+      await expectValidStaples(host);
+    }, 30_000);
+
+    it('without --fleet-ca-file the private CA is not trusted (system CAs): the host works alone', async () => {
+      const host = await makeHost();
+      const result = await spawnHost('once', host, tlsRedis.url).done;
+      expect(result.code).toBe(0);
+      expect(result.output).toMatch(/fleet Redis unavailable \([^)]*certificate[^)]*\)/);
+      await expectValidStaples(host);
+    }, 30_000);
+
+    it('--fleet-ca-file with a plain redis:// URL is refused at start (exit 2), naming the option', async () => {
+      const host = await makeHost();
+      const before = await requestCount();
+      const result = await runOnceTls(host, caFiles.rootFile, redis.url);
+      expect(result.code).toBe(2);
+      expect(result.output).toMatch(/CONFIG_INVALID/);
+      expect(result.output).toMatch(/--fleet-ca-file/);
+      expect((await requestCount()) - before).toBe(0);
+    }, 30_000);
+  });
 }
 
 async function withTimeout<T>(work: Promise<T>, timeoutMs: number, describe: () => string): Promise<T> {

@@ -82,6 +82,10 @@ export class FakeFleetRedis implements FleetRedis {
     return this.failure === undefined;
   }
 
+  lastConnectionError(): Error | undefined {
+    return this.failure;
+  }
+
   onReady(): void {}
 
   async close(): Promise<void> {}

@@ -199,4 +199,13 @@ describe('FleetCoordinator health', () => {
     const { fleet } = coordinator(redis);
     expect(await fleet.checkedHealth()).toMatchObject({ connected: false, errors: 1 });
   });
+
+  it('logs why the connection failed (a TLS certificate that does not verify), not just "not connected"', async () => {
+    const redis = new FakeFleetRedis();
+    redis.failure = new Error('unable to get local issuer certificate');
+    const { fleet, logger } = coordinator(redis);
+    await fleet.checkedHealth();
+    const logged = logger.events.find((e) => e.event === 'fleet.unavailable');
+    expect(logged?.message).toMatch(/unable to get local issuer certificate/);
+  });
 });

@@ -14,6 +14,13 @@ describe('toRedisOptions', () => {
     }
   });
 
+  it('turns TLS on for rediss:// only (any case), trusting only the --fleet-ca-file CAs when given', () => {
+    expect(toRedisOptions({ ...BASE, url: 'redis://h:1' }).options.tls).toBeUndefined();
+    expect(toRedisOptions({ ...BASE, url: 'rediss://h:1' }).options.tls).toEqual({});
+    expect(toRedisOptions({ ...BASE, url: 'REDISS://h:1' }).options.tls).toEqual({});
+    expect(toRedisOptions({ ...BASE, url: 'rediss://h:1', ca: ['PEM'] }).options.tls).toEqual({ ca: ['PEM'] });
+  });
+
   it('lets the password file win over the URL', () => {
     expect(toRedisOptions({ ...BASE, url: 'redis://:inurl@h:1', password: 'fromfile' }).options.password).toBe('fromfile');
   });

@@ -1,5 +1,6 @@
 // A real redis-server for fleet tests: started on a free port with persistence off and its own temp dir, inside a
-// test's network namespace; stopped, paused (SIGSTOP), killed and restarted on the same port.
+// test's network namespace; stopped, paused (SIGSTOP), killed and restarted on the same port. With `tls`, it listens
+// for TLS only (`--port 0 --tls-port`, no client certificates) and the URL is rediss://.
 import { existsSync } from 'node:fs';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import type { NetworkNamespace } from './network-namespace.js';
@@ -41,18 +42,30 @@ const DIRECT: Launcher = {
     }),
 };
 
-export async function startRedisServer(where: NetworkNamespace | undefined, options: { dir: string; port: number }): Promise<RunningRedis> {
+export interface RedisTlsFiles {
+  /** The server's certificate chain (leaf first) and its key. */
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** The CA the chain ends at: redis-server needs one configured, and redis-cli verifies the server against it. */
+  readonly caFile: string;
+}
+
+export async function startRedisServer(where: NetworkNamespace | undefined, options: { dir: string; port: number; tls?: RedisTlsFiles }): Promise<RunningRedis> {
   const namespace: Launcher = where ?? DIRECT;
-  const { dir, port } = options;
+  const { dir, port, tls } = options;
   let child: ChildProcess | undefined;
   let output = '';
+  const cliTls = tls ? ['--tls', '--cacert', tls.caFile] : [];
   const cli = async (args: readonly string[]): Promise<string> => {
-    const result = await namespace.run(REDIS_CLI_BIN, ['-h', '127.0.0.1', '-p', String(port), ...args]);
+    const result = await namespace.run(REDIS_CLI_BIN, ['-h', '127.0.0.1', '-p', String(port), ...cliTls, ...args]);
     return result.stdout.trim();
   };
+  const listen = tls
+    ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile, '--tls-ca-cert-file', tls.caFile, '--tls-auth-clients', 'no']
+    : ['--port', String(port)];
   const launch = async (): Promise<void> => {
     output = '';
-    const server = namespace.spawn(REDIS_SERVER_BIN, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const server = namespace.spawn(REDIS_SERVER_BIN, [...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
     server.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     server.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child = server;
@@ -66,7 +79,7 @@ export async function startRedisServer(where: NetworkNamespace | undefined, opti
   await launch();
   return {
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: `${tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`,
     cli,
     pause: () => child?.kill('SIGSTOP'),
     resume: () => child?.kill('SIGCONT'),
