@@ -495,6 +495,17 @@ describe('certificates that are not fetched for', () => {
     expect(attempt?.fields.url).toBe(broken);
   });
 
+  it('logs a failed responder URL without the password it carries', async () => {
+    const broken = 'http://staplerd:s3cret-pass@127.0.0.1:9/broken/';
+    const fx = await createPassFixture(pki, dirs);
+    fx.http.failWhen = (req) => (req.url.startsWith(broken) ? { statusCode: 500 } : undefined);
+    await pki.writeLeaf(fx.dir, await pki.issueLeaf({ ocspUrls: [broken, OCSP_URL] }), 'fullchain');
+    expect((await fx.passOne()).kind).toBe('written');
+    const attempt = fx.logger.events.find((e) => e.event === 'fetch.attempt_failed');
+    expect(attempt?.fields.url).toMatch(/^http:\/\/staplerd:.+@127\.0\.0\.1:9\/broken\/$/);
+    expect(JSON.stringify(attempt)).not.toContain('s3cret-pass');
+  });
+
   it('sends a nonce when configured and accepts the echoed one', async () => {
     const fx = await createPassFixture(pki, dirs, { nonce: true });
     await pki.writeLeaf(fx.dir, await pki.issueLeaf({ ocspUrls: [OCSP_URL] }), 'fullchain');
