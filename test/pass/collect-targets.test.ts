@@ -3,7 +3,9 @@ import { describe, it, expect, beforeAll } from '@jest/globals';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_CONFIG, type StaplerdConfig } from '../../src/config/index.js';
-import { collectTargets } from '../../src/pass/collect-targets.js';
+import type { FileProblem, StapleTarget } from '../../src/pass/collect-targets.js';
+import { discoverTargets } from '../../src/pass/discover-targets.js';
+import type { ValidationMemos } from '../../src/pki/validation-memos.js';
 import { createTestPki, makeTempDir, removeTempDirsAfterAll, type TestPki } from '../helpers/test-pki.js';
 import { OCSP_URL, T0 } from './pass-fixture.js';
 
@@ -13,6 +15,17 @@ const dirs = removeTempDirsAfterAll();
 beforeAll(async () => {
   pki = await createTestPki({ now: T0 });
 });
+
+/** Every target of one discovery at once, in discovery order (runPass takes them as they come). */
+async function collectTargets(
+  config: StaplerdConfig,
+  options: { now: Date; memos?: ValidationMemos; fetchCaIssuer?: (url: string) => Promise<Uint8Array>; onDirectoryError?: (path: string, error: Error) => void },
+): Promise<{ targets: StapleTarget[]; problems: readonly FileProblem[]; notices: readonly FileProblem[]; scannedFiles: number }> {
+  const found: { target: StapleTarget; order: number }[] = [];
+  const discovered = await discoverTargets(config, { ...options, onTarget: (target, order) => found.push({ target, order }) });
+  found.sort((a, b) => a.order - b.order);
+  return { targets: found.map(({ target }) => target), problems: discovered.problems, notices: discovered.notices, scannedFiles: discovered.scannedFiles };
+}
 
 async function configFor(overrides: Partial<StaplerdConfig> = {}): Promise<StaplerdConfig> {
   const dir = await makeTempDir();
