@@ -7,12 +7,10 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { KeyObject } from 'node:crypto';
-import { createBenchAuthority, listSerials, writeLeafCertificates } from './generate-certificates.js';
+import { buildResponderSetup, createBenchAuthority, writeLeafCertificates } from './generate-certificates.js';
 import { runMeasuredNode, type MeasuredRun } from './measure-process.js';
 import { BenchResponder } from './responder-client.js';
 
-const HOUR_MS = 60 * 60 * 1000;
 const REDIS_SERVER = '/usr/bin/redis-server';
 const REDIS_CLI = '/usr/bin/redis-cli';
 
@@ -72,17 +70,7 @@ export async function runFleetScenario(paths: { staplerd: string; workDir: strin
   const responder = await BenchResponder.start();
   const redis = await startRedis(base);
   try {
-    await responder.preSign({
-      issuerKeyPkcs8: KeyObject.from(authority.keys.privateKey).export({ type: 'pkcs8', format: 'der' }).toString('base64'),
-      nameHashHex: Buffer.from(authority.hashes.nameHash).toString('hex'),
-      keyHashHex: Buffer.from(authority.hashes.keyHash).toString('hex'),
-      caDer: Buffer.from(authority.certificate.der).toString('base64'),
-      serialsHex: listSerials(authority, settings.certs).map((serial) => Buffer.from(serial).toString('hex')),
-      producedAtMs: now.getTime() - HOUR_MS,
-      thisUpdateMs: now.getTime() - HOUR_MS,
-      nextUpdateMs: now.getTime() + 7 * 24 * HOUR_MS,
-      latencyMs: settings.latencyMs,
-    });
+    await responder.preSign(buildResponderSetup(authority, settings.certs, settings.latencyMs, now));
     const manifest = await writeLeafCertificates(authority, base, settings.certs, { ocspUrl: responder.url, caIssuersUrl: `${responder.url}ca.der` }, now);
     const hostArgs = (host: string, fleet: boolean): string[] => [
       'once', '--certs', manifest.certsDir, '--out', join(base, host, 'out'), '--state-dir', join(base, host, 'state'),

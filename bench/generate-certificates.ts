@@ -9,6 +9,7 @@ import { generateKeyPair, type KeyPair } from '../src/demo/key-pair.js';
 import { encodePem } from '../src/pki/pem.js';
 import { encodeTlv, readChildren, readTlv, sliceTlv, TAG } from './der.js';
 import { encodeOcspGetPath, encodeOcspRequest, type IssuerHashes } from './ocsp-messages.js';
+import type { ResponderSetup } from './responder-protocol.js';
 
 export interface BenchAuthority {
   readonly certificate: Certificate;
@@ -73,6 +74,27 @@ export function serialFor(authority: BenchAuthority, index: number): Uint8Array 
 
 export function listSerials(authority: BenchAuthority, count: number): Uint8Array[] {
   return Array.from({ length: count }, (_, index) => serialFor(authority, index));
+}
+
+
+const HOUR_MS = 60 * 60 * 1000;
+
+/**
+ * What the bench responder pre-signs for the first `count` leaves of `authority`, answering `latencyMs` late: answers
+ * valid from an hour ago for a week, so staplerd (refreshing at half the window) keeps them fresh for days.
+ */
+export function buildResponderSetup(authority: BenchAuthority, count: number, latencyMs: number, now: Date): ResponderSetup {
+  return {
+    issuerKeyPkcs8: KeyObject.from(authority.keys.privateKey).export({ type: 'pkcs8', format: 'der' }).toString('base64'),
+    nameHashHex: Buffer.from(authority.hashes.nameHash).toString('hex'),
+    keyHashHex: Buffer.from(authority.hashes.keyHash).toString('hex'),
+    caDer: Buffer.from(authority.certificate.der).toString('base64'),
+    serialsHex: listSerials(authority, count).map((serial) => Buffer.from(serial).toString('hex')),
+    producedAtMs: now.getTime() - HOUR_MS,
+    thisUpdateMs: now.getTime() - HOUR_MS,
+    nextUpdateMs: now.getTime() + 7 * 24 * HOUR_MS,
+    latencyMs,
+  };
 }
 
 /** Issues `count` leaves (shared key, AIA pointing at `ocspUrl`) into `dir/certs/dNNN/leaf-NNNNNNN.pem`, each file

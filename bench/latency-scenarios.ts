@@ -1,15 +1,13 @@
 // Issue 13's scenarios: a latency-bound cold pass (one responder d ms away, against the N*d/P bound and easy-ocsp with
 // the same P workers), five responders at different delays sharing one pass, and a small daemon's settled memory.
-import { KeyObject } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createBenchAuthority, listSerials, writeLeafCertificates, type BenchAuthority, type Manifest } from './generate-certificates.js';
+import { buildResponderSetup, createBenchAuthority, writeLeafCertificates, type Manifest } from './generate-certificates.js';
 import { measureSettledRss, runMeasuredNode } from './measure-process.js';
 import type { Figures } from './report.js';
 import { BenchResponder } from './responder-client.js';
-import type { ResponderSetup, ResponderStats } from './responder-protocol.js';
+import type { ResponderStats } from './responder-protocol.js';
 
-const HOUR_MS = 60 * 60 * 1000;
 
 export interface ScenarioSettings {
   /** Certificates of the latency-bound pass (issue 13: 1,000). */
@@ -49,26 +47,12 @@ interface Host {
 async function prepareHost(dir: string, count: number, delayMs: number, now: Date): Promise<Host> {
   const authority = await createBenchAuthority(now);
   const responder = await BenchResponder.start();
-  const preSigned = responder.preSign(buildSetup(authority, count, delayMs, now));
+  const preSigned = responder.preSign(buildResponderSetup(authority, count, delayMs, now));
   const manifest = await writeLeafCertificates(authority, dir, count, { ocspUrl: responder.url, caIssuersUrl: `${responder.url}ca.der` }, now);
   await preSigned;
   const manifestFile = join(dir, 'manifest.json');
   await writeFile(manifestFile, JSON.stringify(manifest));
   return { responder, manifest, manifestFile, delayMs };
-}
-
-function buildSetup(authority: BenchAuthority, count: number, latencyMs: number, now: Date): ResponderSetup {
-  return {
-    issuerKeyPkcs8: KeyObject.from(authority.keys.privateKey).export({ type: 'pkcs8', format: 'der' }).toString('base64'),
-    nameHashHex: Buffer.from(authority.hashes.nameHash).toString('hex'),
-    keyHashHex: Buffer.from(authority.hashes.keyHash).toString('hex'),
-    caDer: Buffer.from(authority.certificate.der).toString('base64'),
-    serialsHex: listSerials(authority, count).map((serial) => Buffer.from(serial).toString('hex')),
-    producedAtMs: now.getTime() - HOUR_MS,
-    thisUpdateMs: now.getTime() - HOUR_MS,
-    nextUpdateMs: now.getTime() + 7 * 24 * HOUR_MS,
-    latencyMs,
-  };
 }
 
 async function removeStaples(hosts: readonly Host[], stateDir: string): Promise<void> {

@@ -1,7 +1,6 @@
 // `npm run bench`: N certificates, a pre-signed local OCSP responder, and staplerd (cold, warm, daemon start) measured
 // against the floor, a shell loop of `openssl ocsp` and easy-ocsp; medians of several runs to bench/results/.
 import { execFileSync } from 'node:child_process';
-import { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -10,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../src/output/atomic-write.js';
 import { summariseCpuProfile, type ProfileSummary } from './cpu-profile.js';
-import { createBenchAuthority, listSerials, writeLeafCertificates, type BenchAuthority, type Manifest } from './generate-certificates.js';
+import { buildResponderSetup, createBenchAuthority, writeLeafCertificates, type Manifest } from './generate-certificates.js';
 import { runDaemonUntilReady, runMeasuredNode, type MeasuredRun } from './measure-process.js';
 import {
   checkPoliteness,
@@ -28,7 +27,7 @@ import {
   type SetupFigures,
 } from './report.js';
 import { BenchResponder } from './responder-client.js';
-import type { ResponderSetup, ResponderStats } from './responder-protocol.js';
+import type { ResponderStats } from './responder-protocol.js';
 import { runShellLoop } from './shell-loop.js';
 import { formatScenarios, runLatencyScenarios, type ScenarioResult, type ScenarioSettings } from './latency-scenarios.js';
 import { formatFleetScenario, runFleetScenario } from './fleet-scenario.js';
@@ -42,7 +41,6 @@ interface Context {
   readonly responder: BenchResponder;
 }
 
-const HOUR_MS = 60 * 60 * 1000;
 const STAPLERD = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const FLOOR = fileURLToPath(new URL('./floor-sweep.js', import.meta.url));
 const EASY_OCSP = fileURLToPath(new URL('./easy-ocsp-sweep.js', import.meta.url));
@@ -69,6 +67,7 @@ function readSettings(argv: readonly string[]): {
   settings: BenchSettings;
   scenarios: ScenarioSettings;
   onlyScenarios: boolean;
+  onlyFleet: boolean;
   outDir: string;
   workBase: string;
   cpuProf: boolean;
@@ -121,8 +120,7 @@ function readSettings(argv: readonly string[]): {
     perHostConcurrency: settings.perHostConcurrency,
     runs: readPositive('--scenario-runs', values['scenario-runs'] ?? (quick ? '1' : '3')),
   };
-  if (values['only-fleet']) onlyFleet = true;
-  return { settings, scenarios, onlyScenarios: values['only-scenarios'], outDir: values.out ?? DEFAULT_RESULTS_DIR, workBase: values['work-dir'] ?? tmpdir(), cpuProf: values['cpu-prof'], keep: values.keep };
+  return { settings, scenarios, onlyScenarios: values['only-scenarios'], onlyFleet: values['only-fleet'], outDir: values.out ?? DEFAULT_RESULTS_DIR, workBase: values['work-dir'] ?? tmpdir(), cpuProf: values['cpu-prof'], keep: values.keep };
 }
 
 function readPositive(flag: string, value: string): number {
@@ -144,7 +142,7 @@ async function prepare(settings: BenchSettings, workBase: string): Promise<{ con
   const responder = await BenchResponder.start();
   const started = performance.now();
   // The responder signs in its own process while this one writes the certificates: two cores, two jobs.
-  const preSigned = responder.preSign(buildResponderSetup(authority, settings, now));
+  const preSigned = responder.preSign(buildResponderSetup(authority, settings.certificates, settings.responderLatencyMs, now));
   const manifest = await writeLeafCertificates(authority, workDir, settings.certificates, { ocspUrl: responder.url, caIssuersUrl: `${responder.url}ca.der` }, now);
   const generateMs = performance.now() - started;
   const report = await preSigned;
@@ -153,22 +151,6 @@ async function prepare(settings: BenchSettings, workBase: string): Promise<{ con
   return {
     context: { settings, workDir, stateDir: join(workDir, 'state'), manifest, manifestFile, responder },
     setup: { generateMs, ...report },
-  };
-}
-
-/** Answers valid from an hour ago for a week: staplerd refreshes at half the window, so all stay fresh for days. */
-function buildResponderSetup(authority: BenchAuthority, settings: BenchSettings, now: Date): ResponderSetup {
-  const pkcs8 = KeyObject.from(authority.keys.privateKey).export({ type: 'pkcs8', format: 'der' });
-  return {
-    issuerKeyPkcs8: pkcs8.toString('base64'),
-    nameHashHex: Buffer.from(authority.hashes.nameHash).toString('hex'),
-    keyHashHex: Buffer.from(authority.hashes.keyHash).toString('hex'),
-    caDer: Buffer.from(authority.certificate.der).toString('base64'),
-    serialsHex: listSerials(authority, settings.certificates).map((serial) => Buffer.from(serial).toString('hex')),
-    producedAtMs: now.getTime() - HOUR_MS,
-    thisUpdateMs: now.getTime() - HOUR_MS,
-    nextUpdateMs: now.getTime() + 7 * 24 * HOUR_MS,
-    latencyMs: settings.responderLatencyMs,
   };
 }
 
@@ -367,46 +349,37 @@ function isScenarioPolite(result: ScenarioResult): boolean {
 
 /** `--only-scenarios`: issue 13's scenarios alone, written to `<mode>-scenarios.{json,md}`. */
 async function runScenariosOnly(settings: BenchSettings, scenarios: ScenarioSettings, outDir: string, workBase: string, keep: boolean): Promise<void> {
-  const workDir = await mkdtemp(join(workBase, 'staplerd-bench-'));
-  let keepWorkDir = keep;
-  try {
+  await inScratchWorkDir(workBase, keep, async (workDir) => {
     const machine = describeMachine(workDir);
     const scenarioResult = await runLatencyScenarios({ staplerd: STAPLERD, easyOcsp: EASY_OCSP, floor: FLOOR, workDir }, scenarios, log);
     const polite = isScenarioPolite(scenarioResult);
     const header = `# staplerd benchmark: issue 13 scenarios (${settings.mode})\n\n${machine.cores} cores (${machine.cpuModel}), Node ${machine.nodeVersion}, ${machine.platform}, work dir on ${machine.workDirFilesystem}, load average at start ${machine.loadAverage.map((value) => value.toFixed(2)).join(' ')}, at end ${loadavg().map((value) => value.toFixed(2)).join(' ')} (other processes share the cores: every wall time is inflated by that load). Generated ${new Date().toISOString()}.\n\n`;
     const markdown = `${header}${formatScenarios(scenarioResult)}\nPoliteness: ${polite ? 'within' : '**over**'} the per-host limit.\n`;
-    const base = join(outDir, `${settings.mode}-scenarios`);
-    await writeFileAtomic(`${base}.json`, Buffer.from(`${JSON.stringify({ schema: 1, generatedAt: new Date().toISOString(), machine, scenarios: scenarioResult }, null, 2)}\n`));
-    await writeFileAtomic(`${base}.md`, Buffer.from(markdown));
-    process.stdout.write(`${markdown}\nwritten: ${base}.json, ${base}.md\n`);
+    await writeResultFiles(join(outDir, `${settings.mode}-scenarios`), { schema: 1, generatedAt: new Date().toISOString(), machine, scenarios: scenarioResult }, markdown);
     if (!polite) process.exitCode = 1;
-  } catch (error) {
-    keepWorkDir = true;
-    throw error;
-  } finally {
-    if (keepWorkDir) log(`kept ${workDir}`);
-    else await rm(workDir, { recursive: true, force: true });
-  }
+  });
 }
 
 /** `--only-fleet`: issue 11's fleet scenario alone, written to `<mode>-fleet.{json,md}`. */
-let onlyFleet = false;
-
 async function runFleetOnly(settings: BenchSettings, outDir: string, workBase: string, keep: boolean): Promise<void> {
-  const workDir = await mkdtemp(join(workBase, 'staplerd-bench-'));
-  let keepWorkDir = keep;
-  try {
+  await inScratchWorkDir(workBase, keep, async (workDir) => {
     const quick = settings.mode === 'quick';
     const fleetSettings = { hosts: 5, certs: quick ? 40 : 1000, latencyMs: quick ? 5 : 50, concurrency: settings.concurrency, perHostConcurrency: settings.perHostConcurrency };
     const result = await runFleetScenario({ staplerd: STAPLERD, workDir }, fleetSettings, log);
     const machine = describeMachine(workDir);
     const header = `# staplerd benchmark: issue 11 fleet scenario (${settings.mode})\n\n${machine.cores} cores (${machine.cpuModel}), Node ${machine.nodeVersion}, load average at start ${machine.loadAverage.map((value) => value.toFixed(2)).join(' ')}. Generated ${new Date().toISOString()}.\n\n`;
     const markdown = `${header}${formatFleetScenario(result)}`;
-    const base = join(outDir, `${settings.mode}-fleet`);
-    await writeFileAtomic(`${base}.json`, Buffer.from(`${JSON.stringify({ schema: 1, generatedAt: new Date().toISOString(), machine, fleet: result }, null, 2)}\n`));
-    await writeFileAtomic(`${base}.md`, Buffer.from(markdown));
-    process.stdout.write(`${markdown}\nwritten: ${base}.json, ${base}.md\n`);
+    await writeResultFiles(join(outDir, `${settings.mode}-fleet`), { schema: 1, generatedAt: new Date().toISOString(), machine, fleet: result }, markdown);
     if (result.targets.some((target) => !target.holds)) process.exitCode = 1;
+  });
+}
+
+/** Runs `work` in a fresh work directory under `workBase`, removed afterwards unless --keep or `work` failed (its logs are the post-mortem). */
+async function inScratchWorkDir(workBase: string, keep: boolean, work: (workDir: string) => Promise<void>): Promise<void> {
+  const workDir = await mkdtemp(join(workBase, 'staplerd-bench-'));
+  let keepWorkDir = keep;
+  try {
+    await work(workDir);
   } catch (error) {
     keepWorkDir = true;
     throw error;
@@ -416,8 +389,15 @@ async function runFleetOnly(settings: BenchSettings, outDir: string, workBase: s
   }
 }
 
+/** `<base>.json` and `<base>.md`, and the markdown on stdout. */
+async function writeResultFiles(base: string, json: unknown, markdown: string): Promise<void> {
+  await writeFileAtomic(`${base}.json`, Buffer.from(`${JSON.stringify(json, null, 2)}\n`));
+  await writeFileAtomic(`${base}.md`, Buffer.from(markdown));
+  process.stdout.write(`${markdown}\nwritten: ${base}.json, ${base}.md\n`);
+}
+
 async function main(): Promise<void> {
-  const { settings, scenarios, onlyScenarios, outDir, workBase, cpuProf, keep } = readSettings(process.argv.slice(2));
+  const { settings, scenarios, onlyScenarios, onlyFleet, outDir, workBase, cpuProf, keep } = readSettings(process.argv.slice(2));
   if (onlyFleet) {
     await runFleetOnly(settings, outDir, workBase, keep);
     return;
@@ -457,9 +437,7 @@ async function main(): Promise<void> {
     };
     const markdown = `${formatMarkdown(result)}\n${formatScenarios(scenarioResult)}`;
     const base = join(outDir, `${settings.mode}-n${settings.certificates}`);
-    await writeFileAtomic(`${base}.json`, Buffer.from(`${JSON.stringify(result, null, 2)}\n`));
-    await writeFileAtomic(`${base}.md`, Buffer.from(markdown));
-    process.stdout.write(`${markdown}\nwritten: ${base}.json, ${base}.md\n`);
+    await writeResultFiles(base, result, markdown);
     if (Object.values(result.checks).includes(false)) process.exitCode = 1;
   } catch (error) {
     // The logs named in the error live in the work directory: keep it for the post-mortem.
