@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { IssuedIdentity } from '../../src/demo/demo-pki.js';
 import { createNetworkNamespace, isListeningIn, missingNamespaceReason, type NetworkNamespace } from '../helpers/network-namespace.js';
 import { verifyStapleWithOpenssl, writeOpensslResponderFiles, type OpensslResponderFiles } from '../helpers/openssl-responder.js';
+import { describeIfAvailable } from '../helpers/describe-if-available.js';
 import { missingRedisReason, startRedisServer, type RunningRedis } from '../helpers/redis-server.js';
 import { CLI_PATH } from '../helpers/run-cli.js';
 import { createTestPki, exists, makeTempDir, removeTempDir, type TestPki } from '../helpers/test-pki.js';
@@ -391,16 +392,9 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-const missing = missingRedisReason() ?? missingNamespaceReason();
-if (!missing) {
-  describe('fleet mode with a real Redis and OpenSSL responder', describeFleet);
-} else if (process.env.CI === 'true') {
-  describe('fleet mode with a real Redis and OpenSSL responder', () => {
-    it('needs redis-server and network namespaces (CI=true)', () => {
-      throw new Error(`${missing}: CI must install it (.ci/run)`);
-    });
-  });
-} else {
-  console.warn(`SKIPPED "fleet mode": ${missing}. Install redis-server to run these tests.`);
-  describe.skip('fleet mode with a real Redis and OpenSSL responder', describeFleet);
-}
+describeIfAvailable(
+  'fleet mode with a real Redis and OpenSSL responder',
+  missingRedisReason() ?? missingNamespaceReason(),
+  { what: 'needs redis-server and network namespaces', remedy: 'CI must install it (.ci/run)', skipHint: 'Install redis-server to run these tests.' },
+  describeFleet,
+);

@@ -1,11 +1,12 @@
 // The ioredis adapter against a real redis-server (and a real Sentinel) on free loopback ports: the Lua scripts (size cap, type check,
 // never-older publish, compare-and-delete release) and a wedged (SIGSTOPped) or stopped Redis failing fast.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { execFile, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { connectFleetRedis } from '../../src/fleet/redis-client.js';
 import type { FleetRedis } from '../../src/fleet/fleet-redis.js';
+import { describeIfAvailable } from '../helpers/describe-if-available.js';
 import { missingRedisReason, REDIS_CLI_BIN, REDIS_SERVER_BIN, startRedisServer, type RunningRedis } from '../helpers/redis-server.js';
 import { findFreePort } from '../helpers/servers.js';
 import { makeTempDir, removeTempDir } from '../helpers/test-pki.js';
@@ -107,16 +108,4 @@ function describeRealRedis(): void {
   }, 30_000);
 }
 
-const missing = missingRedisReason();
-if (!missing) {
-  describe('redis-client with a real redis-server', describeRealRedis);
-} else if (process.env.CI === 'true') {
-  describe('redis-client with a real redis-server', () => {
-    it('needs redis-server (CI=true)', () => {
-      throw new Error(`${missing}: CI must install it (.ci/run)`);
-    });
-  });
-} else {
-  console.warn(`SKIPPED "redis-client with a real redis-server": ${missing}.`);
-  describe.skip('redis-client with a real redis-server', describeRealRedis);
-}
+describeIfAvailable('redis-client with a real redis-server', missingRedisReason(), { what: 'needs redis-server', remedy: 'CI must install it (.ci/run)' }, describeRealRedis);

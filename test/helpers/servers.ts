@@ -1,12 +1,12 @@
 // Starts and stops real TLS servers (nginx, HAProxy, H2O, a pyOpenSSL script, lighttpd, Exim) on 127.0.0.1 in temp prefixes, and asks them
 // for their OCSP staple the way a browser does (status_request, RFC 6066 section 8).
-import { describe, it } from '@jest/globals';
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { connect as connectTcp, createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { connect as connectTls, type ConnectionOptions } from 'node:tls';
+import { describeIfAvailable } from './describe-if-available.js';
 import { PROJECT_ROOT } from './run-cli.js';
 
 export const NGINX_BIN = '/usr/sbin/nginx';
@@ -47,21 +47,7 @@ export function missingServerReason(kind: ServerKind): string | undefined {
  * elsewhere a skipped block with a visible warning, so a developer without nginx still runs the rest of the suite.
  */
 export function describeWithServer(kind: ServerKind, name: string, body: () => void): void {
-  const reason = missingServerReason(kind);
-  if (!reason) {
-    describe(name, body);
-    return;
-  }
-  if (process.env.CI === 'true') {
-    describe(name, () => {
-      it(`needs ${kind} installed (CI=true)`, () => {
-        throw new Error(`${reason}: CI must install it (.ci/run)`);
-      });
-    });
-    return;
-  }
-  console.warn(`SKIPPED "${name}": ${reason}. Install it to run these tests.`);
-  describe.skip(name, body);
+  describeIfAvailable(name, missingServerReason(kind), { what: `needs ${kind} installed`, remedy: 'CI must install it (.ci/run)', skipHint: 'Install it to run these tests.' }, body);
 }
 
 /** A port that was free a moment ago: bind an ephemeral port on 127.0.0.1, then release it for the server. */

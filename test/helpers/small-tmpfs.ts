@@ -1,5 +1,5 @@
 // A real full disk for tests: a small tmpfs mounted inside the test's own temp dir (root only), filled on demand.
-import { describe, it } from '@jest/globals';
+import { describeIfAvailable } from './describe-if-available.js';
 import { spawnSync } from 'node:child_process';
 import { mkdir, open, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -15,21 +15,7 @@ function missingTmpfsReason(): string | undefined {
  * the full disk), elsewhere a skipped block with a visible warning.
  */
 export function describeWithTmpfs(name: string, body: () => void): void {
-  const reason = missingTmpfsReason();
-  if (!reason) {
-    describe(name, body);
-    return;
-  }
-  if (process.env.CI === 'true') {
-    describe(name, () => {
-      it('can mount a tmpfs (CI=true)', () => {
-        throw new Error(`${reason}: CI must run these tests as root`);
-      });
-    });
-    return;
-  }
-  console.warn(`SKIPPED "${name}": ${reason}.`);
-  describe.skip(name, body);
+  describeIfAvailable(name, missingTmpfsReason(), { what: 'can mount a tmpfs', remedy: 'CI must run these tests as root' }, body);
 }
 
 export interface SmallTmpfs {
