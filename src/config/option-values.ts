@@ -39,6 +39,15 @@ export function expectBoolean(value: unknown): boolean {
   throw new BadValue('expected true or false');
 }
 
+/** Runs a parser another module owns; what it throws becomes this value's BadValue (its message, optionally reworded). */
+function asBadValue<T>(parse: () => T, reword: (message: string) => string = (message) => message): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new BadValue(reword((error as Error).message));
+  }
+}
+
 export function expectOneOf<T extends string>(value: unknown, allowed: readonly T[]): T {
   if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
   throw new BadValue(`expected one of ${allowed.join(', ')}`);
@@ -70,22 +79,13 @@ export function expectCommand(value: unknown, flag: string): string[] {
     if (value.length === 0) throw new BadValue('expected a command');
     return value.map(expectString);
   }
-  try {
-    return [...parseHookCommand(expectString(value), flag)];
-  } catch (error) {
-    throw new BadValue((error as Error).message);
-  }
+  const text = expectString(value);
+  return asBadValue(() => [...parseHookCommand(text, flag)]);
 }
 
 export function expectHaproxySockets(value: unknown): string[] {
   const list = expectStringList(value);
-  for (const item of list) {
-    try {
-      parseHaproxySocket(item);
-    } catch (error) {
-      throw new BadValue((error as Error).message);
-    }
-  }
+  for (const item of list) asBadValue(() => parseHaproxySocket(item));
   return list;
 }
 
@@ -115,11 +115,7 @@ export function expectDuration(value: unknown, options: { maxMs: number }): numb
 
 export function expectListenAddress(value: unknown): string {
   const text = expectString(value).trim();
-  try {
-    parseListenAddress(text);
-  } catch (error) {
-    throw new BadValue((error as Error).message);
-  }
+  asBadValue(() => parseListenAddress(text));
   return text;
 }
 
@@ -127,23 +123,15 @@ const PROXY_SOURCE = 'proxy';
 
 export function expectProxyUrl(value: unknown): string {
   const text = expectString(value).trim();
-  try {
-    parseProxyUrl(text, PROXY_SOURCE);
-  } catch (error) {
-    // parseProxyUrl prefixes its source ("proxy: "); the caller names the key or flag instead. It never echoes the URL.
-    throw new BadValue((error as Error).message.replace(`${PROXY_SOURCE}: `, ''));
-  }
+  // parseProxyUrl prefixes its source ("proxy: "); the caller names the key or flag instead. It never echoes the URL.
+  asBadValue(() => parseProxyUrl(text, PROXY_SOURCE), (message) => message.replace(`${PROXY_SOURCE}: `, ''));
   return text;
 }
 
 /** A Redis URL for --fleet (fleet/fleet-url.ts owns the syntax); messages never echo it (it may hold a password). */
 export function expectFleetUrl(value: unknown): string {
   const text = expectString(value).trim();
-  try {
-    parseFleetUrl(text);
-  } catch (error) {
-    throw new BadValue((error as Error).message);
-  }
+  asBadValue(() => parseFleetUrl(text));
   return text;
 }
 
