@@ -94,6 +94,7 @@ async function runStaplerdOnce(
       peakRssKb: run.maxRssKb,
       requests: seen.reduce((sum, stats) => sum + stats.ocspRequests, 0),
       maxInFlight: Math.max(...seen.map((stats) => stats.maxInFlight)),
+      ...connectionFigures(seen),
     },
     seen,
   };
@@ -106,7 +107,23 @@ async function runSweep(script: string, host: Host, workDir: string, stateDir: s
   const run = await runMeasuredNode(script, [host.manifestFile, String(workers), String(perHost)], { workDir, label });
   const seen = await host.responder.stats();
   if (run.exitCode !== 0) throw new Error(`${label} exited with ${run.exitCode}; see ${join(workDir, `${label}.stderr`)}`);
-  return { wallMs: run.wallMs, cpuMs: run.userCpuMs + run.systemCpuMs, peakRssKb: run.maxRssKb, requests: seen.ocspRequests, maxInFlight: seen.maxInFlight };
+  const usage = { wallMs: run.wallMs, cpuMs: run.userCpuMs + run.systemCpuMs, peakRssKb: run.maxRssKb };
+  return { ...usage, requests: seen.ocspRequests, maxInFlight: seen.maxInFlight, ...connectionFigures([seen]) };
+}
+
+/**
+ * What the responders saw of a client (responder-process.ts): its dead time per request (a slot idle between an
+ * answer and the next request; mean over all connections), how long the responders held each request (mean), and
+ * when its first request arrived after spawn (start-up, walk and first parse until the first fetch).
+ */
+function connectionFigures(seen: readonly ResponderStats[]): Figures {
+  const gaps = seen.reduce((sum, stats) => ({ count: sum.count + stats.idleGapMs.count, totalMs: sum.totalMs + stats.idleGapMs.totalMs }), { count: 0, totalMs: 0 });
+  const held = seen.reduce((sum, stats) => ({ count: sum.count + stats.heldMs.count, totalMs: sum.totalMs + stats.heldMs.totalMs }), { count: 0, totalMs: 0 });
+  return {
+    deadTimePerRequestMs: gaps.count > 0 ? gaps.totalMs / gaps.count : NaN,
+    heldPerRequestMs: held.count > 0 ? held.totalMs / held.count : NaN,
+    firstRequestMs: Math.min(...seen.map((stats) => stats.firstOcspRequestMs)),
+  };
 }
 
 /** The `staple.written` timestamps of a JSON log, in ms since the epoch. */
@@ -184,6 +201,13 @@ export async function runLatencyScenarios(
       latencyFetchPhaseMs: median(latencyRuns.map((run) => run.staplerd.fetchPhaseMs!)),
       latencyEasyOcspMs: median(latencyRuns.map((run) => run.easyOcsp.wallMs!)),
       latencyFloorMs: median(latencyRuns.map((run) => run.floor.wallMs!)),
+      latencyDeadTimeMs: median(latencyRuns.map((run) => run.staplerd.deadTimePerRequestMs!)),
+      latencyFloorDeadTimeMs: median(latencyRuns.map((run) => run.floor.deadTimePerRequestMs!)),
+      latencyEasyOcspDeadTimeMs: median(latencyRuns.map((run) => run.easyOcsp.deadTimePerRequestMs!)),
+      latencyHeldMs: median(latencyRuns.map((run) => run.staplerd.heldPerRequestMs!)),
+      latencyFirstRequestMs: median(latencyRuns.map((run) => run.staplerd.firstRequestMs!)),
+      latencyFloorFirstRequestMs: median(latencyRuns.map((run) => run.floor.firstRequestMs!)),
+      multiHostFirstRequestMs: median(multiHostRuns.map((run) => run.staplerd.firstRequestMs!)),
       latencyMaxInFlight: Math.max(...latencyRuns.map((run) => run.staplerd.maxInFlight!)),
       multiHostSlowestBoundMs: slowestBoundMs,
       multiHostStaplerdMs: median(multiHostRuns.map((run) => run.staplerd.wallMs!)),
@@ -215,6 +239,7 @@ export function formatScenarios(result: ScenarioResult): string {
   const { settings, summary } = result;
   const seconds = (ms: number | undefined): string => ((ms ?? NaN) / 1000).toFixed(2);
   const mib = (kb: number | undefined): string => ((kb ?? NaN) / 1024).toFixed(1);
+  const ms = (value: number | undefined): string => (value ?? NaN).toFixed(2);
   const lines = [
     `## Issue 13 scenarios (medians of ${settings.runs} run(s))`,
     '',
@@ -224,8 +249,12 @@ export function formatScenarios(result: ScenarioResult): string {
     `| the same pass from its first staple written to its last (start-up and discovery left out) | ${seconds(summary.latencyFetchPhaseMs)} s | |`,
     `| easy-ocsp, same certificates, ${settings.perHostConcurrency} workers | ${seconds(summary.latencyEasyOcspMs)} s | |`,
     `| floor (node:http GET and atomic write, no PKI, ${settings.perHostConcurrency} sockets), same responder | ${seconds(summary.latencyFloorMs)} s | N·d/P = ${seconds(summary.latencyBoundMs)} s |`,
+    `| staplerd's dead time per request (a slot idle from an answer to the next request), mean | ${ms(summary.latencyDeadTimeMs)} ms | floor: ${ms(summary.latencyFloorDeadTimeMs)} ms, easy-ocsp: ${ms(summary.latencyEasyOcspDeadTimeMs)} ms |`,
+    `| the responder's hold per request (its ${settings.latencyMs} ms timer and its own work), mean | ${ms(summary.latencyHeldMs)} ms | N·(hold)/P = ${seconds((settings.latencyCerts * summary.latencyHeldMs!) / settings.perHostConcurrency)} s |`,
+    `| spawn to staplerd's first request | ${seconds(summary.latencyFirstRequestMs)} s | floor: ${seconds(summary.latencyFloorFirstRequestMs)} s |`,
     `| staplerd \`once\`, ${settings.multiHostDelaysMs.length} responders at ${settings.multiHostDelaysMs.join('/')} ms, ${Math.floor(settings.latencyCerts / settings.multiHostDelaysMs.length)} certificates each | ${seconds(summary.multiHostStaplerdMs)} s | slowest host alone: ${seconds(summary.multiHostSlowestBoundMs)} s |`,
     `| the same pass from its first staple written to its last | ${seconds(summary.multiHostFetchPhaseMs)} s | |`,
+    `| spawn to the first request of that pass | ${seconds(summary.multiHostFirstRequestMs)} s | |`,
     `| staplerd \`run\`, ${settings.smallCerts} certificates, RSS after ${settings.settleMs / 1000} s | ${mib(summary.smallDaemonRssKb)} MiB | bare idle node: ${mib(summary.bareNodeRssKb)} MiB |`,
     `| the same daemon restarted over its fresh staples (no request), RSS after ${settings.settleMs / 1000} s | ${mib(summary.smallWarmDaemonRssKb)} MiB | |`,
     '',

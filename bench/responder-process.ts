@@ -2,9 +2,9 @@
 // answer per serial at start, then serves them from memory over HTTP/1.1 on 127.0.0.1 and counts what it saw.
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { readRequestSerialHex, signGoodResponse, UNAUTHORIZED_RESPONSE, type IssuerHashes } from './ocsp-messages.js';
-import type { ChildMessage, ParentMessage, ResponderSetup, ResponderStats } from './responder-protocol.js';
+import type { ChildMessage, DurationSummary, ParentMessage, ResponderSetup, ResponderStats } from './responder-protocol.js';
 
 const MAX_REQUEST_BYTES = 16 * 1024;
 
@@ -18,9 +18,15 @@ class Counters {
   maxInFlight = 0;
   cpuAtReset = process.cpuUsage();
   resetAtMs = performance.now();
+  /** Per keep-alive connection: ms from one answer's end to the next request on it (the client's dead time). */
+  idleGapsMs: number[] = [];
+  /** Per OCSP request: ms from its arrival to the end of its answer (the round trip the client sees, minus the wire). */
+  heldMs: number[] = [];
+  /** ms from the last reset (the bench resets right before it spawns a client) to the first OCSP request. */
+  firstOcspRequestMs: number | undefined;
 
   reset(): void {
-    Object.assign(this, { ocspRequests: 0, getRequests: 0, postRequests: 0, unknownOrMalformed: 0, otherRequests: 0 });
+    Object.assign(this, { ocspRequests: 0, getRequests: 0, postRequests: 0, unknownOrMalformed: 0, otherRequests: 0, idleGapsMs: [], heldMs: [], firstOcspRequestMs: undefined });
     // In-flight requests carry over (there should be none between phases); the maximum starts again from them.
     this.maxInFlight = this.inFlight;
     this.cpuAtReset = process.cpuUsage();
@@ -39,11 +45,24 @@ class Counters {
       cpuUserUs: cpu.user,
       cpuSystemUs: cpu.system,
       elapsedMs: performance.now() - this.resetAtMs,
+      idleGapMs: summarise(this.idleGapsMs),
+      heldMs: summarise(this.heldMs),
+      firstOcspRequestMs: this.firstOcspRequestMs ?? NaN,
     };
   }
 }
 
+function summarise(values: readonly number[]): DurationSummary {
+  if (values.length === 0) return { count: 0, meanMs: NaN, medianMs: NaN, p90Ms: NaN, totalMs: 0 };
+  const sorted = [...values].sort((a, b) => a - b);
+  const totalMs = sorted.reduce((sum, value) => sum + value, 0);
+  const at = (fraction: number): number => sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))]!;
+  return { count: sorted.length, meanMs: totalMs / sorted.length, medianMs: at(0.5), p90Ms: at(0.9), totalMs };
+}
+
 const counters = new Counters();
+/** When each keep-alive connection last finished an answer. */
+const lastAnswerEndMs = new WeakMap<Socket, number>();
 let answers = new Map<string, Uint8Array>();
 let caDer: Uint8Array = new Uint8Array();
 let latencyMs = 0;
@@ -66,6 +85,7 @@ function preSign(setup: ResponderSetup): void {
 }
 
 function handle(request: IncomingMessage, response: ServerResponse): void {
+  timeConnection(request, response);
   counters.inFlight += 1;
   counters.maxInFlight = Math.max(counters.maxInFlight, counters.inFlight);
   let done = false;
@@ -96,6 +116,25 @@ function handle(request: IncomingMessage, response: ServerResponse): void {
   }
   counters.otherRequests += 1;
   reply(response, 405, new Uint8Array(), 'text/plain');
+}
+
+/**
+ * The client's dead time: on a keep-alive connection (one of the client's P politeness slots), the time from the end
+ * of one answer to the arrival of the next request. Over a pass, N·(held + dead time)/P is the wall time of the
+ * fetch phase, so this separates what the client loses per request from what the responder holds.
+ */
+function timeConnection(request: IncomingMessage, response: ServerResponse): void {
+  const arrivedMs = performance.now();
+  const isOcsp = request.url !== '/ca.der';
+  if (isOcsp && counters.firstOcspRequestMs === undefined) counters.firstOcspRequestMs = arrivedMs - counters.resetAtMs;
+  const socket = request.socket;
+  const previousEndMs = lastAnswerEndMs.get(socket);
+  if (previousEndMs !== undefined) counters.idleGapsMs.push(arrivedMs - previousEndMs);
+  response.on('finish', () => {
+    const endMs = performance.now();
+    lastAnswerEndMs.set(socket, endMs);
+    if (isOcsp) counters.heldMs.push(endMs - arrivedMs);
+  });
 }
 
 /** RFC 6960 Appendix A.1: GET {url}/{url-encoding of base-64 encoding of the DER OCSPRequest}. */

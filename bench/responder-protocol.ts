@@ -30,6 +30,22 @@ export interface ResponderStats {
   readonly cpuUserUs: number;
   readonly cpuSystemUs: number;
   readonly elapsedMs: number;
+  /** Per keep-alive connection, from the end of one answer to the next request on it: the time the client left a
+   *  connection (a politeness slot) idle. Its total over P connections is what the pass lost against N*d/P. */
+  readonly idleGapMs: DurationSummary;
+  /** Per OCSP request, from its arrival to the end of its answer: the responder's side of the round trip. */
+  readonly heldMs: DurationSummary;
+  /** From the last reset to the first OCSP request (NaN: none): with a reset right before a spawn, the client's
+   *  start-up until its first request. */
+  readonly firstOcspRequestMs: number;
+}
+
+export interface DurationSummary {
+  readonly count: number;
+  readonly meanMs: number;
+  readonly medianMs: number;
+  readonly p90Ms: number;
+  readonly totalMs: number;
 }
 
 export type ParentMessage =
