@@ -66,6 +66,7 @@ export async function fetchOcspResponse<T>(
     let accepted: { value: T } | undefined;
     try {
       const fetched = await exchangeWithResponder(url, requestDer, options, timing);
+      await letNextRequestLeave();
       accepted = { value: await accept(fetched.der, fetched.url, fetched.method) };
     } catch (error) {
       lastError = withUrl(toStaplerdError(error, 'INTERNAL', { url }), url);
@@ -78,6 +79,18 @@ export async function fetchOcspResponse<T>(
   // The scheduler's retry decision reads the thrown code (ERROR_CODES retry): an ftp:// URL listed last must not stop
   // retries while an http:// one failed for a reason time can heal.
   throw policyForCode(lastError!.code).retry ? lastError! : (retryableError ?? lastError!);
+}
+
+/**
+ * The limiter slot this exchange held already went to the next waiting request, but that request only reaches its
+ * socket in a later tick: node's http agent hands it the socket with process.nextTick, and Node runs nextTick work only
+ * once the microtask queue is empty. Validating this answer first (its synchronous part: decoding, CertID, the
+ * signature memo) would hold the next request back by that long. One turn of the event loop lets it leave first.
+ * Measured on the bench's 50 ms responder (issue 13): a slot's dead time between an answer and the next request
+ * 3.3-3.5 ms without, 2.4 ms with.
+ */
+function letNextRequestLeave(): Promise<void> {
+  return new Promise((resolveTurn) => setImmediate(resolveTurn));
 }
 
 /** Observation is best effort: a throwing observer (metrics) must neither fail a good answer nor hide the real error. */
