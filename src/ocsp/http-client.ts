@@ -79,8 +79,11 @@ export function createHttpClient(options: HttpClientOptions): ClosableHttpClient
     },
   };
   let client: Promise<Got> | undefined;
+  const loadClient = (): Promise<Got> => (client ??= import('got').then((module) => module.default.extend(gotOptions)));
   return {
-    request: async (req) => sendRequest(await (client ??= import('got').then((module) => module.default.extend(gotOptions))), req),
+    request: async (req) => sendRequest(await loadClient(), req),
+    // A failed load is reported by the request that awaits the same promise; here it must not become unhandled.
+    prepare: () => void loadClient().catch(() => undefined),
     close: () => router.destroy(),
   };
 }

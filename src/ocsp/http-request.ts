@@ -22,6 +22,9 @@ export interface HttpResponse {
 
 export interface HttpClient {
   request(req: HttpRequest): Promise<HttpResponse>;
+  /** Starts loading what the first request needs, when a caller knows a request is coming before it can send it
+   *  (a cold pass, while it still parses). Optional: clients with nothing to load leave it out. */
+  prepare?(): void;
 }
 
 export interface ClosableHttpClient extends HttpClient {

@@ -20,6 +20,9 @@ export interface DiscoverOptions {
   readonly onDirectoryError?: (path: string, error: Error) => void;
   /** Told once, before the first target, about how many targets to expect (the progress bar's first total). */
   readonly onExpected?: (count: number) => void;
+  /** Told once, early, when a fetch looks certain (a certificate without a staple on disk), so the HTTP client can
+   *  load before the first target is ready. */
+  readonly onFetchLikely?: () => void;
   /** Each target, once; `order` is its place in discovery order (the file order of its first file). */
   readonly onTarget: (target: StapleTarget, order: number) => void;
 }
@@ -65,7 +68,7 @@ export async function discoverTargets(config: StaplerdConfig, options: DiscoverO
   // One parse per distinct certificate: the CA in every fullchain file is the same object for all of them.
   const certificates = new CertificateCache({ memos: options.memos });
   const fileLimits = { maxFileBytes: config.maxCertificateFileBytes, maxCertificates: config.maxCertificatesPerFile };
-  const plan = await planDiscovery(candidates, config, fileLimits);
+  const plan = await planDiscovery(candidates, config, fileLimits, options.onFetchLikely);
   options.onExpected?.(plan.expectedTargets);
   const resolver = new IssuerResolver({
     issuerDir: config.issuerDir,

@@ -51,6 +51,7 @@ export async function runPass(options: RunPassOptions): Promise<PassReport> {
       progress.total = count;
       reportProgress();
     },
+    onFetchLikely: options.dryRun ? undefined : () => deps.http.prepare?.(),
     onTarget: (target, order) => queue.push({ target, order }, responderHostOf(target, config.responder)),
   }).finally(() => queue.close());
   const processing = drainWithConcurrency(

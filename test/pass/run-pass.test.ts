@@ -30,6 +30,21 @@ describe('runPass', () => {
     expect(a).toEqual(b);
   });
 
+  it('asks the HTTP client to get ready before its first request when a certificate has no staple, and not when all have', async () => {
+    const fx = await createPassFixture(pki, dirs);
+    await pki.writeLeaf(fx.dir, await pki.issueLeaf({ ocspUrls: [OCSP_URL], commonName: 'one.test' }), 'fullchain', 'one');
+    await pki.writeLeaf(fx.dir, await pki.issueLeaf({ ocspUrls: [OCSP_URL], commonName: 'two.test' }), 'fullchain', 'two');
+    /** The requests already sent each time the pass called prepare(). */
+    const requestsAtPrepare: number[] = [];
+    Object.assign(fx.http, { prepare: () => requestsAtPrepare.push(fx.http.ocspRequestCount) });
+    const cold = await fx.pass();
+    expect(cold.outcomes.map((o) => o.kind)).toEqual(['written', 'written']);
+    expect(requestsAtPrepare).toEqual([0]);
+    const warm = await fx.pass();
+    expect(warm.outcomes.map((o) => o.kind)).toEqual(['fresh', 'fresh']);
+    expect(requestsAtPrepare).toEqual([0]);
+  });
+
   it('processes each distinct leaf and reports files that are not certificates', async () => {
     const fx = await createPassFixture(pki, dirs);
     await pki.writeLeaf(fx.dir, await pki.issueLeaf({ ocspUrls: [OCSP_URL], commonName: 'one.test' }), 'fullchain', 'one');
