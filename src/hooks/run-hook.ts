@@ -1,11 +1,19 @@
 // Runs an operator's hook command (--on-update, --on-revoked) without a shell, with a timeout; never throws.
 import { spawn } from 'node:child_process';
-import { parse as parseShellWords } from 'shell-quote';
+import { createRequire } from 'node:module';
+import type * as ShellQuote from 'shell-quote';
 import { StaplerdError } from '../errors/index.js';
 import { prepareHookLists } from './hook-path-lists.js';
 
 /** A hook as configured: an argv array (YAML), or a string split the way a shell splits words (command line). */
 export type HookCommand = readonly string[];
+
+/** shell-quote is needed only when a hook is given as a command line: parseHookCommand is synchronous, so it is
+ *  required (CommonJS) there instead of imported at start by every run (issue 13). */
+const requireFromHere = createRequire(import.meta.url);
+function parseShellWords(text: string, env: (name: string) => string): ReturnType<typeof ShellQuote.parse> {
+  return (requireFromHere('shell-quote') as typeof ShellQuote).parse(text, env);
+}
 
 /** Splits "cmd --flag 'two words'" into argv like a POSIX shell, refusing operators (|, ;, &&, >) and globs:
  *  hooks run without a shell, so those would silently mean something else. */

@@ -2,7 +2,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
-import { HttpsProxyAgent } from 'hpagent';
+import { createRequire } from 'node:module';
+import type * as Hpagent from 'hpagent';
 import { StaplerdError } from '../errors/index.js';
 
 export interface ProxySettings {
@@ -91,10 +92,17 @@ export function createProxyRouter(options: ProxyRouterOptions): ProxyRouter {
   };
 }
 
+/** hpagent is needed only for https URLs through a proxy. routeFor is synchronous, so it is required (its CommonJS
+ *  build) at the first such route instead of imported at start: a run without a proxy never loads it (issue 13). */
+const requireFromHere = createRequire(import.meta.url);
+function loadHpagent(): typeof Hpagent {
+  return requireFromHere('hpagent') as typeof Hpagent;
+}
+
 /** https: URLs go through a CONNECT tunnel (RFC 9110 section 9.3.6) so TLS stays end to end with the responder;
  *  hpagent opens the tunnel and then does the TLS handshake with the usual verification. */
 function createTunnelRoute(proxy: URL, agentOptions: http.AgentOptions): ProxyRoute {
-  return { proxyOrigin: proxy.origin, agents: { https: new HttpsProxyAgent({ ...agentOptions, proxy }) } };
+  return { proxyOrigin: proxy.origin, agents: { https: new (loadHpagent().HttpsProxyAgent)({ ...agentOptions, proxy }) } };
 }
 
 /** http: URLs are sent to the proxy as `GET http://host/path` (absolute-form, RFC 9112 section 3.2.2), not through
