@@ -136,6 +136,12 @@ describe('npm run bench -- --quick', () => {
     for (const key of ['latencyBoundMs', 'latencyStaplerdMs', 'latencyEasyOcspMs', 'latencyFloorMs', 'multiHostSlowestBoundMs', 'multiHostStaplerdMs', 'smallDaemonRssKb', 'smallWarmDaemonRssKb', 'bareNodeRssKb']) {
       expect([key, Number.isFinite(scenarios.summary[key]) && scenarios.summary[key]! > 0]).toEqual([key, true]);
     }
+    // What the responders saw of each client: its dead time per request, their hold per request, its first request.
+    for (const key of ['latencyDeadTimeMs', 'latencyFloorDeadTimeMs', 'latencyHeldMs', 'latencyFirstRequestMs', 'multiHostFirstRequestMs']) {
+      expect([key, Number.isFinite(scenarios.summary[key]) && scenarios.summary[key]! > 0]).toEqual([key, true]);
+    }
+    // The responder holds each answer at least its configured delay.
+    expect(scenarios.summary.latencyHeldMs).toBeGreaterThanOrEqual(scenarios.settings.latencyMs);
     expect(scenarios.targets.map((target) => target.holds)).toHaveLength(5);
     expect(markdown).toContain('Issue 13 scenarios');
   });
