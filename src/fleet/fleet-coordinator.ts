@@ -8,7 +8,8 @@ import { logFailure, type EventLogger } from '../log/index.js';
 import type { ValidatedResponse } from '../pki/types.js';
 import type { Clock } from '../types/index.js';
 import type { FleetRedis } from './fleet-redis.js';
-import { decodeBackoff, encodeBackoff, fleetChannel, fleetKeysFor, hashCertId, isShareableFailure, judgeSharedStaple, MAX_BACKOFF_VALUE_BYTES, SHARED_BACKOFF_MS, type FleetKeys } from './fleet-keys.js';
+import { decodeBackoff, encodeBackoff, fleetChannel, fleetKeysFor, hashCertId, isShareableFailure, judgeSharedStaple, type FleetKeys } from './fleet-keys.js';
+import { MAX_BACKOFF_VALUE_BYTES, SHARED_BACKOFF_MS, shouldHonourSharedBackoff } from './fleet-keys.js';
 import { FleetHealthCounters, type FleetHealth, type RejectReason } from './fleet-health.js';
 import { FleetWaiters } from './fleet-waiters.js';
 
@@ -67,6 +68,8 @@ export class FleetCoordinator {
   #aloneUntilMs = 0;
   #outage = false;
   #closed = false;
+  /** Per certificate (its backoff key): shared backoffs honoured in a row, until it is fetched or taken again. */
+  readonly #backoffsHonoured = new Map<string, number>();
 
   constructor(options: FleetCoordinatorOptions) {
     this.#options = options;
@@ -90,7 +93,9 @@ export class FleetCoordinator {
     if (!redis) return this.#fetchAlone(request);
     const keys = fleetKeysFor(this.#options.prefix, hashCertId(request.certIdRequestDer));
     try {
-      return await this.#obtainShared(redis, keys, request);
+      const result = await this.#obtainShared(redis, keys, request);
+      this.#backoffsHonoured.delete(keys.backoff);
+      return result;
     } catch (thrown) {
       if (thrown instanceof FleetFailure) {
         this.#noteError(thrown.cause);
@@ -139,6 +144,8 @@ export class FleetCoordinator {
   }
 
   async #fetchAsHolder(redis: FleetRedis, keys: FleetKeys, request: FleetRequest, replace: boolean, holdsLease = true): Promise<FleetResult> {
+    // This host asks the responder now: the backoffs it honoured before no longer count.
+    this.#backoffsHonoured.delete(keys.backoff);
     let response: ValidatedResponse;
     try {
       response = await request.fetch();
@@ -195,6 +202,13 @@ export class FleetCoordinator {
   async #throwSharedBackoff(redis: FleetRedis, keys: FleetKeys): Promise<void> {
     const backoff = decodeBackoff(await guard(redis.readText(keys.backoff, MAX_BACKOFF_VALUE_BYTES)), this.#options.clock.now());
     if (!backoff) return;
+    const honoured = this.#backoffsHonoured.get(keys.backoff) ?? 0;
+    if (!shouldHonourSharedBackoff(honoured)) {
+      // Ask the responder once ourselves (fleet-keys.ts: a forged backoff must not keep a certificate unfetched).
+      this.#backoffsHonoured.delete(keys.backoff);
+      return;
+    }
+    this.#backoffsHonoured.set(keys.backoff, honoured + 1);
     throw new StaplerdError(backoff.code, `responder failing for the fleet (${backoff.code}); shared backoff until ${backoff.retryAt.toISOString()}`);
   }
 

@@ -70,6 +70,19 @@ export function decodeBackoff(text: string | undefined, now: Date): SharedBackof
   return { code, retryAt: new Date(retryAt) };
 }
 
+/**
+ * How many shared backoffs in a row a host honours for one certificate before it asks the responder itself once. A
+ * shared backoff is any Redis writer's word: capped at SHARED_BACKOFF_MS each, but a hostile writer could renew it for
+ * ever and keep every host from fetching until the staples expire. Honouring three in a row keeps a real outage's
+ * load on the responder near one request per minute for the fleet, and bounds what a forged backoff can delay.
+ */
+export const MAX_SHARED_BACKOFFS_IN_A_ROW = 3;
+
+/** Whether to honour a shared backoff, given how many this host already honoured in a row for the certificate. */
+export function shouldHonourSharedBackoff(honouredInARow: number): boolean {
+  return honouredInARow < MAX_SHARED_BACKOFFS_IN_A_ROW;
+}
+
 /** Failures at the responder (retryable ones) are shared; a host's own input problems are not. */
 export function isShareableFailure(code: ErrorCode): boolean {
   return policyForCode(code).retry && code !== 'INTERNAL' && code !== 'WRITE_FAILED' && code !== 'ISSUER_NOT_FOUND';

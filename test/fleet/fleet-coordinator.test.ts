@@ -3,7 +3,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { StaplerdError } from '../../src/errors/index.js';
 import { FleetCoordinator, type FleetRequest } from '../../src/fleet/index.js';
-import { fleetKeysFor, hashCertId } from '../../src/fleet/fleet-keys.js';
+import { encodeBackoff, fleetKeysFor, hashCertId } from '../../src/fleet/fleet-keys.js';
 import { createMemoryLogger } from '../../src/log/index.js';
 import type { ValidatedResponse } from '../../src/pki/types.js';
 import { systemClock } from '../../src/types/index.js';
@@ -134,6 +134,20 @@ describe('FleetCoordinator', () => {
     const fetch = countingFetch(() => response(Date.now()));
     await expect(second.fleet.obtain(request(fetch.fetch))).rejects.toMatchObject({ code: 'FETCH_TIMEOUT' });
     expect(fetch.calls()).toBe(0);
+  });
+
+  it('asks the responder itself after honouring three shared backoffs in a row, so a forged backoff cannot keep it away', async () => {
+    const redis = new FakeFleetRedis();
+    const { fleet } = coordinator(redis);
+    const fetch = countingFetch(() => response(Date.now()));
+    const outcomes: string[] = [];
+    for (let attempt = 0; attempt < 4; attempt++) {
+      // A hostile writer renews the backoff before every attempt, each time within the 60 s a backoff may last.
+      await redis.writeText(KEYS.backoff, encodeBackoff({ code: 'FETCH_TIMEOUT', retryAt: new Date(Date.now() + 30_000) }), 60_000);
+      outcomes.push(await fleet.obtain(request(fetch.fetch)).then((result) => result.source, (error: StaplerdError) => error.code));
+    }
+    expect(outcomes).toEqual(['FETCH_TIMEOUT', 'FETCH_TIMEOUT', 'FETCH_TIMEOUT', 'fetched']);
+    expect(fetch.calls()).toBe(1);
   });
 
   it('takes over a lease whose holder died once it expires', async () => {

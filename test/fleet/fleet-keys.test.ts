@@ -2,6 +2,7 @@
 // which prefixes are accepted, and how keys are named.
 import { describe, expect, it } from '@jest/globals';
 import { decodeBackoff, encodeBackoff, fleetChannel, fleetKeysFor, hashCertId, isValidFleetPrefix, judgeSharedStaple, SHARED_BACKOFF_MS } from '../../src/fleet/fleet-keys.js';
+import { shouldHonourSharedBackoff } from '../../src/fleet/fleet-keys.js';
 import type { ValidatedResponse } from '../../src/pki/types.js';
 
 const NOW = new Date('2026-06-01T12:00:00Z');
@@ -40,6 +41,19 @@ describe('decodeBackoff', () => {
     ['a retry instant that is not a number', JSON.stringify({ code: 'FETCH_TIMEOUT', retryAt: '2026' }), undefined],
   ])('%s', (_name, text, expected) => {
     expect(decodeBackoff(text, NOW)).toEqual(expected);
+  });
+});
+
+describe('shouldHonourSharedBackoff', () => {
+  it.each([
+    [0, true],
+    [1, true],
+    [2, true],
+    // The fourth in a row is ignored: the host asks the responder itself once.
+    [3, false],
+    [10, false],
+  ])('after %i honoured in a row: %s', (honoured, expected) => {
+    expect(shouldHonourSharedBackoff(honoured)).toBe(expected);
   });
 });
 
