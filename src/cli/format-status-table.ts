@@ -63,6 +63,11 @@ export function formatFleetHealth(fleet: FleetHealthSummary): string {
   return `fleet: ${state}, ${fleet.leasesWon} leases won, ${fleet.sharedHits} shared hits, ${rejected} rejected shared values, ${fleet.errors} Redis errors`;
 }
 
+/** `status` without a daemon: no counters to show, only whether the fleet's Redis answered this command. */
+export function formatFleetReachability(connected: boolean): string {
+  return `fleet: ${connected ? 'Redis reachable' : 'Redis NOT reachable (hosts would fetch alone)'} (checked now; counters need a running daemon)`;
+}
+
 /** Exact values; DEL, C1 and bidi controls (left raw by JSON.stringify) become `\uXXXX`, which parses back the same. */
 export function formatStatusJson(rows: readonly CertificateStatusRow[], meta: Record<string, unknown>): string {
   return escapeJsonLine(JSON.stringify({ ...meta, certificates: rows }, null, 2)) + '\n';

@@ -302,6 +302,16 @@ function describeFleet(): void {
     await expectValidStaples(host);
   }, 30_000);
 
+  it('status without a daemon says whether the fleet\'s Redis answers: reachable, or not (exit 0 either way)', async () => {
+    const host = await makeHost();
+    const status = (url: string, json: boolean) =>
+      ns.run(process.execPath, [CLI_PATH, 'status', ...(json ? ['--json'] : []), '--certs', host.certsDir, '--state-dir', host.stateDir, '--fleet', url]);
+    const [up, upJson, down] = await Promise.all([status(redis.url, false), status(redis.url, true), status(`redis://127.0.0.1:${ABSENT_REDIS_PORT}`, false)]);
+    expect({ code: up.code, line: up.stdout.split('\n')[1] }).toEqual({ code: 0, line: 'fleet: Redis reachable (checked now; counters need a running daemon)' });
+    expect(JSON.parse(upJson.stdout)).toMatchObject({ source: 'files', fleet: { connected: true } });
+    expect({ code: down.code, line: down.stdout.split('\n')[1] }).toEqual({ code: 0, line: 'fleet: Redis NOT reachable (hosts would fetch alone) (checked now; counters need a running daemon)' });
+  }, 30_000);
+
   // rediss:// with a private CA (--fleet-ca-file): a second Redis, TLS only, whose certificate the test PKI issued for
   // 127.0.0.1 (IP SAN), so Node's hostname check runs against the URL's address.
   describe('over TLS (rediss://) with --fleet-ca-file', () => {

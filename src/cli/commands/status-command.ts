@@ -5,7 +5,7 @@ import { buildStatusRows, createLiveDependencies, runPass } from '../../pass/ind
 import { askDaemon, chooseStatusSource, describeWatchedCertificates, loadHistory, readStatusSnapshot, resolveStateDir, type StatusSource } from '../../state/index.js';
 import type { CertificateStatusRow } from '../../types/index.js';
 import { EXIT_OK } from '../exit-codes.js';
-import { formatFleetHealth, formatStatusJson, formatStatusTable } from '../format-status-table.js';
+import { formatFleetHealth, formatFleetReachability, formatStatusJson, formatStatusTable } from '../format-status-table.js';
 
 /** A daemon answers at once; whatever keeps the socket silent longer is not one (or is too stuck to vouch for rows). */
 const DAEMON_ANSWER_TIMEOUT_MS = 2_000;
@@ -17,6 +17,7 @@ export async function runStatusCommand(input: { flags: RawOptions; configFile?: 
 
   let rows: readonly CertificateStatusRow[];
   let meta: Record<string, unknown>;
+  let fleetLine: string | undefined;
   const snapshot = await readStatusSnapshot(stateDir);
   // A live pid proves nothing (pids are reused): only the daemon answering on the state dir's socket, with the
   // instance id its snapshot carries and the same certificates, vouches for the rows (issue finding 12).
@@ -35,10 +36,13 @@ export async function runStatusCommand(input: { flags: RawOptions; configFile?: 
       // Without a remembered refresh instant, show the un-jittered halfway point, so repeated runs print the same rows.
       const report = await runPass({ config, deps: { ...deps, random: () => 0.5 }, history, dryRun: true });
       rows = buildStatusRows(report, history, now);
+      // No daemon to report the fleet's counters, but whether its Redis answers now is worth knowing before starting one.
+      const fleetReachable = deps.fleet ? (await deps.fleet.checkedHealth()).connected : undefined;
+      if (fleetReachable !== undefined) fleetLine = formatFleetReachability(fleetReachable);
+      meta = { generatedAt: now.toISOString(), source: 'files', stateDir, ...describeFilesReason(chosen), ...(fleetReachable === undefined ? {} : { fleet: { connected: fleetReachable } }) };
     } finally {
       await deps.close();
     }
-    meta = { generatedAt: now.toISOString(), source: 'files', stateDir, ...describeFilesReason(chosen) };
   }
 
   if (input.json) {
@@ -47,6 +51,7 @@ export async function runStatusCommand(input: { flags: RawOptions; configFile?: 
     const header = meta.source === 'daemon' ? `live view of staplerd (pid ${String(meta.daemonPid)}), updated ${String(meta.daemonUpdatedAt)}` : `from the files on disk (${describeWhyFiles(chosen)})`;
     process.stdout.write(`${rows.length} certificates, ${header}\n`);
     if (chosen.source === 'daemon' && snapshot?.fleet) process.stdout.write(`${formatFleetHealth(snapshot.fleet)}\n`);
+    if (fleetLine !== undefined) process.stdout.write(`${fleetLine}\n`);
     if (rows.length > 0) process.stdout.write(formatStatusTable(rows, { colour: process.stdout.isTTY === true }));
   }
   return EXIT_OK;
