@@ -38,6 +38,11 @@ export class MetricsEndpoint {
     return endpoint;
   }
 
+  /** The fleet series in step with the current configuration: a reload may have turned --fleet on or off. */
+  syncFleet(): void {
+    this.metrics.syncFleet(this.source.fleetHealth?.() !== undefined ? () => this.source.fleetHealth?.() : undefined);
+  }
+
   observeFetch(observation: FetchObservation): void {
     this.metrics.observeFetch(observation);
   }

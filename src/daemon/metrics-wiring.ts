@@ -15,6 +15,7 @@ export async function syncMetricsEndpoint(
 ): Promise<MetricsEndpoint | undefined> {
   if (current) {
     await current.reconfigure(listen);
+    current.syncFleet();
     return undefined;
   }
   if (listen === undefined) return undefined;

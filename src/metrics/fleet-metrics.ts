@@ -6,7 +6,18 @@ import type { CertificateStatusRow, FleetHealthSummary } from '../types/index.js
 export interface FleetMetrics {
   /** Per certificate, 1 on the series of the source of its staple (fetched or fleet); rows without one have none. */
   updateSources(rows: readonly CertificateStatusRow[]): void;
+  /** Takes every fleet series out of the registry (a reload turned --fleet off). */
+  remove(): void;
 }
+
+const FLEET_METRIC_NAMES = [
+  'staplerd_staple_source',
+  'staplerd_fleet_connected',
+  'staplerd_fleet_leases_won_total',
+  'staplerd_fleet_shared_hits_total',
+  'staplerd_fleet_errors_total',
+  'staplerd_fleet_rejected_total',
+];
 
 /** Counter values are the coordinator's own, set at collect time (they restart from 0 with a reload, like a restart). */
 function setCounter(counter: Counter<string>, value: number, labels: Record<string, string> = {}): void {
@@ -56,6 +67,9 @@ export function registerFleetMetrics(registry: Registry, health: () => FleetHeal
     updateSources(rows) {
       sources.reset();
       for (const row of rows) if (row.source) sources.set({ path: row.path, serial: row.serialHex, source: row.source }, 1);
+    },
+    remove() {
+      for (const name of FLEET_METRIC_NAMES) registry.removeSingleMetric(name);
     },
   };
 }

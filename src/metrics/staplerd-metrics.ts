@@ -16,6 +16,9 @@ export interface StaplerdMetrics {
   /** Prometheus text exposition. With `now`, the time-relative gauges (staple_expiry_seconds, staple_valid) are first
    *  recomputed from the last rows at that instant, so a scrape between passes sees current values. */
   render(now?: Date): Promise<{ contentType: string; body: string }>;
+  /** Adds the fleet series (staplerd_fleet_*, staplerd_staple_source) when a reload turned --fleet on, removes them when
+   *  one turned it off: a host without --fleet must not export "not connected" (alerts would page it by design). */
+  syncFleet(fleetHealth: (() => FleetHealthSummary | undefined) | undefined): void;
 }
 
 export interface StaplerdMetricsOptions {
@@ -67,7 +70,7 @@ export function createStaplerdMetrics(options: StaplerdMetricsOptions = {}): Sta
   const metrics = registerMetrics(registry);
   for (const state of STAPLE_STATES) metrics.certificates.set({ state }, 0);
   let lastRows: readonly CertificateStatusRow[] = [];
-  const fleet = options.fleetHealth ? registerFleetMetrics(registry, options.fleetHealth) : undefined;
+  let fleet = options.fleetHealth ? registerFleetMetrics(registry, options.fleetHealth) : undefined;
 
   return {
     registry,
@@ -81,6 +84,15 @@ export function createStaplerdMetrics(options: StaplerdMetricsOptions = {}): Sta
       lastRows = [...rows];
       setCertificateGauges(metrics, lastRows, now);
       fleet?.updateSources(lastRows);
+    },
+    syncFleet(fleetHealth) {
+      if (fleetHealth && !fleet) {
+        fleet = registerFleetMetrics(registry, fleetHealth);
+        fleet.updateSources(lastRows);
+      } else if (!fleetHealth && fleet) {
+        fleet.remove();
+        fleet = undefined;
+      }
     },
     async render(now) {
       if (now !== undefined) setTimeRelativeGauges(metrics, lastRows, now);

@@ -4,8 +4,9 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MetricsEndpoint, type MetricsSource } from '../../src/daemon/metrics-endpoint.js';
+import { syncMetricsEndpoint } from '../../src/daemon/metrics-wiring.js';
 import { createMemoryLogger } from '../../src/log/index.js';
-import { fixedClock, type CertificateStatusRow } from '../../src/types/index.js';
+import { fixedClock, type CertificateStatusRow, type FleetHealthSummary } from '../../src/types/index.js';
 import { hoursFromNow, makeRow, NOW } from './status-rows.js';
 
 const endpoints: MetricsEndpoint[] = [];
@@ -74,6 +75,37 @@ describe('MetricsEndpoint', () => {
     endpoint.updateCertificates([makeRow({ path: '/srv/a.pem', nextUpdate: hoursFromNow(10) })], NOW);
     const text = await (await fetch(`${listeningUrl(from)}/metrics`)).text();
     expect(text).toContain(`staplerd_staple_next_update_timestamp_seconds{path="/srv/a.pem",serial="0a1b2c"} ${hoursFromNow(10).getTime() / 1000}`);
+  });
+
+  it('adds the fleet series when a reload turns --fleet on, and removes them when one turns it off', async () => {
+    const fleet: { health?: FleetHealthSummary } = {};
+    const from: TestSource = { ...source({ current: [] }), fleetHealth: () => fleet.health };
+    const endpoint = await start('127.0.0.1:0', from);
+    const scrape = async (): Promise<string> => (await fetch(`${listeningUrl(from)}/metrics`)).text();
+    expect(await scrape()).not.toContain('staplerd_fleet_connected');
+
+    fleet.health = { connected: true, leasesWon: 2, sharedHits: 5, rejected: { invalid: 1 }, errors: 0 };
+    endpoint.syncFleet();
+    const withFleet = await scrape();
+    expect(withFleet).toContain('staplerd_fleet_connected 1');
+    expect(withFleet).toContain('staplerd_fleet_shared_hits_total 5');
+    expect(withFleet).toContain('staplerd_fleet_rejected_total{reason="invalid"} 1');
+
+    fleet.health = undefined;
+    endpoint.syncFleet();
+    const withoutFleet = await scrape();
+    expect(withoutFleet).not.toMatch(/staplerd_fleet_|staplerd_staple_source/);
+    expect(withoutFleet).toContain('staplerd_certificates');
+  });
+
+  it('is brought in step with --fleet by the reload path (syncMetricsEndpoint) at the same address', async () => {
+    const fleet: { health?: FleetHealthSummary } = {};
+    const from: TestSource = { ...source({ current: [] }), fleetHealth: () => fleet.health };
+    const endpoint = await start('127.0.0.1:0', from);
+    const listen = new URL(listeningUrl(from)).host;
+    fleet.health = { connected: false, leasesWon: 0, sharedHits: 0, rejected: {}, errors: 3 };
+    expect(await syncMetricsEndpoint(endpoint, listen, from, () => false)).toBeUndefined();
+    expect(await (await fetch(`${listeningUrl(from)}/metrics`)).text()).toContain('staplerd_fleet_errors_total 3');
   });
 
   it('moves to a new address on reconfigure and stops answering on the old one', async () => {
