@@ -10,6 +10,7 @@ import { describeWatchedCertificates, loadHistory, loadValidationCache, resolveS
 import type { CertificateStatusRow } from '../types/index.js';
 import type { CertificateWatcher } from './certificate-watcher.js';
 import { computeDueDelayMs } from './due-delay.js';
+import { PassTimers } from './pass-timers.js';
 import type { MetricsEndpoint, MetricsSource } from './metrics-endpoint.js';
 import { countedByMetrics, syncMetricsEndpoint } from './metrics-wiring.js';
 import { StatusSocketBinding } from './status-socket-binding.js';
@@ -35,7 +36,7 @@ export class StapleDaemon {
   private crlSlot: CrlSlot = {};
   private watcher?: CertificateWatcher;
   private sweep?: SweepTimer;
-  private dueTimer?: NodeJS.Timeout;
+  private readonly timers = new PassTimers((reason) => this.requestPass(reason));
   private running?: Promise<void>;
   private pendingReason?: string;
   private stopping = false;
@@ -128,6 +129,7 @@ export class StapleDaemon {
     this.deps = deps;
     this.caIssuers = createPassCaIssuerFetcher(this.config, this.deps);
     this.crlSlot = {};
+    this.timers.resetFailures();
     // Before start() has its watch in place (SIGHUP during the first pass) it will start one with this new config;
     // starting one here too would leave two watchers, each triggering every pass twice.
     if (this.watching && !this.stopping) {
@@ -153,7 +155,7 @@ export class StapleDaemon {
     this.stopping = true;
     this.watching = false;
     this.abort.abort();
-    clearTimeout(this.dueTimer);
+    this.timers.clear();
     // A reload in progress finishes first (later ones return at once), so the watcher it starts is the one closed.
     await this.reloads;
     await this.stopWatching();
@@ -200,7 +202,7 @@ export class StapleDaemon {
         memos: this.memos,
       });
       this.logPassSummary(report, reason);
-      this.scheduleNextDue(report);
+      if (!this.stopping) this.timers.afterPass(computeDueDelayMs(report, this.deps.clock.now().getTime()));
       const now = this.deps.clock.now();
       this.lastRows = buildStatusRows(report, this.history, now);
       this.hasPassed = true;
@@ -210,9 +212,7 @@ export class StapleDaemon {
       this.hooks.onPass?.(report, reason);
     } catch (thrown) {
       // A pass never takes the daemon down: the next trigger tries again.
-      const error = toStaplerdError(thrown);
-      logFailure(this.deps.logger, 'pass.failed', error);
-      this.scheduleRetryAfterError();
+      this.logFailedPass(toStaplerdError(thrown));
     }
   }
 
@@ -240,17 +240,11 @@ export class StapleDaemon {
     });
   }
 
-  /** Wakes up when the earliest certificate is due (refresh or retry); the cron sweep is only a safety net. */
-  private scheduleNextDue(report: PassReport): void {
-    clearTimeout(this.dueTimer);
-    if (this.stopping) return;
-    const delayMs = computeDueDelayMs(report, this.deps.clock.now().getTime());
-    if (delayMs !== undefined) this.dueTimer = setTimeout(() => this.requestPass('due'), delayMs);
-  }
-
-  private scheduleRetryAfterError(): void {
-    clearTimeout(this.dueTimer);
-    if (!this.stopping) this.dueTimer = setTimeout(() => this.requestPass('retry'), 60_000);
+  /** pass.failed, with the retry the error's code allows (src/daemon/pass-timers.ts): none once stopping. */
+  private logFailedPass(error: StaplerdError): void {
+    const retry = this.stopping ? { consecutiveFailures: 0 } : this.timers.afterFailedPass(error.code, readClock(this.deps.clock), this.deps.random);
+    const next = retry.retryAt ? `retrying at ${retry.retryAt.toISOString()}` : 'no retry timer (time cannot fix this code): waiting for the next due staple, the sweep, a file change or SIGHUP';
+    logFailure(this.deps.logger, 'pass.failed', error, { retryAt: retry.retryAt, consecutiveFailures: retry.consecutiveFailures }, { message: `${error.message}; ${next}` });
   }
 
   private async startWatching(): Promise<void> {
@@ -286,6 +280,15 @@ export class StapleDaemon {
   /** The status socket in the current state dir (src/daemon/status-socket-binding.ts). */
   private async syncStatusSocket(): Promise<void> {
     await this.statusSocket.sync(this.stateDir, () => this.deps.logger, () => this.stopping);
+  }
+}
+
+/** The injected clock, or the system's when it is what failed the pass: the retry must still be planned. */
+function readClock(clock: PassDependencies['clock']): Date {
+  try {
+    return clock.now();
+  } catch {
+    return new Date();
   }
 }
 
