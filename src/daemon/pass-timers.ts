@@ -1,7 +1,7 @@
 // The daemon's own wake-ups: when the earliest staple falls due, and the retry after a whole pass failed.
 import type { ErrorCode } from '../errors/index.js';
 import { decideRetryAfterFailedPass } from '../policy/index.js';
-import type { RandomSource } from '../types/index.js';
+import type { Clock, RandomSource } from '../types/index.js';
 
 export type TimerReason = 'due' | 'retry';
 
@@ -31,8 +31,9 @@ export class PassTimers {
   }
 
   /** After a failed pass: the retry its code allows (policy/retry-backoff.ts), backing off over failed passes in a row. */
-  afterFailedPass(code: ErrorCode, now: Date, random: RandomSource): FailedPassRetry {
+  afterFailedPass(code: ErrorCode, clock: Clock, random: RandomSource): FailedPassRetry {
     clearTimeout(this.retryTimer);
+    const now = readClock(clock);
     this.failedPasses += 1;
     const retryAt = decideRetryAfterFailedPass({ now, code, consecutiveFailedPasses: this.failedPasses, random });
     if (retryAt) this.retryTimer = setTimeout(() => this.onFire('retry'), Math.max(0, retryAt.getTime() - now.getTime()));
@@ -49,5 +50,14 @@ export class PassTimers {
     clearTimeout(this.retryTimer);
     this.dueTimer = undefined;
     this.retryTimer = undefined;
+  }
+}
+
+/** The injected clock, or the system's when the clock is what failed the pass: the retry must still be planned. */
+function readClock(clock: Clock): Date {
+  try {
+    return clock.now();
+  } catch {
+    return new Date();
   }
 }

@@ -6,7 +6,7 @@ import { logFailure, type EventLogger } from '../log/index.js';
 import type { CaIssuerFetcher } from '../ocsp/index.js';
 import { createValidationMemos } from '../pki/index.js';
 import { buildStatusRows, createPassCaIssuerFetcher, createPublishState, drainHooks, runPass, type CrlSlot, type HistoryStore, type PassDependencies, type PassReport } from '../pass/index.js';
-import { describeWatchedCertificates, loadHistory, loadValidationCache, resolveStateDir, saveHistory, saveStatusSnapshot, saveValidationCache } from '../state/index.js';
+import { describeWatchedCertificates, loadHistory, loadUndeliveredHookPaths, loadValidationCache, resolveStateDir, saveHistory, saveStatusSnapshot, saveUndeliveredHookPaths, saveValidationCache } from '../state/index.js';
 import type { CertificateStatusRow } from '../types/index.js';
 import type { CertificateWatcher } from './certificate-watcher.js';
 import { computeDueDelayMs } from './due-delay.js';
@@ -30,7 +30,7 @@ export class StapleDaemon {
   /** Whether any pass has finished: before that /healthz cannot vouch for anything. */
   private hasPassed = false;
   private metrics?: MetricsEndpoint;
-  private readonly publishState = createPublishState();
+  private publishState = createPublishState();
   private caIssuers?: CaIssuerFetcher;
   /** CRLs validated by earlier passes, kept until a reload (docs/revocation.md): not re-read from the state dir per pass. */
   private crlSlot: CrlSlot = {};
@@ -89,6 +89,9 @@ export class StapleDaemon {
     this.history = await loadHistory(this.stateDir, onCorrupt);
     // Signatures verified before the restart over unchanged bytes are not verified again (src/state/validation-cache.ts).
     await loadValidationCache(this.stateDir, this.memos, onCorrupt);
+    // Paths an earlier run's update hook failed to deliver (src/state/undelivered-hook-paths.ts) go to the next hook.
+    const undelivered = this.config.onUpdate ? await loadUndeliveredHookPaths(this.stateDir, onCorrupt) : [];
+    this.publishState = createPublishState(undefined, { undelivered, saveUndelivered: (paths) => saveUndeliveredHookPaths(this.stateDir, paths) });
     this.requestPass('start');
     await this.idle();
     // SIGTERM during the first pass: nothing more to start.
@@ -242,7 +245,7 @@ export class StapleDaemon {
 
   /** pass.failed, with the retry the error's code allows (src/daemon/pass-timers.ts): none once stopping. */
   private logFailedPass(error: StaplerdError): void {
-    const retry = this.stopping ? { consecutiveFailures: 0 } : this.timers.afterFailedPass(error.code, readClock(this.deps.clock), this.deps.random);
+    const retry = this.stopping ? { consecutiveFailures: 0 } : this.timers.afterFailedPass(error.code, this.deps.clock, this.deps.random);
     const next = retry.retryAt ? `retrying at ${retry.retryAt.toISOString()}` : 'no retry timer (time cannot fix this code): waiting for the next due staple, the sweep, a file change or SIGHUP';
     logFailure(this.deps.logger, 'pass.failed', error, { retryAt: retry.retryAt, consecutiveFailures: retry.consecutiveFailures }, { message: `${error.message}; ${next}` });
   }
@@ -280,15 +283,6 @@ export class StapleDaemon {
   /** The status socket in the current state dir (src/daemon/status-socket-binding.ts). */
   private async syncStatusSocket(): Promise<void> {
     await this.statusSocket.sync(this.stateDir, () => this.deps.logger, () => this.stopping);
-  }
-}
-
-/** The injected clock, or the system's when it is what failed the pass: the retry must still be planned. */
-function readClock(clock: PassDependencies['clock']): Date {
-  try {
-    return clock.now();
-  } catch {
-    return new Date();
   }
 }
 
