@@ -4,7 +4,7 @@ import { StaplerdError, toStaplerdError } from '../errors/index.js';
 import { logFailure, type EventLogger } from '../log/index.js';
 import { checkCrlWindow, compareCrlNumbers, validateCrl, type ValidatedCrl } from '../pki/crl-validation.js';
 import type { Certificate } from '../pki/certificate.js';
-import { isCrlRefreshDue } from '../policy/crl-refresh.js';
+import { computeCrlWakeAt, isCrlRefreshDue, type CrlRefreshInput } from '../policy/crl-refresh.js';
 import { createCrlStore, type CrlStore, type KeptCrlMeta } from './crl-store.js';
 import { downloadCrl, type CrlTransport } from './download-crl.js';
 
@@ -41,6 +41,12 @@ export interface CrlLookup {
 
 export interface CrlChecker {
   lookup(url: string, issuer: Certificate, options: CrlLookup): Promise<DistributionPointState>;
+  /**
+   * The earliest instant a point looked up (not dry-run) since the last call should be asked again
+   * (policy/crl-refresh.ts computeCrlWakeAt); undefined when none was. Forgets them: points no certificate names any
+   * more do not keep waking `run`, whose timer this feeds.
+   */
+  takeWakeAt(): Date | undefined;
 }
 
 export function createCrlChecker(options: CrlCheckerOptions): CrlChecker {
@@ -48,6 +54,7 @@ export function createCrlChecker(options: CrlCheckerOptions): CrlChecker {
   const states = new Map<string, Promise<DistributionPointState>>();
   // --force asks each point once per checker (`once` is one pass), not once per certificate naming it.
   const forced = new Set<string>();
+  const lookedUp = new Map<string, DistributionPointState>();
   return {
     lookup(url, issuer, lookup) {
       const key = `${issuer.summary.fingerprintSha256} ${url}`;
@@ -60,14 +67,30 @@ export function createCrlChecker(options: CrlCheckerOptions): CrlChecker {
       if (force) forced.add(key);
       const next = current.then((state) => (force || isDue(state, lookup.now) ? refresh(url, issuer, state, lookup, store, options) : state));
       states.set(key, next);
-      return next;
+      return next.then((state) => {
+        lookedUp.set(key, state);
+        return state;
+      });
+    },
+    takeWakeAt() {
+      let earliest: Date | undefined;
+      for (const state of lookedUp.values()) {
+        const at = computeCrlWakeAt(refreshInput(state));
+        if (!earliest || at < earliest) earliest = at;
+      }
+      lookedUp.clear();
+      return earliest;
     },
   };
 }
 
 function isDue(state: DistributionPointState, now: Date): boolean {
+  return isCrlRefreshDue({ now, ...refreshInput(state) });
+}
+
+function refreshInput(state: DistributionPointState): Omit<CrlRefreshInput, 'now'> {
   const kept = state.crl && state.meta ? { thisUpdate: state.crl.thisUpdate, nextUpdate: state.crl.nextUpdate, checkedAt: state.meta.checkedAt } : undefined;
-  return isCrlRefreshDue({ now, kept, failedAt: state.failedAt ?? state.meta?.failedAt });
+  return { kept, failedAt: state.failedAt ?? state.meta?.failedAt };
 }
 
 /**

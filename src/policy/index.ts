@@ -6,4 +6,4 @@ export { classifyStaple, type StapleState, type StapleFacts, type ClassifyInput 
 export { shouldReplaceStapleOnDisk, pickNewestStaple, type ReplaceableStaple } from './staple-replacement.js';
 export { computeUsableUntil, isUsableAt, isGoodAt, type StapleLifetime } from './staple-usability.js';
 export { decideFetch, type FetchDecision, type FetchDecisionInput, type AttemptHistory } from './fetch-decision.js';
-export { computeCrlRefreshAt, isCrlRefreshDue, CRL_MAX_CHECK_INTERVAL_MS, CRL_RETRY_AFTER_FAILURE_MS, type CrlRefreshInput, type KeptCrlTimes } from './crl-refresh.js';
+export { computeCrlRefreshAt, computeCrlWakeAt, isCrlRefreshDue, CRL_MAX_CHECK_INTERVAL_MS, CRL_RETRY_AFTER_FAILURE_MS, type CrlRefreshInput, type KeptCrlTimes } from './crl-refresh.js';
