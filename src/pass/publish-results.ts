@@ -127,7 +127,15 @@ function queueHook(
   const run = async (): Promise<void> => {
     const input = prepare();
     if (!input) return;
-    const result = await runHook(argv, { env: input.env, lists: input.lists, timeoutMs: config.hookTimeoutMs });
+    let result: Awaited<ReturnType<typeof runHook>>;
+    try {
+      result = await runHook(argv, { env: input.env, lists: input.lists, timeoutMs: config.hookTimeoutMs });
+    } catch (thrown) {
+      // Not even started (the queue's catch logs it): what it was to deliver stays owed.
+      input.onFailed(false);
+      await input.afterRun?.();
+      throw thrown;
+    }
     if (!result.ok) input.onFailed(result.started);
     await input.afterRun?.();
     if (result.ok) {
