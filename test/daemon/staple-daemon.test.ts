@@ -1,5 +1,6 @@
 // `run` mode: the first pass, watching for new certificates, serialised passes and a clean stop.
 import { describe, it, expect, beforeAll, afterEach } from '@jest/globals';
+import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_CONFIG, type StaplerdConfig } from '../../src/config/index.js';
@@ -7,7 +8,8 @@ import { StapleDaemon } from '../../src/daemon/index.js';
 import { StaplerdError } from '../../src/errors/index.js';
 import { createMemoryLogger } from '../../src/log/index.js';
 import type { PassReport } from '../../src/pass/index.js';
-import { askDaemon, chooseStatusSource, daemonSocketPath, describeWatchedCertificates, readStatusSnapshot, type StatusSource } from '../../src/state/index.js';
+import { askDaemon, chooseStatusSource, daemonSocketPath, describeWatchedCertificates, readStatusSnapshot, saveUndeliveredHookPaths, undeliveredHookPathsFilePath, type StatusSource } from '../../src/state/index.js';
+import { createHookRecorder } from '../hooks/hook-recorder.js';
 import { FakeOcspHttp, ManualClock } from '../helpers/fake-http.js';
 import { createTestPki, exists, makeTempDir, removeTempDirsAfterAll, type TestPki } from '../helpers/test-pki.js';
 
@@ -238,6 +240,22 @@ describe('StapleDaemon', () => {
     const failed = fx.logger.events.find((e) => e.event === 'pass.failed');
     expect(failed?.fields).toMatchObject({ code, retryAt, consecutiveFailures: 1 });
     expect(failed?.message).toMatch(retryAt ? /retrying at 2031-03-01T12:00:45/ : /no retry timer/);
+  });
+
+  it('hands its first update hook the paths an earlier run failed to deliver (state dir), then clears them', async () => {
+    const fx = await createDaemon();
+    const { certFile } = await pki.writeLeaf(fx.dir, await pki.issueLeaf({ ocspUrls: [OCSP_URL] }), 'fullchain');
+    const owed = path.join(fx.dir, 'earlier.pem.ocsp');
+    await saveUndeliveredHookPaths(fx.stateDir, [owed]);
+    const recorder = await createHookRecorder(fx.dir, 'daemon-update');
+    const daemon = new StapleDaemon({ ...fx.config, onUpdate: recorder.command().split(' ') }, { clock: fx.clock, random: () => 0.5, logger: fx.logger, http: fx.http });
+    daemons.push(daemon);
+
+    await daemon.start();
+    await until(() => fx.logger.events.some((e) => e.event === 'hook.update'), 'the update hook');
+
+    expect((await recorder.runs()).map((run) => run.changedFileEntries)).toEqual([[`${certFile}.ocsp`, owed].sort()]);
+    await until(() => !existsSync(undeliveredHookPathsFilePath(fx.stateDir)), 'the owed list to be cleared');
   });
 
   it('starts no pass after stop()', async () => {
