@@ -4,7 +4,7 @@ import { StaplerdError, toStaplerdError } from '../errors/index.js';
 import { logFailure, type EventLogger } from '../log/index.js';
 import { checkCrlWindow, compareCrlNumbers, validateCrl, type ValidatedCrl } from '../pki/crl-validation.js';
 import type { Certificate } from '../pki/certificate.js';
-import { isCrlRefreshDue } from '../policy/crl-refresh.js';
+import { computeCrlWakeAt, isCrlRefreshDue, type CrlRefreshInput } from '../policy/crl-refresh.js';
 import { createCrlStore, type CrlStore, type KeptCrlMeta } from './crl-store.js';
 import { downloadCrl, type CrlTransport } from './download-crl.js';
 
@@ -16,6 +16,8 @@ export interface DistributionPointState {
   /** Why the last attempt failed, when it did after `crl` was accepted. */
   readonly error?: StaplerdError;
   readonly failedAt?: Date;
+  /** The highest CRL number accepted for this point, even when the kept CRL itself is gone or refused. */
+  readonly crlNumberFloorHex?: string;
 }
 
 export interface CrlCheckerOptions {
@@ -39,6 +41,12 @@ export interface CrlLookup {
 
 export interface CrlChecker {
   lookup(url: string, issuer: Certificate, options: CrlLookup): Promise<DistributionPointState>;
+  /**
+   * The earliest instant a point looked up (not dry-run) since the last call should be asked again
+   * (policy/crl-refresh.ts computeCrlWakeAt); undefined when none was. Forgets them: points no certificate names any
+   * more do not keep waking `run`, whose timer this feeds.
+   */
+  takeWakeAt(): Date | undefined;
 }
 
 export function createCrlChecker(options: CrlCheckerOptions): CrlChecker {
@@ -46,6 +54,7 @@ export function createCrlChecker(options: CrlCheckerOptions): CrlChecker {
   const states = new Map<string, Promise<DistributionPointState>>();
   // --force asks each point once per checker (`once` is one pass), not once per certificate naming it.
   const forced = new Set<string>();
+  const lookedUp = new Map<string, DistributionPointState>();
   return {
     lookup(url, issuer, lookup) {
       const key = `${issuer.summary.fingerprintSha256} ${url}`;
@@ -58,25 +67,57 @@ export function createCrlChecker(options: CrlCheckerOptions): CrlChecker {
       if (force) forced.add(key);
       const next = current.then((state) => (force || isDue(state, lookup.now) ? refresh(url, issuer, state, lookup, store, options) : state));
       states.set(key, next);
-      return next;
+      return next.then((state) => {
+        lookedUp.set(key, state);
+        return state;
+      });
+    },
+    takeWakeAt() {
+      let earliest: Date | undefined;
+      for (const state of lookedUp.values()) {
+        const at = computeCrlWakeAt(refreshInput(state));
+        if (!earliest || at < earliest) earliest = at;
+      }
+      lookedUp.clear();
+      return earliest;
     },
   };
 }
 
 function isDue(state: DistributionPointState, now: Date): boolean {
-  const kept = state.crl && state.meta ? { thisUpdate: state.crl.thisUpdate, nextUpdate: state.crl.nextUpdate, checkedAt: state.meta.checkedAt } : undefined;
-  return isCrlRefreshDue({ now, kept, failedAt: state.failedAt ?? state.meta?.failedAt });
+  return isCrlRefreshDue({ now, ...refreshInput(state) });
 }
 
-/** The kept CRL, validated again (the state dir is only trusted for what validates); none when absent or refused. */
+function refreshInput(state: DistributionPointState): Omit<CrlRefreshInput, 'now'> {
+  const kept = state.crl && state.meta ? { thisUpdate: state.crl.thisUpdate, nextUpdate: state.crl.nextUpdate, checkedAt: state.meta.checkedAt } : undefined;
+  return { kept, failedAt: state.failedAt ?? state.meta?.failedAt };
+}
+
+/**
+ * The kept CRL, validated again (the state dir is only trusted for what validates); none when absent or refused. The
+ * CRL number floor from its metadata survives a kept DER that is gone or refused: otherwise deleting or damaging the
+ * DER would let a replayed older CRL in.
+ */
 async function loadKept(url: string, issuer: Certificate, store: CrlStore, logger: EventLogger): Promise<DistributionPointState> {
-  try {
-    const kept = await store.load(url);
-    if (!kept) return {};
-    return { crl: await validateCrl(kept.der, { issuer, source: url }), meta: kept.meta };
-  } catch (thrown) {
+  const refused = (thrown: unknown, kept: DistributionPointState = {}): DistributionPointState => {
     logFailure(logger, 'crl.kept_refused', toStaplerdError(thrown, 'STATE_CORRUPT'), { url }, { message: `kept CRL not used: ${(thrown as Error).message}` });
-    return {};
+    return kept;
+  };
+  let meta: KeptCrlMeta | undefined;
+  try {
+    meta = await store.loadMeta(url);
+  } catch (thrown) {
+    return refused(thrown);
+  }
+  if (!meta) return {};
+  const floor = { crlNumberFloorHex: meta.crlNumberFloorHex };
+  try {
+    const der = await store.loadDer(url);
+    if (!der) return floor;
+    const crl = await validateCrl(der, { issuer, source: url });
+    return { crl, meta, crlNumberFloorHex: higherCrlNumber(meta.crlNumberFloorHex, crl.crlNumberHex) };
+  } catch (thrown) {
+    return refused(thrown, floor);
   }
 }
 
@@ -90,17 +131,19 @@ async function refresh(
       const meta = { ...state.meta!, checkedAt: now, failedAt: undefined };
       await save(() => store.saveMeta(meta), url, options.logger);
       options.logger.log('debug', 'crl.not_modified', 'CRL not modified since the kept one', { url });
-      return { crl: state.crl, meta };
+      return { crl: state.crl, meta, crlNumberFloorHex: state.crlNumberFloorHex };
     }
     const crl = await validateCrl(download.der, { issuer, source: url });
     checkCrlWindow(crl, now, options.clockSkewMs, url);
     if (state.crl) refuseOlder(crl, state.crl, url);
-    const meta: KeptCrlMeta = { url, checkedAt: now, ...download.validators };
+    refuseBelowFloor(crl, state.crlNumberFloorHex, url);
+    const crlNumberFloorHex = higherCrlNumber(state.crlNumberFloorHex, crl.crlNumberHex);
+    const meta: KeptCrlMeta = { url, checkedAt: now, ...download.validators, crlNumberFloorHex };
     await save(() => store.saveCrl(download.der, meta), url, options.logger);
     options.logger.log('info', 'crl.updated', 'CRL downloaded and validated', {
       url, crlNumber: crl.crlNumberHex, thisUpdate: crl.thisUpdate, nextUpdate: crl.nextUpdate, entries: crl.revoked.size,
     });
-    return { crl, meta };
+    return { crl, meta, crlNumberFloorHex };
   } catch (thrown) {
     const error = toStaplerdError(thrown, 'FETCH_NETWORK', { url });
     logFailure(options.logger, 'crl.failed', error, { url, keptCrl: state.crl !== undefined });
@@ -118,6 +161,19 @@ function refuseOlder(fresh: ValidatedCrl, kept: ValidatedCrl, url: string): void
   if (older) {
     throw new StaplerdError('CRL_OLDER', `${url}: CRL number ${fresh.crlNumberHex ?? '(none)'} is lower than the accepted ${kept.crlNumberHex ?? kept.thisUpdate.toISOString()}; kept the newer CRL`, { url });
   }
+}
+
+/** The floor outlives the kept CRL (loadKept): a CRL below it, or without a number once one was seen, is a replay. */
+function refuseBelowFloor(fresh: ValidatedCrl, floorHex: string | undefined, url: string): void {
+  if (floorHex === undefined) return;
+  if (fresh.crlNumberHex === undefined || compareCrlNumbers(fresh.crlNumberHex, floorHex) < 0) {
+    throw new StaplerdError('CRL_OLDER', `${url}: CRL number ${fresh.crlNumberHex ?? '(none)'} is lower than the highest accepted ${floorHex}; not used`, { url });
+  }
+}
+
+function higherCrlNumber(a: string | undefined, b: string | undefined): string | undefined {
+  if (a === undefined || b === undefined) return a ?? b;
+  return compareCrlNumbers(a, b) >= 0 ? a : b;
 }
 
 /** The state dir is an optimisation: failing to save costs a download at the next start, never the verdict. */

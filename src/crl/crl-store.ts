@@ -13,15 +13,18 @@ export interface KeptCrlMeta extends CrlValidators {
   readonly checkedAt: Date;
   /** The last failed attempt after checkedAt, if any. */
   readonly failedAt?: Date;
-}
-
-export interface KeptCrl {
-  readonly der: Uint8Array;
-  readonly meta: KeptCrlMeta;
+  /**
+   * The highest CRL number ever accepted for this point (RFC 5280 5.2.3: it only grows). Kept apart from the DER so a
+   * damaged or deleted kept CRL does not forget it: a replayed older CRL is still CRL_OLDER.
+   */
+  readonly crlNumberFloorHex?: string;
 }
 
 export interface CrlStore {
-  load(url: string): Promise<KeptCrl | undefined>;
+  /** The metadata alone: it outlives a kept DER that is gone or fails validation (its CRL number floor). */
+  loadMeta(url: string): Promise<KeptCrlMeta | undefined>;
+  /** The kept DER; undefined when there is none. */
+  loadDer(url: string): Promise<Uint8Array | undefined>;
   saveCrl(der: Uint8Array, meta: KeptCrlMeta): Promise<void>;
   saveMeta(meta: KeptCrlMeta): Promise<void>;
 }
@@ -33,22 +36,24 @@ function baseName(stateDir: string, url: string): string {
 
 export function createCrlStore(stateDir: string, maxCrlBytes: number): CrlStore {
   return {
-    async load(url) {
-      const base = baseName(stateDir, url);
-      const fields = await readJsonStateFile(`${base}.json`);
+    async loadMeta(url) {
+      const file = `${baseName(stateDir, url)}.json`;
+      const fields = await readJsonStateFile(file);
       if (!fields || fields.url !== url) return undefined;
       const checkedAt = readDate(fields.checkedAt);
-      if (!checkedAt) throw new StaplerdError('STATE_CORRUPT', 'kept CRL metadata is corrupt', { file: `${base}.json` });
-      const der = await readFileIfExists(`${base}.der`, maxCrlBytes);
-      if (!der) return undefined;
-      const meta: KeptCrlMeta = {
+      const floor = fields.crlNumberFloorHex;
+      if (!checkedAt || (floor !== undefined && !isCrlNumberHex(floor))) throw new StaplerdError('STATE_CORRUPT', 'kept CRL metadata is corrupt', { file });
+      return {
         url,
         checkedAt,
         failedAt: readDate(fields.failedAt),
         etag: typeof fields.etag === 'string' ? fields.etag : undefined,
         lastModified: typeof fields.lastModified === 'string' ? fields.lastModified : undefined,
+        crlNumberFloorHex: floor,
       };
-      return { der, meta };
+    },
+    loadDer(url) {
+      return readFileIfExists(`${baseName(stateDir, url)}.der`, maxCrlBytes);
     },
     async saveCrl(der, meta) {
       const base = baseName(stateDir, meta.url);
@@ -63,7 +68,18 @@ export function createCrlStore(stateDir: string, maxCrlBytes: number): CrlStore 
 }
 
 function serialize(meta: KeptCrlMeta): Record<string, unknown> {
-  return { url: meta.url, checkedAt: meta.checkedAt.toISOString(), failedAt: meta.failedAt?.toISOString(), etag: meta.etag, lastModified: meta.lastModified };
+  return {
+    url: meta.url, checkedAt: meta.checkedAt.toISOString(), failedAt: meta.failedAt?.toISOString(), etag: meta.etag, lastModified: meta.lastModified,
+    crlNumberFloorHex: meta.crlNumberFloorHex,
+  };
+}
+
+/**
+ * A CRL number as pki/ writes it (serialToHex: whole octets, no leading zero octet) of at most 20 octets (RFC 5280
+ * 5.2.3) plus a sign octet: a hostile floor of any other shape would otherwise refuse every CRL to come.
+ */
+function isCrlNumberHex(value: unknown): value is string {
+  return typeof value === 'string' && /^(00|(?!00)(?:[0-9a-f]{2}){1,21})$/.test(value);
 }
 
 function readDate(value: unknown): Date | undefined {

@@ -6,10 +6,11 @@ import { logFailure, type EventLogger } from '../log/index.js';
 import type { CaIssuerFetcher } from '../ocsp/index.js';
 import { createValidationMemos } from '../pki/index.js';
 import { buildStatusRows, createPassCaIssuerFetcher, createPublishState, drainHooks, runPass, type CrlSlot, type HistoryStore, type PassDependencies, type PassReport } from '../pass/index.js';
-import { describeWatchedCertificates, loadHistory, loadValidationCache, resolveStateDir, saveHistory, saveStatusSnapshot, saveValidationCache } from '../state/index.js';
+import { describeWatchedCertificates, loadHistory, loadUndeliveredHookPaths, loadValidationCache, resolveStateDir, saveHistory, saveStatusSnapshot, saveUndeliveredHookPaths, saveValidationCache } from '../state/index.js';
 import type { CertificateStatusRow } from '../types/index.js';
 import type { CertificateWatcher } from './certificate-watcher.js';
 import { computeDueDelayMs } from './due-delay.js';
+import { PassTimers } from './pass-timers.js';
 import type { MetricsEndpoint, MetricsSource } from './metrics-endpoint.js';
 import { countedByMetrics, syncMetricsEndpoint } from './metrics-wiring.js';
 import { StatusSocketBinding } from './status-socket-binding.js';
@@ -29,13 +30,13 @@ export class StapleDaemon {
   /** Whether any pass has finished: before that /healthz cannot vouch for anything. */
   private hasPassed = false;
   private metrics?: MetricsEndpoint;
-  private readonly publishState = createPublishState();
+  private publishState = createPublishState();
   private caIssuers?: CaIssuerFetcher;
   /** CRLs validated by earlier passes, kept until a reload (docs/revocation.md): not re-read from the state dir per pass. */
   private crlSlot: CrlSlot = {};
   private watcher?: CertificateWatcher;
   private sweep?: SweepTimer;
-  private dueTimer?: NodeJS.Timeout;
+  private readonly timers = new PassTimers((reason) => this.requestPass(reason));
   private running?: Promise<void>;
   private pendingReason?: string;
   private stopping = false;
@@ -88,6 +89,9 @@ export class StapleDaemon {
     this.history = await loadHistory(this.stateDir, onCorrupt);
     // Signatures verified before the restart over unchanged bytes are not verified again (src/state/validation-cache.ts).
     await loadValidationCache(this.stateDir, this.memos, onCorrupt);
+    // Paths an earlier run's update hook failed to deliver (src/state/undelivered-hook-paths.ts) go to the next hook.
+    const undelivered = this.config.onUpdate ? await loadUndeliveredHookPaths(this.stateDir, onCorrupt) : [];
+    this.publishState = createPublishState(undefined, { undelivered, saveUndelivered: (paths) => saveUndeliveredHookPaths(this.stateDir, paths) });
     this.requestPass('start');
     await this.idle();
     // SIGTERM during the first pass: nothing more to start.
@@ -128,6 +132,7 @@ export class StapleDaemon {
     this.deps = deps;
     this.caIssuers = createPassCaIssuerFetcher(this.config, this.deps);
     this.crlSlot = {};
+    this.timers.resetFailures();
     // Before start() has its watch in place (SIGHUP during the first pass) it will start one with this new config;
     // starting one here too would leave two watchers, each triggering every pass twice.
     if (this.watching && !this.stopping) {
@@ -153,7 +158,7 @@ export class StapleDaemon {
     this.stopping = true;
     this.watching = false;
     this.abort.abort();
-    clearTimeout(this.dueTimer);
+    this.timers.clear();
     // A reload in progress finishes first (later ones return at once), so the watcher it starts is the one closed.
     await this.reloads;
     await this.stopWatching();
@@ -200,7 +205,7 @@ export class StapleDaemon {
         memos: this.memos,
       });
       this.logPassSummary(report, reason);
-      this.scheduleNextDue(report);
+      if (!this.stopping) this.timers.afterPass(computeDueDelayMs(report, this.deps.clock.now().getTime()));
       const now = this.deps.clock.now();
       this.lastRows = buildStatusRows(report, this.history, now);
       this.hasPassed = true;
@@ -210,9 +215,7 @@ export class StapleDaemon {
       this.hooks.onPass?.(report, reason);
     } catch (thrown) {
       // A pass never takes the daemon down: the next trigger tries again.
-      const error = toStaplerdError(thrown);
-      logFailure(this.deps.logger, 'pass.failed', error);
-      this.scheduleRetryAfterError();
+      this.logFailedPass(toStaplerdError(thrown));
     }
   }
 
@@ -240,17 +243,11 @@ export class StapleDaemon {
     });
   }
 
-  /** Wakes up when the earliest certificate is due (refresh or retry); the cron sweep is only a safety net. */
-  private scheduleNextDue(report: PassReport): void {
-    clearTimeout(this.dueTimer);
-    if (this.stopping) return;
-    const delayMs = computeDueDelayMs(report, this.deps.clock.now().getTime());
-    if (delayMs !== undefined) this.dueTimer = setTimeout(() => this.requestPass('due'), delayMs);
-  }
-
-  private scheduleRetryAfterError(): void {
-    clearTimeout(this.dueTimer);
-    if (!this.stopping) this.dueTimer = setTimeout(() => this.requestPass('retry'), 60_000);
+  /** pass.failed, with the retry the error's code allows (src/daemon/pass-timers.ts): none once stopping. */
+  private logFailedPass(error: StaplerdError): void {
+    const retry = this.stopping ? { consecutiveFailures: 0 } : this.timers.afterFailedPass(error.code, this.deps.clock, this.deps.random);
+    const next = retry.retryAt ? `retrying at ${retry.retryAt.toISOString()}` : 'no retry timer (time cannot fix this code): waiting for the next due staple, the sweep, a file change or SIGHUP';
+    logFailure(this.deps.logger, 'pass.failed', error, { retryAt: retry.retryAt, consecutiveFailures: retry.consecutiveFailures }, { message: `${error.message}; ${next}` });
   }
 
   private async startWatching(): Promise<void> {

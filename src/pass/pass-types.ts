@@ -99,6 +99,8 @@ export interface PassReport {
   readonly startedAt: Date;
   readonly finishedAt: Date;
   readonly outcomes: readonly TargetOutcome[];
+  /** When the earliest CRL distribution point this pass looked up is to be asked again (`run` wakes for it). */
+  readonly crlWakeAt?: Date;
 }
 
 export interface PassOptions {

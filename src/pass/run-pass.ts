@@ -89,7 +89,9 @@ export async function runPass(options: RunPassOptions): Promise<PassReport> {
   reportProgress();
   const processed = await processing;
   outcomes.push(...processed.sort((a, b) => a.order - b.order).map(({ outcome }) => outcome));
-  const report = { startedAt, finishedAt: deps.clock.now(), outcomes };
+  // The daemon's timer wakes for the CRLs too (daemon/due-delay.ts), not only at the next staple or sweep.
+  const crlWakeAt = crl.slot.checker ? (await crl.slot.checker).takeWakeAt() : undefined;
+  const report = { startedAt, finishedAt: deps.clock.now(), outcomes, ...(crlWakeAt ? { crlWakeAt } : {}) };
   if (!options.dryRun) await publishPassResults(report, config, deps, publishState);
   return report;
 }

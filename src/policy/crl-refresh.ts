@@ -39,3 +39,15 @@ export function computeCrlRefreshAt(input: Omit<CrlRefreshInput, 'now'>): Date {
 export function isCrlRefreshDue(input: CrlRefreshInput): boolean {
   return input.now.getTime() >= computeCrlRefreshAt(input).getTime();
 }
+
+/**
+ * When `run` wakes up for this distribution point: its refresh instant, but not sooner than CRL_RETRY_AFTER_FAILURE_MS
+ * after the server was last asked (checked or failed). A server that keeps serving a CRL past its halfway point makes
+ * the refresh instant stay in the past after every check; lookups in passes that run anyway may still ask, but a
+ * timer of its own would otherwise wake the daemon every second to ask again.
+ */
+export function computeCrlWakeAt(input: Omit<CrlRefreshInput, 'now'>): Date {
+  const lastAskedMs = Math.max(input.kept?.checkedAt.getTime() ?? -Infinity, input.failedAt?.getTime() ?? -Infinity);
+  const refreshMs = computeCrlRefreshAt(input).getTime();
+  return new Date(Number.isFinite(lastAskedMs) ? Math.max(refreshMs, lastAskedMs + CRL_RETRY_AFTER_FAILURE_MS) : refreshMs);
+}

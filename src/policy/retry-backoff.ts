@@ -80,3 +80,23 @@ export function isAwaitingInputChange(check: InputChangeCheck): boolean {
   if (check.consecutiveFailures <= 0 || check.lastErrorCode === undefined) return false;
   return !policyForCode(check.lastErrorCode).retry && check.failedInput === check.currentInput;
 }
+
+export interface FailedPassInput {
+  readonly now: Date;
+  /** The code of the error that ended the whole pass (`pass.failed`). */
+  readonly code: ErrorCode;
+  /** Whole passes failed in a row, including this one. */
+  readonly consecutiveFailedPasses: number;
+  readonly random: RandomSource;
+}
+
+/**
+ * When `run` tries again after a whole pass failed (not one certificate: the state dir, the clock, a bug). The code's
+ * `retry` column decides, as for a certificate: a retryable failure is retried on the same backoff (1 min doubling to
+ * 1 h, jittered) so an outage is not hammered every minute; one time cannot heal (CONFIG_INVALID, CERT_UNREADABLE from
+ * a permission, DIRECTORY_UNREADABLE) gets no timer of its own (undefined): the next due staple, the --sweep, a file
+ * change or SIGHUP brings the next pass.
+ */
+export function decideRetryAfterFailedPass(input: FailedPassInput): Date | undefined {
+  return decideNextAttempt({ now: input.now, code: input.code, consecutiveFailures: input.consecutiveFailedPasses, random: input.random });
+}

@@ -4,3 +4,4 @@ export * from './state-store.js';
 export * from './validation-cache.js';
 export * from './daemon-socket.js';
 export * from './status-source.js';
+export * from './undelivered-hook-paths.js';

@@ -8,8 +8,7 @@
 // nextUpdate against the clock) on every pass, and changed bytes miss both memos and are decoded and verified for real.
 // Anyone who can write these files could make staplerd accept a forged staple, like anyone who can write the staple
 // files themselves: they are created 0600 and ignored unless they belong to this user and nobody else can write them.
-import { constants, existsSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { StaplerdError } from '../errors/index.js';
 import { writeFileAtomic } from '../output/atomic-write.js';
@@ -17,6 +16,7 @@ import type { SignatureMemo } from '../pki/verified-signatures.js';
 import { decoderFingerprint, normalizeCertificateFacts } from '../pki/decoded-facts.js';
 import type { ValidationMemos } from '../pki/validation-memos.js';
 import { decodeDecodedFacts, DECODED_FACTS_FILE_FORMAT, encodeDecodedFacts, type DecodedFactsEntries, type DecodedFactsFile } from './decoded-facts-file.js';
+import { corruptStateFile as corrupt, readOwnStateFile } from './read-own-state-file.js';
 import { VERSION } from '../version.js';
 
 const CACHE_FILE = 'verified-signatures.bin';
@@ -101,44 +101,6 @@ async function loadDecodedFacts(stateDir: string, onProblem: (error: StaplerdErr
 /** What a decoded-facts file must have been written by to be used (see DecodedFactsFile.producer). */
 function describeProducer(): string {
   return `staplerd-${VERSION} ${decoderFingerprint()}`;
-}
-
-function corrupt(what: string, file: string, reason: string): StaplerdError {
-  return new StaplerdError('STATE_CORRUPT', `${what} ignored: ${reason}`, { file });
-}
-
-/**
- * The file's bytes if it is a regular file of this user that nobody else can write (O_NOFOLLOW: a symlink planted in
- * the state directory is not followed); undefined when it is absent or refused (reported through onProblem).
- */
-async function readOwnStateFile(file: string, maxBytes: number, what: string, onProblem: (error: StaplerdError) => void): Promise<Buffer | undefined> {
-  const problem = (reason: string, code: 'STATE_CORRUPT' | 'STATE_READ_FAILED' = 'STATE_CORRUPT'): undefined => {
-    onProblem(code === 'STATE_CORRUPT' ? corrupt(what, file, reason) : new StaplerdError(code, `${what} ignored: ${reason}`, { file }));
-    return undefined;
-  };
-  let handle;
-  try {
-    // O_NONBLOCK: a FIFO planted here must be refused by the fstat below, not block the open waiting for a writer.
-    handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch (error) {
-    const errno = (error as NodeJS.ErrnoException).code;
-    if (errno === 'ENOENT') return undefined;
-    // A planted symlink (ELOOP under O_NOFOLLOW) is a file that is not ours; anything else is a read that failed.
-    return problem(`cannot open it: ${(error as Error).message}`, errno === 'ELOOP' ? 'STATE_CORRUPT' : 'STATE_READ_FAILED');
-  }
-  try {
-    const stats = await handle.stat();
-    if (!stats.isFile()) return problem('not a regular file');
-    const uid = process.geteuid?.();
-    if (uid !== undefined && stats.uid !== uid) return problem(`owned by uid ${stats.uid}, not ${uid}`);
-    if ((stats.mode & 0o022) !== 0) return problem(`writable by group or others (mode ${(stats.mode & 0o777).toString(8)})`);
-    if (stats.size > maxBytes) return problem(`${stats.size} bytes is larger than any cache staplerd writes`);
-    return await handle.readFile();
-  } catch (error) {
-    return problem(`cannot read it: ${(error as Error).message}`, 'STATE_READ_FAILED');
-  } finally {
-    await handle.close();
-  }
 }
 
 /**

@@ -1,12 +1,15 @@
 // `run` mode: the first pass, watching for new certificates, serialised passes and a clean stop.
 import { describe, it, expect, beforeAll, afterEach } from '@jest/globals';
+import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_CONFIG, type StaplerdConfig } from '../../src/config/index.js';
 import { StapleDaemon } from '../../src/daemon/index.js';
+import { StaplerdError } from '../../src/errors/index.js';
 import { createMemoryLogger } from '../../src/log/index.js';
 import type { PassReport } from '../../src/pass/index.js';
-import { askDaemon, chooseStatusSource, daemonSocketPath, describeWatchedCertificates, readStatusSnapshot, type StatusSource } from '../../src/state/index.js';
+import { askDaemon, chooseStatusSource, daemonSocketPath, describeWatchedCertificates, readStatusSnapshot, saveUndeliveredHookPaths, undeliveredHookPathsFilePath, type StatusSource } from '../../src/state/index.js';
+import { createHookRecorder } from '../hooks/hook-recorder.js';
 import { FakeOcspHttp, ManualClock } from '../helpers/fake-http.js';
 import { createTestPki, exists, makeTempDir, removeTempDirsAfterAll, type TestPki } from '../helpers/test-pki.js';
 
@@ -211,11 +214,48 @@ describe('StapleDaemon', () => {
     daemons.push(daemon);
     await daemon.start();
     expect(fx.passes).toEqual([]);
-    expect(fx.logger.events.find((e) => e.event === 'pass.failed')).toMatchObject({ level: 'error', message: 'clock unavailable' });
+    expect(fx.logger.events.find((e) => e.event === 'pass.failed')).toMatchObject({ level: 'error', message: expect.stringMatching(/^clock unavailable; retrying at /) });
     expect(fx.logger.events.some((e) => e.event === 'daemon.ready')).toBe(true);
     daemon.requestPass('manual');
     await daemon.idle();
     expect(fx.passes.map((p) => p.reason)).toEqual(['manual']);
+  });
+
+  it.each([
+    { thrown: () => new Error('clock unavailable'), code: 'INTERNAL', retryAt: new Date(T0.getTime() + 45_000) },
+    { thrown: () => new StaplerdError('CONFIG_INVALID', 'clock misconfigured'), code: 'CONFIG_INVALID', retryAt: undefined },
+  ])('after a failed pass with $code, plans the retry its code allows', async ({ thrown, code, retryAt }) => {
+    const fx = await createDaemon();
+    let calls = 0;
+    const clock = {
+      now: () => {
+        calls += 1;
+        if (calls === 1) throw thrown();
+        return fx.clock.now();
+      },
+    };
+    const daemon = new StapleDaemon(fx.config, { clock, random: () => 0.5, logger: fx.logger, http: fx.http });
+    daemons.push(daemon);
+    await daemon.start();
+    const failed = fx.logger.events.find((e) => e.event === 'pass.failed');
+    expect(failed?.fields).toMatchObject({ code, retryAt, consecutiveFailures: 1 });
+    expect(failed?.message).toMatch(retryAt ? /retrying at 2031-03-01T12:00:45/ : /no retry timer/);
+  });
+
+  it('hands its first update hook the paths an earlier run failed to deliver (state dir), then clears them', async () => {
+    const fx = await createDaemon();
+    const { certFile } = await pki.writeLeaf(fx.dir, await pki.issueLeaf({ ocspUrls: [OCSP_URL] }), 'fullchain');
+    const owed = path.join(fx.dir, 'earlier.pem.ocsp');
+    await saveUndeliveredHookPaths(fx.stateDir, [owed]);
+    const recorder = await createHookRecorder(fx.dir, 'daemon-update');
+    const daemon = new StapleDaemon({ ...fx.config, onUpdate: recorder.command().split(' ') }, { clock: fx.clock, random: () => 0.5, logger: fx.logger, http: fx.http });
+    daemons.push(daemon);
+
+    await daemon.start();
+    await until(() => fx.logger.events.some((e) => e.event === 'hook.update'), 'the update hook');
+
+    expect((await recorder.runs()).map((run) => run.changedFileEntries)).toEqual([[`${certFile}.ocsp`, owed].sort()]);
+    await until(() => !existsSync(undeliveredHookPathsFilePath(fx.stateDir)), 'the owed list to be cleared');
   });
 
   it('starts no pass after stop()', async () => {

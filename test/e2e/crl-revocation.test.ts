@@ -1,7 +1,7 @@
 // Revocation from CRLs through the built CLI (issue 14): CRLs made by `openssl ca -gencrl`, served over loopback HTTP.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createOpensslCa, startCrlServer, type CrlServer, type OpensslCa, type OpensslLeaf } from '../helpers/openssl-crl-ca.js';
 import { runCli, startDaemon, type CliResult } from '../helpers/run-cli.js';
@@ -115,6 +115,31 @@ describeCrl('revocation from CRLs through `staplerd once` and `status`', () => {
     expectExit(result, 1);
     expect(crlFailureCodes(result)).toContain('CRL_OLDER');
     expect(jsonEvents(result).find((e) => e.event === 'cert.revoked')?.source).toBe('crl');
+  });
+
+  it('still refuses the replayed older CRL when the kept CRL was damaged: the CRL number floor is kept apart (CRL_OLDER)', async () => {
+    const { ca, leaf, certsDir, stateDir, crlPath } = await scenario('replay-damaged');
+    const before = await ca.generateCrl();
+    await ca.revoke(leaf);
+    server.serve(crlPath, await ca.generateCrl());
+    expectExit(await once(certsDir, stateDir), 1);
+    const keptFile = path.join(stateDir, 'crl', (await readdir(path.join(stateDir, 'crl'))).find((name) => name.endsWith('.der'))!);
+    await writeFile(keptFile, Buffer.from('not a CRL'));
+    server.serve(crlPath, before);
+
+    const replayed = await once(certsDir, stateDir);
+
+    expect(jsonEvents(replayed).find((e) => e.event === 'crl.kept_refused')?.code).toBe('CRL_MALFORMED');
+    expect(crlFailureCodes(replayed)).toContain('CRL_OLDER');
+    expect(replayed.stdout).not.toContain('not revoked per CRL');
+    expect(replayed.code).not.toBe(0);
+    // Nothing unvalidated, and nothing older, is written over the kept file.
+    expect((await readFile(keptFile)).equals(before)).toBe(false);
+
+    server.serve(crlPath, await ca.generateCrl());
+    const newer = await once(certsDir, stateDir);
+    expectExit(newer, 1);
+    expect(jsonEvents(newer).find((e) => e.event === 'cert.revoked')?.source).toBe('crl');
   });
 
   it('answers 304 to an unchanged CRL: --force asks conditionally and keeps the verdict', async () => {

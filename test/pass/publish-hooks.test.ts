@@ -87,6 +87,22 @@ describe('publishPassResults hooks', () => {
     expect((await recorder.runs()).map((run) => run.changedFileEntries)).toEqual([['/certs/first.pem.ocsp', '/certs/second.pem.ocsp']]);
   });
 
+  it('hands the paths of a hook that ran and failed to the next pass, which runs the hook for them even when it changed nothing, and saves what is owed', async () => {
+    const { recorder, deps } = await setUp('failed-then-idle');
+    const saved: string[][] = [];
+    const state = createPublishState([], { undelivered: ['/certs/earlier.pem.ocsp'], saveUndelivered: async (paths) => void saved.push([...paths]) });
+
+    await publishPassResults(reportChanging(['/certs/a.pem.ocsp']), configWith({ onUpdate: ['sh', '-c', 'exit 1'] }), deps, state);
+    await drainHooks(state);
+    await publishPassResults(reportChanging([]), configWith({ onUpdate: recorder.command().split(' ') }), deps, state);
+    await drainHooks(state);
+    await publishPassResults(reportChanging([]), configWith({ onUpdate: recorder.command().split(' ') }), deps, state);
+    await drainHooks(state);
+
+    expect((await recorder.runs()).map((run) => run.changedFileEntries)).toEqual([['/certs/a.pem.ocsp', '/certs/earlier.pem.ocsp']]);
+    expect(saved).toEqual([['/certs/a.pem.ocsp', '/certs/earlier.pem.ocsp'], []]);
+  });
+
   it('never rejects the hook queue, even when the environment cannot be passed (spawn E2BIG)', async () => {
     const { recorder, deps, logger } = await setUp('e2big');
     const state = createPublishState();

@@ -1,6 +1,6 @@
 // When a kept CRL is asked again: table-driven at fixed instants.
 import { describe, expect, it } from '@jest/globals';
-import { computeCrlRefreshAt, isCrlRefreshDue, type CrlRefreshInput } from '../../src/policy/crl-refresh.js';
+import { computeCrlRefreshAt, computeCrlWakeAt, isCrlRefreshDue, type CrlRefreshInput } from '../../src/policy/crl-refresh.js';
 
 const at = (iso: string): Date => new Date(iso);
 // A CA publishing daily a CRL valid for a week (the issue's "CAs publish daily, valid a week").
@@ -37,5 +37,22 @@ describe('isCrlRefreshDue', () => {
   ];
   it.each(cases)('%s: %s', (_name, now, due) => {
     expect(isCrlRefreshDue({ now: at(now), kept })).toBe(due);
+  });
+});
+
+// `run`'s timer: the refresh instant, but never sooner than 5 minutes after the server was last asked.
+describe('computeCrlWakeAt', () => {
+  const cases: [string, Omit<CrlRefreshInput, 'now'>, string][] = [
+    ['just checked a week-long CRL: the refresh instant, four hours later', { kept: { ...weekly, checkedAt: at('2026-03-01T01:00:00Z') } }, '2026-03-01T05:00:00.000Z'],
+    ['checked two hours before halfway: halfway', { kept: { ...weekly, checkedAt: at('2026-03-04T10:00:00Z') } }, '2026-03-04T12:00:00.000Z'],
+    ['checked (304) past halfway: five minutes after that check, not halfway in the past (no wake every second)', {
+      kept: { ...weekly, checkedAt: at('2026-03-06T00:00:00Z') },
+    }, '2026-03-06T00:05:00.000Z'],
+    ['failed just now: five minutes after the failure', { kept: { ...weekly, checkedAt: at('2026-03-01T00:00:00Z') }, failedAt: at('2026-03-01T06:00:00Z') }, '2026-03-01T06:05:00.000Z'],
+    ['no kept CRL, failed: five minutes after the failure', { failedAt: at('2026-03-02T10:00:00Z') }, '2026-03-02T10:05:00.000Z'],
+    ['never asked: due at once', {}, '1970-01-01T00:00:00.000Z'],
+  ];
+  it.each(cases)('%s', (_name, input, expected) => {
+    expect(computeCrlWakeAt(input).toISOString()).toBe(expected);
   });
 });

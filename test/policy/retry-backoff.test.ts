@@ -1,7 +1,7 @@
 // Retry timing at fixed instants: exponential growth, jitter, cap, Retry-After and the staple-expiry clamp.
 import { describe, it, expect } from '@jest/globals';
 import { ERROR_CODES, type ErrorCode } from '../../src/errors/index.js';
-import { computeNextAttempt, decideNextAttempt, isAwaitingInputChange } from '../../src/policy/index.js';
+import { computeNextAttempt, decideNextAttempt, decideRetryAfterFailedPass, isAwaitingInputChange } from '../../src/policy/index.js';
 
 const SECOND_MS = 1000;
 const MINUTE_MS = 60 * SECOND_MS;
@@ -98,6 +98,27 @@ describe('computeNextAttempt', () => {
     const attempt = computeNextAttempt({ now: NOW, consecutiveFailures: 10, stapleUsableUntil, random: constant(0) });
     expect(delayMsOf(attempt)).toBe(30 * MINUTE_MS);
   });
+});
+
+// `run` after a whole pass failed: was a fixed 60 s whatever the code; now the code's retry column and a growing backoff.
+describe('decideRetryAfterFailedPass', () => {
+  it.each([
+    { code: 'INTERNAL', failed: 1, random: 0, after: 30 * SECOND_MS },
+    { code: 'INTERNAL', failed: 1, random: 0.5, after: 45 * SECOND_MS },
+    { code: 'STATE_WRITE_FAILED', failed: 2, random: 0, after: MINUTE_MS },
+    { code: 'FETCH_NETWORK', failed: 4, random: 0.5, after: 6 * MINUTE_MS },
+    { code: 'INTERNAL', failed: 7, random: 0, after: 30 * MINUTE_MS },
+    { code: 'INTERNAL', failed: 50, random: 0.5, after: 45 * MINUTE_MS },
+  ] as const)('retries $code after $failed failed passes in a row at NOW + $after ms (jitter $random)', ({ code, failed, random, after }) => {
+    expect(decideRetryAfterFailedPass({ now: NOW, code, consecutiveFailedPasses: failed, random: constant(random) })).toEqual(at(after));
+  });
+
+  it.each(['CONFIG_INVALID', 'CERT_UNREADABLE', 'DIRECTORY_UNREADABLE', 'FILE_NOT_REGULAR'] as const)(
+    'sets no retry for %s: a timer cannot fix a configuration or permission',
+    (code) => {
+      expect(decideRetryAfterFailedPass({ now: NOW, code, consecutiveFailedPasses: 1, random: constant(0) })).toBeUndefined();
+    },
+  );
 });
 
 // The retry column of ERROR_CODES decides, for every code, whether time can help (docs/cli.md "Error codes").
