@@ -19,20 +19,24 @@ interface Applied {
   readonly writeError?: StaplerdError;
 }
 
-export async function applyResponse(
-  target: StapleTarget,
-  existing: readonly ExistingStaple[],
-  response: ValidatedResponse,
-  ctx: TargetContext,
-  base: OutcomeBase,
-  logFields: Record<string, unknown>,
-  now: Date,
-): Promise<TargetOutcome> {
+/** One certificate's step (process-target.ts TargetStep) with the staples judged on disk and the response fetched. */
+export interface ResponseStep {
+  readonly target: StapleTarget;
+  readonly existing: readonly ExistingStaple[];
+  readonly response: ValidatedResponse;
+  readonly ctx: TargetContext;
+  readonly base: OutcomeBase;
+  readonly logFields: Record<string, unknown>;
+  readonly now: Date;
+}
+
+export async function applyResponse(step: ResponseStep): Promise<TargetOutcome> {
+  const { target, existing, response, ctx, base, logFields, now } = step;
   const { config, deps } = ctx;
-  if (response.certStatus === 'unknown') return keepAfterUnknown(target, existing, response, ctx, base, logFields, now);
+  if (response.certStatus === 'unknown') return keepAfterUnknown(step);
 
   const responseFields = describeResponse(response, logFields);
-  const { changedFiles, finalStaple, writeError } = await writeStaples(target, existing, response, ctx, logFields);
+  const { changedFiles, finalStaple, writeError } = await writeStaples(step);
   const files: StapleFileState[] = existing.map((e) => ({
     certFile: e.file.certFile,
     stapleFile: e.file.stapleFile,
@@ -59,15 +63,8 @@ export async function applyResponse(
 }
 
 /** Unknown is not a verdict: whatever valid staple there is stays until it expires (RFC 6960 2.2). */
-async function keepAfterUnknown(
-  target: StapleTarget,
-  existing: readonly ExistingStaple[],
-  response: ValidatedResponse,
-  ctx: TargetContext,
-  base: OutcomeBase,
-  logFields: Record<string, unknown>,
-  now: Date,
-): Promise<TargetOutcome> {
+async function keepAfterUnknown(step: ResponseStep): Promise<TargetOutcome> {
+  const { target, existing, response, ctx, base, logFields, now } = step;
   const error = toStaplerdError(new Error('responder answered "unknown" for this certificate'), 'CERT_STATUS_UNKNOWN');
   const current = newestValid(existing);
   const failed = recordFailure(ctx, target.key, error, now, current && computeUsableUntil(current, ctx.config.minRemainingMs));
@@ -78,13 +75,8 @@ async function keepAfterUnknown(
 }
 
 /** Writes the response to every file it improves on (or removes the staples of a revoked certificate, if asked). */
-async function writeStaples(
-  target: StapleTarget,
-  existing: readonly ExistingStaple[],
-  response: ValidatedResponse,
-  ctx: TargetContext,
-  logFields: Record<string, unknown>,
-): Promise<Applied> {
+async function writeStaples(step: ResponseStep): Promise<Applied> {
+  const { target, existing, response, ctx, logFields } = step;
   const { config, deps } = ctx;
   const responseFields = describeResponse(response, logFields);
   const changedFiles: string[] = [];

@@ -187,7 +187,7 @@ async function fetchAndApply(step: TargetStep, existing: readonly ExistingStaple
   }
   // With --fleet the outcome says where the response came from (status, metrics); without, nothing changes.
   const base = ctx.deps.fleet ? { ...step.base, source: fetched.source } : step.base;
-  const outcome = await applyResponse(target, existing, fetched.response, ctx, base, logFields, now);
+  const outcome = await applyResponse({ target, existing, response: fetched.response, ctx, base, logFields, now });
   if (ctx.deps.fleet && outcome.kind === 'written') rememberStapleSource(ctx, target.key, fetched.source);
   return outcome;
 }

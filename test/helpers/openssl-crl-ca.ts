@@ -1,6 +1,6 @@
 // A CA run by `openssl ca` in a temp dir: leaves with a CRL distribution point, revocations, and CRLs made by
 // `openssl ca -gencrl` (thisUpdate/nextUpdate, CRL number and extensions as each test needs), served over loopback.
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -10,14 +10,14 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-export async function hasOpenssl(): Promise<boolean> {
-  try {
-    await run('openssl', ['version']);
-    return true;
-  } catch {
-    return false;
-  }
+/** Why `openssl` cannot run here, or undefined when it can (for describeIfAvailable). */
+export function missingOpensslReason(): string | undefined {
+  const openssl = spawnSync('openssl', ['version'], { encoding: 'utf8' });
+  return openssl.error || openssl.status !== 0 ? 'openssl is not installed' : undefined;
 }
+
+/** describeIfAvailable's requirement for suites that run `openssl` (CI installs it). */
+export const NEEDS_OPENSSL = { what: 'needs openssl installed', remedy: 'CI must install it (.ci/run)', skipHint: 'Install openssl to run these tests.' } as const;
 
 export interface OpensslLeaf {
   readonly certFile: string;

@@ -21,6 +21,7 @@ import {
   type NamespaceRunResult,
   type OpensslResponderFiles,
 } from '../helpers/openssl-responder.js';
+import { describeIfAvailable } from '../helpers/describe-if-available.js';
 import { runCli } from '../helpers/run-cli.js';
 import { createTestPki, makeTempDir, removeTempDir, type TestPki } from '../helpers/test-pki.js';
 
@@ -301,20 +302,8 @@ function describeInterop(): void {
   });
 }
 
-const unavailable = probeOpensslNamespace();
-if (unavailable === undefined) {
-  describe('staplerd once against OpenSSL\'s OCSP responder (in a network namespace)', describeInterop);
-} else if (process.env.CI === 'true') {
-  describe('staplerd once against OpenSSL\'s OCSP responder', () => {
-    it('can run OpenSSL\'s responder in a network namespace in CI', () => {
-      throw new Error(`OpenSSL responder interop cannot run: ${unavailable}`);
-    });
-  });
-} else {
-  console.warn(`OpenSSL responder interop tests skipped: ${unavailable} (they need root for "unshare -n"; CI=true makes this a failure)`);
-  describe.skip('staplerd once against OpenSSL\'s OCSP responder (skipped)', () => {
-    it('interoperates with openssl ocsp', () => {
-      expect(unavailable).toBeUndefined();
-    });
-  });
-}
+describeIfAvailable('staplerd once against OpenSSL\'s OCSP responder (in a network namespace)', probeOpensslNamespace(), {
+  what: 'needs openssl and "unshare -n" (root)',
+  remedy: 'CI must run it as root with openssl installed (.ci/run)',
+  skipHint: 'These tests need root for "unshare -n"; CI=true makes this a failure.',
+}, describeInterop);

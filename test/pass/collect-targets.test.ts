@@ -1,20 +1,14 @@
 // Turning certificate directories into targets: grouping by leaf, the chain to resolve issuers, and when not to look.
-import { describe, it, expect, beforeAll } from '@jest/globals';
+import { describe, it, expect } from '@jest/globals';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DEFAULT_CONFIG, type StaplerdConfig } from '../../src/config/index.js';
+import type { StaplerdConfig } from '../../src/config/index.js';
 import type { FileProblem, StapleTarget } from '../../src/pass/collect-targets.js';
 import { discoverTargets } from '../../src/pass/discover-targets.js';
 import type { ValidationMemos } from '../../src/pki/validation-memos.js';
-import { createTestPki, makeTempDir, removeTempDirsAfterAll, type TestPki } from '../helpers/test-pki.js';
-import { OCSP_URL, T0 } from './pass-fixture.js';
+import { OCSP_URL, T0, usePassSuite } from './pass-fixture.js';
 
-let pki: TestPki;
-const dirs = removeTempDirsAfterAll();
-
-beforeAll(async () => {
-  pki = await createTestPki({ now: T0 });
-});
+const suite = usePassSuite();
 
 /** Every target of one discovery at once, in discovery order (runPass takes them as they come). */
 async function collectTargets(
@@ -25,12 +19,6 @@ async function collectTargets(
   const discovered = await discoverTargets(config, { ...options, onTarget: (target, order) => found.push({ target, order }) });
   found.sort((a, b) => a.order - b.order);
   return { targets: found.map(({ target }) => target), problems: discovered.problems, notices: discovered.notices, scannedFiles: discovered.scannedFiles };
-}
-
-async function configFor(overrides: Partial<StaplerdConfig> = {}): Promise<StaplerdConfig> {
-  const dir = await makeTempDir();
-  dirs.push(dir);
-  return { ...DEFAULT_CONFIG, certs: [dir], ...overrides };
 }
 
 /** A caIssuers fetcher that records its calls and never succeeds. */
@@ -47,12 +35,12 @@ function recordingFetcher() {
 
 describe('collectTargets', () => {
   it('groups files holding the same leaf and takes the issuer from the file that carries the chain', async () => {
-    const config = await configFor();
+    const config = await suite.configFor();
     const dir = config.certs[0]!;
-    const leaf = await pki.issueLeaf({ ocspUrls: [OCSP_URL] });
+    const leaf = await suite.pki.issueLeaf({ ocspUrls: [OCSP_URL] });
     // Sorted first, but without the chain: the issuer must still come from the other file's chain.
     await writeFile(path.join(dir, 'a-cert.pem'), leaf.certificate.toPem());
-    await writeFile(path.join(dir, 'b-fullchain.pem'), leaf.certificate.toPem() + pki.authority.intermediate.certificate.toPem());
+    await writeFile(path.join(dir, 'b-fullchain.pem'), leaf.certificate.toPem() + suite.pki.authority.intermediate.certificate.toPem());
     const collected = await collectTargets(config, { now: T0 });
     expect(collected.scannedFiles).toBe(2);
     expect(collected.targets).toHaveLength(1);
@@ -64,9 +52,9 @@ describe('collectTargets', () => {
   });
 
   it('skips files without a leaf quietly and reports unparsable ones', async () => {
-    const config = await configFor();
+    const config = await suite.configFor();
     const dir = config.certs[0]!;
-    await pki.writeCaFiles(dir);
+    await suite.pki.writeCaFiles(dir);
     await writeFile(path.join(dir, 'garbage.pem'), 'hello');
     const collected = await collectTargets(config, { now: T0 });
     expect(collected.targets).toEqual([]);
@@ -74,9 +62,9 @@ describe('collectTargets', () => {
   });
 
   it('does not look for the issuer of a certificate without an OCSP URL', async () => {
-    const config = await configFor();
+    const config = await suite.configFor();
     const fetcher = recordingFetcher();
-    await pki.writeLeaf(config.certs[0]!, await pki.issueLeaf({ ocspUrls: [], caIssuersUrls: ['http://127.0.0.1:9/ca.der'] }), 'leaf');
+    await suite.pki.writeLeaf(config.certs[0]!, await suite.pki.issueLeaf({ ocspUrls: [], caIssuersUrls: ['http://127.0.0.1:9/ca.der'] }), 'leaf');
     const collected = await collectTargets(config, { now: T0, fetchCaIssuer: fetcher.fetch });
     expect(collected.targets).toHaveLength(1);
     expect(collected.targets[0]!.issuer).toBeUndefined();
@@ -85,11 +73,11 @@ describe('collectTargets', () => {
   });
 
   it('records ISSUER_NOT_FOUND on the target after trying the caIssuers URL', async () => {
-    const config = await configFor();
+    const config = await suite.configFor();
     const fetcher = recordingFetcher();
-    const { certFile } = await pki.writeLeaf(
+    const { certFile } = await suite.pki.writeLeaf(
       config.certs[0]!,
-      await pki.issueLeaf({ ocspUrls: [OCSP_URL], caIssuersUrls: ['http://127.0.0.1:9/ca.der'] }),
+      await suite.pki.issueLeaf({ ocspUrls: [OCSP_URL], caIssuersUrls: ['http://127.0.0.1:9/ca.der'] }),
       'leaf',
     );
     const collected = await collectTargets(config, { now: T0, fetchCaIssuer: fetcher.fetch });
@@ -99,10 +87,10 @@ describe('collectTargets', () => {
   });
 
   it('mirrors staple paths under the output directory', async () => {
-    const config = await configFor();
+    const config = await suite.configFor();
     const out = `${config.certs[0]!}-out`;
-    dirs.push(out);
-    await pki.writeLeaf(config.certs[0]!, await pki.issueLeaf({ ocspUrls: [OCSP_URL] }), 'certbot', 'example.test');
+    suite.dirs.push(out);
+    await suite.pki.writeLeaf(config.certs[0]!, await suite.pki.issueLeaf({ ocspUrls: [OCSP_URL] }), 'certbot', 'example.test');
     const collected = await collectTargets({ ...config, out }, { now: T0 });
     expect(collected.targets[0]!.files.map((f) => f.stapleFile).sort()).toEqual([
       path.join(out, 'example.test', 'cert.pem.ocsp'),

@@ -1,27 +1,15 @@
 // Discovery as a stream: which leaves may be handed on before every file is parsed, and which wait for the whole tree.
-import { describe, it, expect, beforeAll } from '@jest/globals';
+import { describe, it, expect } from '@jest/globals';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DEFAULT_CONFIG, type StaplerdConfig } from '../../src/config/index.js';
 import { DEFAULT_CERTIFICATE_FILE_LIMITS } from '../../src/discovery/index.js';
 import type { StapleTarget } from '../../src/pass/collect-targets.js';
 import { discoverTargets } from '../../src/pass/discover-targets.js';
 import { planDiscovery } from '../../src/pass/plan-discovery.js';
-import { createTestPki, makeTempDir, removeTempDirsAfterAll, type TestPki } from '../helpers/test-pki.js';
-import { OCSP_URL, T0 } from './pass-fixture.js';
+import { makeTempDir } from '../helpers/test-pki.js';
+import { OCSP_URL, T0, usePassSuite } from './pass-fixture.js';
 
-let pki: TestPki;
-const dirs = removeTempDirsAfterAll();
-
-beforeAll(async () => {
-  pki = await createTestPki({ now: T0 });
-});
-
-async function configFor(overrides: Partial<StaplerdConfig> = {}): Promise<StaplerdConfig> {
-  const dir = await makeTempDir();
-  dirs.push(dir);
-  return { ...DEFAULT_CONFIG, certs: [dir], ...overrides };
-}
+const suite = usePassSuite();
 
 /** Writes `name` holding these PEM texts in this order; returns its path. */
 async function writeBundle(dir: string, name: string, pems: readonly string[]): Promise<string> {
@@ -32,10 +20,10 @@ async function writeBundle(dir: string, name: string, pems: readonly string[]): 
 
 describe('planDiscovery', () => {
   it('releases a leaf when the last file starting with it is parsed, and never one a file holds further down', async () => {
-    const config = await configFor();
+    const config = await suite.configFor();
     const dir = config.certs[0]!;
-    const ca = pki.authority.intermediate.certificate.toPem();
-    const [one, two, three] = await Promise.all(['one', 'two', 'three'].map((name) => pki.issueLeaf({ ocspUrls: [OCSP_URL], commonName: `${name}.test` })));
+    const ca = suite.pki.authority.intermediate.certificate.toPem();
+    const [one, two, three] = await Promise.all(['one', 'two', 'three'].map((name) => suite.pki.issueLeaf({ ocspUrls: [OCSP_URL], commonName: `${name}.test` })));
     const files = [
       await writeBundle(dir, 'a.pem', [one!.certificate.toPem(), ca]),
       await writeBundle(dir, 'b.pem', [one!.certificate.toPem(), ca]),
@@ -53,11 +41,11 @@ describe('planDiscovery', () => {
 
   it('marks a staple path that two files under different roots mirror to under --out as contested', async () => {
     const out = await makeTempDir();
-    dirs.push(out);
-    const config = await configFor({ out });
+    suite.dirs.push(out);
+    const config = await suite.configFor({ out });
     const [rootA, rootB] = [await makeTempDir(), await makeTempDir()];
-    dirs.push(rootA, rootB);
-    const leaf = (await pki.issueLeaf({ ocspUrls: [OCSP_URL] })).certificate.toPem();
+    suite.dirs.push(rootA, rootB);
+    const leaf = (await suite.pki.issueLeaf({ ocspUrls: [OCSP_URL] })).certificate.toPem();
     const candidates = [
       { file: await writeBundle(rootA, 'site.pem', [leaf]), certsRoot: rootA },
       { file: await writeBundle(rootB, 'site.pem', [leaf]), certsRoot: rootB },
@@ -69,7 +57,7 @@ describe('planDiscovery', () => {
   });
 
   it('gives a file it cannot read no first certificate, so nothing waits for it', async () => {
-    const config = await configFor();
+    const config = await suite.configFor();
     const dir = config.certs[0]!;
     const missing = path.join(dir, 'gone.pem');
     const plan = await planDiscovery([{ file: missing, certsRoot: dir }], config, DEFAULT_CERTIFICATE_FILE_LIMITS);
@@ -80,14 +68,14 @@ describe('planDiscovery', () => {
 
 describe('discoverTargets', () => {
   it('hands a leaf on before the files after it are parsed', async () => {
-    const config = await configFor();
+    const config = await suite.configFor();
     const dir = config.certs[0]!;
-    const ca = pki.authority.intermediate.certificate.toPem();
+    const ca = suite.pki.authority.intermediate.certificate.toPem();
     // Enough files that parsing them all takes far longer than resolving the first leaf's issuer, and big enough
     // (text around the PEM blocks, as `openssl x509 -text` leaves) that the plan keeps only the first ones' bytes
     // (its 4 MiB budget): the last file is read again when it is parsed.
     const padding = `${'explanatory text, not a certificate\n'.repeat(1000)}`;
-    const leaves = await Promise.all(Array.from({ length: 150 }, (_, index) => pki.issueLeaf({ ocspUrls: [OCSP_URL], commonName: `leaf-${index}.test` })));
+    const leaves = await Promise.all(Array.from({ length: 150 }, (_, index) => suite.pki.issueLeaf({ ocspUrls: [OCSP_URL], commonName: `leaf-${index}.test` })));
     for (const [index, leaf] of leaves.entries()) await writeBundle(dir, `leaf-${String(index).padStart(3, '0')}.pem`, [padding, leaf.certificate.toPem(), ca]);
     const last = path.join(dir, 'leaf-149.pem');
     const targets: StapleTarget[] = [];
@@ -106,12 +94,12 @@ describe('discoverTargets', () => {
   it('parses the --certs roots in turn, so the leaf of a later root does not wait for every file of the first', async () => {
     // Named so the second root's file sorts last in discovery order, whatever the temp directory is called.
     const parent = await makeTempDir();
-    dirs.push(parent);
+    suite.dirs.push(parent);
     const [first, second] = [path.join(parent, 'a-first'), path.join(parent, 'b-second')];
     await Promise.all([mkdir(first), mkdir(second)]);
-    const config = await configFor({ certs: [first, second] });
-    const ca = pki.authority.intermediate.certificate.toPem();
-    const leaves = await Promise.all(Array.from({ length: 31 }, (_, index) => pki.issueLeaf({ ocspUrls: [OCSP_URL], commonName: `leaf-${index}.test` })));
+    const config = await suite.configFor({ certs: [first, second] });
+    const ca = suite.pki.authority.intermediate.certificate.toPem();
+    const leaves = await Promise.all(Array.from({ length: 31 }, (_, index) => suite.pki.issueLeaf({ ocspUrls: [OCSP_URL], commonName: `leaf-${index}.test` })));
     for (const [index, leaf] of leaves.slice(0, 30).entries()) await writeBundle(first, `leaf-${String(index).padStart(2, '0')}.pem`, [leaf.certificate.toPem(), ca]);
     const later = await writeBundle(second, 'other.pem', [leaves[30]!.certificate.toPem(), ca]);
     const arrived: { file: string; order: number }[] = [];
@@ -123,10 +111,10 @@ describe('discoverTargets', () => {
   });
 
   it('makes one target of a leaf that a bundle holds after its CA and another file holds first', async () => {
-    const config = await configFor();
+    const config = await suite.configFor();
     const dir = config.certs[0]!;
-    const leaf = await pki.issueLeaf({ ocspUrls: [OCSP_URL] });
-    const ca = pki.authority.intermediate.certificate.toPem();
+    const leaf = await suite.pki.issueLeaf({ ocspUrls: [OCSP_URL] });
+    const ca = suite.pki.authority.intermediate.certificate.toPem();
     const bundle = await writeBundle(dir, 'a-bundle.pem', [ca, leaf.certificate.toPem()]);
     const plain = await writeBundle(dir, 'b-leaf.pem', [leaf.certificate.toPem()]);
     const targets: { target: StapleTarget; order: number }[] = [];
@@ -137,10 +125,10 @@ describe('discoverTargets', () => {
   it('refuses both certificates that mirror to one staple path under --out, and hands on their other files', async () => {
     const out = await makeTempDir();
     const [rootA, rootB] = [await makeTempDir(), await makeTempDir()];
-    dirs.push(out, rootA, rootB);
-    const config = await configFor({ out, certs: [rootA, rootB] });
-    const [first, second] = await Promise.all(['first', 'second'].map((name) => pki.issueLeaf({ ocspUrls: [OCSP_URL], commonName: `${name}.test` })));
-    const ca = pki.authority.intermediate.certificate.toPem();
+    suite.dirs.push(out, rootA, rootB);
+    const config = await suite.configFor({ out, certs: [rootA, rootB] });
+    const [first, second] = await Promise.all(['first', 'second'].map((name) => suite.pki.issueLeaf({ ocspUrls: [OCSP_URL], commonName: `${name}.test` })));
+    const ca = suite.pki.authority.intermediate.certificate.toPem();
     const clashA = await writeBundle(rootA, 'site.pem', [first!.certificate.toPem(), ca]);
     const clashB = await writeBundle(rootB, 'site.pem', [second!.certificate.toPem(), ca]);
     const alsoFirst = await writeBundle(rootB, 'copy.pem', [first!.certificate.toPem(), ca]);

@@ -1,5 +1,5 @@
-// Shared set-up for pass tests: a temp certs dir, a hand-moved clock, a fake responder and a memory logger.
-import { expect } from '@jest/globals';
+// Shared set-up for pass tests: the test PKI, a temp certs dir, a hand-moved clock, a fake responder and a memory logger.
+import { beforeAll, expect } from '@jest/globals';
 import { readFile } from 'node:fs/promises';
 import { DEFAULT_CONFIG, type StaplerdConfig } from '../../src/config/index.js';
 import type { IssuedIdentity } from '../../src/demo/demo-pki.js';
@@ -10,7 +10,7 @@ import type { ValidatedResponse } from '../../src/pki/types.js';
 import { runPass, type HistoryStore, type PassReport, type TargetOutcome } from '../../src/pass/index.js';
 import type { StapleFileFailure } from '../../src/types/index.js';
 import { FakeOcspHttp, ManualClock } from '../helpers/fake-http.js';
-import { makeTempDir, type TestPki } from '../helpers/test-pki.js';
+import { createTestPki, makeTempDir, removeTempDirsAfterAll, type LeafLayout, type TestPki } from '../helpers/test-pki.js';
 import type { ValidationMemos } from '../../src/pki/validation-memos.js';
 
 export const MINUTE_MS = 60_000;
@@ -20,6 +20,61 @@ export const DAY_MS = 24 * HOUR_MS;
 export const T0 = new Date('2031-03-01T12:00:00Z');
 /** Never contacted: the fake HttpClient answers every URL. */
 export const OCSP_URL = 'http://127.0.0.1:9/ocsp';
+
+/** What every pass test file sets up first: one test PKI made at T0 before its tests, temp dirs removed after them. */
+export interface PassSuite {
+  /** The test PKI, from the suite's beforeAll on (inside tests and hooks, not at module level). */
+  readonly pki: TestPki;
+  /** Temp dirs to remove after the file's tests. */
+  readonly dirs: string[];
+  /** DEFAULT_CONFIG over a new, empty temp certs dir, changed by `overrides`. */
+  configFor(overrides?: Partial<StaplerdConfig>): Promise<StaplerdConfig>;
+  /** A pass fixture and one leaf (with an OCSP URL unless `leaf` says otherwise) written into its first certs dir. */
+  leafScenario(options?: LeafScenarioOptions): Promise<LeafScenario>;
+}
+
+export interface LeafScenarioOptions {
+  /** The fixture's config changes (createPassFixture's `overrides`). */
+  readonly config?: Partial<StaplerdConfig>;
+  readonly leaf?: Parameters<TestPki['issueLeaf']>[0];
+  /** Default 'fullchain': leaf + intermediate, so the issuer is in the file. */
+  readonly layout?: LeafLayout;
+}
+
+export interface LeafScenario {
+  readonly fx: PassFixture;
+  readonly leaf: IssuedIdentity;
+  readonly certFile: string;
+  readonly stapleFile: string;
+}
+
+/** Call once at the top of a test file: registers the beforeAll that makes the PKI and the afterAll that cleans up. */
+export function usePassSuite(): PassSuite {
+  let pki: TestPki | undefined;
+  const dirs = removeTempDirsAfterAll();
+  beforeAll(async () => {
+    pki = await createTestPki({ now: T0 });
+  });
+  const suite: PassSuite = {
+    get pki(): TestPki {
+      if (!pki) throw new Error('the pass suite\'s test PKI is made in beforeAll: use it inside tests and hooks');
+      return pki;
+    },
+    dirs,
+    configFor: async (overrides = {}) => {
+      const dir = await makeTempDir();
+      dirs.push(dir);
+      return { ...DEFAULT_CONFIG, certs: [dir], ...overrides };
+    },
+    leafScenario: async ({ config = {}, leaf: leafOptions = {}, layout = 'fullchain' } = {}) => {
+      const fx = await createPassFixture(suite.pki, dirs, config);
+      const leaf = await suite.pki.issueLeaf({ ocspUrls: [OCSP_URL], ...leafOptions });
+      const { certFile } = await suite.pki.writeLeaf(fx.config.certs[0]!, leaf, layout);
+      return { fx, leaf, certFile, stapleFile: `${certFile}.ocsp` };
+    },
+  };
+  return suite;
+}
 
 export interface PassFixture {
   readonly dir: string;

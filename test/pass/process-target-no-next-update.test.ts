@@ -1,32 +1,19 @@
 // Responses without nextUpdate (RFC 6960 4.2.2.1): stapled for a bounded lifetime after thisUpdate, refreshed within it.
-import { beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { writeFile } from 'node:fs/promises';
-import type { IssuedIdentity } from '../../src/demo/demo-pki.js';
+import type { StaplerdConfig } from '../../src/config/index.js';
 import { buildStatusRows, isPassSuccessful } from '../../src/pass/index.js';
 import { signTestResponse } from '../helpers/fake-http.js';
-import { createTestPki, exists, removeTempDirsAfterAll, type TestPki } from '../helpers/test-pki.js';
-import { createPassFixture, DAY_MS, HOUR_MS, MINUTE_MS, OCSP_URL, readStaple, T0, type PassFixture } from './pass-fixture.js';
+import { exists } from '../helpers/test-pki.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS, readStaple, T0, usePassSuite, type LeafScenario } from './pass-fixture.js';
 
-let pki: TestPki;
-const dirs = removeTempDirsAfterAll();
-
-beforeAll(async () => {
-  pki = await createTestPki({ now: T0 });
-});
-
-interface Scenario {
-  fx: PassFixture;
-  leaf: IssuedIdentity;
-  stapleFile: string;
-}
+const suite = usePassSuite();
 
 /** A responder that never sends nextUpdate; its thisUpdate follows the clock (one minute behind, as the fake does). */
-async function scenario(overrides: Parameters<typeof createPassFixture>[2] = {}, layout: 'fullchain' | 'leaf' = 'fullchain'): Promise<Scenario> {
-  const fx = await createPassFixture(pki, dirs, overrides);
-  fx.http.answerTimes = { nextUpdate: null };
-  const leaf = await pki.issueLeaf({ ocspUrls: [OCSP_URL] });
-  const { certFile } = await pki.writeLeaf(fx.dir, leaf, layout);
-  return { fx, leaf, stapleFile: `${certFile}.ocsp` };
+async function scenario(config: Partial<StaplerdConfig> = {}, layout: 'fullchain' | 'leaf' = 'fullchain'): Promise<LeafScenario> {
+  const sc = await suite.leafScenario({ config, layout });
+  sc.fx.http.answerTimes = { nextUpdate: null };
+  return sc;
 }
 
 const THIS_UPDATE = new Date(T0.getTime() - MINUTE_MS);
@@ -42,7 +29,7 @@ describe('a responder that sends no nextUpdate', () => {
     expect(outcome.hasGoodStaple).toBe(true);
     expect(isPassSuccessful(report)).toBe(true);
     expect(outcome.nextUpdate).toEqual(new Date(THIS_UPDATE.getTime() + DAY_MS));
-    const staple = await readStaple(pki, stapleFile, leaf, T0);
+    const staple = await readStaple(suite.pki, stapleFile, leaf, T0);
     expect(staple?.nextUpdateImplied).toBe(true);
     const [row] = buildStatusRows(report, fx.history, fx.clock.now());
     expect(row?.state).toBe('fresh');
@@ -106,7 +93,7 @@ describe('a responder that sends no nextUpdate', () => {
     fx.http.answerTimes = undefined;
     fx.clock.advance(13 * HOUR_MS);
     expect((await fx.passOne()).kind).toBe('written');
-    const staple = await readStaple(pki, stapleFile, leaf, fx.clock.now());
+    const staple = await readStaple(suite.pki, stapleFile, leaf, fx.clock.now());
     expect(staple?.nextUpdateImplied).toBeUndefined();
   });
 });
@@ -114,7 +101,7 @@ describe('a responder that sends no nextUpdate', () => {
 describe('a staple without nextUpdate whose issuer cannot be found', () => {
   it('is left alone within its lifetime', async () => {
     const { fx, leaf, stapleFile } = await scenario({}, 'leaf');
-    await writeFile(stapleFile, await signTestResponse(pki.authority, leaf.certificate, { thisUpdate: new Date(T0.getTime() - HOUR_MS), nextUpdate: null }));
+    await writeFile(stapleFile, await signTestResponse(suite.pki.authority, leaf.certificate, { thisUpdate: new Date(T0.getTime() - HOUR_MS), nextUpdate: null }));
     const outcome = await fx.passOne();
     expect(outcome.code).toBe('ISSUER_NOT_FOUND');
     expect(await exists(stapleFile)).toBe(true);
@@ -122,7 +109,7 @@ describe('a staple without nextUpdate whose issuer cannot be found', () => {
 
   it('is removed once thisUpdate + its lifetime has passed (a server would staple it forever)', async () => {
     const { fx, leaf, stapleFile } = await scenario({}, 'leaf');
-    await writeFile(stapleFile, await signTestResponse(pki.authority, leaf.certificate, { thisUpdate: new Date(T0.getTime() - DAY_MS - MINUTE_MS), nextUpdate: null }));
+    await writeFile(stapleFile, await signTestResponse(suite.pki.authority, leaf.certificate, { thisUpdate: new Date(T0.getTime() - DAY_MS - MINUTE_MS), nextUpdate: null }));
     const outcome = await fx.passOne();
     expect(outcome.code).toBe('ISSUER_NOT_FOUND');
     expect(outcome.changedFiles).toEqual([stapleFile]);

@@ -1,43 +1,27 @@
 // Staples that cannot be written or removed (a really full tmpfs): the valid staple stays, and the failure is visible.
-import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it } from '@jest/globals';
 import { readdir, writeFile } from 'node:fs/promises';
-import type { IssuedIdentity } from '../../src/demo/demo-pki.js';
 import { buildStatusRows, isPassSuccessful } from '../../src/pass/index.js';
 import { signTestResponse } from '../helpers/fake-http.js';
 import { describeWithTmpfs, mountSmallTmpfs, type SmallTmpfs } from '../helpers/small-tmpfs.js';
-import { createTestPki, makeTempDir, removeTempDirsAfterAll, type TestPki } from '../helpers/test-pki.js';
-import { createPassFixture, DAY_MS, HOUR_MS, OCSP_URL, readBytes, readStaple, T0, type PassFixture } from './pass-fixture.js';
+import { makeTempDir } from '../helpers/test-pki.js';
+import { DAY_MS, HOUR_MS, readBytes, readStaple, T0, usePassSuite, type LeafScenario, type LeafScenarioOptions } from './pass-fixture.js';
 
-let pki: TestPki;
-const dirs = removeTempDirsAfterAll();
+const suite = usePassSuite();
 const mounted: SmallTmpfs[] = [];
-
-beforeAll(async () => {
-  pki = await createTestPki({ now: T0 });
-});
 
 afterEach(async () => {
   // Unmounted before removeTempDirsAfterAll deletes the temp dirs that hold the mount points.
   for (const tmpfs of mounted.splice(0)) await tmpfs.unmount();
 });
 
-interface DiskScenario {
-  fx: PassFixture;
-  tmpfs: SmallTmpfs;
-  leaf: IssuedIdentity;
-  stapleFile: string;
-}
-
-/** One leaf whose certificate and staple live on a small tmpfs of their own. */
-async function onSmallDisk(): Promise<DiskScenario> {
+/** One leaf (an OCSP URL unless `leaf` says otherwise) whose certificate and staple live on a small tmpfs of its own. */
+async function onSmallDisk(leaf: LeafScenarioOptions['leaf'] = {}): Promise<LeafScenario & { tmpfs: SmallTmpfs }> {
   const parent = await makeTempDir();
-  dirs.push(parent);
+  suite.dirs.push(parent);
   const tmpfs = await mountSmallTmpfs(parent);
   mounted.push(tmpfs);
-  const fx = await createPassFixture(pki, dirs, { certs: [tmpfs.dir] });
-  const leaf = await pki.issueLeaf({ ocspUrls: [OCSP_URL] });
-  const { certFile } = await pki.writeLeaf(tmpfs.dir, leaf, 'fullchain');
-  return { fx, tmpfs, leaf, stapleFile: `${certFile}.ocsp` };
+  return { ...(await suite.leafScenario({ config: { certs: [tmpfs.dir] }, leaf })), tmpfs };
 }
 
 describeWithTmpfs('a staple write failing on a full disk', () => {
@@ -59,7 +43,7 @@ describeWithTmpfs('a staple write failing on a full disk', () => {
     expect(isPassSuccessful(report)).toBe(true);
     expect(await readBytes(stapleFile)).toEqual(before);
     // The outcome describes the staple servers still load, not the response that could not be written.
-    const kept = await readStaple(pki, stapleFile, leaf, fx.clock.now());
+    const kept = await readStaple(suite.pki, stapleFile, leaf, fx.clock.now());
     expect(outcome.thisUpdate).toEqual(kept?.thisUpdate);
     expect(outcome.nextUpdate).toEqual(kept?.nextUpdate);
     expect((await readdir(tmpfs.dir)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
@@ -124,7 +108,7 @@ describeWithTmpfs('a staple write failing on a full disk', () => {
     expect((await fx.passOne()).kind).toBe('written');
     expect(fx.history.get(key)?.consecutiveFailures).toBe(0);
     expect(fx.history.get(key)?.lastErrorCode).toBeUndefined();
-    expect((await readStaple(pki, stapleFile, leaf, fx.clock.now()))?.certStatus).toBe('good');
+    expect((await readStaple(suite.pki, stapleFile, leaf, fx.clock.now()))?.certStatus).toBe('good');
   });
 });
 
@@ -147,7 +131,7 @@ describeWithTmpfs('a read-only disk', () => {
   it('counts a failed removal as REMOVE_FAILED, names the file, and fails the pass when an expired staple cannot be removed', async () => {
     const { fx, tmpfs, leaf, stapleFile } = await onSmallDisk();
     const expired = { thisUpdate: new Date(T0.getTime() - 2 * DAY_MS), nextUpdate: new Date(T0.getTime() - DAY_MS) };
-    await writeFile(stapleFile, await signTestResponse(pki.authority, leaf.certificate, expired));
+    await writeFile(stapleFile, await signTestResponse(suite.pki.authority, leaf.certificate, expired));
     tmpfs.setReadOnly(true);
     fx.http.failWith = { statusCode: 500 };
 
@@ -188,16 +172,9 @@ describeWithTmpfs('a read-only disk', () => {
 
 describeWithTmpfs('a stale staple of a certificate without an OCSP URL on a read-only disk', () => {
   it('fails the certificate with REMOVE_FAILED instead of calling it not applicable', async () => {
-    const parent = await makeTempDir();
-    dirs.push(parent);
-    const tmpfs = await mountSmallTmpfs(parent);
-    mounted.push(tmpfs);
-    const fx = await createPassFixture(pki, dirs, { certs: [tmpfs.dir] });
-    const leaf = await pki.issueLeaf({ ocspUrls: [] });
-    const { certFile } = await pki.writeLeaf(tmpfs.dir, leaf, 'fullchain');
-    const stapleFile = `${certFile}.ocsp`;
+    const { fx, tmpfs, leaf, stapleFile } = await onSmallDisk({ ocspUrls: [] });
     const expired = { thisUpdate: new Date(T0.getTime() - 2 * DAY_MS), nextUpdate: new Date(T0.getTime() - DAY_MS) };
-    await writeFile(stapleFile, await signTestResponse(pki.authority, leaf.certificate, expired));
+    await writeFile(stapleFile, await signTestResponse(suite.pki.authority, leaf.certificate, expired));
     tmpfs.setReadOnly(true);
 
     const report = await fx.pass();
@@ -214,12 +191,9 @@ describeWithTmpfs('a stale staple of a certificate without an OCSP URL on a read
 
 describe('an expired staple while backing off', () => {
   it('removes the expired staple without asking the responder before the next attempt is due', async () => {
-    const fx = await createPassFixture(pki, dirs);
-    const leaf = await pki.issueLeaf({ ocspUrls: [OCSP_URL] });
-    const { certFile } = await pki.writeLeaf(fx.dir, leaf, 'fullchain');
-    const stapleFile = `${certFile}.ocsp`;
+    const { fx, leaf, stapleFile } = await suite.leafScenario();
     const expired = { thisUpdate: new Date(T0.getTime() - 2 * DAY_MS), nextUpdate: new Date(T0.getTime() - DAY_MS) };
-    await writeFile(stapleFile, await signTestResponse(pki.authority, leaf.certificate, expired));
+    await writeFile(stapleFile, await signTestResponse(suite.pki.authority, leaf.certificate, expired));
     fx.history.set(leaf.certificate.summary.fingerprintSha256, { consecutiveFailures: 3, nextAttemptAt: new Date(T0.getTime() + HOUR_MS), lastErrorCode: 'FETCH_NETWORK' });
 
     const outcome = await fx.passOne();
@@ -228,6 +202,6 @@ describe('an expired staple while backing off', () => {
     expect(outcome.changedFiles).toEqual([stapleFile]);
     expect(outcome.hasGoodStaple).toBe(false);
     expect(fx.http.ocspRequestCount).toBe(0);
-    expect(await readStaple(pki, stapleFile, leaf, T0)).toBeUndefined();
+    expect(await readStaple(suite.pki, stapleFile, leaf, T0)).toBeUndefined();
   });
 });

@@ -1,33 +1,18 @@
 // Per-certificate staple decisions: when to fetch, what to write, what to keep, and how failures back off.
-import { describe, it, expect, beforeAll } from '@jest/globals';
+import { describe, it, expect } from '@jest/globals';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { IssuedIdentity } from '../../src/demo/demo-pki.js';
 import { parseOcspRequest } from '../../src/demo/sign-ocsp-response.js';
 import { signTestResponse } from '../helpers/fake-http.js';
-import { createTestPki, exists, removeTempDirsAfterAll, type TestPki } from '../helpers/test-pki.js';
-import { createPassFixture, DAY_MS, HOUR_MS, MINUTE_MS, OCSP_URL, readBytes, readStaple, T0, type PassFixture } from './pass-fixture.js';
+import { exists } from '../helpers/test-pki.js';
+import { createPassFixture, DAY_MS, HOUR_MS, MINUTE_MS, OCSP_URL, readBytes, readStaple, T0, usePassSuite, type LeafScenario } from './pass-fixture.js';
 
-let pki: TestPki;
-const dirs = removeTempDirsAfterAll();
-
-beforeAll(async () => {
-  pki = await createTestPki({ now: T0 });
-});
-
-interface Scenario {
-  fx: PassFixture;
-  leaf: IssuedIdentity;
-  certFile: string;
-  stapleFile: string;
-}
+const suite = usePassSuite();
 
 /** One leaf with an OCSP URL, written as leaf + intermediate (the issuer is in the file). */
-async function scenario(leafOptions: { mustStaple?: boolean } = {}): Promise<Scenario> {
-  const fx = await createPassFixture(pki, dirs);
-  const leaf = await pki.issueLeaf({ ocspUrls: [OCSP_URL], ...leafOptions });
-  const { certFile } = await pki.writeLeaf(fx.dir, leaf, 'fullchain');
-  return { fx, leaf, certFile, stapleFile: `${certFile}.ocsp` };
+function scenario(leaf: { mustStaple?: boolean } = {}): Promise<LeafScenario> {
+  return suite.leafScenario({ leaf });
 }
 
 describe('fetching and refreshing', () => {
@@ -38,7 +23,7 @@ describe('fetching and refreshing', () => {
     expect(outcome.changedFiles).toEqual([stapleFile]);
     expect(outcome.hasGoodStaple).toBe(true);
     expect(fx.http.ocspRequestCount).toBe(1);
-    const staple = await readStaple(pki, stapleFile, leaf, T0);
+    const staple = await readStaple(suite.pki, stapleFile, leaf, T0);
     expect(staple?.certStatus).toBe('good');
     expect(staple?.thisUpdate).toEqual(new Date(T0.getTime() - MINUTE_MS));
     expect(fx.logger.events.some((e) => e.event === 'staple.written' && e.level === 'info')).toBe(true);
@@ -78,7 +63,7 @@ describe('fetching and refreshing', () => {
     const outcome = await fx.passOne();
     expect(outcome.kind).toBe('written');
     expect(fx.http.ocspRequestCount).toBe(2);
-    const staple = await readStaple(pki, stapleFile, leaf, fx.clock.now());
+    const staple = await readStaple(suite.pki, stapleFile, leaf, fx.clock.now());
     expect(staple?.thisUpdate).toEqual(new Date(T0.getTime() + 12 * HOUR_MS - MINUTE_MS));
   });
 
@@ -146,14 +131,14 @@ describe('fetching and refreshing', () => {
 
   it('replaces a staple that belongs to another certificate', async () => {
     const { fx, leaf, stapleFile } = await scenario();
-    const other = await pki.issueLeaf({ commonName: 'other.test', ocspUrls: [OCSP_URL] });
+    const other = await suite.pki.issueLeaf({ commonName: 'other.test', ocspUrls: [OCSP_URL] });
     // Newer than anything the responder will answer: only its certificate makes it unusable here.
-    const foreign = await signTestResponse(pki.authority, other.certificate, { thisUpdate: T0, nextUpdate: new Date(T0.getTime() + DAY_MS) });
+    const foreign = await signTestResponse(suite.pki.authority, other.certificate, { thisUpdate: T0, nextUpdate: new Date(T0.getTime() + DAY_MS) });
     await writeFile(stapleFile, foreign);
     const outcome = await fx.passOne();
     expect(outcome.kind).toBe('written');
     expect(fx.http.ocspRequestCount).toBe(1);
-    const staple = await readStaple(pki, stapleFile, leaf, T0);
+    const staple = await readStaple(suite.pki, stapleFile, leaf, T0);
     expect(staple?.serialHex).toBe(leaf.certificate.summary.serialHex);
   });
 
@@ -162,15 +147,15 @@ describe('fetching and refreshing', () => {
     await writeFile(stapleFile, Buffer.from('<html>not ocsp</html>'));
     const outcome = await fx.passOne();
     expect(outcome.kind).toBe('written');
-    expect((await readStaple(pki, stapleFile, leaf, T0))?.certStatus).toBe('good');
+    expect((await readStaple(suite.pki, stapleFile, leaf, T0))?.certStatus).toBe('good');
   });
 });
 
 describe('certificate renewal', () => {
   /** The same certificate file, now holding a renewed leaf. */
-  async function renew(sc: Scenario, options: { ocspUrls: string[] }): Promise<IssuedIdentity> {
-    const renewed = await pki.issueLeaf(options);
-    await writeFile(sc.certFile, renewed.certificate.toPem() + pki.authority.intermediate.certificate.toPem());
+  async function renew(sc: LeafScenario, options: { ocspUrls: string[] }): Promise<IssuedIdentity> {
+    const renewed = await suite.pki.issueLeaf(options);
+    await writeFile(sc.certFile, renewed.certificate.toPem() + suite.pki.authority.intermediate.certificate.toPem());
     return renewed;
   }
 
@@ -181,7 +166,7 @@ describe('certificate renewal', () => {
     sc.fx.clock.advance(HOUR_MS);
     const outcome = await sc.fx.passOne();
     expect(outcome.kind).toBe('written');
-    expect((await readStaple(pki, sc.stapleFile, renewed, sc.fx.clock.now()))?.serialHex).toBe(renewed.certificate.summary.serialHex);
+    expect((await readStaple(suite.pki, sc.stapleFile, renewed, sc.fx.clock.now()))?.serialHex).toBe(renewed.certificate.summary.serialHex);
   });
 
   it('removes the old staple after a renewal when the new certificate cannot be fetched for', async () => {
@@ -208,18 +193,15 @@ describe('certificate renewal', () => {
 });
 
 describe('staples that cannot be fetched for', () => {
-  async function leafOnly(): Promise<{ fx: PassFixture; leaf: IssuedIdentity; stapleFile: string }> {
-    const fx = await createPassFixture(pki, dirs);
-    const leaf = await pki.issueLeaf({ ocspUrls: [OCSP_URL] });
+  function leafOnly(): Promise<LeafScenario> {
     // Leaf only, no chain, no issuer dir, no AIA caIssuers: the issuer is nowhere to be found.
-    const { certFile } = await pki.writeLeaf(fx.dir, leaf, 'leaf');
-    return { fx, leaf, stapleFile: `${certFile}.ocsp` };
+    return suite.leafScenario({ layout: 'leaf' });
   }
 
   it('removes an expired staple even when the issuer cannot be found (expiry needs no signature check)', async () => {
     const { fx, leaf, stapleFile } = await leafOnly();
     const expired = { thisUpdate: new Date(T0.getTime() - 2 * DAY_MS), nextUpdate: new Date(T0.getTime() - DAY_MS) };
-    await writeFile(stapleFile, await signTestResponse(pki.authority, leaf.certificate, expired));
+    await writeFile(stapleFile, await signTestResponse(suite.pki.authority, leaf.certificate, expired));
     const outcome = await fx.passOne();
     expect(outcome.code).toBe('ISSUER_NOT_FOUND');
     expect(await exists(stapleFile)).toBe(false);
@@ -228,7 +210,7 @@ describe('staples that cannot be fetched for', () => {
 
   it('removes a staple without nextUpdate past its lifetime when the issuer cannot be found (a server would staple it forever)', async () => {
     const { fx, leaf, stapleFile } = await leafOnly();
-    await writeFile(stapleFile, await signTestResponse(pki.authority, leaf.certificate, { thisUpdate: new Date(T0.getTime() - 2 * DAY_MS), nextUpdate: null }));
+    await writeFile(stapleFile, await signTestResponse(suite.pki.authority, leaf.certificate, { thisUpdate: new Date(T0.getTime() - 2 * DAY_MS), nextUpdate: null }));
     const outcome = await fx.passOne();
     expect(outcome.code).toBe('ISSUER_NOT_FOUND');
     expect(await exists(stapleFile)).toBe(false);
@@ -236,7 +218,7 @@ describe('staples that cannot be fetched for', () => {
 
   it('leaves an unexpired staple for this serial alone when the issuer cannot be found', async () => {
     const { fx, leaf, stapleFile } = await leafOnly();
-    await writeFile(stapleFile, await signTestResponse(pki.authority, leaf.certificate, { thisUpdate: T0, nextUpdate: new Date(T0.getTime() + DAY_MS) }));
+    await writeFile(stapleFile, await signTestResponse(suite.pki.authority, leaf.certificate, { thisUpdate: T0, nextUpdate: new Date(T0.getTime() + DAY_MS) }));
     const outcome = await fx.passOne();
     expect(outcome.code).toBe('ISSUER_NOT_FOUND');
     expect(await exists(stapleFile)).toBe(true);
@@ -247,9 +229,9 @@ describe('staples that cannot be fetched for', () => {
 
 describe('certificates without an OCSP URL', () => {
   it('logs a plain certificate at info, and a must-staple one at error (it can never be stapled)', async () => {
-    const fx = await createPassFixture(pki, dirs);
-    await pki.writeLeaf(fx.dir, await pki.issueLeaf({ ocspUrls: [] }), 'fullchain', 'plain');
-    await pki.writeLeaf(fx.dir, await pki.issueLeaf({ ocspUrls: [], mustStaple: true }), 'fullchain', 'must');
+    const fx = await createPassFixture(suite.pki, suite.dirs);
+    await suite.pki.writeLeaf(fx.dir, await suite.pki.issueLeaf({ ocspUrls: [] }), 'fullchain', 'plain');
+    await suite.pki.writeLeaf(fx.dir, await suite.pki.issueLeaf({ ocspUrls: [], mustStaple: true }), 'fullchain', 'must');
     const report = await fx.pass();
     expect(report.outcomes.map((o) => o.kind)).toEqual(['not-applicable', 'not-applicable']);
     const levels = fx.logger.events
@@ -293,7 +275,7 @@ describe('revoked and unknown answers', () => {
     expect(outcome.code).toBe('CERT_REVOKED');
     expect(outcome.changedFiles).toEqual([stapleFile]);
     expect(outcome.hasGoodStaple).toBe(false);
-    const staple = await readStaple(pki, stapleFile, leaf, fx.clock.now());
+    const staple = await readStaple(suite.pki, stapleFile, leaf, fx.clock.now());
     expect(staple?.certStatus).toBe('revoked');
     expect(fx.logger.events.find((e) => e.event === 'cert.revoked')?.level).toBe('error');
   });
@@ -440,9 +422,7 @@ describe('failures and backoff', () => {
 
 describe('certificates that are not fetched for', () => {
   it('skips an expired certificate without a request', async () => {
-    const fx = await createPassFixture(pki, dirs);
-    const leaf = await pki.issueLeaf({ ocspUrls: [OCSP_URL], notBefore: new Date(T0.getTime() - 30 * DAY_MS), notAfter: new Date(T0.getTime() - DAY_MS) });
-    await pki.writeLeaf(fx.dir, leaf, 'fullchain');
+    const { fx } = await suite.leafScenario({ leaf: { notBefore: new Date(T0.getTime() - 30 * DAY_MS), notAfter: new Date(T0.getTime() - DAY_MS) } });
     const outcome = await fx.passOne();
     expect(outcome.kind).toBe('expired-certificate');
     expect(outcome.code).toBe('CERT_EXPIRED');
@@ -451,9 +431,7 @@ describe('certificates that are not fetched for', () => {
   });
 
   it('reports a certificate without an OCSP URL as not applicable, with one info event and no request', async () => {
-    const fx = await createPassFixture(pki, dirs);
-    const leaf = await pki.issueLeaf({ ocspUrls: [] });
-    const { certFile } = await pki.writeLeaf(fx.dir, leaf, 'fullchain');
+    const { fx, certFile } = await suite.leafScenario({ leaf: { ocspUrls: [] } });
     const outcome = await fx.passOne();
     expect(outcome.kind).toBe('not-applicable');
     expect(outcome.code).toBe('NO_OCSP_URL');
@@ -467,9 +445,7 @@ describe('certificates that are not fetched for', () => {
 
   it('uses the configured responder URL instead of the certificate AIA', async () => {
     const override = 'http://127.0.0.1:9/override/';
-    const fx = await createPassFixture(pki, dirs, { responder: override });
-    const leaf = await pki.issueLeaf({ ocspUrls: ['http://127.0.0.1:9/from-aia/'] });
-    await pki.writeLeaf(fx.dir, leaf, 'fullchain');
+    const { fx } = await suite.leafScenario({ config: { responder: override }, leaf: { ocspUrls: ['http://127.0.0.1:9/from-aia/'] } });
     const outcome = await fx.passOne();
     expect(outcome.kind).toBe('written');
     expect(fx.http.requests.length).toBeGreaterThan(0);
@@ -477,17 +453,14 @@ describe('certificates that are not fetched for', () => {
   });
 
   it('fetches with the responder override for a certificate that has no OCSP URL', async () => {
-    const fx = await createPassFixture(pki, dirs, { responder: OCSP_URL });
-    const leaf = await pki.issueLeaf({ ocspUrls: [] });
-    await pki.writeLeaf(fx.dir, leaf, 'fullchain');
+    const { fx } = await suite.leafScenario({ config: { responder: OCSP_URL }, leaf: { ocspUrls: [] } });
     expect((await fx.passOne()).kind).toBe('written');
   });
 
   it('tries the next OCSP URL when the first fails', async () => {
     const broken = 'http://127.0.0.1:9/broken/';
-    const fx = await createPassFixture(pki, dirs);
+    const { fx } = await suite.leafScenario({ leaf: { ocspUrls: [broken, OCSP_URL] } });
     fx.http.failWhen = (req) => (req.url.startsWith(broken) ? { statusCode: 500 } : undefined);
-    await pki.writeLeaf(fx.dir, await pki.issueLeaf({ ocspUrls: [broken, OCSP_URL] }), 'fullchain');
     const outcome = await fx.passOne();
     expect(outcome.kind).toBe('written');
     const attempt = fx.logger.events.find((e) => e.event === 'fetch.attempt_failed');
@@ -497,9 +470,8 @@ describe('certificates that are not fetched for', () => {
 
   it('logs a failed responder URL without the password it carries', async () => {
     const broken = 'http://staplerd:s3cret-pass@127.0.0.1:9/broken/';
-    const fx = await createPassFixture(pki, dirs);
+    const { fx } = await suite.leafScenario({ leaf: { ocspUrls: [broken, OCSP_URL] } });
     fx.http.failWhen = (req) => (req.url.startsWith(broken) ? { statusCode: 500 } : undefined);
-    await pki.writeLeaf(fx.dir, await pki.issueLeaf({ ocspUrls: [broken, OCSP_URL] }), 'fullchain');
     expect((await fx.passOne()).kind).toBe('written');
     const attempt = fx.logger.events.find((e) => e.event === 'fetch.attempt_failed');
     expect(attempt?.fields.url).toMatch(/^http:\/\/staplerd:.+@127\.0\.0\.1:9\/broken\/$/);
@@ -507,8 +479,7 @@ describe('certificates that are not fetched for', () => {
   });
 
   it('sends a nonce when configured and accepts the echoed one', async () => {
-    const fx = await createPassFixture(pki, dirs, { nonce: true });
-    await pki.writeLeaf(fx.dir, await pki.issueLeaf({ ocspUrls: [OCSP_URL] }), 'fullchain');
+    const { fx } = await suite.leafScenario({ config: { nonce: true } });
     expect((await fx.passOne()).kind).toBe('written');
     const request = fx.http.requests[0]!;
     const der = request.method === 'POST' ? request.body! : Buffer.from(decodeURIComponent(request.url.slice(request.url.lastIndexOf('/') + 1)), 'base64');
@@ -516,13 +487,13 @@ describe('certificates that are not fetched for', () => {
   });
 
   it('writes the staple under the output directory when one is configured', async () => {
-    const fx = await createPassFixture(pki, dirs);
+    const fx = await createPassFixture(suite.pki, suite.dirs);
     const out = path.join(fx.dir, '..', `${path.basename(fx.dir)}-out`);
-    dirs.push(out);
-    const leaf = await pki.issueLeaf({ ocspUrls: [OCSP_URL] });
-    await pki.writeLeaf(fx.dir, leaf, 'fullchain', 'site');
+    suite.dirs.push(out);
+    const leaf = await suite.pki.issueLeaf({ ocspUrls: [OCSP_URL] });
+    await suite.pki.writeLeaf(fx.dir, leaf, 'fullchain', 'site');
     const outcome = await fx.passOne({ out });
     expect(outcome.changedFiles).toEqual([path.join(out, 'site.pem.ocsp')]);
-    expect((await readStaple(pki, path.join(out, 'site.pem.ocsp'), leaf, T0))?.certStatus).toBe('good');
+    expect((await readStaple(suite.pki, path.join(out, 'site.pem.ocsp'), leaf, T0))?.certStatus).toBe('good');
   });
 });

@@ -1,26 +1,20 @@
 // A whole pass: discovery, one fetch per distinct leaf, where issuers come from, and the `once` success rule.
-import { describe, it, expect, beforeAll } from '@jest/globals';
+import { describe, it, expect } from '@jest/globals';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isPassSuccessful, runPass, type PassReport, type TargetOutcome } from '../../src/pass/index.js';
-import { createTestPki, removeTempDirsAfterAll, type TestPki } from '../helpers/test-pki.js';
-import { createPassFixture, OCSP_URL, readStaple, T0 } from './pass-fixture.js';
+import { createPassFixture, OCSP_URL, readStaple, T0, usePassSuite } from './pass-fixture.js';
 
 const CA_ISSUERS_URL = 'http://127.0.0.1:9/intermediate.der';
 
-let pki: TestPki;
-const dirs = removeTempDirsAfterAll();
-
-beforeAll(async () => {
-  pki = await createTestPki({ now: T0 });
-});
+const suite = usePassSuite();
 
 describe('runPass', () => {
   it('fetches a leaf found in two files once and writes the staple to both', async () => {
-    const fx = await createPassFixture(pki, dirs);
-    const leaf = await pki.issueLeaf({ ocspUrls: [OCSP_URL] });
-    const first = await pki.writeLeaf(fx.dir, leaf, 'fullchain', 'a');
-    const second = await pki.writeLeaf(fx.dir, leaf, 'haproxy', 'b');
+    const fx = await createPassFixture(suite.pki, suite.dirs);
+    const leaf = await suite.pki.issueLeaf({ ocspUrls: [OCSP_URL] });
+    const first = await suite.pki.writeLeaf(fx.dir, leaf, 'fullchain', 'a');
+    const second = await suite.pki.writeLeaf(fx.dir, leaf, 'haproxy', 'b');
     const outcome = await fx.passOne();
     expect(outcome.kind).toBe('written');
     expect(outcome.certFiles).toEqual([first.certFile, second.certFile]);
@@ -46,9 +40,9 @@ describe('runPass', () => {
   });
 
   it('processes each distinct leaf and reports files that are not certificates', async () => {
-    const fx = await createPassFixture(pki, dirs);
-    await pki.writeLeaf(fx.dir, await pki.issueLeaf({ ocspUrls: [OCSP_URL], commonName: 'one.test' }), 'fullchain', 'one');
-    await pki.writeLeaf(fx.dir, await pki.issueLeaf({ ocspUrls: [OCSP_URL], commonName: 'two.test' }), 'fullchain', 'two');
+    const fx = await createPassFixture(suite.pki, suite.dirs);
+    await suite.pki.writeLeaf(fx.dir, await suite.pki.issueLeaf({ ocspUrls: [OCSP_URL], commonName: 'one.test' }), 'fullchain', 'one');
+    await suite.pki.writeLeaf(fx.dir, await suite.pki.issueLeaf({ ocspUrls: [OCSP_URL], commonName: 'two.test' }), 'fullchain', 'two');
     const broken = path.join(fx.dir, 'broken.pem');
     await writeFile(broken, '-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n');
     const report = await fx.pass();
@@ -60,12 +54,12 @@ describe('runPass', () => {
   });
 
   it('takes targets round-robin over responder hosts, so a host later in discovery order does not wait for the first', async () => {
-    const fx = await createPassFixture(pki, dirs);
+    const fx = await createPassFixture(suite.pki, suite.dirs);
     const busyHost = 'http://127.0.0.1:9/ocsp';
     const otherHost = 'http://127.0.0.2:9/ocsp';
     // Discovery order (file names sorted): the busy host's three leaves first, then the other host's one.
-    for (const name of ['a1', 'a2', 'a3']) await pki.writeLeaf(fx.dir, await pki.issueLeaf({ ocspUrls: [busyHost], commonName: `${name}.test` }), 'fullchain', name);
-    await pki.writeLeaf(fx.dir, await pki.issueLeaf({ ocspUrls: [otherHost], commonName: 'b1.test' }), 'fullchain', 'b1');
+    for (const name of ['a1', 'a2', 'a3']) await suite.pki.writeLeaf(fx.dir, await suite.pki.issueLeaf({ ocspUrls: [busyHost], commonName: `${name}.test` }), 'fullchain', name);
+    await suite.pki.writeLeaf(fx.dir, await suite.pki.issueLeaf({ ocspUrls: [otherHost], commonName: 'b1.test' }), 'fullchain', 'b1');
     const report = await fx.pass({ concurrency: 1 });
     const hosts = fx.http.requests.map((req) => new URL(req.url).host);
     expect(hosts).toEqual(['127.0.0.1:9', '127.0.0.2:9', '127.0.0.1:9', '127.0.0.1:9']);
@@ -74,8 +68,8 @@ describe('runPass', () => {
   });
 
   it("reports progress against discovery's estimate first and ends at the exact total, failed inputs included", async () => {
-    const fx = await createPassFixture(pki, dirs);
-    for (const name of ['one', 'two']) await pki.writeLeaf(fx.dir, await pki.issueLeaf({ ocspUrls: [OCSP_URL], commonName: `${name}.test` }), 'fullchain', name);
+    const fx = await createPassFixture(suite.pki, suite.dirs);
+    for (const name of ['one', 'two']) await suite.pki.writeLeaf(fx.dir, await suite.pki.issueLeaf({ ocspUrls: [OCSP_URL], commonName: `${name}.test` }), 'fullchain', name);
     await writeFile(path.join(fx.dir, 'broken.pem'), 'not a certificate');
     const calls: [number, number][] = [];
     const deps = { clock: fx.clock, random: () => 0.5, logger: fx.logger, http: fx.http };
@@ -86,7 +80,7 @@ describe('runPass', () => {
   });
 
   it('reports the clock at the start and end of the pass', async () => {
-    const fx = await createPassFixture(pki, dirs);
+    const fx = await createPassFixture(suite.pki, suite.dirs);
     const report = await fx.pass();
     expect(report.startedAt).toEqual(T0);
     expect(report.finishedAt).toEqual(T0);
@@ -96,44 +90,44 @@ describe('runPass', () => {
 
 describe('finding the issuer', () => {
   it('uses the issuer inside the certificate file', async () => {
-    const fx = await createPassFixture(pki, dirs);
-    await pki.writeLeaf(fx.dir, await pki.issueLeaf({ ocspUrls: [OCSP_URL] }), 'fullchain');
+    const fx = await createPassFixture(suite.pki, suite.dirs);
+    await suite.pki.writeLeaf(fx.dir, await suite.pki.issueLeaf({ ocspUrls: [OCSP_URL] }), 'fullchain');
     const outcome = await fx.passOne();
     expect(outcome.kind).toBe('written');
     expect(outcome.issuerSource).toBe('file');
   });
 
   it('finds the issuer in a sibling chain.pem', async () => {
-    const fx = await createPassFixture(pki, dirs);
-    const leaf = await pki.issueLeaf({ ocspUrls: [OCSP_URL] });
+    const fx = await createPassFixture(suite.pki, suite.dirs);
+    const leaf = await suite.pki.issueLeaf({ ocspUrls: [OCSP_URL] });
     const site = path.join(fx.dir, 'site');
     await mkdir(site);
     await writeFile(path.join(site, 'cert.pem'), leaf.certificate.toPem());
-    await writeFile(path.join(site, 'chain.pem'), pki.authority.intermediate.certificate.toPem());
+    await writeFile(path.join(site, 'chain.pem'), suite.pki.authority.intermediate.certificate.toPem());
     const outcome = await fx.passOne();
     expect(outcome.kind).toBe('written');
     expect(outcome.issuerSource).toBe('sibling');
-    expect(outcome.issuerPem).toBe(pki.authority.intermediate.certificate.toPem());
-    expect((await readStaple(pki, path.join(site, 'cert.pem.ocsp'), leaf, T0))?.certStatus).toBe('good');
+    expect(outcome.issuerPem).toBe(suite.pki.authority.intermediate.certificate.toPem());
+    expect((await readStaple(suite.pki, path.join(site, 'cert.pem.ocsp'), leaf, T0))?.certStatus).toBe('good');
   });
 
   it('finds the issuer in the issuer directory', async () => {
-    const fx = await createPassFixture(pki, dirs);
+    const fx = await createPassFixture(suite.pki, suite.dirs);
     const certs = path.join(fx.dir, 'certs');
     const cas = path.join(fx.dir, 'cas');
     await mkdir(certs);
     await mkdir(cas);
-    await pki.writeCaFiles(cas);
-    await pki.writeLeaf(certs, await pki.issueLeaf({ ocspUrls: [OCSP_URL] }), 'leaf');
+    await suite.pki.writeCaFiles(cas);
+    await suite.pki.writeLeaf(certs, await suite.pki.issueLeaf({ ocspUrls: [OCSP_URL] }), 'leaf');
     const outcome = await fx.passOne({ certs: [certs], issuerDir: cas });
     expect(outcome.kind).toBe('written');
     expect(outcome.issuerSource).toBe('issuer-dir');
   });
 
   it('downloads the issuer from the AIA caIssuers URL', async () => {
-    const fx = await createPassFixture(pki, dirs);
-    fx.http.caIssuers.set(CA_ISSUERS_URL, pki.authority.intermediate.certificate.der);
-    await pki.writeLeaf(fx.dir, await pki.issueLeaf({ ocspUrls: [OCSP_URL], caIssuersUrls: [CA_ISSUERS_URL] }), 'leaf');
+    const fx = await createPassFixture(suite.pki, suite.dirs);
+    fx.http.caIssuers.set(CA_ISSUERS_URL, suite.pki.authority.intermediate.certificate.der);
+    await suite.pki.writeLeaf(fx.dir, await suite.pki.issueLeaf({ ocspUrls: [OCSP_URL], caIssuersUrls: [CA_ISSUERS_URL] }), 'leaf');
     const outcome = await fx.passOne();
     expect(outcome.kind).toBe('written');
     expect(outcome.issuerSource).toBe('aia');
@@ -141,8 +135,8 @@ describe('finding the issuer', () => {
   });
 
   it('fails with ISSUER_NOT_FOUND naming the file when no source has the issuer', async () => {
-    const fx = await createPassFixture(pki, dirs);
-    const { certFile } = await pki.writeLeaf(fx.dir, await pki.issueLeaf({ ocspUrls: [OCSP_URL] }), 'leaf');
+    const fx = await createPassFixture(suite.pki, suite.dirs);
+    const { certFile } = await suite.pki.writeLeaf(fx.dir, await suite.pki.issueLeaf({ ocspUrls: [OCSP_URL] }), 'leaf');
     const outcome = await fx.passOne();
     expect(outcome.kind).toBe('failed');
     expect(outcome.code).toBe('ISSUER_NOT_FOUND');
@@ -156,9 +150,9 @@ describe('finding the issuer', () => {
   });
 
   it('names the caIssuers URL that failed in the ISSUER_NOT_FOUND message', async () => {
-    const fx = await createPassFixture(pki, dirs);
+    const fx = await createPassFixture(suite.pki, suite.dirs);
     fx.http.failWith = { statusCode: 404 };
-    await pki.writeLeaf(fx.dir, await pki.issueLeaf({ ocspUrls: [OCSP_URL], caIssuersUrls: [CA_ISSUERS_URL] }), 'leaf');
+    await suite.pki.writeLeaf(fx.dir, await suite.pki.issueLeaf({ ocspUrls: [OCSP_URL], caIssuersUrls: [CA_ISSUERS_URL] }), 'leaf');
     const outcome = await fx.passOne();
     expect(outcome.code).toBe('ISSUER_NOT_FOUND');
     expect(outcome.message).toContain(CA_ISSUERS_URL);
