@@ -25,9 +25,9 @@ describe('runPass', () => {
   });
 
   it('asks the HTTP client to get ready before its first request when a certificate has no staple, and not when all have', async () => {
-    const fx = await createPassFixture(pki, dirs);
-    await pki.writeLeaf(fx.dir, await pki.issueLeaf({ ocspUrls: [OCSP_URL], commonName: 'one.test' }), 'fullchain', 'one');
-    await pki.writeLeaf(fx.dir, await pki.issueLeaf({ ocspUrls: [OCSP_URL], commonName: 'two.test' }), 'fullchain', 'two');
+    const fx = await createPassFixture(suite.pki, suite.dirs);
+    await suite.pki.writeLeaf(fx.dir, await suite.pki.issueLeaf({ ocspUrls: [OCSP_URL], commonName: 'one.test' }), 'fullchain', 'one');
+    await suite.pki.writeLeaf(fx.dir, await suite.pki.issueLeaf({ ocspUrls: [OCSP_URL], commonName: 'two.test' }), 'fullchain', 'two');
     /** The requests already sent each time the pass called prepare(). */
     const requestsAtPrepare: number[] = [];
     Object.assign(fx.http, { prepare: () => requestsAtPrepare.push(fx.http.ocspRequestCount) });
