@@ -6,6 +6,9 @@ import { stapleOutputPath } from '../output/staple-paths.js';
 import { yieldToEventLoop } from './yield-to-event-loop.js';
 
 export interface DiscoveryPlan {
+  /** False for a pass that most likely fetches nothing (its first staples are all on disk): the files were not read
+   *  first, no leaf is released early, and every target is handed on once the whole tree is parsed. */
+  readonly streaming: boolean;
   /** Each candidate's staple path, by its index. */
   readonly stapleFiles: readonly string[];
   /** About how many targets the files hold (distinct first certificates that no file has further down). */
@@ -31,6 +34,38 @@ const PLAN_BYTES_BUDGET = 4 * 1024 * 1024;
 const STAPLE_PROBES = 16;
 
 /**
+ * The first read pays off only when something is fetched early. On a warm restart (every staple on disk, nothing due)
+ * it was pure overhead: each file opened, decoded and hashed once more, beyond PLAN_BYTES_BUDGET read a third time.
+ * Issue 5's 10,000-certificate warm restart went from 2.4-2.9 s to 3.5-4.1 s with it (docs/performance.md, session 6).
+ * So when the first STAPLE_PROBES candidates all have a staple, discovery reads each file once, as it did before
+ * streaming, and hands every target on at the end. A pass that has staples to refresh among them then starts its
+ * fetches after the parse rather than during it: those staples are still valid, so a few seconds do not matter.
+ */
+function hasMissingStaple(stapleFiles: readonly string[]): boolean {
+  return stapleFiles.slice(0, STAPLE_PROBES).some((stapleFile) => !existsSync(stapleFile));
+}
+
+/** The plan of a pass that most likely fetches nothing: staple paths from names, no file read, no leaf released early. */
+function planWithoutFirstRead(stapleFiles: readonly string[]): DiscoveryPlan {
+  const claims = countClaims(stapleFiles);
+  return {
+    streaming: false,
+    stapleFiles,
+    // An estimate for the progress bar (certbot's cert.pem and fullchain.pem share a leaf); exact at the end.
+    expectedTargets: stapleFiles.length,
+    isContested: (stapleFile) => (claims.get(stapleFile) ?? 0) > 1,
+    release: () => undefined,
+    takeBytes: () => undefined,
+  };
+}
+
+function countClaims(stapleFiles: readonly string[]): Map<string, number> {
+  const claims = new Map<string, number>();
+  for (const stapleFile of stapleFiles) claims.set(stapleFile, (claims.get(stapleFile) ?? 0) + 1);
+  return claims;
+}
+
+/**
  * A file's leaf is its first certificate that is not a CA (loadCertificateFile), in practice its first one. Files
  * whose first certificate has fingerprint F are the only files that can hold leaf F, unless some file holds F
  * further down: then leaf F waits until every file is parsed. A file that cannot be read or decoded here has no
@@ -42,9 +77,13 @@ export async function planDiscovery(
   limits: CertificateFileLimits,
   onStapleMissing?: () => void,
 ): Promise<DiscoveryPlan> {
-  let stapleMissing = false;
-  const stapleFiles: string[] = [];
-  const claims = new Map<string, number>();
+  const stapleFiles = candidates.map((candidate) => stapleOutputPath(candidate.file, { certsRoot: candidate.certsRoot, outDir: config.out }));
+  if (!hasMissingStaple(stapleFiles)) return planWithoutFirstRead(stapleFiles);
+  // A certificate without a staple will be fetched for (unless it has no OCSP URL): tell the pass now, a parse
+  // ahead of its first request, so the HTTP client loads while the tree is still read (issue 13: got's import took
+  // 0.16-0.45 s between the first target and its request).
+  onStapleMissing?.();
+  const claims = countClaims(stapleFiles);
   const firstFingerprints: (string | undefined)[] = [];
   const unparsedByFingerprint = new Map<string, number>();
   const heldFurtherDown = new Set<string>();
@@ -53,16 +92,6 @@ export async function planDiscovery(
   let keptSize = 0;
   for (const [index, candidate] of candidates.entries()) {
     await yieldToEventLoop();
-    const stapleFile = stapleOutputPath(candidate.file, { certsRoot: candidate.certsRoot, outDir: config.out });
-    stapleFiles.push(stapleFile);
-    // A certificate without a staple will be fetched for (unless it has no OCSP URL): tell the pass now, a parse
-    // ahead of its first request, so the HTTP client loads while the tree is still read (issue 13: got's import took
-    // 0.16-0.45 s between the first target and its request).
-    if (!stapleMissing && index < STAPLE_PROBES && onStapleMissing && !existsSync(stapleFile)) {
-      stapleMissing = true;
-      onStapleMissing();
-    }
-    claims.set(stapleFile, (claims.get(stapleFile) ?? 0) + 1);
     const read = fingerprintCertificateFile(candidate.file, limits, chainFingerprints);
     if (read && keptSize + read.bytes.length <= PLAN_BYTES_BUDGET) {
       keptBytes.set(index, read.bytes);
@@ -76,6 +105,7 @@ export async function planDiscovery(
   }
   const expectedTargets = [...unparsedByFingerprint.keys()].filter((fingerprint) => !heldFurtherDown.has(fingerprint)).length;
   return {
+    streaming: true,
     stapleFiles,
     expectedTargets,
     isContested: (stapleFile) => (claims.get(stapleFile) ?? 0) > 1,

@@ -56,6 +56,24 @@ describe('planDiscovery', () => {
     expect(plan.stapleFiles.map((file) => plan.isContested(file))).toEqual([true, true, false]);
   });
 
+  it('reads no file first when the first candidates all have staples (a warm pass), and releases nothing early', async () => {
+    const config = await suite.configFor();
+    const dir = config.certs[0]!;
+    const ca = suite.pki.authority.intermediate.certificate.toPem();
+    const leaf = (await suite.pki.issueLeaf({ ocspUrls: [OCSP_URL] })).certificate.toPem();
+    const files = [await writeBundle(dir, 'a.pem', [leaf, ca]), await writeBundle(dir, 'b.pem', [leaf, ca])];
+    for (const file of files) await writeFile(`${file}.ocsp`, 'a staple');
+    let told = 0;
+    const plan = await planDiscovery(files.map((file) => ({ file, certsRoot: dir })), config, DEFAULT_CERTIFICATE_FILE_LIMITS, () => told++);
+    expect({ streaming: plan.streaming, told, released: files.map((_, index) => plan.release(index)), kept: files.map((_, index) => plan.takeBytes(index)) })
+      .toEqual({ streaming: false, told: 0, released: [undefined, undefined], kept: [undefined, undefined] });
+    expect(plan.stapleFiles).toEqual(files.map((file) => `${file}.ocsp`));
+    // One staple missing among the first candidates: the files are read first and the pass is told a fetch is coming.
+    await rm(`${files[1]}.ocsp`);
+    const cold = await planDiscovery(files.map((file) => ({ file, certsRoot: dir })), config, DEFAULT_CERTIFICATE_FILE_LIMITS, () => told++);
+    expect({ streaming: cold.streaming, told, kept: cold.takeBytes(0) !== undefined }).toEqual({ streaming: true, told: 1, kept: true });
+  });
+
   it('gives a file it cannot read no first certificate, so nothing waits for it', async () => {
     const config = await suite.configFor();
     const dir = config.certs[0]!;
@@ -120,6 +138,23 @@ describe('discoverTargets', () => {
     const targets: { target: StapleTarget; order: number }[] = [];
     await discoverTargets(config, { now: T0, onTarget: (target, order) => targets.push({ target, order }) });
     expect(targets.map(({ target, order }) => [order, target.files.map((file) => file.certFile), target.issuer?.source])).toEqual([[0, [bundle, plain], 'file']]);
+  });
+
+  it('on a warm pass (staples on disk) still makes one target of a leaf found in two files, handed on at the end', async () => {
+    const config = await suite.configFor();
+    const dir = config.certs[0]!;
+    const ca = suite.pki.authority.intermediate.certificate.toPem();
+    const [one, two] = await Promise.all(['one', 'two'].map((name) => suite.pki.issueLeaf({ ocspUrls: [OCSP_URL], commonName: `${name}.test` })));
+    const files = [
+      await writeBundle(dir, 'a.pem', [one!.certificate.toPem(), ca]),
+      await writeBundle(dir, 'b.pem', [two!.certificate.toPem(), ca]),
+      await writeBundle(dir, 'c.pem', [one!.certificate.toPem(), ca]),
+    ];
+    for (const file of files) await writeFile(`${file}.ocsp`, 'a staple');
+    const targets: { files: string[]; order: number }[] = [];
+    const discovered = await discoverTargets(config, { now: T0, onTarget: (target, order) => targets.push({ files: target.files.map((file) => file.certFile), order }) });
+    expect(targets).toEqual([{ files: [files[0], files[2]], order: 0 }, { files: [files[1]], order: 1 }]);
+    expect(discovered.targetCount).toBe(2);
   });
 
   it('refuses both certificates that mirror to one staple path under --out, and hands on their other files', async () => {
