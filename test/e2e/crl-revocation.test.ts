@@ -28,6 +28,19 @@ async function scenario(name: string): Promise<{ ca: OpensslCa; leaf: OpensslLea
   return { ca, leaf, certsDir, stateDir, crlPath };
 }
 
+/**
+ * A certificate the CA revokes after publishing a first CRL: `once` sees the revocation (exit 1) from the second CRL;
+ * `before` is the first one, for replaying it.
+ */
+async function revokedAfterAnEarlierCrl(name: string): Promise<Awaited<ReturnType<typeof scenario>> & { before: Buffer }> {
+  const setup = await scenario(name);
+  const before = await setup.ca.generateCrl();
+  await setup.ca.revoke(setup.leaf);
+  server.serve(setup.crlPath, await setup.ca.generateCrl());
+  expectExit(await once(setup.certsDir, setup.stateDir), 1);
+  return { ...setup, before };
+}
+
 function once(certsDir: string, stateDir: string, ...extra: string[]): Promise<CliResult> {
   return runCli(['once', '--certs', certsDir, '--state-dir', stateDir, '--log-format', 'json', ...extra]);
 }
@@ -98,11 +111,7 @@ describeIfAvailable('revocation from CRLs through `staplerd once` and `status`',
   });
 
   it('refuses an older CRL replayed after a revocation: the certificate stays revoked (CRL_OLDER)', async () => {
-    const { ca, leaf, certsDir, stateDir, crlPath } = await scenario('replay');
-    const before = await ca.generateCrl();
-    await ca.revoke(leaf);
-    server.serve(crlPath, await ca.generateCrl());
-    expectExit(await once(certsDir, stateDir), 1);
+    const { certsDir, stateDir, crlPath, before } = await revokedAfterAnEarlierCrl('replay');
     server.serve(crlPath, before);
 
     const result = await once(certsDir, stateDir, '--force');
@@ -113,11 +122,7 @@ describeIfAvailable('revocation from CRLs through `staplerd once` and `status`',
   });
 
   it('still refuses the replayed older CRL when the kept CRL was damaged: the CRL number floor is kept apart (CRL_OLDER)', async () => {
-    const { ca, leaf, certsDir, stateDir, crlPath } = await scenario('replay-damaged');
-    const before = await ca.generateCrl();
-    await ca.revoke(leaf);
-    server.serve(crlPath, await ca.generateCrl());
-    expectExit(await once(certsDir, stateDir), 1);
+    const { ca, certsDir, stateDir, crlPath, before } = await revokedAfterAnEarlierCrl('replay-damaged');
     const keptFile = path.join(stateDir, 'crl', (await readdir(path.join(stateDir, 'crl'))).find((name) => name.endsWith('.der'))!);
     await writeFile(keptFile, Buffer.from('not a CRL'));
     server.serve(crlPath, before);
