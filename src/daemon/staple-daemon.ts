@@ -5,8 +5,8 @@ import { recodeError, StaplerdError, toStaplerdError } from '../errors/index.js'
 import { logFailure, type EventLogger } from '../log/index.js';
 import type { CaIssuerFetcher } from '../ocsp/index.js';
 import { createValidationMemos } from '../pki/index.js';
-import { buildStatusRows, createPassCaIssuerFetcher, createPublishState, drainHooks, runPass, type CrlSlot, type HistoryStore, type PassDependencies, type PassReport } from '../pass/index.js';
-import { describeWatchedCertificates, loadHistory, loadUndeliveredHookPaths, loadValidationCache, resolveStateDir, saveHistory, saveStatusSnapshot, saveUndeliveredHookPaths, saveValidationCache } from '../state/index.js';
+import { buildStatusRows, createPassCaIssuerFetcher, createPublishState, drainHooks, loadPublishState, runPass, type CrlSlot, type HistoryStore, type PassDependencies, type PassReport } from '../pass/index.js';
+import { describeWatchedCertificates, loadHistory, loadValidationCache, resolveStateDir, saveHistory, saveStatusSnapshot, saveValidationCache } from '../state/index.js';
 import type { CertificateStatusRow } from '../types/index.js';
 import type { CertificateWatcher } from './certificate-watcher.js';
 import { computeDueDelayMs } from './due-delay.js';
@@ -90,8 +90,7 @@ export class StapleDaemon {
     // Signatures verified before the restart over unchanged bytes are not verified again (src/state/validation-cache.ts).
     await loadValidationCache(this.stateDir, this.memos, onCorrupt);
     // Paths an earlier run's update hook failed to deliver (src/state/undelivered-hook-paths.ts) go to the next hook.
-    const undelivered = this.config.onUpdate ? await loadUndeliveredHookPaths(this.stateDir, onCorrupt) : [];
-    this.publishState = createPublishState(undefined, { undelivered, saveUndelivered: (paths) => saveUndeliveredHookPaths(this.stateDir, paths) });
+    this.publishState = await loadPublishState(this.config, this.stateDir, onCorrupt);
     this.requestPass('start');
     await this.idle();
     // SIGTERM during the first pass: nothing more to start.

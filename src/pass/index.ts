@@ -4,5 +4,5 @@ export * from './collect-targets.js';
 export * from './run-pass.js';
 export { processTarget, type FetchValidated } from './process-target.js';
 export { createLiveDependencies, createPassCaIssuerFetcher, type LiveDependencies } from './create-dependencies.js';
-export { publishPassResults, createPublishState, drainHooks, type PublishState } from './publish-results.js';
+export { publishPassResults, createPublishState, drainHooks, loadPublishState, type PublishState } from './publish-results.js';
 export { buildStatusRows } from './status-rows.js';

@@ -1,9 +1,10 @@
 // After a pass: each server's after-pass step (snippets, issuer files, pushes), then the operator's hooks.
 import type { StaplerdConfig } from '../config/index.js';
-import { recodeError, toStaplerdError } from '../errors/index.js';
+import { recodeError, toStaplerdError, type StaplerdError } from '../errors/index.js';
 import { runHook } from '../hooks/index.js';
 import { logFailure } from '../log/index.js';
 import { createStapleServers, type StapleServer } from '../servers/index.js';
+import { loadUndeliveredHookPaths, saveUndeliveredHookPaths } from '../state/undelivered-hook-paths.js';
 import type { PassDependencies, PassReport } from './pass-types.js';
 
 /** What publishing remembers between passes (daemon lifetime). */
@@ -37,6 +38,15 @@ export interface PublishStateOptions {
 export function createPublishState(servers: readonly StapleServer[] = createStapleServers(), options: PublishStateOptions = {}): PublishState {
   const unreportedChanges = new Set(options.undelivered ?? []);
   return { servers, revokedNotified: new Set(), unreportedChanges, saveUndelivered: options.saveUndelivered, hookQueue: Promise.resolve() };
+}
+
+/**
+ * The publish state of a `once` run or a daemon: paths an earlier run's update hook still owes (only when one is
+ * configured) loaded from the state dir, and saved there after each update hook run.
+ */
+export async function loadPublishState(config: StaplerdConfig, stateDir: string, onCorrupt: (error: StaplerdError) => void): Promise<PublishState> {
+  const undelivered = config.onUpdate ? await loadUndeliveredHookPaths(stateDir, onCorrupt) : [];
+  return createPublishState(undefined, { undelivered, saveUndelivered: (paths) => saveUndeliveredHookPaths(stateDir, paths) });
 }
 
 /** Servers are told now; hooks are queued (one at a time) so a slow hook never delays staple writes. */

@@ -2,9 +2,9 @@
 import { resolveConfig, type RawOptions } from '../../config/index.js';
 import { recodeError, type StaplerdError } from '../../errors/index.js';
 import { logFailure } from '../../log/index.js';
-import { buildStatusRows, createLiveDependencies, createPublishState, drainHooks, exitStatusOfPass, runPass } from '../../pass/index.js';
+import { buildStatusRows, createLiveDependencies, drainHooks, exitStatusOfPass, loadPublishState, runPass } from '../../pass/index.js';
 import { createValidationMemos, type ValidationMemos } from '../../pki/index.js';
-import { loadHistory, loadUndeliveredHookPaths, loadValidationCache, resolveStateDir, saveHistory, saveUndeliveredHookPaths, saveValidationCache } from '../../state/index.js';
+import { loadHistory, loadValidationCache, resolveStateDir, saveHistory, saveValidationCache } from '../../state/index.js';
 import { formatFleetHealth, formatStatusTable } from '../format-status-table.js';
 import { formatPassSummary } from '../format-summary.js';
 import { createProgressReporter } from '../progress-bar.js';
@@ -22,8 +22,7 @@ export async function runOnceCommand(input: { flags: RawOptions; configFile?: st
     const memos = createValidationMemos();
     await loadValidationCache(stateDir, memos, onCorrupt);
     // An earlier run's hook that failed still owes the server its reload: this run's hook is told those paths too.
-    const undelivered = config.onUpdate ? await loadUndeliveredHookPaths(stateDir, onCorrupt) : [];
-    const publishState = createPublishState(undefined, { undelivered, saveUndelivered: (paths) => saveUndeliveredHookPaths(stateDir, paths) });
+    const publishState = await loadPublishState(config, stateDir, onCorrupt);
     const report = await runPass({ config, deps, publishState, history, memos, onProgress: (done, total) => progress?.update(done, total) });
     progress?.stop();
     await saveState(stateDir, history, memos, report, deps);
