@@ -153,7 +153,8 @@ describe('discoverTargets', () => {
     for (const file of files) await writeFile(`${file}.ocsp`, 'a staple');
     const targets: { files: string[]; order: number }[] = [];
     const discovered = await discoverTargets(config, { now: T0, onTarget: (target, order) => targets.push({ files: target.files.map((file) => file.certFile), order }) });
-    expect(targets).toEqual([{ files: [files[0], files[2]], order: 0 }, { files: [files[1]], order: 1 }]);
+    // Handed on concurrently at the end, so they may arrive in any order; `order` is what places them.
+    expect(targets.sort((a, b) => a.order - b.order)).toEqual([{ files: [files[0], files[2]], order: 0 }, { files: [files[1]], order: 1 }]);
     expect(discovered.targetCount).toBe(2);
   });
 
