@@ -68,7 +68,7 @@ export async function discoverTargets(config: StaplerdConfig, options: DiscoverO
   // One parse per distinct certificate: the CA in every fullchain file is the same object for all of them.
   const certificates = new CertificateCache({ memos: options.memos });
   const fileLimits = { maxFileBytes: config.maxCertificateFileBytes, maxCertificates: config.maxCertificatesPerFile };
-  const plan = await planDiscovery(candidates, config, fileLimits, options.onFetchLikely);
+  const plan = await planDiscovery(candidates, config, { limits: fileLimits, certificates, onStapleMissing: options.onFetchLikely });
   options.onExpected?.(plan.expectedTargets);
   const resolver = new IssuerResolver({
     issuerDir: config.issuerDir,

@@ -1,7 +1,8 @@
 // The cheap first look at every candidate file: staple paths from names, and certificate fingerprints without parsing.
 import { existsSync } from 'node:fs';
 import type { StaplerdConfig } from '../config/index.js';
-import { fingerprintCertificateFile, type CandidateFile, type CertificateFileLimits } from '../discovery/index.js';
+import { fingerprintCertificateFile, loadCertificateFile, type CandidateFile, type CertificateFileLimits } from '../discovery/index.js';
+import { CertificateCache } from '../pki/certificate-cache.js';
 import { stapleOutputPath } from '../output/staple-paths.js';
 import { yieldToEventLoop } from './yield-to-event-loop.js';
 
@@ -30,19 +31,47 @@ export interface DiscoveryPlan {
  */
 const PLAN_BYTES_BUDGET = 4 * 1024 * 1024;
 
-/** How many of the first candidates are checked for a staple on disk: one without means a fetch is coming. */
+/** How many of the first leaf files are checked for a staple on disk: one without means a fetch is coming. */
 const STAPLE_PROBES = 16;
+/** Files without a staple that are read to see whether they hold a leaf, at most: a tree of CA bundles stops here. */
+const MAX_LEAFLESS_PROBES = 4 * STAPLE_PROBES;
 
 /**
  * The first read pays off only when something is fetched early. On a warm restart (every staple on disk, nothing due)
  * it was pure overhead: each file opened, decoded and hashed once more, beyond PLAN_BYTES_BUDGET read a third time.
  * Issue 5's 10,000-certificate warm restart went from 2.4-2.9 s to 3.5-4.1 s with it (docs/performance.md, session 6).
- * So when the first STAPLE_PROBES candidates all have a staple, discovery reads each file once, as it did before
+ * So when the first STAPLE_PROBES leaf files all have a staple, discovery reads each file once, as it did before
  * streaming, and hands every target on at the end. A pass that has staples to refresh among them then starts its
  * fetches after the parse rather than during it: those staples are still valid, so a few seconds do not matter.
+ *
+ * Only files that hold a leaf count: certbot's chain.pem and privkey.pem, a CA bundle beside the sites, never get a
+ * staple (session 7: one CA file first in the tree sent every warm restart down the first read). A file without a
+ * staple is parsed to tell (through the pass's certificate cache, so the parse is not repeated); one that cannot be
+ * read or parsed counts as leafless here, and the parse reports it.
  */
-function hasMissingStaple(stapleFiles: readonly string[]): boolean {
-  return stapleFiles.slice(0, STAPLE_PROBES).some((stapleFile) => !existsSync(stapleFile));
+async function hasMissingStaple(candidates: readonly CandidateFile[], stapleFiles: readonly string[], probe: LeafProbe): Promise<boolean> {
+  let leavesWithStaple = 0;
+  let leafless = 0;
+  for (const [index, candidate] of candidates.entries()) {
+    if (leavesWithStaple >= STAPLE_PROBES || leafless >= MAX_LEAFLESS_PROBES) return false;
+    if (existsSync(stapleFiles[index]!)) leavesWithStaple += 1;
+    else if (await holdsLeaf(candidate.file, probe)) return true;
+    else leafless += 1;
+  }
+  return false;
+}
+
+interface LeafProbe {
+  readonly limits: CertificateFileLimits;
+  readonly certificates: CertificateCache;
+}
+
+async function holdsLeaf(file: string, { limits, certificates }: LeafProbe): Promise<boolean> {
+  try {
+    return (await loadCertificateFile(file, certificates, limits)).kind === 'leaf';
+  } catch {
+    return false;
+  }
 }
 
 /** The plan of a pass that most likely fetches nothing: staple paths from names, no file read, no leaf released early. */
@@ -65,20 +94,25 @@ function countClaims(stapleFiles: readonly string[]): Map<string, number> {
   return claims;
 }
 
+export interface PlanOptions {
+  readonly limits: CertificateFileLimits;
+  /** The pass's cache: a file the staple probe parses is not parsed again. */
+  readonly certificates?: CertificateCache;
+  /** Told when a leaf among the first files has no staple on disk (a fetch is coming). */
+  readonly onStapleMissing?: () => void;
+}
+
 /**
  * A file's leaf is its first certificate that is not a CA (loadCertificateFile), in practice its first one. Files
  * whose first certificate has fingerprint F are the only files that can hold leaf F, unless some file holds F
  * further down: then leaf F waits until every file is parsed. A file that cannot be read or decoded here has no
  * first fingerprint; when it parses after all (it changed between the reads), discovery treats it as a straggler.
  */
-export async function planDiscovery(
-  candidates: readonly CandidateFile[],
-  config: StaplerdConfig,
-  limits: CertificateFileLimits,
-  onStapleMissing?: () => void,
-): Promise<DiscoveryPlan> {
+export async function planDiscovery(candidates: readonly CandidateFile[], config: StaplerdConfig, options: PlanOptions): Promise<DiscoveryPlan> {
+  const { limits, onStapleMissing } = options;
   const stapleFiles = candidates.map((candidate) => stapleOutputPath(candidate.file, { certsRoot: candidate.certsRoot, outDir: config.out }));
-  if (!hasMissingStaple(stapleFiles)) return planWithoutFirstRead(stapleFiles);
+  const certificates = options.certificates ?? new CertificateCache();
+  if (!(await hasMissingStaple(candidates, stapleFiles, { limits, certificates }))) return planWithoutFirstRead(stapleFiles);
   // A certificate without a staple will be fetched for (unless it has no OCSP URL): tell the pass now, a parse
   // ahead of its first request, so the HTTP client loads while the tree is still read (issue 13: got's import took
   // 0.16-0.45 s between the first target and its request).

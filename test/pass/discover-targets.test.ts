@@ -32,7 +32,7 @@ describe('planDiscovery', () => {
       await writeBundle(dir, 'd.pem', [two!.certificate.toPem()]),
       await writeBundle(dir, 'e.pem', [three!.certificate.toPem()]),
     ];
-    const plan = await planDiscovery(files.map((file) => ({ file, certsRoot: dir })), config, DEFAULT_CERTIFICATE_FILE_LIMITS);
+    const plan = await planDiscovery(files.map((file) => ({ file, certsRoot: dir })), config, { limits: DEFAULT_CERTIFICATE_FILE_LIMITS });
     const fingerprint = (leaf: typeof one) => leaf!.certificate.summary.fingerprintSha256;
     expect(files.map((_, index) => plan.release(index))).toEqual([undefined, fingerprint(one), undefined, undefined, fingerprint(three)]);
     expect(plan.stapleFiles).toEqual(files.map((file) => `${file}.ocsp`));
@@ -51,7 +51,7 @@ describe('planDiscovery', () => {
       { file: await writeBundle(rootB, 'site.pem', [leaf]), certsRoot: rootB },
       { file: await writeBundle(rootB, 'other.pem', [leaf]), certsRoot: rootB },
     ];
-    const plan = await planDiscovery(candidates, config, DEFAULT_CERTIFICATE_FILE_LIMITS);
+    const plan = await planDiscovery(candidates, config, { limits: DEFAULT_CERTIFICATE_FILE_LIMITS });
     expect(plan.stapleFiles).toEqual([path.join(out, 'site.pem.ocsp'), path.join(out, 'site.pem.ocsp'), path.join(out, 'other.pem.ocsp')]);
     expect(plan.stapleFiles.map((file) => plan.isContested(file))).toEqual([true, true, false]);
   });
@@ -64,23 +64,48 @@ describe('planDiscovery', () => {
     const files = [await writeBundle(dir, 'a.pem', [leaf, ca]), await writeBundle(dir, 'b.pem', [leaf, ca])];
     for (const file of files) await writeFile(`${file}.ocsp`, 'a staple');
     let told = 0;
-    const plan = await planDiscovery(files.map((file) => ({ file, certsRoot: dir })), config, DEFAULT_CERTIFICATE_FILE_LIMITS, () => told++);
+    const plan = await planDiscovery(files.map((file) => ({ file, certsRoot: dir })), config, { limits: DEFAULT_CERTIFICATE_FILE_LIMITS, onStapleMissing: () => told++ });
     expect({ streaming: plan.streaming, told, released: files.map((_, index) => plan.release(index)), kept: files.map((_, index) => plan.takeBytes(index)) })
       .toEqual({ streaming: false, told: 0, released: [undefined, undefined], kept: [undefined, undefined] });
     expect(plan.stapleFiles).toEqual(files.map((file) => `${file}.ocsp`));
     // One staple missing among the first candidates: the files are read first and the pass is told a fetch is coming.
     await rm(`${files[1]}.ocsp`);
-    const cold = await planDiscovery(files.map((file) => ({ file, certsRoot: dir })), config, DEFAULT_CERTIFICATE_FILE_LIMITS, () => told++);
+    const cold = await planDiscovery(files.map((file) => ({ file, certsRoot: dir })), config, { limits: DEFAULT_CERTIFICATE_FILE_LIMITS, onStapleMissing: () => told++ });
     expect({ streaming: cold.streaming, told, kept: cold.takeBytes(0) !== undefined }).toEqual({ streaming: true, told: 1, kept: true });
+  });
+
+  it('counts only files holding a leaf: a CA bundle and a key file without staples still make a warm pass', async () => {
+    const config = await suite.configFor();
+    const dir = config.certs[0]!;
+    const ca = suite.pki.authority.intermediate.certificate.toPem();
+    const leaf = (await suite.pki.issueLeaf({ ocspUrls: [OCSP_URL] })).certificate.toPem();
+    // certbot's layout sorts chain.pem and privkey.pem before and after cert.pem; neither ever gets a staple.
+    const files = [
+      await writeBundle(dir, 'a-chain.pem', [ca]),
+      await writeBundle(dir, 'b-cert.pem', [leaf]),
+      await writeBundle(dir, 'c-privkey.pem', ['-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n']),
+      await writeBundle(dir, 'd-fullchain.pem', [leaf, ca]),
+    ];
+    for (const file of [files[1]!, files[3]!]) await writeFile(`${file}.ocsp`, 'a staple');
+    let told = 0;
+    const candidates = files.map((file) => ({ file, certsRoot: dir }));
+    const warm = await planDiscovery(candidates, config, { limits: DEFAULT_CERTIFICATE_FILE_LIMITS, onStapleMissing: () => told++ });
+    expect({ streaming: warm.streaming, told }).toEqual({ streaming: false, told: 0 });
+    // The leaf file's staple gone: now a fetch is coming, whatever the leafless files around it lack.
+    await rm(`${files[3]}.ocsp`);
+    const cold = await planDiscovery(candidates, config, { limits: DEFAULT_CERTIFICATE_FILE_LIMITS, onStapleMissing: () => told++ });
+    expect({ streaming: cold.streaming, told }).toEqual({ streaming: true, told: 1 });
   });
 
   it('gives a file it cannot read no first certificate, so nothing waits for it', async () => {
     const config = await suite.configFor();
     const dir = config.certs[0]!;
     const missing = path.join(dir, 'gone.pem');
-    const plan = await planDiscovery([{ file: missing, certsRoot: dir }], config, DEFAULT_CERTIFICATE_FILE_LIMITS);
-    expect(plan.release(0)).toBeUndefined();
-    expect(plan.expectedTargets).toBe(0);
+    // A leaf without a staple first, so the plan reads every file first.
+    const leaf = await writeBundle(dir, 'a.pem', [(await suite.pki.issueLeaf({ ocspUrls: [OCSP_URL] })).certificate.toPem()]);
+    const plan = await planDiscovery([leaf, missing].map((file) => ({ file, certsRoot: dir })), config, { limits: DEFAULT_CERTIFICATE_FILE_LIMITS });
+    expect({ streaming: plan.streaming, expectedTargets: plan.expectedTargets }).toEqual({ streaming: true, expectedTargets: 1 });
+    expect(plan.release(1)).toBeUndefined();
   });
 });
 
