@@ -67,7 +67,7 @@ export class StapleDaemon {
     return this.deps.logger;
   }
 
-  /** Runs the first pass, then starts watching. Resolves when the watch is in place. */
+  /** Runs the first pass while the watch is set up. Resolves when both are done. */
   async start(): Promise<void> {
     assertDaemonConfig(this.config);
     // Bound before the first pass: a port in use is a configuration error to report at once, not after a long pass.
@@ -92,12 +92,12 @@ export class StapleDaemon {
     // Paths an earlier run's update hook failed to deliver (src/state/undelivered-hook-paths.ts) go to the next hook.
     this.publishState = await loadPublishState(this.config, this.stateDir, onCorrupt);
     this.requestPass('start');
-    await this.idle();
-    // SIGTERM during the first pass: nothing more to start.
-    if (this.stopping) return;
+    // The watch is set up while the first pass runs, not after it: a certificate renewed during a long first pass
+    // then brings a second pass instead of waiting for the sweep, and chokidar's scan (one lstat per entry on the
+    // thread pool: about 2 s for 10,000 files) overlaps the pass's parsing (docs/performance.md, session 7).
     const watchedConfig = this.config;
-    await this.startWatching();
-    // SIGTERM while the watch was being set up: stop() closed it; no timer, no "ready".
+    await Promise.all([this.idle(), this.startWatching()]);
+    // SIGTERM during the first pass or while the watch was being set up: stop() closed it; no timer, no "ready".
     if (this.stopping) return;
     this.watching = true;
     // A SIGHUP while the watch was being set up (a large tree takes seconds) left it to us: watch the new config.

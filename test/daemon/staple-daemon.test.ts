@@ -94,6 +94,26 @@ describe('StapleDaemon', () => {
     expect(fx.logger.events.some((e) => e.event === 'cert.changed' && e.fields.file === certFile)).toBe(true);
   });
 
+  it('watches while the first pass runs: a certificate renewed during it brings a second pass, not the sweep', async () => {
+    const fx = await createDaemon();
+    const leaf = await pki.issueLeaf({ ocspUrls: [OCSP_URL] });
+    const { certFile } = await pki.writeLeaf(fx.dir, leaf, 'fullchain');
+    const pem = await readFile(certFile);
+    const release = fx.http.hold();
+    const starting = fx.daemon.start();
+    await until(() => fx.http.waitingCount > 0, 'the first pass waiting on its fetch');
+    // certbot renews while the first pass still fetches. The watch's initial scan ignores what is already there, so
+    // the file is rewritten until well after any watch would be in place (no event can reach a watch started later).
+    for (let i = 0; i < 10; i += 1) {
+      await writeFile(certFile, pem);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    release();
+    await starting;
+    await until(() => fx.passes.some((p) => p.reason === 'watch'), 'a watch pass after the first one');
+    expect(fx.passes.map((p) => p.reason).slice(0, 2)).toEqual(['start', 'watch']);
+  });
+
   it('runs a pass on the cron sweep schedule, the safety net beside file events', async () => {
     // node-cron's six-field form: every second.
     const fx = await createDaemon({ sweep: '* * * * * *' });
