@@ -41,6 +41,18 @@ export default defineConfig(
     rules: { 'no-control-regex': 'off' },
   },
   {
+    // Rules that need the types (typescript-eslint's project service reads tsconfig.json, which covers src, test and
+    // bench). A daemon must not drop a promise: an unawaited write or fetch fails with nobody to log it, and an
+    // unawaited `expect(p).rejects` in a test asserts nothing (the guide's "no un-awaited promise assertions").
+    files: ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+    },
+  },
+  {
     // Issue 12: no source file over 300 lines, no function over 80 (blank and comment lines count).
     files: ['src/**/*.ts'],
     rules: {

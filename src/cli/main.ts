@@ -72,19 +72,18 @@ function buildProgram(setExit: (code: number | Promise<number>) => void): Comman
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  let result: number | Promise<number> = EXIT_USAGE;
-  let dispatched = false;
+  // A holder, not a `let`: TypeScript cannot see the callback assign it and would narrow it to the initial number.
+  const dispatched: { result?: number | Promise<number> } = {};
   const program = buildProgram((code) => {
-    dispatched = true;
-    result = code;
+    dispatched.result = code;
   });
   try {
     await program.parseAsync([...argv], { from: 'user' });
-    if (!dispatched) {
+    if (dispatched.result === undefined) {
       program.outputHelp({ error: true });
       return EXIT_USAGE;
     }
-    return await result;
+    return await dispatched.result;
   } catch (error) {
     if (error instanceof CommanderError) {
       // --help and --version end with code 0; every parse error (unknown option, bad value, missing argument) is usage.

@@ -41,7 +41,9 @@ function buildProgram(setExit: (code: Promise<number>) => void): Command {
 
 export async function main(argv: readonly string[]): Promise<number> {
   let result: Promise<number> | undefined;
-  const program = buildProgram((code) => (result = code));
+  const program = buildProgram((code) => {
+    result = code;
+  });
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return result ? await result : EX_USAGE_OR_CONFIG;
