@@ -83,7 +83,7 @@ export function createHttpClient(options: HttpClientOptions): ClosableHttpClient
   return {
     request: async (req) => sendRequest(await loadClient(), req),
     // A failed load is reported by the request that awaits the same promise; here it must not become unhandled.
-    prepare: () => void loadClient().catch(() => undefined),
+    prepare: () => loadClient().then(() => undefined, () => undefined),
     close: () => router.destroy(),
   };
 }

@@ -23,8 +23,9 @@ export interface HttpResponse {
 export interface HttpClient {
   request(req: HttpRequest): Promise<HttpResponse>;
   /** Starts loading what the first request needs, when a caller knows a request is coming before it can send it
-   *  (a cold pass, while it still parses). Optional: clients with nothing to load leave it out. */
-  prepare?(): void;
+   *  (a cold pass, while it still parses). Resolves once loaded, never rejects (a failed load is the first request's
+   *  error). Optional: clients with nothing to load leave it out. */
+  prepare?(): Promise<void>;
 }
 
 export interface ClosableHttpClient extends HttpClient {

@@ -134,6 +134,25 @@ describe('discoverTargets', () => {
     expect(discovered.targetCount).toBe(149);
   });
 
+  it('parses no further file after the first target until the HTTP client has loaded, so the first request goes first', async () => {
+    const config = await suite.configFor();
+    const dir = config.certs[0]!;
+    const ca = suite.pki.authority.intermediate.certificate.toPem();
+    const leaves = await Promise.all(Array.from({ length: 3 }, (_, index) => suite.pki.issueLeaf({ ocspUrls: [OCSP_URL], commonName: `leaf-${index}.test` })));
+    for (const [index, leaf] of leaves.entries()) await writeBundle(dir, `leaf-${index}.pem`, [leaf.certificate.toPem(), ca]);
+    let loaded!: () => void;
+    const loading = new Promise<void>((resolve) => (loaded = resolve));
+    const arrived: number[] = [];
+    const discovering = discoverTargets(config, { now: T0, onFetchLikely: () => loading, onTarget: (_, order) => arrived.push(order) });
+    for (let turn = 0; turn < 50 && arrived.length === 0; turn += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    // Many event-loop turns later, still only the first target: the parse waits for the client.
+    for (let turn = 0; turn < 10; turn += 1) await new Promise((resolve) => setImmediate(resolve));
+    expect(arrived).toEqual([0]);
+    loaded();
+    await discovering;
+    expect(arrived.sort()).toEqual([0, 1, 2]);
+  });
+
   it('parses the --certs roots in turn, so the leaf of a later root does not wait for every file of the first', async () => {
     // Named so the second root's file sorts last in discovery order, whatever the temp directory is called.
     const parent = await makeTempDir();
