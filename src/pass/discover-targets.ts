@@ -68,12 +68,8 @@ export async function discoverTargets(config: StaplerdConfig, options: DiscoverO
   // One parse per distinct certificate: the CA in every fullchain file is the same object for all of them.
   const certificates = new CertificateCache({ memos: options.memos });
   const fileLimits = { maxFileBytes: config.maxCertificateFileBytes, maxCertificates: config.maxCertificatesPerFile };
-  let clientLoading: Promise<void> | undefined;
-  const onFetchLikely = options.onFetchLikely;
-  const onStapleMissing = onFetchLikely && ((): void => {
-    clientLoading = onFetchLikely();
-  });
-  const plan = await planDiscovery(candidates, config, { limits: fileLimits, certificates, onStapleMissing });
+  const client = createClientGate(options.onFetchLikely);
+  const plan = await planDiscovery(candidates, config, { limits: fileLimits, certificates, onStapleMissing: client.onFetchLikely });
   options.onExpected?.(plan.expectedTargets);
   const resolver = new IssuerResolver({
     issuerDir: config.issuerDir,
@@ -95,17 +91,6 @@ export async function discoverTargets(config: StaplerdConfig, options: DiscoverO
     options.onTarget(await completeTarget(group, config, resolver, options.now), order);
   };
   const outTree: OutTreeCache = new Map();
-  /**
-   * The first target's request waits for the HTTP client, whose import (got and its 60-odd modules, about 0.2 s of
-   * CPU) only advances between parse slices: parsing on delayed the first request of a 1,000-certificate pass to
-   * 0.79 s after spawn (session 7 profile). Once the first target is on its way, the rest of the tree waits for the
-   * import instead: the same CPU, spent in the order the first request needs it.
-   */
-  const waitForFirstRequest = async (): Promise<void> => {
-    const loading = clientLoading;
-    clientLoading = undefined;
-    if (loading) await loading;
-  };
   const yieldNow = createSlicedYield(PARSE_SLICE_MS);
 
   // One file after another: parsing is synchronous, so more at once would only hold the event loop longer. The
@@ -135,7 +120,7 @@ export async function discoverTargets(config: StaplerdConfig, options: DiscoverO
     if (resolving.size >= LOAD_CONCURRENCY) await Promise.race(resolving);
     const handing = handOn(group).finally(() => resolving.delete(handing));
     resolving.add(handing);
-    await waitForFirstRequest();
+    await client.waitAfterFirstTarget();
   }
   await Promise.all(resolving);
 
@@ -145,6 +130,26 @@ export async function discoverTargets(config: StaplerdConfig, options: DiscoverO
   const kept = dropConflictingStapleFiles(rest, problems);
   await mapWithConcurrency(kept, LOAD_CONCURRENCY, handOn);
   return { problems, notices, scannedFiles: candidates.length, targetCount: handedOn.size };
+}
+
+/**
+ * The first target's request waits for the HTTP client, whose import (got and its 60-odd modules, about 0.2 s of CPU)
+ * only advanced between parse slices: parsing on delayed the first request of a 1,000-certificate pass (0.79 s after
+ * spawn, session 7 profile). Once the first target is on its way, the rest of the tree waits for the import instead:
+ * the same CPU, spent in the order the first request needs it. Only the first wait waits; later calls return at once.
+ */
+function createClientGate(onFetchLikely: DiscoverOptions['onFetchLikely']): { onFetchLikely?: () => void; waitAfterFirstTarget: () => Promise<void> } {
+  let loading: Promise<void> | undefined;
+  return {
+    onFetchLikely: onFetchLikely && ((): void => {
+      loading = onFetchLikely();
+    }),
+    waitAfterFirstTarget: async () => {
+      const pending = loading;
+      loading = undefined;
+      if (pending) await pending;
+    },
+  };
 }
 
 function addToGroup(
