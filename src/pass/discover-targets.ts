@@ -69,7 +69,7 @@ export async function discoverTargets(config: StaplerdConfig, options: DiscoverO
   const certificates = new CertificateCache({ memos: options.memos });
   const fileLimits = { maxFileBytes: config.maxCertificateFileBytes, maxCertificates: config.maxCertificatesPerFile };
   const client = createClientGate(options.onFetchLikely);
-  const plan = await planDiscovery(candidates, config, { limits: fileLimits, certificates, onStapleMissing: client.onFetchLikely });
+  const plan = await planDiscovery(candidates, config, { limits: fileLimits, now: options.now, certificates, onStapleMissing: client.onFetchLikely });
   options.onExpected?.(plan.expectedTargets);
   const resolver = new IssuerResolver({
     issuerDir: config.issuerDir,

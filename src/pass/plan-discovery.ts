@@ -31,44 +31,52 @@ export interface DiscoveryPlan {
  */
 const PLAN_BYTES_BUDGET = 4 * 1024 * 1024;
 
-/** How many of the first leaf files are checked for a staple on disk: one without means a fetch is coming. */
+/** How many of the first files with a staple are enough to call a pass warm: one without means a fetch is coming. */
 const STAPLE_PROBES = 16;
-/** Files without a staple that are read to see whether they hold a leaf, at most: a tree of CA bundles stops here. */
-const MAX_LEAFLESS_PROBES = 4 * STAPLE_PROBES;
+/** Files without a staple read to see whether one is due, at most: a tree of CA bundles or expired leaves stops here. */
+const MAX_UNSTAPLED_PROBES = 4 * STAPLE_PROBES;
 
 /**
  * The first read pays off only when something is fetched early. On a warm restart (every staple on disk, nothing due)
  * it was pure overhead: each file opened, decoded and hashed once more, beyond PLAN_BYTES_BUDGET read a third time.
  * Issue 5's 10,000-certificate warm restart went from 2.4-2.9 s to 3.5-4.1 s with it (docs/performance.md, session 6).
- * So when the first STAPLE_PROBES leaf files all have a staple, discovery reads each file once, as it did before
+ * So when the first STAPLE_PROBES files all have a staple, discovery reads each file once, as it did before
  * streaming, and hands every target on at the end. A pass that has staples to refresh among them then starts its
  * fetches after the parse rather than during it: those staples are still valid, so a few seconds do not matter.
  *
- * Only files that hold a leaf count: certbot's chain.pem and privkey.pem, a CA bundle beside the sites, never get a
- * staple (session 7: one CA file first in the tree sent every warm restart down the first read). A file without a
- * staple is parsed to tell (through the pass's certificate cache, so the parse is not repeated); one that cannot be
- * read or parsed counts as leafless here, and the parse reports it.
+ * A file without a staple counts only when a staple would be fetched for it (session 7: one CA file first in the tree
+ * sent every warm restart down the first read). Never stapled: certbot's chain.pem and privkey.pem, CA bundles, a
+ * leaf without an OCSP URL (every Let's Encrypt certificate since 2025) and an expired one. Such a file is parsed to
+ * tell, through the pass's certificate cache so the parse is not repeated; one that cannot be read or parsed counts
+ * as never stapled here, and the parse reports it.
  */
-async function hasMissingStaple(candidates: readonly CandidateFile[], stapleFiles: readonly string[], probe: LeafProbe): Promise<boolean> {
-  let leavesWithStaple = 0;
-  let leafless = 0;
+async function hasMissingStaple(candidates: readonly CandidateFile[], stapleFiles: readonly string[], probe: StapleProbe): Promise<boolean> {
+  let stapled = 0;
+  let neverStapled = 0;
   for (const [index, candidate] of candidates.entries()) {
-    if (leavesWithStaple >= STAPLE_PROBES || leafless >= MAX_LEAFLESS_PROBES) return false;
-    if (existsSync(stapleFiles[index]!)) leavesWithStaple += 1;
-    else if (await holdsLeaf(candidate.file, probe)) return true;
-    else leafless += 1;
+    if (stapled >= STAPLE_PROBES || neverStapled >= MAX_UNSTAPLED_PROBES) return false;
+    if (existsSync(stapleFiles[index]!)) stapled += 1;
+    else if (await wouldBeStapled(candidate.file, probe)) return true;
+    else neverStapled += 1;
   }
   return false;
 }
 
-interface LeafProbe {
+interface StapleProbe {
   readonly limits: CertificateFileLimits;
   readonly certificates: CertificateCache;
+  readonly now: Date;
+  /** --responder: every leaf is asked there, OCSP URL or not. */
+  readonly responder: string | undefined;
 }
 
-async function holdsLeaf(file: string, { limits, certificates }: LeafProbe): Promise<boolean> {
+/** Whether the file holds a leaf that a pass fetches a staple for (process-target.ts: an OCSP URL, not expired). */
+async function wouldBeStapled(file: string, { limits, certificates, now, responder }: StapleProbe): Promise<boolean> {
   try {
-    return (await loadCertificateFile(file, certificates, limits)).kind === 'leaf';
+    const loaded = await loadCertificateFile(file, certificates, limits);
+    if (loaded.kind !== 'leaf') return false;
+    const { ocspUrls, notAfter } = loaded.leaf.summary;
+    return (ocspUrls.length > 0 || responder !== undefined) && notAfter > now;
   } catch {
     return false;
   }
@@ -96,6 +104,8 @@ function countClaims(stapleFiles: readonly string[]): Map<string, number> {
 
 export interface PlanOptions {
   readonly limits: CertificateFileLimits;
+  /** The pass's instant: an expired leaf without a staple does not make the pass cold. */
+  readonly now: Date;
   /** The pass's cache: a file the staple probe parses is not parsed again. */
   readonly certificates?: CertificateCache;
   /** Told when a leaf among the first files has no staple on disk (a fetch is coming). */
@@ -112,7 +122,8 @@ export async function planDiscovery(candidates: readonly CandidateFile[], config
   const { limits, onStapleMissing } = options;
   const stapleFiles = candidates.map((candidate) => stapleOutputPath(candidate.file, { certsRoot: candidate.certsRoot, outDir: config.out }));
   const certificates = options.certificates ?? new CertificateCache();
-  if (!(await hasMissingStaple(candidates, stapleFiles, { limits, certificates }))) return planWithoutFirstRead(stapleFiles);
+  const probe = { limits, certificates, now: options.now, responder: config.responder };
+  if (!(await hasMissingStaple(candidates, stapleFiles, probe))) return planWithoutFirstRead(stapleFiles);
   // A certificate without a staple will be fetched for (unless it has no OCSP URL): tell the pass now, a parse
   // ahead of its first request, so the HTTP client loads while the tree is still read (issue 13: got's import took
   // 0.16-0.45 s between the first target and its request).

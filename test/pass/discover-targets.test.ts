@@ -32,7 +32,7 @@ describe('planDiscovery', () => {
       await writeBundle(dir, 'd.pem', [two!.certificate.toPem()]),
       await writeBundle(dir, 'e.pem', [three!.certificate.toPem()]),
     ];
-    const plan = await planDiscovery(files.map((file) => ({ file, certsRoot: dir })), config, { limits: DEFAULT_CERTIFICATE_FILE_LIMITS });
+    const plan = await planDiscovery(files.map((file) => ({ file, certsRoot: dir })), config, { now: T0, limits: DEFAULT_CERTIFICATE_FILE_LIMITS });
     const fingerprint = (leaf: typeof one) => leaf!.certificate.summary.fingerprintSha256;
     expect(files.map((_, index) => plan.release(index))).toEqual([undefined, fingerprint(one), undefined, undefined, fingerprint(three)]);
     expect(plan.stapleFiles).toEqual(files.map((file) => `${file}.ocsp`));
@@ -51,7 +51,7 @@ describe('planDiscovery', () => {
       { file: await writeBundle(rootB, 'site.pem', [leaf]), certsRoot: rootB },
       { file: await writeBundle(rootB, 'other.pem', [leaf]), certsRoot: rootB },
     ];
-    const plan = await planDiscovery(candidates, config, { limits: DEFAULT_CERTIFICATE_FILE_LIMITS });
+    const plan = await planDiscovery(candidates, config, { now: T0, limits: DEFAULT_CERTIFICATE_FILE_LIMITS });
     expect(plan.stapleFiles).toEqual([path.join(out, 'site.pem.ocsp'), path.join(out, 'site.pem.ocsp'), path.join(out, 'other.pem.ocsp')]);
     expect(plan.stapleFiles.map((file) => plan.isContested(file))).toEqual([true, true, false]);
   });
@@ -64,36 +64,41 @@ describe('planDiscovery', () => {
     const files = [await writeBundle(dir, 'a.pem', [leaf, ca]), await writeBundle(dir, 'b.pem', [leaf, ca])];
     for (const file of files) await writeFile(`${file}.ocsp`, 'a staple');
     let told = 0;
-    const plan = await planDiscovery(files.map((file) => ({ file, certsRoot: dir })), config, { limits: DEFAULT_CERTIFICATE_FILE_LIMITS, onStapleMissing: () => told++ });
+    const plan = await planDiscovery(files.map((file) => ({ file, certsRoot: dir })), config, { now: T0, limits: DEFAULT_CERTIFICATE_FILE_LIMITS, onStapleMissing: () => told++ });
     expect({ streaming: plan.streaming, told, released: files.map((_, index) => plan.release(index)), kept: files.map((_, index) => plan.takeBytes(index)) })
       .toEqual({ streaming: false, told: 0, released: [undefined, undefined], kept: [undefined, undefined] });
     expect(plan.stapleFiles).toEqual(files.map((file) => `${file}.ocsp`));
     // One staple missing among the first candidates: the files are read first and the pass is told a fetch is coming.
     await rm(`${files[1]}.ocsp`);
-    const cold = await planDiscovery(files.map((file) => ({ file, certsRoot: dir })), config, { limits: DEFAULT_CERTIFICATE_FILE_LIMITS, onStapleMissing: () => told++ });
+    const cold = await planDiscovery(files.map((file) => ({ file, certsRoot: dir })), config, { now: T0, limits: DEFAULT_CERTIFICATE_FILE_LIMITS, onStapleMissing: () => told++ });
     expect({ streaming: cold.streaming, told, kept: cold.takeBytes(0) !== undefined }).toEqual({ streaming: true, told: 1, kept: true });
   });
 
-  it('counts only files holding a leaf: a CA bundle and a key file without staples still make a warm pass', async () => {
+  it('counts only files a staple is fetched for: CA bundles, keys, leaves without OCSP or expired still make a warm pass', async () => {
     const config = await suite.configFor();
     const dir = config.certs[0]!;
     const ca = suite.pki.authority.intermediate.certificate.toPem();
     const leaf = (await suite.pki.issueLeaf({ ocspUrls: [OCSP_URL] })).certificate.toPem();
-    // certbot's layout sorts chain.pem and privkey.pem before and after cert.pem; neither ever gets a staple.
+    const withoutOcsp = (await suite.pki.issueLeaf({ ocspUrls: [] })).certificate.toPem();
+    const daysBefore = (days: number): Date => new Date(T0.getTime() - days * 86_400_000);
+    const expired = (await suite.pki.issueLeaf({ ocspUrls: [OCSP_URL], notBefore: daysBefore(2), notAfter: daysBefore(1) })).certificate.toPem();
+    // certbot's layout sorts chain.pem and privkey.pem before and after cert.pem; none of these ever gets a staple.
     const files = [
       await writeBundle(dir, 'a-chain.pem', [ca]),
       await writeBundle(dir, 'b-cert.pem', [leaf]),
       await writeBundle(dir, 'c-privkey.pem', ['-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n']),
+      await writeBundle(dir, 'c-lets-encrypt.pem', [withoutOcsp, ca]),
+      await writeBundle(dir, 'c-old.pem', [expired, ca]),
       await writeBundle(dir, 'd-fullchain.pem', [leaf, ca]),
     ];
-    for (const file of [files[1]!, files[3]!]) await writeFile(`${file}.ocsp`, 'a staple');
+    for (const file of [files[1]!, files[5]!]) await writeFile(`${file}.ocsp`, 'a staple');
     let told = 0;
     const candidates = files.map((file) => ({ file, certsRoot: dir }));
-    const warm = await planDiscovery(candidates, config, { limits: DEFAULT_CERTIFICATE_FILE_LIMITS, onStapleMissing: () => told++ });
+    const warm = await planDiscovery(candidates, config, { now: T0, limits: DEFAULT_CERTIFICATE_FILE_LIMITS, onStapleMissing: () => told++ });
     expect({ streaming: warm.streaming, told }).toEqual({ streaming: false, told: 0 });
     // The leaf file's staple gone: now a fetch is coming, whatever the leafless files around it lack.
-    await rm(`${files[3]}.ocsp`);
-    const cold = await planDiscovery(candidates, config, { limits: DEFAULT_CERTIFICATE_FILE_LIMITS, onStapleMissing: () => told++ });
+    await rm(`${files[5]}.ocsp`);
+    const cold = await planDiscovery(candidates, config, { now: T0, limits: DEFAULT_CERTIFICATE_FILE_LIMITS, onStapleMissing: () => told++ });
     expect({ streaming: cold.streaming, told }).toEqual({ streaming: true, told: 1 });
   });
 
@@ -103,7 +108,7 @@ describe('planDiscovery', () => {
     const missing = path.join(dir, 'gone.pem');
     // A leaf without a staple first, so the plan reads every file first.
     const leaf = await writeBundle(dir, 'a.pem', [(await suite.pki.issueLeaf({ ocspUrls: [OCSP_URL] })).certificate.toPem()]);
-    const plan = await planDiscovery([leaf, missing].map((file) => ({ file, certsRoot: dir })), config, { limits: DEFAULT_CERTIFICATE_FILE_LIMITS });
+    const plan = await planDiscovery([leaf, missing].map((file) => ({ file, certsRoot: dir })), config, { now: T0, limits: DEFAULT_CERTIFICATE_FILE_LIMITS });
     expect({ streaming: plan.streaming, expectedTargets: plan.expectedTargets }).toEqual({ streaming: true, expectedTargets: 1 });
     expect(plan.release(1)).toBeUndefined();
   });
