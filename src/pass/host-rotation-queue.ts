@@ -8,8 +8,8 @@ export interface TakenItem<T> {
 export interface HostRotationQueueOptions {
   /** The limiter's per-host slots (--per-host-concurrency): a host with this many items taken and not done is full. */
   readonly slotsPerHost?: number;
-  /** Items a full host may hold beyond its slots, waiting at the limiter for one (default: slotsPerHost). */
-  readonly sparesPerHost?: number;
+  /** How many workers take from the queue (--concurrency): full hosts get spares while slotsPerHost of them are left. */
+  readonly workers?: number;
 }
 
 /**
@@ -18,20 +18,22 @@ export interface HostRotationQueueOptions {
  * arrive while the pass already fetches. A host never served goes before every host already served.
  *
  * Session 7: rotation alone handed hosts out evenly, but a slow host finishes its items slowest, so more and more
- * workers sat holding its items at the limiter while fast hosts' slots stood idle (40-70 ms of dead time per request
- * in the bench's multi-host scenario). The queue now counts, per host, the items taken and not yet done: a host
- * with a free slot (fewer than slotsPerHost) goes first, least recently served among them. When every host with
- * items waiting is full, a worker still takes a spare from the least loaded one (fewest taken, then least recently
- * served), up to sparesPerHost: it waits at the limiter with its request built, so the slot it waits for restarts at
- * once when the answer before it arrives (the latency-bound scenario's dead time) instead of after that answer is
- * validated and written and the next target is read. Past the spares a worker waits for a host to finish an item
- * (or for a new host's item): more spares would only pile workers on the slow host that a host discovered later
- * needs, since the limiter lets no more through anyway.
+ * workers sat holding its items at the limiter while fast hosts' slots stood idle, and a fast host's items went
+ * at the slow host's pace (the bench's multi-host scenario). The queue now counts, per host, the items taken and not
+ * yet done: a host with a free slot (fewer than slotsPerHost taken) goes first, least recently served among them.
+ * When every host with items waiting is full, a worker still takes a spare from the least loaded one (fewest taken,
+ * then least recently served): it waits at the limiter with its request built, so the slot restarts as soon as the
+ * answer before it is in, while that answer is still validated and written (the count includes those). Capping the
+ * spares at slotsPerHost per host cost the one-host pass 2-3 ms of dead time per request (session 7, measured), so
+ * they are not capped per host; but the last slotsPerHost workers take no spare: while the tree is still parsed,
+ * targets arrive one by one and idle workers take each at once, so the first host found would hold every worker
+ * and a host found after it would wait for one of them to be done, however slow that host answers. Those workers
+ * wait instead, for a host with a free slot (a new item) or for an item to be done.
  *
  * The counts only approximate the limiter's state: a target may fall back to a second responder URL on another host,
- * and CRL and AIA downloads take slots too. That only makes a choice less apt, never stuck: an item is never held
- * back by its host's count longer than the items taken before it take to be done (the limiter and the fetch
- * timeouts bound those), and items without a host (no OCSP URL: never limited) never wait.
+ * and CRL and AIA downloads take slots too. That makes a choice less apt, never stuck: an item waits only while
+ * other items are taken, each of which is done in time (the limiter and the fetch timeouts bound them) and then
+ * wakes a waiting worker, and items without a host (no OCSP URL: never limited) never wait.
  */
 export class HostRotationQueue<T> {
   readonly #queues = new Map<string | undefined, T[]>();
@@ -41,14 +43,16 @@ export class HostRotationQueue<T> {
   /** Items taken and not yet done, per host (hosts with none are absent). */
   readonly #taken = new Map<string, number>();
   readonly #slotsPerHost: number;
-  readonly #sparesPerHost: number;
+  /** Spares are taken only while fewer items than this are taken in all. */
+  readonly #spareLimit: number;
+  #takenTotal = 0;
   #servedCount = 0;
   #closed = false;
   #wakeUp: (() => void)[] = [];
 
   constructor(options: HostRotationQueueOptions = {}) {
     this.#slotsPerHost = options.slotsPerHost ?? Infinity;
-    this.#sparesPerHost = options.sparesPerHost ?? this.#slotsPerHost;
+    this.#spareLimit = (options.workers ?? Infinity) - this.#slotsPerHost;
   }
 
   push(item: T, host: string | undefined): void {
@@ -73,7 +77,7 @@ export class HostRotationQueue<T> {
     return this.#taken.get(host) ?? 0;
   }
 
-  /** The next item without waiting, or undefined when none can be taken now (none queued, or every host at its cap). */
+  /** The next item without waiting, or undefined when none can be taken now (none queued, or only spares and none left). */
   shift(): TakenItem<T> | undefined {
     const position = this.#choosePosition();
     if (position < 0) return undefined;
@@ -86,21 +90,22 @@ export class HostRotationQueue<T> {
     else this.#queues.delete(host);
     // Closed and now empty: takers still waiting for a host's room learn there is nothing more.
     if (this.#closed && this.#rotation.length === 0) this.#wakeAll();
-    if (host === undefined) return { item, done: () => {} };
-    this.#taken.set(host, this.takenCount(host) + 1);
+    this.#takenTotal += 1;
+    if (host !== undefined) this.#taken.set(host, this.takenCount(host) + 1);
     let isDone = false;
-    return {
-      item,
-      done: () => {
-        if (isDone) return;
-        isDone = true;
+    const done = (): void => {
+      if (isDone) return;
+      isDone = true;
+      this.#takenTotal -= 1;
+      if (host !== undefined) {
         const remaining = this.takenCount(host) - 1;
         if (remaining === 0) this.#taken.delete(host);
         else this.#taken.set(host, remaining);
-        // A host at its cap may now give one more item to a waiting taker.
-        if (this.#queues.has(host)) this.#wakeUp.shift()?.();
-      },
+      }
+      // One more item may be taken now (a slot, or a spare): one waiting taker tries.
+      if (this.#rotation.length > 0) this.#wakeUp.shift()?.();
     };
+    return { item, done };
   }
 
   /** The next item, waiting for one while the queue is open; undefined once it is closed and empty. */
@@ -108,7 +113,7 @@ export class HostRotationQueue<T> {
     for (;;) {
       const taken = this.shift();
       if (taken) return taken;
-      // Closed with items left: they wait for their hosts' items to be done, each of which wakes a taker.
+      // Closed with items left (spares not allowed now): an item done wakes a taker, the last item taken wakes all.
       if (this.#closed && this.#rotation.length === 0) return undefined;
       await new Promise<void>((resolve) => this.#wakeUp.push(resolve));
       // Each push or done wakes one taker for the one item it may free; one that did not wait may have taken it first.
@@ -116,18 +121,19 @@ export class HostRotationQueue<T> {
   }
 
   /**
-   * Where in the rotation the next item comes from, or -1: the first host with a free slot; else, among the hosts
-   * below their cap, the one with the fewest items taken (the first of them: least recently served).
+   * Where in the rotation the next item comes from, or -1: the first host with a free slot (or no host); else, while
+   * spares may be taken, the host with the fewest items taken (the first of them: least recently served).
    */
   #choosePosition(): number {
     let best = -1;
     let bestTaken = Infinity;
+    const mayTakeSpare = this.#takenTotal < this.#spareLimit;
     for (let position = 0; position < this.#rotation.length; position += 1) {
       const host = this.#rotation[position];
       if (host === undefined) return position;
       const taken = this.takenCount(host);
       if (taken < this.#slotsPerHost) return position;
-      if (taken < this.#slotsPerHost + this.#sparesPerHost && taken < bestTaken) {
+      if (mayTakeSpare && taken < bestTaken) {
         best = position;
         bestTaken = taken;
       }

@@ -81,48 +81,42 @@ describe('HostRotationQueue', () => {
     expect(drainNow(queue)).toEqual(['none1', 'a1', 'none2']);
   });
 
-  // Hosts "a" (slow in the story: its items are not done) and "b", "c" (fast: done soon after being taken).
+  // Host "a" is the slow one in these stories: its items are done last, if at all.
   it.each([
     {
       rule: 'a host whose slots are all taken is skipped while another host with a free slot has items waiting',
-      options: { slotsPerHost: 2, sparesPerHost: 2 },
+      options: { slotsPerHost: 2, workers: 6 },
       steps: '+a1 +a2 +a3 +a4 +b1 +b2 +b3 +b4  > > > >  -b1 >  -b3 >  -b2 >',
       taken: 'a1 b1 a2 b2 b3 b4 a3',
     },
     {
       rule: 'hosts with a free slot keep least-recently-served order among themselves',
-      options: { slotsPerHost: 1, sparesPerHost: 1 },
+      options: { slotsPerHost: 1, workers: 4 },
       steps: '+a1 +a2 +b1 +b2 +c1 +c2  > > >  -c1 -b1 > >  -a1 >',
       taken: 'a1 b1 c1 b2 c2 a2',
     },
     {
       rule: 'when every host is full, a spare comes from the host with the fewest taken, then least recently served',
-      options: { slotsPerHost: 1, sparesPerHost: 2 },
+      options: { slotsPerHost: 1 },
       // After b2, a was served less recently but holds two items to b's one: b3 is the spare.
       steps: '+a1 +a2 +a3 +b1 +b2 +b3  > > >  -b1 >  > >',
       taken: 'a1 b1 a2 b2 b3 a3',
     },
     {
-      rule: 'past its slots and spares a host gives nothing until one of its items is done',
-      options: { slotsPerHost: 1, sparesPerHost: 1 },
-      steps: '+a1 +a2 +a3  > > >  -a2 >  >',
-      taken: 'a1 a2 . a3 .',
+      rule: 'the last slotsPerHost workers take no spare, and a host that shows up then still gets its free slot',
+      options: { slotsPerHost: 2, workers: 5 },
+      steps: '+a1 +a2 +a3 +a4  > > > >  +b1 > >  -b1 >  -a1 >',
+      taken: 'a1 a2 a3 . b1 . . a4',
     },
     {
-      rule: 'no spares: a full host waits for its own items while another host is served',
-      options: { slotsPerHost: 2, sparesPerHost: 0 },
-      steps: '+a1 +a2 +a3 +b1  > > > > >  -a1 >',
-      taken: 'a1 b1 a2 . . a3',
-    },
-    {
-      rule: 'items without a responder host are never limited',
-      options: { slotsPerHost: 1, sparesPerHost: 0 },
+      rule: 'items without a responder host are never held back',
+      options: { slotsPerHost: 1, workers: 2 },
       steps: '+a1 +a2 +_1 +_2 +_3  > > > > >',
       taken: 'a1 _1 _2 _3 .',
     },
     {
-      rule: 'an item said done twice frees its slot once',
-      options: { slotsPerHost: 1, sparesPerHost: 0 },
+      rule: 'an item said done twice counts once',
+      options: { slotsPerHost: 1, workers: 2 },
       steps: '+a1 +a2 +a3  > -a1 -a1 > >',
       taken: 'a1 a2 .',
     },
@@ -165,8 +159,8 @@ describe('HostRotationQueue', () => {
     await expect(queue.take()).resolves.toBeUndefined();
   });
 
-  it('makes a taker wait while every host with items is at its cap, and wakes it when one of them is done', async () => {
-    const queue = queueOf(['a1', 'a2'], { slotsPerHost: 1, sparesPerHost: 0 });
+  it('makes a taker wait while only spares are left and the last workers take none, and wakes it when one is done', async () => {
+    const queue = queueOf(['a1', 'a2'], { slotsPerHost: 1, workers: 2 });
     const first = (await queue.take())!;
     let waited: string | undefined;
     const waiting = queue.take().then((taken) => (waited = taken?.item));
@@ -177,8 +171,20 @@ describe('HostRotationQueue', () => {
     expect(waited).toBe('a2');
   });
 
-  it('hands the last items out after close once their host has room, then says there are no more', async () => {
-    const queue = queueOf(['a1', 'a2', 'a3'], { slotsPerHost: 1, sparesPerHost: 0 });
+  it("wakes a waiting taker for a spare when another host's item is done", async () => {
+    const queue = queueOf(['a1', 'a2', 'b1'], { slotsPerHost: 1, workers: 3 });
+    const [, b1] = [(await queue.take())!, (await queue.take())!];
+    let waited: string | undefined;
+    const waiting = queue.take().then((taken) => (waited = taken?.item));
+    await settle();
+    expect(waited).toBeUndefined();
+    b1.done();
+    await waiting;
+    expect(waited).toBe('a2');
+  });
+
+  it('hands the last items out after close once it may, then tells every waiting taker there are no more', async () => {
+    const queue = queueOf(['a1', 'a2', 'a3'], { slotsPerHost: 1, workers: 2 });
     queue.close();
     const first = (await queue.take())!;
     const takers = [queue.take(), queue.take(), queue.take()];
@@ -189,12 +195,11 @@ describe('HostRotationQueue', () => {
     second.done();
     const third = (await takers[1])!;
     expect(third.item).toBe('a3');
-    third.done();
     await expect(takers[2]).resolves.toBeUndefined();
   });
 
   it('loses no wake-up when several items are done while several takers wait', async () => {
-    const queue = queueOf(['a1', 'b1', 'a2', 'b2'], { slotsPerHost: 1, sparesPerHost: 0 });
+    const queue = queueOf(['a1', 'b1', 'a2', 'b2'], { slotsPerHost: 1, workers: 2 });
     const [a1, b1] = [(await queue.take())!, (await queue.take())!];
     const takers = [queue.take(), queue.take()];
     await settle();

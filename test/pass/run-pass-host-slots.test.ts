@@ -49,9 +49,9 @@ function gatedTransport(inner: HttpClient, fastTotal: number) {
 
 describe('runPass with a slow and a fast responder host', () => {
   it("fetches every fast host's target while the slow host holds all its slots", async () => {
-    // P = 2 slots per host, 3P workers: the slow host holds its 2 slots plus at most 2 spares at its limiter, so 2
-    // workers are always left for the fast host. Before session 7 the rotation handed the slow host every other
-    // target, and each worker that took one stayed with it until the slow host answered: all 6 ended up there.
+    // P = 2 slots per host, 3P workers: the slow host gets its 2 slots and spares at its limiter, but the last P
+    // workers take no spare, so 2 are always left for the fast host. Before session 7 each worker took whatever
+    // target came next and stayed with a slow one until it answered: all 6 ended up waiting on the slow host.
     const config = { perHostConcurrency: 2, concurrency: 6 };
     const fx = await createPassFixture(suite.pki, suite.dirs, config);
     const slowNames = ['a01', 'a02', 'a03', 'a04', 'a05', 'a06'];
