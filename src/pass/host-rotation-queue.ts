@@ -24,7 +24,7 @@ export interface HostRotationQueueOptions {
  * When every host with items waiting is full, a worker still takes a spare from the least loaded one (fewest taken,
  * then least recently served): it waits at the limiter with its request built, so the slot restarts as soon as the
  * answer before it is in, while that answer is still validated and written (the count includes those). Capping the
- * spares at slotsPerHost per host cost the one-host pass 2-3 ms of dead time per request (session 7, measured), so
+ * spares at slotsPerHost per host cost the one-host pass 1.5-3.5 ms of dead time per request (docs/performance.md), so
  * they are not capped per host; but the last slotsPerHost workers take no spare: while the tree is still parsed,
  * targets arrive one by one and idle workers take each at once, so the first host found would hold every worker
  * and a host found after it would wait for one of them to be done, however slow that host answers. Those workers
