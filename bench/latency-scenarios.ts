@@ -28,8 +28,11 @@ export interface ScenarioResult {
   readonly settings: ScenarioSettings;
   /** Per run: staplerd's cold pass, easy-ocsp with P workers and the floor (no PKI), one responder `latencyMs` away. */
   readonly latencyRuns: readonly { staplerd: Figures; easyOcsp: Figures; floor: Figures }[];
-  /** Per run: staplerd's cold pass over all hosts, and the most requests each host saw open at once. */
-  readonly multiHostRuns: readonly { staplerd: Figures; maxInFlightByHost: readonly number[] }[];
+  /**
+   * Per run: staplerd's cold pass over all hosts, the most requests each host saw open at once, and each host's dead
+   * time per request (ms; mean gap from an answer to the next request on a connection), in `multiHostDelaysMs` order.
+   */
+  readonly multiHostRuns: readonly { staplerd: Figures; maxInFlightByHost: readonly number[]; deadTimeByHostMs: readonly number[] }[];
   /** Cold: no staples at start (what the target is stated for); warm: restarted over the staples the cold one wrote. */
   readonly smallDaemonRuns: readonly { daemonRssKb: number; warmDaemonRssKb: number; bareNodeRssKb: number }[];
   readonly summary: Figures;
@@ -164,7 +167,7 @@ export async function runLatencyScenarios(
     hosts.push(small);
 
     const latencyRuns: { staplerd: Figures; easyOcsp: Figures; floor: Figures }[] = [];
-    const multiHostRuns: { staplerd: Figures; maxInFlightByHost: number[] }[] = [];
+    const multiHostRuns: { staplerd: Figures; maxInFlightByHost: number[]; deadTimeByHostMs: number[] }[] = [];
     const smallDaemonRuns: { daemonRssKb: number; warmDaemonRssKb: number; bareNodeRssKb: number }[] = [];
     for (let run = 0; run < settings.runs; run += 1) {
       log(`scenarios run ${run + 1}/${settings.runs}: ${settings.latencyCerts} certificates, responder ${settings.latencyMs} ms away`);
@@ -179,7 +182,11 @@ export async function runLatencyScenarios(
       latencyRuns.push({ staplerd, easyOcsp, floor });
       const shared = await runStaplerdOnce(paths.staplerd, multi, base, stateDir, settings, `multi-host-${run}`);
       log(`  multi-host ${(shared.figures.wallMs! / 1000).toFixed(2)} s; small daemon (${settings.smallCerts} certificates) after ${settings.settleMs / 1000} s`);
-      multiHostRuns.push({ staplerd: shared.figures, maxInFlightByHost: shared.seen.map((stats) => stats.maxInFlight) });
+      multiHostRuns.push({
+        staplerd: shared.figures,
+        maxInFlightByHost: shared.seen.map((stats) => stats.maxInFlight),
+        deadTimeByHostMs: shared.seen.map((stats) => connectionFigures([stats]).deadTimePerRequestMs!),
+      });
       await removeStaples([small], stateDir);
       // Side by side, so both see the same machine load.
       const [daemonRssKb, bareNodeRssKb] = await Promise.all([

@@ -34,8 +34,11 @@ export async function runPass(options: RunPassOptions): Promise<PassReport> {
 
   const unreadableDirs: { path: string; message: string }[] = [];
   // Targets are fetched while discovery still parses (issue 13): workers take them round-robin over responder hosts,
-  // so no host waits for another's slots; outcomes go back to discovery order below.
-  const queue = new HostRotationQueue<{ target: StapleTarget; order: number }>();
+  // a host with a free limiter slot first, so no host waits for another's slots; outcomes go back to discovery order.
+  const queue = new HostRotationQueue<{ target: StapleTarget; order: number }>({
+    slotsPerHost: config.perHostConcurrency,
+    workers: config.concurrency,
+  });
   // Until discovery ends the total is the plan's estimate; then inputs that failed count as done, as before.
   const progress = { done: 0, inputs: 0, total: 0 };
   const reportProgress = (): void => options.onProgress?.(progress.inputs + progress.done, Math.max(progress.total, progress.inputs + progress.done));
@@ -57,12 +60,13 @@ export async function runPass(options: RunPassOptions): Promise<PassReport> {
   const processing = drainWithConcurrency(
     () => queue.take(),
     config.concurrency,
-    async ({ target, order }) => {
+    async ({ item: { target, order }, done }) => {
       try {
         return { order, outcome: await processTarget(target, { ...options, fetchValidated, servers: publishState.servers, crl }) };
       } catch (thrown) {
         return { order, outcome: reportInternalError(target, thrown, deps.logger) };
       } finally {
+        done();
         progress.done += 1;
         reportProgress();
       }
