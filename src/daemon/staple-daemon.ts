@@ -92,19 +92,23 @@ export class StapleDaemon {
     // Paths an earlier run's update hook failed to deliver (src/state/undelivered-hook-paths.ts) go to the next hook.
     this.publishState = await loadPublishState(this.config, this.stateDir, onCorrupt);
     this.requestPass('start');
-    // The watch is set up while the first pass runs, not after it: a certificate renewed during a long first pass
-    // then brings a second pass instead of waiting for the sweep, and chokidar's scan (one lstat per entry on the
-    // thread pool: about 2 s for 10,000 files) overlaps the pass's parsing (docs/performance.md, session 7).
-    const watchedConfig = this.config;
-    await Promise.all([this.idle(), this.startWatching()]);
-    // SIGTERM during the first pass or while the watch was being set up: stop() closed it; no timer, no "ready".
-    if (this.stopping) return;
-    this.watching = true;
-    // A SIGHUP while the watch was being set up (a large tree takes seconds) left it to us: watch the new config.
-    if (this.config !== watchedConfig && !this.stopping) {
+    const firstPass = this.running;
+    // The watch is set up while the first pass runs: a certificate renewed during a long first pass brings a second
+    // pass instead of waiting for the sweep. Only the first pass is awaited (passes the watch or sweep ask for must
+    // not hold back "ready"); a watch that fails fails start() after it, so nothing is closed under a running pass.
+    let watchedConfig = this.config;
+    const [watch] = await Promise.allSettled([this.startWatching(), firstPass]);
+    if (watch.status === 'rejected') throw watch.reason;
+    // A SIGHUP during the first pass or while the watch was being set up (a large tree takes seconds) left the new
+    // config to us (reloadNow re-watches only once `watching` is set), and so does one during this loop.
+    while (this.config !== watchedConfig && !this.stopping) {
+      watchedConfig = this.config;
       await this.stopWatching();
       await this.startWatching();
     }
+    // SIGTERM during any of it: stop() closed the watch; no timer, no "ready".
+    if (this.stopping) return;
+    this.watching = true;
     this.deps.logger.log('info', 'daemon.ready', 'watching for certificate changes', { dirs: this.config.certs.join(', '), sweep: this.config.sweep });
   }
 
@@ -250,6 +254,8 @@ export class StapleDaemon {
   }
 
   private async startWatching(): Promise<void> {
+    // SIGTERM while the state was still loading: stop() is done or under way, and must not leave a watch behind.
+    if (this.stopping) return;
     const source = { config: () => this.config, logger: () => this.deps.logger };
     this.watcher = watchConfiguredCertificates(source, () => this.requestPass('watch'));
     await this.watcher.ready;

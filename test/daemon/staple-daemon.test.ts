@@ -103,15 +103,55 @@ describe('StapleDaemon', () => {
     const starting = fx.daemon.start();
     await until(() => fx.http.waitingCount > 0, 'the first pass waiting on its fetch');
     // certbot renews while the first pass still fetches. The watch's initial scan ignores what is already there, so
-    // the file is rewritten until well after any watch would be in place (no event can reach a watch started later).
-    for (let i = 0; i < 10; i += 1) {
-      await writeFile(certFile, pem);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+    // the file is rewritten until the watch reports it (a watch started only after the pass never can).
+    const changed = (): boolean => fx.logger.events.some((e) => e.event === 'cert.changed' && e.fields.file === certFile);
+    try {
+      // Paced beyond the 50 ms settle time, so each write can be reported.
+      for (const deadline = Date.now() + POLL_LIMIT_MS; !changed() && Date.now() < deadline; ) {
+        await writeFile(certFile, pem);
+        await new Promise((resolve) => setTimeout(resolve, 150));
+      }
+      expect(changed()).toBe(true);
+    } finally {
+      release();
     }
-    release();
     await starting;
     await until(() => fx.passes.some((p) => p.reason === 'watch'), 'a watch pass after the first one');
     expect(fx.passes.map((p) => p.reason).slice(0, 2)).toEqual(['start', 'watch']);
+  });
+
+  it('leaves no watch behind when stopped while it still loads its state', async () => {
+    const fx = await createDaemon();
+    const watches = (): number => process.getActiveResourcesInfo().filter((resource) => resource === 'FSEventWrap').length;
+    const before = watches();
+    const starting = fx.daemon.start();
+    await fx.daemon.stop();
+    await starting;
+    expect(watches()).toBe(before);
+    expect(fx.logger.events.some((e) => e.event === 'daemon.ready')).toBe(false);
+  });
+
+  it('fails start() for a watch it cannot set up only once the first pass is over', async () => {
+    const dir = await makeTempDir();
+    dirs.push(dir);
+    const notADirectory = path.join(dir, 'site.pem');
+    await writeFile(notADirectory, 'not a directory');
+    const fx = await createDaemon();
+    await pki.writeLeaf(fx.dir, await pki.issueLeaf({ ocspUrls: [OCSP_URL] }), 'fullchain');
+    // A path below a file: the watch's stat fails with ENOTDIR (the pass reports it as DIRECTORY_UNREADABLE).
+    await fx.daemon.reload({ ...fx.config, certs: [fx.dir, path.join(notADirectory, 'x')] }, { clock: fx.clock, random: () => 0.5, logger: fx.logger, http: fx.http });
+    const release = fx.http.hold();
+    let settled = false;
+    const starting = fx.daemon.start().finally(() => (settled = true));
+    try {
+      await until(() => fx.http.waitingCount > 0, 'the first pass waiting on its fetch');
+      await settle();
+      expect(settled).toBe(false);
+    } finally {
+      release();
+    }
+    await expect(starting).rejects.toThrow(/ENOTDIR/);
+    expect(fx.passes.map((p) => p.report.outcomes.some((o) => o.kind === 'written'))).toEqual([true]);
   });
 
   it('runs a pass on the cron sweep schedule, the safety net beside file events', async () => {
