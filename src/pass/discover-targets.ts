@@ -147,7 +147,8 @@ function createClientGate(onFetchLikely: DiscoverOptions['onFetchLikely']): { on
     waitAfterFirstTarget: async () => {
       const pending = loading;
       loading = undefined;
-      if (pending) await pending;
+      // A client that failed to load fails its first request; the parse goes on either way.
+      if (pending) await pending.catch(() => undefined);
     },
   };
 }

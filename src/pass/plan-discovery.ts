@@ -7,7 +7,7 @@ import { stapleOutputPath } from '../output/staple-paths.js';
 import { yieldToEventLoop } from './yield-to-event-loop.js';
 
 export interface DiscoveryPlan {
-  /** False for a pass that most likely fetches nothing (its first staples are all on disk): the files were not read
+  /** False for a pass that most likely fetches nothing (its first files that get staples have them): the files were not read
    *  first, no leaf is released early, and every target is handed on once the whole tree is parsed. */
   readonly streaming: boolean;
   /** Each candidate's staple path, by its index. */
@@ -48,16 +48,22 @@ const MAX_UNSTAPLED_PROBES = 4 * STAPLE_PROBES;
  * sent every warm restart down the first read). Never stapled: certbot's chain.pem and privkey.pem, CA bundles, a
  * leaf without an OCSP URL (every Let's Encrypt certificate since 2025) and an expired one. Such a file is parsed to
  * tell, through the pass's certificate cache so the parse is not repeated; one that cannot be read or parsed counts
- * as never stapled here, and the parse reports it.
+ * as never stapled here, and the parse reports it. A tree of leaves without OCSP URL thus takes the warm path even on
+ * its first run: their CRL downloads (--crl-check no-ocsp) start after the parse, and CRLs are kept on disk after.
  */
 async function hasMissingStaple(candidates: readonly CandidateFile[], stapleFiles: readonly string[], probe: StapleProbe): Promise<boolean> {
   let stapled = 0;
   let neverStapled = 0;
   for (const [index, candidate] of candidates.entries()) {
     if (stapled >= STAPLE_PROBES || neverStapled >= MAX_UNSTAPLED_PROBES) return false;
-    if (existsSync(stapleFiles[index]!)) stapled += 1;
-    else if (await wouldBeStapled(candidate.file, probe)) return true;
-    else neverStapled += 1;
+    if (existsSync(stapleFiles[index]!)) {
+      stapled += 1;
+      continue;
+    }
+    // A turn for /healthz and signals between parses, as the plan's own read gives (up to 64 bundles are parsed here).
+    await yieldToEventLoop();
+    if (await wouldBeStapled(candidate.file, probe)) return true;
+    neverStapled += 1;
   }
   return false;
 }
@@ -124,7 +130,7 @@ export async function planDiscovery(candidates: readonly CandidateFile[], config
   const certificates = options.certificates ?? new CertificateCache();
   const probe = { limits, certificates, now: options.now, responder: config.responder };
   if (!(await hasMissingStaple(candidates, stapleFiles, probe))) return planWithoutFirstRead(stapleFiles);
-  // A certificate without a staple will be fetched for (unless it has no OCSP URL): tell the pass now, a parse
+  // A certificate without a staple will be fetched for: tell the pass now, a parse
   // ahead of its first request, so the HTTP client loads while the tree is still read (issue 13: got's import took
   // 0.16-0.45 s between the first target and its request).
   onStapleMissing?.();

@@ -96,6 +96,13 @@ describe('planDiscovery', () => {
     const candidates = files.map((file) => ({ file, certsRoot: dir }));
     const warm = await planDiscovery(candidates, config, { now: T0, limits: DEFAULT_CERTIFICATE_FILE_LIMITS, onStapleMissing: () => told++ });
     expect({ streaming: warm.streaming, told }).toEqual({ streaming: false, told: 0 });
+    // A file that cannot be parsed is the parse's to report: it does not make the pass cold either.
+    const broken = await writeBundle(dir, 'c-broken.pem', ['-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n']);
+    const withBroken = [...candidates, { file: broken, certsRoot: dir }];
+    expect((await planDiscovery(withBroken, config, { now: T0, limits: DEFAULT_CERTIFICATE_FILE_LIMITS })).streaming).toBe(false);
+    // With --responder every leaf is asked there, so the one without an OCSP URL is due a staple.
+    const withResponder = await suite.configFor({ responder: OCSP_URL });
+    expect((await planDiscovery(candidates, withResponder, { now: T0, limits: DEFAULT_CERTIFICATE_FILE_LIMITS })).streaming).toBe(true);
     // The leaf file's staple gone: now a fetch is coming, whatever the leafless files around it lack.
     await rm(`${files[5]}.ocsp`);
     const cold = await planDiscovery(candidates, config, { now: T0, limits: DEFAULT_CERTIFICATE_FILE_LIMITS, onStapleMissing: () => told++ });
@@ -149,7 +156,7 @@ describe('discoverTargets', () => {
     const loading = new Promise<void>((resolve) => (loaded = resolve));
     const arrived: number[] = [];
     const discovering = discoverTargets(config, { now: T0, onFetchLikely: () => loading, onTarget: (_, order) => arrived.push(order) });
-    for (let turn = 0; turn < 50 && arrived.length === 0; turn += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    for (const deadline = Date.now() + 10_000; arrived.length === 0 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 10));
     // Many event-loop turns later, still only the first target: the parse waits for the client.
     for (let turn = 0; turn < 10; turn += 1) await new Promise((resolve) => setImmediate(resolve));
     expect(arrived).toEqual([0]);

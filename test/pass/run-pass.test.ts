@@ -30,7 +30,11 @@ describe('runPass', () => {
     await suite.pki.writeLeaf(fx.dir, await suite.pki.issueLeaf({ ocspUrls: [OCSP_URL], commonName: 'two.test' }), 'fullchain', 'two');
     /** The requests already sent each time the pass called prepare(). */
     const requestsAtPrepare: number[] = [];
-    Object.assign(fx.http, { prepare: () => requestsAtPrepare.push(fx.http.ocspRequestCount) });
+    Object.assign(fx.http, {
+      prepare: async () => {
+        requestsAtPrepare.push(fx.http.ocspRequestCount);
+      },
+    });
     const cold = await fx.pass();
     expect(cold.outcomes.map((o) => o.kind)).toEqual(['written', 'written']);
     expect(requestsAtPrepare).toEqual([0]);
