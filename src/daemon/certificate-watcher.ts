@@ -137,10 +137,20 @@ function isUnder(file: string, roots: readonly string[]): boolean {
 function listExplicitFiles(paths: readonly string[]): Set<string> {
   const files = new Set<string>();
   for (const entry of paths) {
-    // A missing path is reported by the pass (CERT_UNREADABLE); chokidar waits for it to appear.
-    if (statSync(entry, { throwIfNoEntry: false })?.isFile()) files.add(path.resolve(entry));
+    // A missing path is reported by the pass (CERT_UNREADABLE); chokidar waits for it to appear. So is one that
+    // cannot be a directory or file at all (a name below a regular file: ENOTDIR), as DIRECTORY_UNREADABLE on every
+    // pass: the daemon keeps running for the other paths instead of dying with an INTERNAL error at start.
+    if (statQuietly(entry)?.isFile()) files.add(path.resolve(entry));
   }
   return files;
+}
+
+function statQuietly(entry: string): ReturnType<typeof statSync> | undefined {
+  try {
+    return statSync(entry, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
 }
 
 /**
