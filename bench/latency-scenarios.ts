@@ -1,5 +1,6 @@
 // Issue 13's scenarios: a latency-bound cold pass (one responder d ms away, against the N*d/P bound and easy-ocsp with
-// the same P workers), five responders at different delays sharing one pass, and a small daemon's settled memory.
+// the same P workers), five responders at different delays sharing one pass, a fast host with many certificates beside
+// a slow one with few, and a small daemon's settled memory.
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildResponderSetup, createBenchAuthority, writeLeafCertificates, type Manifest } from './generate-certificates.js';
@@ -16,6 +17,9 @@ export interface ScenarioSettings {
   readonly latencyMs: number;
   /** One responder per delay, `latencyCerts / delays.length` certificates each (issue 13: 10, 25, 50, 100, 200). */
   readonly multiHostDelaysMs: readonly number[];
+  /** Uneven shares: a fast host with many certificates beside a slow one with few (session 7: 800 at 10 ms, 100 at
+   *  200 ms, bound 5 s by the slow host); the fast one must not go at the slow one's pace. */
+  readonly unevenHosts: readonly { readonly certs: number; readonly delayMs: number }[];
   /** Certificates of the small daemon (issue 13: 10) and when its resident memory is read (issue 13: 10 s). */
   readonly smallCerts: number;
   readonly settleMs: number;
@@ -33,6 +37,9 @@ export interface ScenarioResult {
    * time per request (ms; mean gap from an answer to the next request on a connection), in `multiHostDelaysMs` order.
    */
   readonly multiHostRuns: readonly { staplerd: Figures; maxInFlightByHost: readonly number[]; deadTimeByHostMs: readonly number[] }[];
+  /** Per run: the uneven-shares pass, and per host (in `unevenHosts` order) its staples' span from the pass's first
+   *  staple to the host's last (ms) and its dead time per request (ms). */
+  readonly unevenRuns: readonly { staplerd: Figures; lastStapleByHostMs: readonly number[]; deadTimeByHostMs: readonly number[] }[];
   /** Cold: no staples at start (what the target is stated for); warm: restarted over the staples the cold one wrote. */
   readonly smallDaemonRuns: readonly { daemonRssKb: number; warmDaemonRssKb: number; bareNodeRssKb: number }[];
   readonly summary: Figures;
@@ -130,14 +137,22 @@ function connectionFigures(seen: readonly ResponderStats[]): Figures {
 }
 
 /** The `staple.written` timestamps of a JSON log, in ms since the epoch. */
-async function readStapleTimes(logFile: string): Promise<number[]> {
+/** The instants (ms) of the log's `staple.written` events, only those of staples under `underDir` when given. */
+async function readStapleTimes(logFile: string, underDir?: string): Promise<number[]> {
   const times: number[] = [];
   for (const line of (await readFile(logFile, 'utf8')).split('\n')) {
     if (!line.includes('"staple.written"')) continue;
-    const { timestamp } = JSON.parse(line) as { timestamp?: string };
+    const { timestamp, staple } = JSON.parse(line) as { timestamp?: string; staple?: string };
+    if (underDir !== undefined && !staple?.startsWith(`${underDir}/`)) continue;
     if (timestamp !== undefined) times.push(Date.parse(timestamp));
   }
   return times;
+}
+
+/** Per host, from the pass's first staple written to that host's last (ms): when each host was done. */
+async function readLastStapleByHost(logFile: string, hosts: readonly Host[]): Promise<number[]> {
+  const first = Math.min(...(await readStapleTimes(logFile)));
+  return Promise.all(hosts.map(async (host) => Math.max(...(await readStapleTimes(logFile, host.manifest.certsDir))) - first));
 }
 
 function median(values: readonly number[]): number {
@@ -163,11 +178,15 @@ export async function runLatencyScenarios(
     const multi: Host[] = [];
     for (const [index, delayMs] of settings.multiHostDelaysMs.entries()) multi.push(await prepareHost(join(base, `host-${index}`), perHost, delayMs, now));
     hosts.push(...multi);
+    const uneven: Host[] = [];
+    for (const [index, { certs, delayMs }] of settings.unevenHosts.entries()) uneven.push(await prepareHost(join(base, `uneven-${index}`), certs, delayMs, now));
+    hosts.push(...uneven);
     const small = await prepareHost(join(base, 'small'), settings.smallCerts, 0, now);
     hosts.push(small);
 
     const latencyRuns: { staplerd: Figures; easyOcsp: Figures; floor: Figures }[] = [];
     const multiHostRuns: { staplerd: Figures; maxInFlightByHost: number[]; deadTimeByHostMs: number[] }[] = [];
+    const unevenRuns: { staplerd: Figures; lastStapleByHostMs: number[]; deadTimeByHostMs: number[] }[] = [];
     const smallDaemonRuns: { daemonRssKb: number; warmDaemonRssKb: number; bareNodeRssKb: number }[] = [];
     for (let run = 0; run < settings.runs; run += 1) {
       log(`scenarios run ${run + 1}/${settings.runs}: ${settings.latencyCerts} certificates, responder ${settings.latencyMs} ms away`);
@@ -181,11 +200,19 @@ export async function runLatencyScenarios(
       log(`  floor ${(floor.wallMs! / 1000).toFixed(2)} s; ${multi.length} hosts at ${settings.multiHostDelaysMs.join('/')} ms`);
       latencyRuns.push({ staplerd, easyOcsp, floor });
       const shared = await runStaplerdOnce(paths.staplerd, multi, base, stateDir, settings, `multi-host-${run}`);
-      log(`  multi-host ${(shared.figures.wallMs! / 1000).toFixed(2)} s; small daemon (${settings.smallCerts} certificates) after ${settings.settleMs / 1000} s`);
+      log(`  multi-host ${(shared.figures.wallMs! / 1000).toFixed(2)} s; uneven shares ${describeUneven(settings)}`);
       multiHostRuns.push({
         staplerd: shared.figures,
         maxInFlightByHost: shared.seen.map((stats) => stats.maxInFlight),
         deadTimeByHostMs: shared.seen.map((stats) => connectionFigures([stats]).deadTimePerRequestMs!),
+      });
+      const unevenPass = await runStaplerdOnce(paths.staplerd, uneven, base, stateDir, settings, `uneven-${run}`);
+      const lastStapleByHostMs = await readLastStapleByHost(join(base, `uneven-${run}.stderr`), uneven);
+      log(`  uneven shares ${(unevenPass.figures.wallMs! / 1000).toFixed(2)} s, hosts done after ${lastStapleByHostMs.map((value) => (value / 1000).toFixed(2)).join(' / ')} s; small daemon (${settings.smallCerts} certificates) after ${settings.settleMs / 1000} s`);
+      unevenRuns.push({
+        staplerd: unevenPass.figures,
+        lastStapleByHostMs,
+        deadTimeByHostMs: unevenPass.seen.map((stats) => connectionFigures([stats]).deadTimePerRequestMs!),
       });
       await removeStaples([small], stateDir);
       // Side by side, so both see the same machine load.
@@ -202,6 +229,7 @@ export async function runLatencyScenarios(
     const boundMs = (count: number, delayMs: number): number => (count * delayMs) / settings.perHostConcurrency;
     const latencyBoundMs = boundMs(settings.latencyCerts, settings.latencyMs);
     const slowestBoundMs = Math.max(...settings.multiHostDelaysMs.map((delayMs) => boundMs(perHost, delayMs)));
+    const unevenBoundMs = Math.max(...settings.unevenHosts.map(({ certs, delayMs }) => boundMs(certs, delayMs)));
     const summary: Figures = {
       latencyBoundMs,
       latencyStaplerdMs: median(latencyRuns.map((run) => run.staplerd.wallMs!)),
@@ -220,6 +248,13 @@ export async function runLatencyScenarios(
       multiHostStaplerdMs: median(multiHostRuns.map((run) => run.staplerd.wallMs!)),
       multiHostFetchPhaseMs: median(multiHostRuns.map((run) => run.staplerd.fetchPhaseMs!)),
       multiHostMaxInFlight: Math.max(...multiHostRuns.map((run) => run.staplerd.maxInFlight!)),
+      unevenBoundMs,
+      unevenStaplerdMs: median(unevenRuns.map((run) => run.staplerd.wallMs!)),
+      unevenFetchPhaseMs: median(unevenRuns.map((run) => run.staplerd.fetchPhaseMs!)),
+      // The first host is the fast one with many certificates: when it was done, and its dead time per request.
+      unevenFastHostDoneMs: median(unevenRuns.map((run) => run.lastStapleByHostMs[0]!)),
+      unevenFastHostDeadTimeMs: median(unevenRuns.map((run) => run.deadTimeByHostMs[0]!)),
+      unevenMaxInFlight: Math.max(...unevenRuns.map((run) => run.staplerd.maxInFlight!)),
       smallDaemonRssKb: median(smallDaemonRuns.map((run) => run.daemonRssKb)),
       smallWarmDaemonRssKb: median(smallDaemonRuns.map((run) => run.warmDaemonRssKb)),
       bareNodeRssKb: median(smallDaemonRuns.map((run) => run.bareNodeRssKb)),
@@ -229,17 +264,23 @@ export async function runLatencyScenarios(
     const easyOverStaplerd = ratio(summary.latencyEasyOcspMs!, summary.latencyStaplerdMs!);
     const multiOverBound = ratio(summary.multiHostStaplerdMs!, slowestBoundMs);
     const rssRatio = ratio(summary.smallDaemonRssKb!, summary.bareNodeRssKb!);
+    const maxInFlight = Math.max(summary.latencyMaxInFlight!, summary.multiHostMaxInFlight!, summary.unevenMaxInFlight!);
     const targets = [
       { name: `latency-bound pass within 1.05× of N·d/P (${(latencyBoundMs / 1000).toFixed(2)} s)`, measured: `${latencyOverBound.toFixed(3)}×`, holds: latencyOverBound <= 1.05 },
-      { name: 'never more than P in flight per host', measured: `${Math.max(summary.latencyMaxInFlight!, summary.multiHostMaxInFlight!)} (P = ${settings.perHostConcurrency})`, holds: Math.max(summary.latencyMaxInFlight!, summary.multiHostMaxInFlight!) <= settings.perHostConcurrency },
+      { name: 'never more than P in flight per host', measured: `${maxInFlight} (P = ${settings.perHostConcurrency})`, holds: maxInFlight <= settings.perHostConcurrency },
       { name: `≥ 1.3× faster than easy-ocsp with ${settings.perHostConcurrency} workers`, measured: `${easyOverStaplerd.toFixed(2)}×`, holds: easyOverStaplerd >= 1.3 },
       { name: `${settings.multiHostDelaysMs.length} hosts within 1.1× of the slowest host's own bound (${(slowestBoundMs / 1000).toFixed(2)} s)`, measured: `${multiOverBound.toFixed(3)}×`, holds: multiOverBound <= 1.1 },
       { name: `small daemon RSS after ${settings.settleMs / 1000} s ≤ 1.5× a bare idle node`, measured: `${rssRatio.toFixed(2)}×`, holds: rssRatio <= 1.5 },
     ];
-    return { settings, latencyRuns, multiHostRuns, smallDaemonRuns, summary, targets };
+    return { settings, latencyRuns, multiHostRuns, unevenRuns, smallDaemonRuns, summary, targets };
   } finally {
     await Promise.all(hosts.map((host) => host.responder.stop()));
   }
+}
+
+/** "800 certificates at 10 ms beside 100 at 200 ms" */
+function describeUneven(settings: ScenarioSettings): string {
+  return settings.unevenHosts.map(({ certs, delayMs }, index) => `${certs}${index === 0 ? ' certificates' : ''} at ${delayMs} ms`).join(' beside ');
 }
 
 export function formatScenarios(result: ScenarioResult): string {
@@ -262,6 +303,9 @@ export function formatScenarios(result: ScenarioResult): string {
     `| staplerd \`once\`, ${settings.multiHostDelaysMs.length} responders at ${settings.multiHostDelaysMs.join('/')} ms, ${Math.floor(settings.latencyCerts / settings.multiHostDelaysMs.length)} certificates each | ${seconds(summary.multiHostStaplerdMs)} s | slowest host alone: ${seconds(summary.multiHostSlowestBoundMs)} s |`,
     `| the same pass from its first staple written to its last | ${seconds(summary.multiHostFetchPhaseMs)} s | |`,
     `| spawn to the first request of that pass | ${seconds(summary.multiHostFirstRequestMs)} s | |`,
+    `| staplerd \`once\`, uneven shares: ${describeUneven(settings)} | ${seconds(summary.unevenStaplerdMs)} s | slow host alone: ${seconds(summary.unevenBoundMs)} s |`,
+    `| the same pass from its first staple written to its last; the fast host's last staple | ${seconds(summary.unevenFetchPhaseMs)} s; ${seconds(summary.unevenFastHostDoneMs)} s | |`,
+    `| the fast host's dead time per request, mean | ${ms(summary.unevenFastHostDeadTimeMs)} ms | |`,
     `| staplerd \`run\`, ${settings.smallCerts} certificates, RSS after ${settings.settleMs / 1000} s | ${mib(summary.smallDaemonRssKb)} MiB | bare idle node: ${mib(summary.bareNodeRssKb)} MiB |`,
     `| the same daemon restarted over its fresh staples (no request), RSS after ${settings.settleMs / 1000} s | ${mib(summary.smallWarmDaemonRssKb)} MiB | |`,
     '',
@@ -269,6 +313,7 @@ export function formatScenarios(result: ScenarioResult): string {
       '; easy-ocsp ' + result.latencyRuns.map((run) => seconds(run.easyOcsp.wallMs)).join(', ') +
       '; floor ' + result.latencyRuns.map((run) => seconds(run.floor.wallMs)).join(', ') +
       '; multi-host ' + result.multiHostRuns.map((run) => `${seconds(run.staplerd.wallMs)} (max in flight per host ${run.maxInFlightByHost.join('/')})`).join(', ') +
+      '; uneven shares ' + result.unevenRuns.map((run) => `${seconds(run.staplerd.wallMs)} (hosts done after ${run.lastStapleByHostMs.map(seconds).join('/')} s)`).join(', ') +
       '; small daemon cold / restarted / bare node MiB ' + result.smallDaemonRuns.map((run) => `${mib(run.daemonRssKb)}/${mib(run.warmDaemonRssKb)}/${mib(run.bareNodeRssKb)}`).join(', ') + '.',
     '',
     '| target | measured | holds |',

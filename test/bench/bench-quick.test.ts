@@ -142,6 +142,17 @@ describe('npm run bench -- --quick', () => {
     }
     // The responder holds each answer at least its configured delay.
     expect(scenarios.summary.latencyHeldMs).toBeGreaterThanOrEqual(scenarios.settings.latencyMs);
+    // Uneven shares: every certificate of both hosts fetched once, within the limit, each host's finish read from the log.
+    const uneven = scenarios.unevenRuns[0]!;
+    expect(uneven.staplerd.requests).toBe(scenarios.settings.unevenHosts.reduce((sum, host) => sum + host.certs, 0));
+    expect(uneven.staplerd.maxInFlight).toBeLessThanOrEqual(PER_HOST_LIMIT);
+    expect(uneven.lastStapleByHostMs).toHaveLength(scenarios.settings.unevenHosts.length);
+    for (const doneMs of uneven.lastStapleByHostMs) expect(doneMs).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...uneven.lastStapleByHostMs)).toBe(uneven.staplerd.fetchPhaseMs);
+    for (const key of ['unevenBoundMs', 'unevenStaplerdMs', 'unevenFastHostDeadTimeMs']) {
+      expect([key, Number.isFinite(scenarios.summary[key]) && scenarios.summary[key]! > 0]).toEqual([key, true]);
+    }
+    expect(markdown).toContain('uneven shares');
     expect(scenarios.targets.map((target) => target.holds)).toHaveLength(5);
     expect(markdown).toContain('Issue 13 scenarios');
   });
