@@ -18,6 +18,15 @@ export interface StapleTarget {
   readonly issuerError?: StaplerdError;
 }
 
+/**
+ * The URLs a leaf's staple is fetched from: --responder when set (every leaf is asked there, OCSP URL or not), else
+ * its AIA OCSP URLs. Empty: no staple is ever fetched for it (NO_OCSP_URL). One rule for the fetch, the limiter host,
+ * the issuer lookup and the warm-pass probe.
+ */
+export function responderUrlsOf(leaf: Certificate, responder: string | undefined): readonly string[] {
+  return responder !== undefined ? [responder] : leaf.summary.ocspUrls;
+}
+
 export interface FileProblem {
   readonly certFile: string;
   readonly error: StaplerdError;

@@ -7,7 +7,7 @@ import { CertificateCache } from '../pki/certificate-cache.js';
 import type { ValidationMemos } from '../pki/validation-memos.js';
 import { interleaveByHost } from '../ocsp/index.js';
 import { findSymlinkUnderOut, type OutTreeCache } from '../output/staple-paths.js';
-import type { FileProblem, StapleTarget, TargetFile } from './collect-targets.js';
+import { responderUrlsOf, type FileProblem, type StapleTarget, type TargetFile } from './collect-targets.js';
 import { mapWithConcurrency } from './map-with-concurrency.js';
 import { crlUrlsToCheck } from './crl-revocation.js';
 import { planDiscovery } from './plan-discovery.js';
@@ -188,7 +188,7 @@ async function completeTarget(group: LeafGroup, config: StaplerdConfig, resolver
   const files = entries.map((entry) => entry.file);
   const firstFile = files[0]!.certFile;
   // No issuer is needed (and no AIA download made) for a certificate that will not be fetched for.
-  const hasResponder = leaf.summary.ocspUrls.length > 0 || config.responder !== undefined;
+  const hasResponder = responderUrlsOf(leaf, config.responder).length > 0;
   // A CRL is checked with the issuer's key too (crl-revocation.ts decides which certificates have one checked).
   const needsIssuer = hasResponder || crlUrlsToCheck({ leaf }, config.crlCheck, hasResponder).length > 0;
   if (!needsIssuer || leaf.summary.notAfter <= now) return { key, leaf, files };

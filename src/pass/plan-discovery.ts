@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import type { StaplerdConfig } from '../config/index.js';
 import { fingerprintCertificateFile, loadCertificateFile, type CandidateFile, type CertificateFileLimits } from '../discovery/index.js';
 import { CertificateCache } from '../pki/certificate-cache.js';
+import { responderUrlsOf } from './collect-targets.js';
 import { stapleOutputPath } from '../output/staple-paths.js';
 import { yieldToEventLoop } from './yield-to-event-loop.js';
 
@@ -76,13 +77,12 @@ interface StapleProbe {
   readonly responder: string | undefined;
 }
 
-/** Whether the file holds a leaf that a pass fetches a staple for (process-target.ts: an OCSP URL, not expired). */
+/** Whether the file holds a leaf that a pass fetches a staple for (process-target.ts: a responder URL, not expired). */
 async function wouldBeStapled(file: string, { limits, certificates, now, responder }: StapleProbe): Promise<boolean> {
   try {
     const loaded = await loadCertificateFile(file, certificates, limits);
     if (loaded.kind !== 'leaf') return false;
-    const { ocspUrls, notAfter } = loaded.leaf.summary;
-    return (ocspUrls.length > 0 || responder !== undefined) && notAfter > now;
+    return responderUrlsOf(loaded.leaf, responder).length > 0 && loaded.leaf.summary.notAfter > now;
   } catch {
     return false;
   }
@@ -130,9 +130,9 @@ export async function planDiscovery(candidates: readonly CandidateFile[], config
   const certificates = options.certificates ?? new CertificateCache();
   const probe = { limits, certificates, now: options.now, responder: config.responder };
   if (!(await hasMissingStaple(candidates, stapleFiles, probe))) return planWithoutFirstRead(stapleFiles);
-  // A certificate without a staple will be fetched for: tell the pass now, a parse
-  // ahead of its first request, so the HTTP client loads while the tree is still read (issue 13: got's import took
-  // 0.16-0.45 s between the first target and its request).
+  // A certificate without a staple will be fetched for: tell the pass now, a parse ahead of its first request, so the
+  // HTTP client loads while the tree is still read (issue 13: got's import took 0.16-0.45 s between the first target
+  // and its request).
   onStapleMissing?.();
   const claims = countClaims(stapleFiles);
   const firstFingerprints: (string | undefined)[] = [];

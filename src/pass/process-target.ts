@@ -8,7 +8,7 @@ import type { StapleSource } from '../fleet/index.js';
 import { computeUsableUntil, decideFetch, isAwaitingInputChange, type FetchDecision } from '../policy/index.js';
 import { applyResponse } from './apply-response.js';
 import { applyCrlVerdict } from './crl-revocation.js';
-import type { StapleTarget } from './collect-targets.js';
+import { responderUrlsOf, type StapleTarget } from './collect-targets.js';
 import { allGood, describeFiles, judgeStaplesOnDisk, judgeStaplesWithoutIssuer, newestValid, type ExistingStaple } from './judge-staples.js';
 import type { TargetOutcome } from './pass-types.js';
 import { logTargetFailure, removeInvalidStaples } from './remove-staples.js';
@@ -43,7 +43,7 @@ export async function processTarget(target: StapleTarget, ctx: TargetContext): P
 async function processStaples(target: StapleTarget, ctx: TargetContext): Promise<TargetOutcome> {
   await yieldToEventLoop();
   const summary = target.leaf.summary;
-  const urls = ctx.config.responder ? [ctx.config.responder] : summary.ocspUrls;
+  const urls = responderUrlsOf(target.leaf, ctx.config.responder);
   const base: OutcomeBase = {
     certFiles: target.files.map((f) => f.certFile),
     stapleFiles: target.files.map((f) => f.stapleFile),

@@ -5,7 +5,7 @@ import { createHostLimiter, fetchOcspResponse, hostOf, type CaIssuerFetcher, typ
 import type { StapleServer } from '../servers/index.js';
 import type { FetchObservation } from '../types/index.js';
 import { USER_AGENT } from '../version.js';
-import type { StapleTarget } from './collect-targets.js';
+import { responderUrlsOf, type StapleTarget } from './collect-targets.js';
 import { createPassCaIssuerFetcher } from './create-dependencies.js';
 import { discoverTargets } from './discover-targets.js';
 import { HostRotationQueue } from './host-rotation-queue.js';
@@ -132,7 +132,7 @@ function reportInternalError(target: StapleTarget, thrown: unknown, logger: RunP
 
 /** The host whose limiter slots a target will wait for: the configured responder, else the leaf's first AIA URL. */
 function responderHostOf(target: StapleTarget, responder: string | undefined): string | undefined {
-  const url = responder ?? target.leaf.summary.ocspUrls[0];
+  const url = responderUrlsOf(target.leaf, responder)[0];
   return url === undefined ? undefined : hostOf(url);
 }
 
