@@ -50,6 +50,17 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 3; i += 1) await new Promise((resolve) => setImmediate(resolve));
 }
 
+/** A taker that must wait now: it gets nothing until `release` runs, then `expected`. */
+async function expectTakerToWaitFor(queue: HostRotationQueue<string>, release: () => void, expected: string): Promise<void> {
+  let waited: string | undefined;
+  const waiting = queue.take().then((taken) => (waited = taken?.item));
+  await settle();
+  expect(waited).toBeUndefined();
+  release();
+  await waiting;
+  expect(waited).toBe(expected);
+}
+
 describe('HostRotationQueue', () => {
   it('hands out everything queued up front one host at a time in turn, as interleaveByHost orders it', () => {
     expect(drainNow(queueOf(['a1', 'a2', 'a3', 'b1', 'c1', 'c2']))).toEqual(['a1', 'b1', 'c1', 'a2', 'c2', 'a3']);
@@ -162,25 +173,13 @@ describe('HostRotationQueue', () => {
   it('makes a taker wait while only spares are left and the last workers take none, and wakes it when one is done', async () => {
     const queue = queueOf(['a1', 'a2'], { slotsPerHost: 1, workers: 2 });
     const first = (await queue.take())!;
-    let waited: string | undefined;
-    const waiting = queue.take().then((taken) => (waited = taken?.item));
-    await settle();
-    expect(waited).toBeUndefined();
-    first.done();
-    await waiting;
-    expect(waited).toBe('a2');
+    await expectTakerToWaitFor(queue, () => first.done(), 'a2');
   });
 
   it("wakes a waiting taker for a spare when another host's item is done", async () => {
     const queue = queueOf(['a1', 'a2', 'b1'], { slotsPerHost: 1, workers: 3 });
     const [, b1] = [(await queue.take())!, (await queue.take())!];
-    let waited: string | undefined;
-    const waiting = queue.take().then((taken) => (waited = taken?.item));
-    await settle();
-    expect(waited).toBeUndefined();
-    b1.done();
-    await waiting;
-    expect(waited).toBe('a2');
+    await expectTakerToWaitFor(queue, () => b1.done(), 'a2');
   });
 
   it('hands the last items out after close once it may, then tells every waiting taker there are no more', async () => {
