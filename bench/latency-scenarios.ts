@@ -88,18 +88,20 @@ async function runStaplerdOnce(
   stateDir: string,
   settings: ScenarioSettings,
   label: string,
-): Promise<{ figures: Figures; seen: ResponderStats[] }> {
+): Promise<{ figures: Figures; seen: ResponderStats[]; lastStapleByHostMs: number[] }> {
   await removeStaples(hosts, stateDir);
   await Promise.all(hosts.map((host) => host.responder.reset()));
   const run = await runMeasuredNode(staplerd, staplerdArgs('once', hosts.map((host) => host.manifest.certsDir), stateDir, settings), { workDir, label });
   const seen = await Promise.all(hosts.map((host) => host.responder.stats()));
   if (run.exitCode !== 0) throw new Error(`staplerd once (${label}) exited with ${run.exitCode}; see ${join(workDir, `${label}.stderr`)}`);
-  const written = await readStapleTimes(join(workDir, `${label}.stderr`));
+  const writes = await readStapleWrites(join(workDir, `${label}.stderr`));
+  const written = writes.map((write) => write.atMs);
+  const firstMs = Math.min(...written);
   return {
     figures: {
       wallMs: run.wallMs,
       // From the first staple written to the last: the fetch phase without start-up and discovery (log timestamps, ms).
-      fetchPhaseMs: written.length > 0 ? Math.max(...written) - Math.min(...written) : NaN,
+      fetchPhaseMs: written.length > 0 ? Math.max(...written) - firstMs : NaN,
       cpuMs: run.userCpuMs + run.systemCpuMs,
       peakRssKb: run.maxRssKb,
       requests: seen.reduce((sum, stats) => sum + stats.ocspRequests, 0),
@@ -107,6 +109,8 @@ async function runStaplerdOnce(
       ...connectionFigures(seen),
     },
     seen,
+    // Per host, from the pass's first staple written to that host's last: when each host was done.
+    lastStapleByHostMs: hosts.map((host) => Math.max(...writes.filter((write) => write.staple.startsWith(`${host.manifest.certsDir}/`)).map((write) => write.atMs)) - firstMs),
   };
 }
 
@@ -136,23 +140,15 @@ function connectionFigures(seen: readonly ResponderStats[]): Figures {
   };
 }
 
-/** The `staple.written` timestamps of a JSON log, in ms since the epoch. */
-/** The instants (ms) of the log's `staple.written` events, only those of staples under `underDir` when given. */
-async function readStapleTimes(logFile: string, underDir?: string): Promise<number[]> {
-  const times: number[] = [];
+/** The `staple.written` events of a JSON log: when (ms since the epoch) and which staple. */
+async function readStapleWrites(logFile: string): Promise<{ atMs: number; staple: string }[]> {
+  const writes: { atMs: number; staple: string }[] = [];
   for (const line of (await readFile(logFile, 'utf8')).split('\n')) {
     if (!line.includes('"staple.written"')) continue;
     const { timestamp, staple } = JSON.parse(line) as { timestamp?: string; staple?: string };
-    if (underDir !== undefined && !staple?.startsWith(`${underDir}/`)) continue;
-    if (timestamp !== undefined) times.push(Date.parse(timestamp));
+    if (timestamp !== undefined) writes.push({ atMs: Date.parse(timestamp), staple: staple ?? '' });
   }
-  return times;
-}
-
-/** Per host, from the pass's first staple written to that host's last (ms): when each host was done. */
-async function readLastStapleByHost(logFile: string, hosts: readonly Host[]): Promise<number[]> {
-  const first = Math.min(...(await readStapleTimes(logFile)));
-  return Promise.all(hosts.map(async (host) => Math.max(...(await readStapleTimes(logFile, host.manifest.certsDir))) - first));
+  return writes;
 }
 
 function median(values: readonly number[]): number {
@@ -207,7 +203,7 @@ export async function runLatencyScenarios(
         deadTimeByHostMs: shared.seen.map((stats) => connectionFigures([stats]).deadTimePerRequestMs!),
       });
       const unevenPass = await runStaplerdOnce(paths.staplerd, uneven, base, stateDir, settings, `uneven-${run}`);
-      const lastStapleByHostMs = await readLastStapleByHost(join(base, `uneven-${run}.stderr`), uneven);
+      const { lastStapleByHostMs } = unevenPass;
       log(`  uneven shares ${(unevenPass.figures.wallMs! / 1000).toFixed(2)} s, hosts done after ${lastStapleByHostMs.map((value) => (value / 1000).toFixed(2)).join(' / ')} s; small daemon (${settings.smallCerts} certificates) after ${settings.settleMs / 1000} s`);
       unevenRuns.push({
         staplerd: unevenPass.figures,
