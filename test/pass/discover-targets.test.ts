@@ -2,7 +2,8 @@
 import { describe, it, expect } from '@jest/globals';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DEFAULT_CERTIFICATE_FILE_LIMITS } from '../../src/discovery/index.js';
+import type { StaplerdConfig } from '../../src/config/index.js';
+import { DEFAULT_CERTIFICATE_FILE_LIMITS, type CandidateFile } from '../../src/discovery/index.js';
 import type { StapleTarget } from '../../src/pass/collect-targets.js';
 import { discoverTargets } from '../../src/pass/discover-targets.js';
 import { planDiscovery } from '../../src/pass/plan-discovery.js';
@@ -16,6 +17,11 @@ async function writeBundle(dir: string, name: string, pems: readonly string[]): 
   const file = path.join(dir, name);
   await writeFile(file, pems.join(''));
   return file;
+}
+
+/** The plan at T0 with the default file limits; `onStapleMissing` hears when the pass is judged cold. */
+function planAt(candidates: readonly CandidateFile[], config: StaplerdConfig, onStapleMissing?: () => void): ReturnType<typeof planDiscovery> {
+  return planDiscovery(candidates, config, { now: T0, limits: DEFAULT_CERTIFICATE_FILE_LIMITS, onStapleMissing });
 }
 
 describe('planDiscovery', () => {
@@ -32,7 +38,7 @@ describe('planDiscovery', () => {
       await writeBundle(dir, 'd.pem', [two!.certificate.toPem()]),
       await writeBundle(dir, 'e.pem', [three!.certificate.toPem()]),
     ];
-    const plan = await planDiscovery(files.map((file) => ({ file, certsRoot: dir })), config, { now: T0, limits: DEFAULT_CERTIFICATE_FILE_LIMITS });
+    const plan = await planAt(files.map((file) => ({ file, certsRoot: dir })), config);
     const fingerprint = (leaf: typeof one) => leaf!.certificate.summary.fingerprintSha256;
     expect(files.map((_, index) => plan.release(index))).toEqual([undefined, fingerprint(one), undefined, undefined, fingerprint(three)]);
     expect(plan.stapleFiles).toEqual(files.map((file) => `${file}.ocsp`));
@@ -51,7 +57,7 @@ describe('planDiscovery', () => {
       { file: await writeBundle(rootB, 'site.pem', [leaf]), certsRoot: rootB },
       { file: await writeBundle(rootB, 'other.pem', [leaf]), certsRoot: rootB },
     ];
-    const plan = await planDiscovery(candidates, config, { now: T0, limits: DEFAULT_CERTIFICATE_FILE_LIMITS });
+    const plan = await planAt(candidates, config);
     expect(plan.stapleFiles).toEqual([path.join(out, 'site.pem.ocsp'), path.join(out, 'site.pem.ocsp'), path.join(out, 'other.pem.ocsp')]);
     expect(plan.stapleFiles.map((file) => plan.isContested(file))).toEqual([true, true, false]);
   });
@@ -64,13 +70,13 @@ describe('planDiscovery', () => {
     const files = [await writeBundle(dir, 'a.pem', [leaf, ca]), await writeBundle(dir, 'b.pem', [leaf, ca])];
     for (const file of files) await writeFile(`${file}.ocsp`, 'a staple');
     let told = 0;
-    const plan = await planDiscovery(files.map((file) => ({ file, certsRoot: dir })), config, { now: T0, limits: DEFAULT_CERTIFICATE_FILE_LIMITS, onStapleMissing: () => told++ });
+    const plan = await planAt(files.map((file) => ({ file, certsRoot: dir })), config, () => told++);
     expect({ streaming: plan.streaming, told, released: files.map((_, index) => plan.release(index)), kept: files.map((_, index) => plan.takeBytes(index)) })
       .toEqual({ streaming: false, told: 0, released: [undefined, undefined], kept: [undefined, undefined] });
     expect(plan.stapleFiles).toEqual(files.map((file) => `${file}.ocsp`));
     // One staple missing among the first candidates: the files are read first and the pass is told a fetch is coming.
     await rm(`${files[1]}.ocsp`);
-    const cold = await planDiscovery(files.map((file) => ({ file, certsRoot: dir })), config, { now: T0, limits: DEFAULT_CERTIFICATE_FILE_LIMITS, onStapleMissing: () => told++ });
+    const cold = await planAt(files.map((file) => ({ file, certsRoot: dir })), config, () => told++);
     expect({ streaming: cold.streaming, told, kept: cold.takeBytes(0) !== undefined }).toEqual({ streaming: true, told: 1, kept: true });
   });
 
@@ -94,18 +100,18 @@ describe('planDiscovery', () => {
     for (const file of [files[1]!, files[5]!]) await writeFile(`${file}.ocsp`, 'a staple');
     let told = 0;
     const candidates = files.map((file) => ({ file, certsRoot: dir }));
-    const warm = await planDiscovery(candidates, config, { now: T0, limits: DEFAULT_CERTIFICATE_FILE_LIMITS, onStapleMissing: () => told++ });
+    const warm = await planAt(candidates, config, () => told++);
     expect({ streaming: warm.streaming, told }).toEqual({ streaming: false, told: 0 });
     // A file that cannot be parsed is the parse's to report: it does not make the pass cold either.
     const broken = await writeBundle(dir, 'c-broken.pem', ['-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n']);
     const withBroken = [...candidates, { file: broken, certsRoot: dir }];
-    expect((await planDiscovery(withBroken, config, { now: T0, limits: DEFAULT_CERTIFICATE_FILE_LIMITS })).streaming).toBe(false);
+    expect((await planAt(withBroken, config)).streaming).toBe(false);
     // With --responder every leaf is asked there, so the one without an OCSP URL is due a staple.
     const withResponder = await suite.configFor({ responder: OCSP_URL });
-    expect((await planDiscovery(candidates, withResponder, { now: T0, limits: DEFAULT_CERTIFICATE_FILE_LIMITS })).streaming).toBe(true);
+    expect((await planAt(candidates, withResponder)).streaming).toBe(true);
     // The leaf file's staple gone: now a fetch is coming, whatever the leafless files around it lack.
     await rm(`${files[5]}.ocsp`);
-    const cold = await planDiscovery(candidates, config, { now: T0, limits: DEFAULT_CERTIFICATE_FILE_LIMITS, onStapleMissing: () => told++ });
+    const cold = await planAt(candidates, config, () => told++);
     expect({ streaming: cold.streaming, told }).toEqual({ streaming: true, told: 1 });
   });
 
@@ -115,7 +121,7 @@ describe('planDiscovery', () => {
     const missing = path.join(dir, 'gone.pem');
     // A leaf without a staple first, so the plan reads every file first.
     const leaf = await writeBundle(dir, 'a.pem', [(await suite.pki.issueLeaf({ ocspUrls: [OCSP_URL] })).certificate.toPem()]);
-    const plan = await planDiscovery([leaf, missing].map((file) => ({ file, certsRoot: dir })), config, { now: T0, limits: DEFAULT_CERTIFICATE_FILE_LIMITS });
+    const plan = await planAt([leaf, missing].map((file) => ({ file, certsRoot: dir })), config);
     expect({ streaming: plan.streaming, expectedTargets: plan.expectedTargets }).toEqual({ streaming: true, expectedTargets: 1 });
     expect(plan.release(1)).toBeUndefined();
   });
