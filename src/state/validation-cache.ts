@@ -2,25 +2,28 @@
 // repeats no public-key operation and no ASN.1 decode:
 // - verified-signatures.bin: the verified-signature memo (src/pki/verified-signatures.ts), only "this key verified
 //   this signature over these bytes", as SHA-256 digests of exactly those inputs;
-// - decoded-facts.json: what asn1js read out of each certificate and staple (src/pki/decoded-facts.ts), keyed by the
+// - decoded-facts.bin: what asn1js read out of each certificate and staple (src/pki/decoded-facts.ts), keyed by the
 //   SHA-256 of their bytes, byte fields as offsets into them.
 // Every staple and certificate is still read and checked (CertID, issuer, responder authorisation, thisUpdate/
 // nextUpdate against the clock) on every pass, and changed bytes miss both memos and are decoded and verified for real.
 // Anyone who can write these files could make staplerd accept a forged staple, like anyone who can write the staple
 // files themselves: they are created 0600 and ignored unless they belong to this user and nobody else can write them.
 import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { StaplerdError } from '../errors/index.js';
 import { writeFileAtomic } from '../output/atomic-write.js';
 import type { SignatureMemo } from '../pki/verified-signatures.js';
 import { decoderFingerprint, normalizeCertificateFacts } from '../pki/decoded-facts.js';
 import type { ValidationMemos } from '../pki/validation-memos.js';
-import { decodeDecodedFacts, DECODED_FACTS_FILE_FORMAT, encodeDecodedFacts, type DecodedFactsEntries, type DecodedFactsFile } from './decoded-facts-file.js';
+import { decodeDecodedFacts, encodeDecodedFacts, type DecodedFactsRead } from './decoded-facts-file.js';
 import { corruptStateFile as corrupt, readOwnStateFile } from './read-own-state-file.js';
 import { VERSION } from '../version.js';
 
 const CACHE_FILE = 'verified-signatures.bin';
-const FACTS_FILE = 'decoded-facts.json';
+const FACTS_FILE = 'decoded-facts.bin';
+/** Where earlier builds kept the decoded facts, as JSON (DecodedFactsFile format 2): never read, removed by a save. */
+const LEGACY_FACTS_FILE = 'decoded-facts.json';
 /** About 500 bytes per certificate and staple pair; 100,000 certificates fit with room to spare. */
 const MAX_FACTS_FILE_BYTES = 256 * 2 ** 20;
 /** File format: this 16-byte header, then 32-byte SHA-256 keys. Bump the version with any format change. */
@@ -77,29 +80,28 @@ async function loadDecodedFacts(stateDir: string, onProblem: (error: StaplerdErr
   const file = decodedFactsFilePath(stateDir);
   const bytes = await readOwnStateFile(file, MAX_FACTS_FILE_BYTES, 'decoded-facts cache', onProblem);
   if (!bytes) return none;
-  let parsed: Partial<DecodedFactsFile>;
+  let read: DecodedFactsRead;
   try {
-    parsed = JSON.parse(bytes.toString('utf8')) as Partial<DecodedFactsFile>;
-  } catch {
-    onProblem(corrupt('decoded-facts cache', file, 'not JSON'));
-    return none;
-  }
-  // Another format or another version (an upgrade): a normal, quiet miss.
-  if (parsed?.format !== DECODED_FACTS_FILE_FORMAT || parsed.producer !== describeProducer()) return none;
-  let entries: DecodedFactsEntries;
-  try {
-    entries = decodeDecodedFacts(parsed as DecodedFactsFile);
+    read = decodeDecodedFacts(bytes, describeDecodedFactsProducer());
   } catch (error) {
     onProblem(corrupt('decoded-facts cache', file, `unknown format (${(error as Error).message})`));
     return none;
   }
+  // Another format or another version (an upgrade): a normal, quiet miss.
+  if (read.kind !== 'entries') return none;
+  const { entries } = read;
   memos.certificates.restore(entries.certificates.map(([key, facts]) => [key, normalizeCertificateFacts(facts)] as const));
   memos.responses.restore(entries.responses);
   return { certificates: entries.certificates.length, responses: entries.responses.length };
 }
 
-/** What a decoded-facts file must have been written by to be used (see DecodedFactsFile.producer). */
-function describeProducer(): string {
+/** The JSON form an earlier build left: 4-5 MB for 10,000 certificates that nothing reads any more. Best effort. */
+async function removeLegacyFactsFile(stateDir: string): Promise<void> {
+  await rm(path.join(stateDir, LEGACY_FACTS_FILE), { force: true }).catch(() => undefined);
+}
+
+/** Who must have written a decoded-facts file for it to be used: this staplerd with this decoder (encodeDecodedFacts). */
+export function describeDecodedFactsProducer(): string {
   return `staplerd-${VERSION} ${decoderFingerprint()}`;
 }
 
@@ -114,7 +116,7 @@ export async function saveValidationCache(stateDir: string, memos: ValidationMem
   const signaturesFile = validationCacheFilePath(stateDir);
   const factsFile = decodedFactsFilePath(stateDir);
   const writes: Promise<void>[] = [];
-  // A daemon pass over unchanged files uses exactly what it restored: nothing to rewrite (4.6 MB for 10,000).
+  // A daemon pass over unchanged files uses exactly what it restored: nothing to rewrite (3.5 MB for 10,000).
   if (signatures.changed || !existsSync(signaturesFile)) {
     const body = Buffer.allocUnsafe(MAGIC.length + signatures.used.length * KEY_BYTES);
     MAGIC.copy(body, 0);
@@ -123,7 +125,8 @@ export async function saveValidationCache(stateDir: string, memos: ValidationMem
   }
   if (certificates.changed || responses.changed || !existsSync(factsFile)) {
     const entries = { certificates: certificates.used, responses: responses.used };
-    writes.push(writeFileAtomic(factsFile, Buffer.from(JSON.stringify(encodeDecodedFacts(entries, describeProducer()))), { mode: 0o600 }));
+    writes.push(writeFileAtomic(factsFile, encodeDecodedFacts(entries, describeDecodedFactsProducer()), { mode: 0o600 }));
+    writes.push(removeLegacyFactsFile(stateDir));
   }
   await Promise.all(writes);
   return { signatures: signatures.used.length, certificates: certificates.used.length, responses: responses.used.length };

@@ -34,7 +34,7 @@ describe('StapleDaemon with a state dir that is a regular file', () => {
     // history.json and both validation caches: three files that cannot be opened, none of them corrupt.
     const reads = logger.events.filter((e) => e.event === 'state.corrupt');
     expect(reads.map((e) => [path.basename(String(e.fields.file)), e.level, e.fields.code]).sort()).toEqual(
-      ['decoded-facts.json', 'history.json', 'verified-signatures.bin'].map((name) => [name, ERROR_CODES.STATE_READ_FAILED.level, 'STATE_READ_FAILED']),
+      ['decoded-facts.bin', 'history.json', 'verified-signatures.bin'].map((name) => [name, ERROR_CODES.STATE_READ_FAILED.level, 'STATE_READ_FAILED']),
     );
     const saves = logger.events.filter((e) => e.event === 'state.save_failed');
     expect(saves).toEqual([expect.objectContaining({ level: ERROR_CODES.STATE_WRITE_FAILED.level, fields: expect.objectContaining({ code: 'STATE_WRITE_FAILED' }) })]);

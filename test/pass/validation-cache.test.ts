@@ -11,7 +11,9 @@ import { readCertificateFile } from '../../src/pki/pem.js';
 import { createValidationMemos } from '../../src/pki/validation-memos.js';
 import {
   decodedFactsFilePath, loadValidationCache, saveValidationCache, validationCacheFilePath, type ValidationCacheCounts,
+  describeDecodedFactsProducer,
 } from '../../src/state/validation-cache.js';
+import { decodeDecodedFacts, encodeDecodedFacts, type DecodedFactsEntries } from '../../src/state/decoded-facts-file.js';
 import { VERSION } from '../../src/version.js';
 import { createTestPki, makeTempDir, removeTempDirsAfterAll, type TestPki } from '../helpers/test-pki.js';
 import { createPassFixture, HOUR_MS, OCSP_URL, readBytes, readStaple, T0, type PassFixture } from './pass-fixture.js';
@@ -86,21 +88,25 @@ function misses(): number {
   return signatureMemo.statistics.misses;
 }
 
-/** Rows as src/state/decoded-facts-file.ts writes them. */
+/** What the saved file holds, as plain data an edit may break in ways encodeDecodedFacts itself never would. */
 interface SavedFacts {
   producer: string;
-  /** [key, serial, subject, issuer, notBefore, notAfter, flags, ocsp, caIssuers, ekus, ranges] */
-  certificates: unknown[][];
-  /** [key, status, type, basic]; basic: tbs start, end, responder kind, start, end, producedAt, algorithm start, end, signature start, end, ... */
-  responses: [string, number, number, number[]][];
+  certificates: [string, { ranges: number[] }][];
+  responses: [string, { basic: { tbs: [number, number]; signature: [number, number] } }][];
 }
 
-/** Edits decoded-facts.json as damage or another producer would, then restarts the "process" on it. */
+function readSavedFacts(file: Buffer): SavedFacts {
+  const read = decodeDecodedFacts(file, describeDecodedFactsProducer());
+  if (read.kind !== 'entries') throw new Error(`expected entries, got ${read.kind}`);
+  return { producer: describeDecodedFactsProducer(), ...JSON.parse(JSON.stringify(read.entries)) as Omit<SavedFacts, 'producer'> };
+}
+
+/** Rewrites the decoded-facts file as damage or another producer would, then restarts the "process" on it. */
 async function editSavedFactsAndRestart(stateDir: string, edit: (saved: SavedFacts) => void): Promise<{ problems: StaplerdError[]; loaded: ValidationCacheCounts }> {
   const file = decodedFactsFilePath(stateDir);
-  const saved = JSON.parse(await readFile(file, 'utf8')) as SavedFacts;
+  const saved = readSavedFacts(await readBytes(file));
   edit(saved);
-  await writeFile(file, JSON.stringify(saved), { mode: 0o600 });
+  await writeFile(file, encodeDecodedFacts(saved as unknown as DecodedFactsEntries, saved.producer), { mode: 0o600 });
   clearMemos();
   const problems: StaplerdError[] = [];
   const loaded = await loadValidationCache(stateDir, memos, (error) => problems.push(error));
@@ -210,6 +216,18 @@ describe('the cache files', () => {
     expect(await saveValidationCache(stateDir, memos)).toEqual({ signatures: 0, certificates: 0, responses: 0 });
   });
 
+  it('replace the JSON facts file an earlier build left with the binary one', async () => {
+    const { fx, stateDir } = await stapledThenRestarted();
+    const legacy = path.join(stateDir, 'decoded-facts.json');
+    await writeFile(legacy, '{"format":2}', { mode: 0o600 });
+    await pki.writeLeaf(fx.dir, await pki.issueLeaf({ ocspUrls: [OCSP_URL] }), 'fullchain', 'second');
+    await fx.pass();
+    await saveValidationCache(stateDir, memos);
+    await expect(stat(legacy)).rejects.toMatchObject({ code: 'ENOENT' });
+    // Both leaves and their intermediate.
+    expect(readSavedFacts(await readBytes(decodedFactsFilePath(stateDir))).certificates).toHaveLength(3);
+  });
+
   it('are absent on a first start without complaint', async () => {
     const stateDir = await makeTempDir('staplerd-state-');
     dirs.push(stateDir);
@@ -232,16 +250,16 @@ describe('the cache files', () => {
   it('replace a well-formed entry that does not fit the bytes by a real decode, and still staple nothing wrong', async () => {
     const { fx, stateDir, stapleFile } = await stapledThenRestarted();
     await editSavedFactsAndRestart(stateDir, (saved) => {
-      saved.responses[0]![3][1] = 1_000_000; // tbs end
+      saved.responses[0]![1].basic.tbs[1] = 1_000_000;
     });
     const staple = await readBytes(stapleFile);
     fx.clock.advance(HOUR_MS);
     expect((await fx.passOne()).kind).toBe('fresh');
     expect(await readBytes(stapleFile)).toEqual(staple);
     await saveValidationCache(stateDir, memos);
-    const resaved = JSON.parse(await readFile(decodedFactsFilePath(stateDir), 'utf8')) as SavedFacts;
+    const resaved = readSavedFacts(await readBytes(decodedFactsFilePath(stateDir)));
     expect(resaved.responses).toHaveLength(1);
-    expect(resaved.responses[0]![3][1]).toBeLessThan(staple.length);
+    expect(resaved.responses[0]![1].basic.tbs[1]).toBeLessThan(staple.length);
   });
 
   describe.each([
@@ -316,9 +334,8 @@ describe('the cache files', () => {
     const { fx, stateDir, stapleFile } = await stapledThenRestarted();
     await editSavedFactsAndRestart(stateDir, (saved) => {
       // The signature range moved onto the first 16 bytes of tbsResponseData: inside the staple, wrong.
-      const basic = saved.responses[0]![3];
-      basic[8] = basic[0]!;
-      basic[9] = basic[0]! + 16;
+      const { basic } = saved.responses[0]![1];
+      basic.signature = [basic.tbs[0], basic.tbs[0] + 16];
     });
     const staple = await readBytes(stapleFile);
     fx.clock.advance(HOUR_MS);
@@ -330,7 +347,7 @@ describe('the cache files', () => {
   it('refuses decoded facts of the wrong shape as a whole (STATE_CORRUPT)', async () => {
     const { stateDir } = await stapledThenRestarted();
     const { problems, loaded } = await editSavedFactsAndRestart(stateDir, (saved) => {
-      saved.certificates[0]![10] = [1, 2, 3]; // 16 range offsets expected
+      saved.certificates[0]![1].ranges = [1, 2, 3]; // 16 range offsets expected
     });
     expect(loaded).toMatchObject({ certificates: 0, responses: 0 });
     expect(problems).toEqual([expect.objectContaining({ code: 'STATE_CORRUPT', file: decodedFactsFilePath(stateDir) })]);
