@@ -30,6 +30,16 @@ export class RowWriter {
     this.#length += bytes.copy(this.#rows, this.#length);
   }
 
+  /** Starts a row that RowReader.skipRow can step over without reading it: a length, patched by endRow. */
+  beginRow(): number {
+    this.u32(0);
+    return this.#length;
+  }
+
+  endRow(start: number): void {
+    this.#rows.writeUInt32LE(this.#length - start, start - 4);
+  }
+
   u8(value: number): void {
     this.#reserve(1);
     this.#length = this.#rows.writeUInt8(value, this.#length);
@@ -110,6 +120,23 @@ export class RowReader {
 
   atEnd(): boolean {
     return this.#at === this.#bytes.length;
+  }
+
+  get position(): number {
+    return this.#at;
+  }
+
+  /** Moves to a position an earlier skipRow returned, to read that row. */
+  seek(at: number): void {
+    if (!(at >= 0 && at <= this.#bytes.length)) fail('bad position');
+    this.#at = at;
+  }
+
+  /** Steps over a row written between beginRow and endRow; returns where its contents start and end. */
+  skipRow(): { start: number; end: number } {
+    const length = this.u32();
+    const start = this.#advance(length);
+    return { start, end: start + length };
   }
 
   /** A string written with RowWriter.text (not through the table). */

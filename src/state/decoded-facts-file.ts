@@ -1,14 +1,16 @@
-// The on-disk form of the decoded-facts memo (src/pki/decoded-facts.ts): fixed-width binary rows, one shared string
+// The on-disk form of the decoded-facts memo (src/pki/decoded-facts.ts): one binary row per entry, one shared string
 // table, and a SHA-256 of the whole file at its end.
 //
 // Why binary and not JSON: a warm restart over 10,000 certificates spent 0.35-0.4 s of its 2.7 s loading the JSON
-// form (4.4 MB: parsing it built a tree of 20,000 row arrays, then every row was copied into facts), most of it
-// parse and garbage (docs/performance.md, "Session 8"). Here each entry is read straight into its facts object.
-// The checksum refuses a damaged file as a whole, and every entry is still checked with the shape guards a JSON
-// row was, so a file this module did not write is never half used.
+// form (4.4 MB: parsing it built a tree of 20,000 row arrays, then every row was copied into facts), and the facts
+// then stayed in the heap (docs/performance.md, "Session 8"). Here opening a file only checks its checksum and notes
+// where each row is; a row becomes facts when the memo looks its key up (StoredEntries), checked then with the same
+// shape guards a JSON row was. The checksum refuses a damaged file as a whole; a row that still fails its guards
+// (only a broken writer could make one) is a miss, decoded for real, never half used.
 import { createHash } from 'node:crypto';
 import { CHECKSUM_BYTES, RowReader, RowWriter } from './binary-rows.js';
 import { isCertificateFacts, isOcspResponseFacts, type CertificateFacts, type OcspResponseFacts } from '../pki/decoded-facts.js';
+import type { StoredEntries } from '../pki/usage-tracked-memo.js';
 
 /** Bump with any change to the layout below; a file of another format is a quiet miss, like another producer's. */
 export const DECODED_FACTS_FILE_FORMAT = 3;
@@ -28,15 +30,24 @@ const HAS_NEXT_UPDATE = 1;
 const HAS_REVOCATION_TIME = 2;
 const HAS_REVOCATION_REASON = 4;
 
+const KEY_BYTES = 32;
+
 export interface DecodedFactsEntries {
   readonly certificates: readonly (readonly [string, CertificateFacts])[];
   readonly responses: readonly (readonly [string, OcspResponseFacts])[];
 }
 
-/** What a file holds: who wrote it (see describeProducer in validation-cache.ts) and, when it is ours, its entries. */
-export type DecodedFactsRead =
-  | { readonly kind: 'entries'; readonly entries: DecodedFactsEntries }
-  | { readonly kind: 'other-producer' | 'other-format' };
+/** What a file written by another producer or in another format gives: nothing, quietly (an upgrade). */
+export interface ForeignDecodedFacts {
+  readonly kind: 'other-producer' | 'other-format';
+}
+
+/** A file of ours, opened: its entries, read when looked up. */
+export interface StoredDecodedFacts {
+  readonly kind: 'stored';
+  readonly certificates: StoredEntries<CertificateFacts>;
+  readonly responses: StoredEntries<OcspResponseFacts>;
+}
 
 /**
  * The file's bytes. `producer` says who decoded (staplerd's version and the decoder's fingerprint): facts another
@@ -45,19 +56,17 @@ export type DecodedFactsRead =
 export function encodeDecodedFacts(entries: DecodedFactsEntries, producer: string): Buffer {
   const writer = new RowWriter();
   writer.text(producer);
-  writer.u32(entries.certificates.length);
-  for (const [key, facts] of entries.certificates) writeCertificate(writer, key, facts);
-  writer.u32(entries.responses.length);
-  for (const [key, facts] of entries.responses) writeResponse(writer, key, facts);
+  writeRows(writer, entries.certificates, writeCertificate);
+  writeRows(writer, entries.responses, writeResponse);
   return writer.finish(MAGIC);
 }
 
 /**
- * The entries of a file encodeDecodedFacts wrote for `producer`; 'other-producer' or 'other-format' for a file it
- * wrote for another version. Throws an Error saying what is wrong for anything else (damage, truncation, a row that
- * fails the shape guards): such a file is refused whole.
+ * A file encodeDecodedFacts wrote for `producer`, opened; 'other-producer' or 'other-format' for one it wrote for
+ * another version. Throws an Error saying what is wrong for anything else (damage, truncation, rows that do not
+ * fill the file): such a file is refused whole.
  */
-export function decodeDecodedFacts(file: Buffer, producer: string): DecodedFactsRead {
+export function openDecodedFacts(file: Buffer, producer: string): StoredDecodedFacts | ForeignDecodedFacts {
   if (file.length < MAGIC.length || !file.subarray(0, MAGIC.length).equals(MAGIC)) {
     return file.subarray(0, 15).equals(MAGIC.subarray(0, 15)) ? { kind: 'other-format' } : fail('unknown format');
   }
@@ -66,16 +75,75 @@ export function decodeDecodedFacts(file: Buffer, producer: string): DecodedFacts
   if (!createHash('sha256').update(body).digest().equals(file.subarray(body.length))) fail('checksum mismatch');
   const reader = new RowReader(body, MAGIC.length);
   if (reader.text() !== producer) return { kind: 'other-producer' };
-  const certificates: [string, CertificateFacts][] = [];
-  for (let count = reader.u32(); certificates.length < count;) certificates.push(readCertificate(reader));
-  const responses: [string, OcspResponseFacts][] = [];
-  for (let count = reader.u32(); responses.length < count;) responses.push(readResponse(reader));
+  const certificates = new StoredRows(reader, readCertificate);
+  const responses = new StoredRows(reader, readResponse);
   if (!reader.atEnd()) fail('bytes after the last entry');
-  return { kind: 'entries', entries: { certificates, responses } };
+  return { kind: 'stored', certificates, responses };
 }
 
-function writeCertificate(writer: RowWriter, key: string, facts: CertificateFacts): void {
-  writer.key(key);
+/** Every entry of a file openDecodedFacts accepts, read at once; throws for the first that fails its guards. */
+export function decodeDecodedFacts(file: Buffer, producer: string): { readonly kind: 'entries'; readonly entries: DecodedFactsEntries } | ForeignDecodedFacts {
+  const opened = openDecodedFacts(file, producer);
+  if (opened.kind !== 'stored') return opened;
+  const all = <V>(rows: StoredEntries<V>): [string, V][] => rows.keys.map((key, index) => [key, (rows as StoredRows<V>).readOrThrow(index)]);
+  return { kind: 'entries', entries: { certificates: all(opened.certificates), responses: all(opened.responses) } };
+}
+
+/** One kind of entry: a count, then rows, each its key and fields. Notes where each row is; reads it on demand. */
+class StoredRows<V> implements StoredEntries<V> {
+  readonly keys: string[] = [];
+  readonly #starts: number[] = [];
+  readonly #ends: number[] = [];
+  readonly #reader: RowReader;
+  readonly #readFields: (reader: RowReader) => V;
+
+  constructor(reader: RowReader, readFields: (reader: RowReader) => V) {
+    this.#reader = reader;
+    this.#readFields = readFields;
+    for (let count = reader.u32(); this.keys.length < count;) {
+      const { start, end } = reader.skipRow();
+      if (end - start < KEY_BYTES) fail('row shorter than its key');
+      reader.seek(start);
+      this.keys.push(reader.key());
+      reader.seek(end);
+      this.#starts.push(start + KEY_BYTES);
+      this.#ends.push(end);
+    }
+  }
+
+  read(index: number): V | undefined {
+    try {
+      return this.readOrThrow(index);
+    } catch {
+      return undefined;
+    }
+  }
+
+  readOrThrow(index: number): V {
+    const reader = this.#reader;
+    const position = reader.position;
+    try {
+      reader.seek(this.#starts[index]!);
+      const value = this.#readFields(reader);
+      if (reader.position !== this.#ends[index]) fail('row longer than its fields');
+      return value;
+    } finally {
+      reader.seek(position);
+    }
+  }
+}
+
+function writeRows<V>(writer: RowWriter, entries: readonly (readonly [string, V])[], writeFields: (writer: RowWriter, facts: V) => void): void {
+  writer.u32(entries.length);
+  for (const [key, facts] of entries) {
+    const start = writer.beginRow();
+    writer.key(key);
+    writeFields(writer, facts);
+    writer.endRow(start);
+  }
+}
+
+function writeCertificate(writer: RowWriter, facts: CertificateFacts): void {
   writer.ref(facts.serialHex);
   writer.ref(facts.subject);
   writer.ref(facts.issuer);
@@ -88,8 +156,7 @@ function writeCertificate(writer: RowWriter, key: string, facts: CertificateFact
   writer.u32s(facts.ranges);
 }
 
-function readCertificate(reader: RowReader): [string, CertificateFacts] {
-  const key = reader.key();
+function readCertificate(reader: RowReader): CertificateFacts {
   const serialHex = reader.ref();
   const subject = reader.ref();
   const issuer = reader.ref();
@@ -106,12 +173,11 @@ function readCertificate(reader: RowReader): [string, CertificateFacts] {
     ranges: reader.u32s(),
   };
   if (!isCertificateFacts(facts)) fail('bad certificate entry');
-  return [key, facts];
+  return facts;
 }
 
-function writeResponse(writer: RowWriter, key: string, facts: OcspResponseFacts): void {
+function writeResponse(writer: RowWriter, facts: OcspResponseFacts): void {
   const { basic } = facts;
-  writer.key(key);
   writer.ref(facts.responseStatus);
   writer.u8((facts.responseType === undefined ? 0 : HAS_TYPE) | (basic ? HAS_BASIC : 0));
   if (facts.responseType !== undefined) writer.ref(facts.responseType);
@@ -141,14 +207,13 @@ function writeResponse(writer: RowWriter, key: string, facts: OcspResponseFacts)
   }
 }
 
-function readResponse(reader: RowReader): [string, OcspResponseFacts] {
-  const key = reader.key();
+function readResponse(reader: RowReader): OcspResponseFacts {
   const facts: Record<string, unknown> = { responseStatus: reader.ref() };
   const flags = reader.flags(HAS_TYPE | HAS_BASIC);
   if (flags & HAS_TYPE) facts.responseType = reader.ref();
   if (flags & HAS_BASIC) facts.basic = readBasic(reader);
   if (!isOcspResponseFacts(facts)) fail('bad response entry');
-  return [key, facts];
+  return facts;
 }
 
 // Optional fields are left out, not set to undefined, as toOcspResponseFacts leaves them out.

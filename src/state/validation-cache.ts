@@ -16,7 +16,7 @@ import { writeFileAtomic } from '../output/atomic-write.js';
 import type { SignatureMemo } from '../pki/verified-signatures.js';
 import { decoderFingerprint, normalizeCertificateFacts } from '../pki/decoded-facts.js';
 import type { ValidationMemos } from '../pki/validation-memos.js';
-import { decodeDecodedFacts, encodeDecodedFacts, type DecodedFactsRead } from './decoded-facts-file.js';
+import { encodeDecodedFacts, openDecodedFacts } from './decoded-facts-file.js';
 import { corruptStateFile as corrupt, readOwnStateFile } from './read-own-state-file.js';
 import { VERSION } from '../version.js';
 
@@ -80,19 +80,26 @@ async function loadDecodedFacts(stateDir: string, onProblem: (error: StaplerdErr
   const file = decodedFactsFilePath(stateDir);
   const bytes = await readOwnStateFile(file, MAX_FACTS_FILE_BYTES, 'decoded-facts cache', onProblem);
   if (!bytes) return none;
-  let read: DecodedFactsRead;
+  let opened: ReturnType<typeof openDecodedFacts>;
   try {
-    read = decodeDecodedFacts(bytes, describeDecodedFactsProducer());
+    opened = openDecodedFacts(bytes, describeDecodedFactsProducer());
   } catch (error) {
     onProblem(corrupt('decoded-facts cache', file, `unknown format (${(error as Error).message})`));
     return none;
   }
   // Another format or another version (an upgrade): a normal, quiet miss.
-  if (read.kind !== 'entries') return none;
-  const { entries } = read;
-  memos.certificates.restore(entries.certificates.map(([key, facts]) => [key, normalizeCertificateFacts(facts)] as const));
-  memos.responses.restore(entries.responses);
-  return { certificates: entries.certificates.length, responses: entries.responses.length };
+  if (opened.kind !== 'stored') return none;
+  const { certificates, responses } = opened;
+  // Read back, a certificate's shared strings are interned as a fresh decode would have them.
+  memos.certificates.restoreStored({
+    keys: certificates.keys,
+    read: (index) => {
+      const facts = certificates.read(index);
+      return facts && normalizeCertificateFacts(facts);
+    },
+  });
+  memos.responses.restoreStored(responses);
+  return { certificates: certificates.keys.length, responses: responses.keys.length };
 }
 
 /** The JSON form an earlier build left: 4-5 MB for 10,000 certificates that nothing reads any more. Best effort. */
@@ -118,16 +125,17 @@ export async function saveValidationCache(stateDir: string, memos: ValidationMem
   const writes: Promise<void>[] = [];
   // A daemon pass over unchanged files uses exactly what it restored: nothing to rewrite (3.5 MB for 10,000).
   if (signatures.changed || !existsSync(signaturesFile)) {
-    const body = Buffer.allocUnsafe(MAGIC.length + signatures.used.length * KEY_BYTES);
+    const used = signatures.entries();
+    const body = Buffer.allocUnsafe(MAGIC.length + used.length * KEY_BYTES);
     MAGIC.copy(body, 0);
-    signatures.used.forEach(([key], index) => body.write(key, MAGIC.length + index * KEY_BYTES, KEY_BYTES, 'base64'));
+    used.forEach(([key], index) => body.write(key, MAGIC.length + index * KEY_BYTES, KEY_BYTES, 'base64'));
     writes.push(writeFileAtomic(signaturesFile, body, { mode: 0o600 }));
   }
   if (certificates.changed || responses.changed || !existsSync(factsFile)) {
-    const entries = { certificates: certificates.used, responses: responses.used };
+    const entries = { certificates: certificates.entries(), responses: responses.entries() };
     writes.push(writeFileAtomic(factsFile, encodeDecodedFacts(entries, describeDecodedFactsProducer()), { mode: 0o600 }));
     writes.push(removeLegacyFactsFile(stateDir));
   }
   await Promise.all(writes);
-  return { signatures: signatures.used.length, certificates: certificates.used.length, responses: responses.used.length };
+  return { signatures: signatures.count, certificates: certificates.count, responses: responses.count };
 }

@@ -344,13 +344,23 @@ describe('the cache files', () => {
     expect(fx.http.ocspRequestCount).toBe(1);
   });
 
-  it('refuses decoded facts of the wrong shape as a whole (STATE_CORRUPT)', async () => {
-    const { stateDir } = await stapledThenRestarted();
+  it('decodes for real a remembered entry of the wrong shape, and saves the real facts in its place', async () => {
+    const { fx, stateDir } = await stapledThenRestarted();
     const { problems, loaded } = await editSavedFactsAndRestart(stateDir, (saved) => {
-      saved.certificates[0]![1].ranges = [1, 2, 3]; // 16 range offsets expected
+      saved.certificates.forEach(([, facts]) => {
+        facts.ranges = [1, 2, 3]; // 16 range offsets expected
+      });
     });
-    expect(loaded).toMatchObject({ certificates: 0, responses: 0 });
-    expect(problems).toEqual([expect.objectContaining({ code: 'STATE_CORRUPT', file: decodedFactsFilePath(stateDir) })]);
-    expect(certificateFactsMemo.size).toBe(0);
+    // The checksum holds (a writer wrote this file), so it opens; its rows are checked when looked up.
+    expect(problems).toEqual([]);
+    expect(loaded).toMatchObject({ certificates: 2, responses: 1 });
+    const before = decodeMisses();
+    fx.clock.advance(HOUR_MS);
+    expect((await fx.passOne()).kind).toBe('fresh');
+    // The leaf and its intermediate, decoded again.
+    expect(decodeMisses().certificates - before.certificates).toBe(2);
+    await saveValidationCache(stateDir, memos);
+    const resaved = readSavedFacts(await readBytes(decodedFactsFilePath(stateDir)));
+    expect(resaved.certificates.map(([, facts]) => facts.ranges.length)).toEqual([16, 16]);
   });
 });

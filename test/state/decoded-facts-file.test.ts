@@ -47,13 +47,14 @@ function firstRowOffset(file: Buffer): number {
   at += 4;
   for (let index = 0; index < count; index += 1) skipString();
   skipString(); // the producer
-  return at + 4; // the certificate count
+  return at + 4 + 4; // the certificate count, the row's length
 }
 
 /** The file with `edit` applied and its checksum made right again: damage the checksum alone would not reveal. */
-function resealed(file: Buffer, edit: (body: Buffer) => void): Buffer {
-  const body = Buffer.from(file.subarray(0, file.length - 32));
-  edit(body);
+function resealed(file: Buffer, edit: (body: Buffer) => unknown): Buffer {
+  const copy = Buffer.from(file.subarray(0, file.length - 32));
+  const edited = edit(copy);
+  const body = Buffer.isBuffer(edited) ? edited : copy;
   return Buffer.concat([body, createHash('sha256').update(body).digest()]);
 }
 
@@ -113,7 +114,13 @@ describe('decoded-facts file', () => {
     ['flags that are not a known combination', /bad flags/, (file: Buffer) => resealed(file, (body) => {
       body[firstRowOffset(file) + 32 + 12 + 16] = 4;
     })],
-    ['an entry count larger than the entries', /./, (file: Buffer) => resealed(file, (body) => body.writeUInt32LE(4, firstRowOffset(file) - 4))],
+    ['an entry count larger than the entries', /./, (file: Buffer) => resealed(file, (body) => body.writeUInt32LE(4, firstRowOffset(file) - 8))],
+    ['a row longer than its fields', /row longer than its fields/, (file: Buffer) => resealed(file, (body) => {
+      const start = firstRowOffset(file);
+      const length = body.readUInt32LE(start - 4);
+      body.writeUInt32LE(length + 4, start - 4);
+      return Buffer.concat([body.subarray(0, start + length), Buffer.alloc(4), body.subarray(start + length)]);
+    })],
     ['an unknown certificate status', /bad response entry/, () => encodeDecodedFacts(editedEntries((copy) => {
       ((copy.responses[0]![1].basic as { singles: { certStatus: string }[] }).singles[0]!).certStatus = 'maybe';
     }), PRODUCER)],
