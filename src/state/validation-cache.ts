@@ -22,7 +22,7 @@ import { VERSION } from '../version.js';
 
 const CACHE_FILE = 'verified-signatures.bin';
 const FACTS_FILE = 'decoded-facts.bin';
-/** Where earlier builds kept the decoded facts, as JSON (DecodedFactsFile format 2): never read, removed by a save. */
+/** Where earlier builds kept the decoded facts, as JSON (format 2): never read now, removed by the next save. */
 const LEGACY_FACTS_FILE = 'decoded-facts.json';
 /** About 500 bytes per certificate and staple pair; 100,000 certificates fit with room to spare. */
 const MAX_FACTS_FILE_BYTES = 256 * 2 ** 20;
