@@ -7,6 +7,7 @@ import {
   decodeOcspResponse, forgetDecodedOcspResponse, readNonceValue, type DecodedBasicResponse, type DecodedOcspResponse, type DecodedSingleResponse, type ResponderId,
 } from './ocsp-decode.js';
 import { OID } from './oids.js';
+import { isRememberedSignature, type SignedBytes } from './signature.js';
 import type { CertStatus, ValidatedResponse } from './types.js';
 import type { ValidationMemos } from './validation-memos.js';
 import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_LIFETIME_WITHOUT_NEXT_UPDATE_MS, DEFAULT_MIN_REMAINING_MS } from './validation-defaults.js';
@@ -63,7 +64,7 @@ async function validateOnce(der: Uint8Array, input: ValidationInput): Promise<Va
   const fail = (code: ErrorCode, message: string): StaplerdError => new StaplerdError(code, message, { file: input.file });
   const basic = readBasicResponse(der, fail, input.memos);
   const single = findSingleResponse(basic, input, fail);
-  const signedBy = await verifyResponseSignature(basic, input, fail);
+  const signedBy = findRememberedIssuerSignature(basic, input) ?? (await verifyResponseSignature(basic, input, fail));
   const nextUpdate = checkTimeWindow(single, input, fail);
   checkNonce(basic, input, fail);
   return {
@@ -138,12 +139,27 @@ function matchesIssuerHashes(single: DecodedSingleResponse, issuer: Certificate)
     && equalBytes(single.issuerKeyHash, issuer.keyHash(single.hashAlgorithm));
 }
 
+function signedBytesOf(basic: DecodedBasicResponse): SignedBytes {
+  return { data: basic.tbsDer, signature: basic.signature, algorithmDer: basic.signatureAlgorithmDer };
+}
+
+/**
+ * Rule 3's usual case, synchronously: the responderID names the issuer and the memo remembers that the issuer's key
+ * verified this very signature (verified-signatures.ts). Undefined otherwise: verifyResponseSignature decides, with
+ * the key or the delegated responder's authorisation checked for real.
+ */
+function findRememberedIssuerSignature(basic: DecodedBasicResponse, input: ValidationInput): 'issuer' | undefined {
+  const memo = input.memos?.signatures;
+  if (!memo || !matchesResponderId(basic.responderId, input.issuer)) return undefined;
+  return isRememberedSignature(input.issuer.subjectPublicKeyInfoDer, signedBytesOf(basic), memo) ? 'issuer' : undefined;
+}
+
 /**
  * Rule 3 (RFC 6960 4.2.2.2): trusted signers are the issuer itself, or a responder certificate carried in the response
  * that the issuer signed for id-kp-OCSPSigning and that is valid at `at`. Nothing else (no local trust store).
  */
 async function verifyResponseSignature(basic: DecodedBasicResponse, input: ValidationInput, fail: Fail): Promise<'issuer' | 'delegated'> {
-  const signed = { data: basic.tbsDer, signature: basic.signature, algorithmDer: basic.signatureAlgorithmDer };
+  const signed = signedBytesOf(basic);
   if (matchesResponderId(basic.responderId, input.issuer)) {
     if (await input.issuer.verifies(signed, input.memos)) return 'issuer';
     throw fail('RESPONSE_UNVERIFIED', 'OCSP response signature does not verify with the issuer key');

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as asn1js from 'asn1js';
-import { verifySignedBytes, type SignedBytes } from '../../src/pki/signature.js';
+import { isRememberedSignature, verifySignedBytes, type SignedBytes } from '../../src/pki/signature.js';
 import { SignatureMemo, signatureMemoKey } from '../../src/pki/verified-signatures.js';
 
 /** The memo a pass would hand down (the tests above it verify without one, as `check` does). */
@@ -123,6 +123,16 @@ describe('the verified-signature memo', () => {
     ];
     expect(new Set([base, ...variants]).size).toBe(variants.length + 1);
     expect(signatureMemoKey(spki(ec.publicKey), { ...ecSigned })).toBe(base);
+  });
+
+  it('tells a remembered signature synchronously, counting a hit only, and a new one without counting a miss', async () => {
+    const before = signatureMemo.statistics;
+    expect(isRememberedSignature(spki(ec.publicKey), ecSigned, signatureMemo)).toBe(false);
+    expect(signatureMemo.statistics).toEqual(before);
+    await verifySignedBytes(spki(ec.publicKey), ecSigned, signatureMemo);
+    expect(isRememberedSignature(spki(ec.publicKey), ecSigned, signatureMemo)).toBe(true);
+    expect(isRememberedSignature(spki(otherEc.publicKey), ecSigned, signatureMemo)).toBe(false);
+    expect(signatureMemo.statistics).toEqual({ hits: before.hits + 1, misses: before.misses + 1 });
   });
 
   it('does not trust a memo entry for a key that did not make it', async () => {
