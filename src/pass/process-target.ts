@@ -151,7 +151,9 @@ function decideForTarget(step: TargetStep, existing: readonly ExistingStaple[]):
 
 function keepFresh(step: TargetStep, existing: readonly ExistingStaple[], decision: { until: Date; refreshAt: Date }): TargetOutcome {
   const current = newestValid(existing)!;
-  step.ctx.deps.logger.log('debug', 'staple.fresh', 'staple is fresh', { ...step.logFields, thisUpdate: current.thisUpdate, nextUpdate: current.nextUpdate, refreshAt: decision.refreshAt });
+  const { logger } = step.ctx.deps;
+  // One per certificate of a warm pass: at level info its fields are not even built.
+  if (logger.isEnabled('debug')) logger.log('debug', 'staple.fresh', 'staple is fresh', { ...step.logFields, thisUpdate: current.thisUpdate, nextUpdate: current.nextUpdate, refreshAt: decision.refreshAt });
   const parts = { staple: current, files: describeFiles(existing, []), hasGoodStaple: hasGoodStaples(step, existing), nextActionAt: decision.until };
   // A fresh revoked staple is still a revocation: `once` must say so, not count it among the quiet "fresh".
   return current.certStatus === 'revoked' ? makeOutcome(step.base, 'revoked', { ...parts, code: 'CERT_REVOKED' }) : makeOutcome(step.base, 'fresh', parts);
