@@ -65,7 +65,7 @@ export class IssuerResolver {
     const limit = this.sources.maxIssuerCandidates ?? DEFAULT_MAX_ISSUER_CANDIDATES;
     const budget: CandidateBudget = { limit, remaining: limit };
     const find = (candidates: readonly Certificate[]): Promise<Certificate | undefined> => findIssuerAmong(leaf, candidates, budget, file, this.sources.certificates?.memos);
-    const fromFile = await find(sameFileChain);
+    const fromFile = findRememberedIssuer(leaf, sameFileChain, budget, this.sources.certificates?.memos) ?? (await find(sameFileChain));
     if (fromFile) return { issuer: fromFile, source: 'file' };
 
     const refused: UnreadableSource[] = [];
@@ -155,6 +155,19 @@ export class IssuerResolver {
 function isMissingFile(error: StaplerdError): boolean {
   const cause = error.cause as NodeJS.ErrnoException | undefined;
   return error.code === 'CERT_UNREADABLE' && (cause?.code === 'ENOENT' || cause?.code === 'ENOTDIR');
+}
+
+/**
+ * findIssuerAmong's answer without its async steps, when the first candidate it would check is remembered to have
+ * signed the leaf (a warm pass: each leaf's CA in its own file, verified by an earlier run). Else undefined, and
+ * findIssuerAmong decides; so a file whose first look-alike is not the issuer is judged exactly as before.
+ */
+function findRememberedIssuer(leaf: Certificate, candidates: readonly Certificate[], budget: CandidateBudget, memos: ValidationMemos | undefined): Certificate | undefined {
+  if (!memos || budget.remaining <= 0) return undefined;
+  const first = candidates.find((candidate) => candidate.summary.fingerprintSha256 !== leaf.summary.fingerprintSha256 && equalBytes(candidate.subjectNameDer, leaf.issuerNameDer));
+  if (!first || !leaf.isRememberedIssuedBy(first, memos)) return undefined;
+  budget.remaining -= 1;
+  return first;
 }
 
 /**

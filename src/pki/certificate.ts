@@ -7,7 +7,7 @@ import type { CertificateSummary } from './types.js';
 import { equalBytes, decodeComplete, readEncoding, serialToHex } from './der.js';
 import { computeSha256Hex, digestByOid } from './digest.js';
 import { encodePem } from './pem.js';
-import { verifySignedBytes, type SignedBytes } from './signature.js';
+import { isRememberedSignature, verifySignedBytes, type SignedBytes } from './signature.js';
 import { intern, internList } from './intern.js';
 import { formatName, readCertificateFields, readExtensionFacts } from './x509-fields.js';
 import { locateIn, rangesFit, type CertificateFacts } from './decoded-facts.js';
@@ -165,7 +165,19 @@ export class Certificate {
   /** candidate's subject equals this issuer Name (DER compared) and candidate's key verifies this certificate's signature. */
   async isIssuedBy(candidate: Certificate, memos?: ValidationMemos): Promise<boolean> {
     if (!equalBytes(candidate.subjectNameDer, this.issuerNameDer)) return false;
-    return candidate.verifies({ data: this.#field(Field.Tbs), signature: this.#field(Field.Signature), algorithmDer: this.#field(Field.SignatureAlgorithm) }, memos);
+    return candidate.verifies(this.#signedBytes(), memos);
+  }
+
+  /**
+   * isIssuedBy's yes when `memos` remembers it, synchronously (a warm pass resolves 10,000 issuers this way); false
+   * means "not remembered", not "not issued by": the caller then asks isIssuedBy.
+   */
+  isRememberedIssuedBy(candidate: Certificate, memos: ValidationMemos): boolean {
+    return equalBytes(candidate.subjectNameDer, this.issuerNameDer) && isRememberedSignature(candidate.subjectPublicKeyInfoDer, this.#signedBytes(), memos.signatures);
+  }
+
+  #signedBytes(): SignedBytes {
+    return { data: this.#field(Field.Tbs), signature: this.#field(Field.Signature), algorithmDer: this.#field(Field.SignatureAlgorithm) };
   }
 
   /** The hash (SHA-1/256/384/512 by OID) of the subject Name as encoded: a CertID's issuerNameHash (RFC 6960 4.1.1). */
