@@ -210,11 +210,17 @@ async function completeTarget(group: LeafGroup, config: StaplerdConfig, resolver
 function dropConflictingStapleFiles(groups: readonly LeafGroup[], problems: FileProblem[]): LeafGroup[] {
   const owners = new Map<string, { key: string; certFile: string }[]>();
   for (const group of groups) {
-    for (const { file } of group.entries) owners.set(file.stapleFile, [...(owners.get(file.stapleFile) ?? []), { key: group.key, certFile: file.certFile }]);
+    for (const { file } of group.entries) {
+      const claim = { key: group.key, certFile: file.certFile };
+      const claims = owners.get(file.stapleFile);
+      if (claims) claims.push(claim);
+      else owners.set(file.stapleFile, [claim]);
+    }
   }
   const refused = new Set<string>();
   for (const [stapleFile, claims] of owners) {
-    if (new Set(claims.map((c) => c.key)).size < 2) continue;
+    // A warm pass brings every group here: a path claimed once (nearly all) costs no Set.
+    if (claims.length < 2 || new Set(claims.map((c) => c.key)).size < 2) continue;
     refused.add(stapleFile);
     for (const claim of claims) {
       const others = claims.filter((c) => c.key !== claim.key).map((c) => c.certFile);
@@ -222,6 +228,7 @@ function dropConflictingStapleFiles(groups: readonly LeafGroup[], problems: File
       problems.push({ certFile: claim.certFile, error: new StaplerdError('OUTPUT_CONFLICT', message, { file: claim.certFile }), staleStapleFile: stapleFile });
     }
   }
+  if (refused.size === 0) return [...groups];
   return groups
     .map((group) => ({ ...group, entries: group.entries.filter((entry) => !refused.has(entry.file.stapleFile)) }))
     .filter((group) => group.entries.length > 0);
