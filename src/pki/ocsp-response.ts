@@ -60,11 +60,39 @@ export async function validateOcspResponse(der: Uint8Array, input: ValidationInp
   }
 }
 
+/**
+ * validateOcspResponse's result when it needs no promise: the issuer signed, the memo remembers that signature, and
+ * every other check passes. Undefined otherwise (a signature to verify, a delegated responder, any failure), and the
+ * caller asks validateOcspResponse, which judges the bytes in full and says why. A warm pass judges its staples so.
+ */
+export function validateRememberedOcspResponse(der: Uint8Array, input: ValidationInput): ValidatedResponse | undefined {
+  try {
+    const fail = failIn(input);
+    const basic = readBasicResponse(der, fail, input.memos);
+    const single = findSingleResponse(basic, input, fail);
+    const signedBy = findRememberedIssuerSignature(basic, input);
+    return signedBy && completeValidation(der, basic, single, signedBy, input, fail);
+  } catch {
+    return undefined;
+  }
+}
+
 async function validateOnce(der: Uint8Array, input: ValidationInput): Promise<ValidatedResponse> {
-  const fail = (code: ErrorCode, message: string): StaplerdError => new StaplerdError(code, message, { file: input.file });
+  const fail = failIn(input);
   const basic = readBasicResponse(der, fail, input.memos);
   const single = findSingleResponse(basic, input, fail);
   const signedBy = findRememberedIssuerSignature(basic, input) ?? (await verifyResponseSignature(basic, input, fail));
+  return completeValidation(der, basic, single, signedBy, input, fail);
+}
+
+function failIn(input: ValidationInput): Fail {
+  return (code, message) => new StaplerdError(code, message, { file: input.file });
+}
+
+/** Rules 4 and 5 once the signer is known, and the validated response. */
+function completeValidation(
+  der: Uint8Array, basic: DecodedBasicResponse, single: DecodedSingleResponse, signedBy: 'issuer' | 'delegated', input: ValidationInput, fail: Fail,
+): ValidatedResponse {
   const nextUpdate = checkTimeWindow(single, input, fail);
   checkNonce(basic, input, fail);
   return {
