@@ -155,10 +155,14 @@ function readBasicResponse(der: Uint8Array, fail: Fail, memos?: ValidationMemos)
 function findSingleResponse(basic: DecodedBasicResponse, input: ValidationInput, fail: Fail): DecodedSingleResponse {
   const serialHex = input.cert?.summary.serialHex ?? input.serialHex;
   if (serialHex === undefined) throw new StaplerdError('INTERNAL', 'validateOcspResponse needs cert or serialHex', { file: input.file });
-  const wanted = normalizeSerialHex(serialHex);
-  const match = basic.singles.find((single) => normalizeSerialHex(single.serialHex) === wanted && matchesIssuerHashes(single, input.issuer));
+  const match = basic.singles.find((single) => isSameSerial(single.serialHex, serialHex) && matchesIssuerHashes(single, input.issuer));
   if (!match) throw fail('RESPONSE_CERTID_MISMATCH', `OCSP response has no SingleResponse for serial ${serialHex} from issuer ${input.issuer.summary.subject}`);
   return match;
+}
+
+/** Equal serials, however written; the same text (the usual case: both decoded here) needs no normalising. */
+function isSameSerial(a: string, b: string): boolean {
+  return a === b || normalizeSerialHex(a) === normalizeSerialHex(b);
 }
 
 function matchesIssuerHashes(single: DecodedSingleResponse, issuer: Certificate): boolean {
