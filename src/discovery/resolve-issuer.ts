@@ -61,11 +61,19 @@ export class IssuerResolver {
 
   constructor(private readonly sources: IssuerSources) {}
 
+  /**
+   * resolve's answer when it needs no promise: the first candidate in the leaf's own file is remembered to have signed
+   * it (a warm pass). Undefined otherwise: resolve decides.
+   */
+  resolveRemembered(leaf: Certificate, sameFileChain: readonly Certificate[]): ResolvedIssuer | undefined {
+    const issuer = findRememberedIssuer(leaf, sameFileChain, this.#newBudget(), this.sources.certificates?.memos);
+    return issuer && { issuer, source: 'file' };
+  }
+
   async resolve(leaf: Certificate, sameFileChain: readonly Certificate[], file: string): Promise<ResolvedIssuer> {
-    const limit = this.sources.maxIssuerCandidates ?? DEFAULT_MAX_ISSUER_CANDIDATES;
-    const budget: CandidateBudget = { limit, remaining: limit };
+    const budget = this.#newBudget();
     const find = (candidates: readonly Certificate[]): Promise<Certificate | undefined> => findIssuerAmong(leaf, candidates, budget, file, this.sources.certificates?.memos);
-    const fromFile = findRememberedIssuer(leaf, sameFileChain, budget, this.sources.certificates?.memos) ?? (await find(sameFileChain));
+    const fromFile = await find(sameFileChain);
     if (fromFile) return { issuer: fromFile, source: 'file' };
 
     const refused: UnreadableSource[] = [];
@@ -106,6 +114,11 @@ export class IssuerResolver {
     throw new StaplerdError('ISSUER_NOT_FOUND', `no issuer for "${leaf.summary.subject}" (issued by "${leaf.summary.issuer}"); looked in ${tried.join(', ')}`, {
       file,
     });
+  }
+
+  #newBudget(): CandidateBudget {
+    const limit = this.sources.maxIssuerCandidates ?? DEFAULT_MAX_ISSUER_CANDIDATES;
+    return { limit, remaining: limit };
   }
 
   /** One parse per distinct download in a pass: thousands of leaves of one CA name the same caIssuers URL. */

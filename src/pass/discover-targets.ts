@@ -88,7 +88,8 @@ export async function discoverTargets(config: StaplerdConfig, options: DiscoverO
   const handOn = async (group: LeafGroup): Promise<void> => {
     handedOn.add(group);
     const order = Math.min(...group.entries.map((entry) => entry.index));
-    options.onTarget(await completeTarget(group, config, resolver, options.now), order);
+    const target = completeTarget(group, config, resolver, options.now);
+    options.onTarget(target instanceof Promise ? await target : target, order);
   };
   const outTree: OutTreeCache = new Map();
   const yieldNow = createSlicedYield(PARSE_SLICE_MS);
@@ -181,8 +182,11 @@ function findUnsafeStaplePath(file: TargetFile, candidate: CandidateFile, config
   return { certFile: candidate.file, error: new StaplerdError('OUTPUT_PATH_UNSAFE', message, { file: candidate.file }) };
 }
 
-/** The group as a target: files in file order, and its issuer unless no fetch will be made for it. */
-async function completeTarget(group: LeafGroup, config: StaplerdConfig, resolver: IssuerResolver, now: Date): Promise<StapleTarget> {
+/**
+ * The group as a target: files in file order, and its issuer unless no fetch will be made for it. A promise only when
+ * the issuer must be looked for: a warm pass takes each issuer its memo remembers without one (resolveRemembered).
+ */
+function completeTarget(group: LeafGroup, config: StaplerdConfig, resolver: IssuerResolver, now: Date): StapleTarget | Promise<StapleTarget> {
   const entries = [...group.entries].sort((a, b) => a.index - b.index);
   const { key, leaf } = group;
   const files = entries.map((entry) => entry.file);
@@ -194,11 +198,12 @@ async function completeTarget(group: LeafGroup, config: StaplerdConfig, resolver
   if (!needsIssuer || leaf.summary.notAfter <= now) return { key, leaf, files };
   // Prefer a file that carries the chain, so the issuer is found without looking further.
   const chain = entries.find((entry) => entry.chain.length > 0)?.chain ?? [];
-  try {
-    return { key, leaf, files, issuer: await resolver.resolve(leaf, chain, firstFile) };
-  } catch (error) {
-    return { key, leaf, files, issuerError: toStaplerdError(error, 'ISSUER_NOT_FOUND', { file: firstFile }) };
-  }
+  const remembered = resolver.resolveRemembered(leaf, chain);
+  if (remembered) return { key, leaf, files, issuer: remembered };
+  return resolver.resolve(leaf, chain, firstFile).then(
+    (issuer) => ({ key, leaf, files, issuer }),
+    (error: unknown) => ({ key, leaf, files, issuerError: toStaplerdError(error, 'ISSUER_NOT_FOUND', { file: firstFile }) }),
+  );
 }
 
 /**

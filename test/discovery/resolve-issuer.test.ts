@@ -112,16 +112,19 @@ describe('IssuerResolver', () => {
     expect(isIntermediate((await resolver.resolve(leaf.certificate, chain, '/nonexistent/cert.pem')).issuer)).toBe(true);
   });
 
-  it('answers an issuer the memo remembers without verifying again, and counts the check against maxIssuerCandidates', async () => {
+  it('answers an issuer the memo remembers without a promise or a verification, within maxIssuerCandidates', async () => {
     const memos = createValidationMemos();
     const resolverWith = (maxIssuerCandidates?: number) => new IssuerResolver({ extensions: EXTENSIONS, certificates: new CertificateCache({ memos }), maxIssuerCandidates });
     const chain = [pki.authority.intermediate.certificate];
+    expect(resolverWith().resolveRemembered(leaf.certificate, chain)).toBeUndefined();
     await resolverWith().resolve(leaf.certificate, chain, '/nonexistent/cert.pem');
     const before = memos.signatures.statistics;
-    const again = await resolverWith().resolve(leaf.certificate, chain, '/nonexistent/cert.pem');
-    expect(again.source).toBe('file');
-    expect(isIntermediate(again.issuer)).toBe(true);
+    const again = resolverWith().resolveRemembered(leaf.certificate, chain);
+    expect(again?.source).toBe('file');
+    expect(isIntermediate(again!.issuer)).toBe(true);
     expect(memos.signatures.statistics).toEqual({ hits: before.hits + 1, misses: before.misses });
+    // With no check allowed, resolve refuses, so nothing may be answered from memory either.
+    expect(resolverWith(0).resolveRemembered(leaf.certificate, chain)).toBeUndefined();
     await expect(resolverWith(0).resolve(leaf.certificate, chain, '/nonexistent/cert.pem')).rejects.toMatchObject({ code: 'CERT_LIMIT_EXCEEDED' });
   });
 
@@ -130,6 +133,8 @@ describe('IssuerResolver', () => {
     const resolverWith = (maxIssuerCandidates: number) => new IssuerResolver({ extensions: EXTENSIONS, certificates: new CertificateCache({ memos }), maxIssuerCandidates });
     await resolverWith(2).resolve(leaf.certificate, [pki.authority.intermediate.certificate], '/nonexistent/cert.pem');
     const chain = [other.authority.intermediate.certificate, pki.authority.intermediate.certificate];
+    // Not the first look-alike: left to resolve, which checks them in order.
+    expect(resolverWith(2).resolveRemembered(leaf.certificate, chain)).toBeUndefined();
     expect(isIntermediate((await resolverWith(2).resolve(leaf.certificate, chain, '/nonexistent/cert.pem')).issuer)).toBe(true);
     await expect(resolverWith(1).resolve(leaf.certificate, chain, '/nonexistent/cert.pem')).rejects.toMatchObject({ code: 'CERT_LIMIT_EXCEEDED' });
   });
