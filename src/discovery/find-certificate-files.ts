@@ -85,6 +85,8 @@ async function walkDirectory(dir: string, parent: WalkedDirectory | undefined, s
     // readdir replaces bytes that are not UTF-8 with U+FFFD, and such a name leads nowhere; a name that really
     // contains U+FFFD is still there (rare, so the extra lstat costs nothing in a normal sweep).
     if (entry.name.includes('\uFFFD') && !(await existsAsNamed(join(dir, entry.name)))) hasUndecodableName = true;
+    // A regular file (nearly every entry: certificates and the staples beside them) needs no stat and no async step.
+    else if (entry.isFile()) considerFile(dir, entry.name, 'file', state);
     else await visitEntry(dir, entry, here, state);
   }
   if (hasUndecodableName) await refuseNamesNotUtf8(dir, state);
@@ -92,19 +94,25 @@ async function walkDirectory(dir: string, parent: WalkedDirectory | undefined, s
 
 async function visitEntry(dir: string, entry: Dirent, here: WalkedDirectory, state: WalkState): Promise<void> {
   const path = join(dir, entry.name);
-  let kind = kindOfEntry(entry);
-  if (kind === 'symlink') {
-    try {
-      kind = kindOfStats(await stat(path));
-    } catch {
-      return; // dangling link: nothing to read
-    }
+  let kind: FileKind;
+  try {
+    kind = kindOfStats(entry.isSymbolicLink() ? await stat(path) : entry);
+  } catch {
+    return; // dangling link: nothing to read
   }
   if (kind === 'directory') {
     await walkDirectory(path, here, state);
     return;
   }
-  if (isOwnOutput(entry.name) || !hasExtension(entry.name, state.options.extensions) || state.seenFiles.has(path)) return;
+  considerFile(dir, entry.name, kind, state);
+}
+
+/** A file or what a link points to (not a directory): a candidate when named like a certificate, once per path. */
+function considerFile(dir: string, name: string, kind: Exclude<FileKind, 'directory'>, state: WalkState): void {
+  // By name first: the staple beside each certificate costs no path.
+  if (isOwnOutput(name) || !hasExtension(name, state.options.extensions)) return;
+  const path = join(dir, name);
+  if (state.seenFiles.has(path)) return;
   state.seenFiles.add(path);
   if (kind === 'file') {
     state.found.push({ file: path, certsRoot: state.root });
@@ -123,14 +131,10 @@ async function existsAsNamed(path: string): Promise<boolean> {
   }
 }
 
-type EntryKind = 'file' | 'directory' | 'symlink' | 'FIFO' | 'socket' | 'device';
+/** What an entry is, or (for a symlink) what it points to. */
+type FileKind = 'file' | 'directory' | 'FIFO' | 'socket' | 'device';
 
-function kindOfEntry(entry: Dirent): EntryKind {
-  if (entry.isSymbolicLink()) return 'symlink';
-  return kindOfStats(entry);
-}
-
-function kindOfStats(stats: Stats | Dirent): EntryKind {
+function kindOfStats(stats: Stats | Dirent): FileKind {
   if (stats.isFile()) return 'file';
   if (stats.isDirectory()) return 'directory';
   if (stats.isFIFO()) return 'FIFO';

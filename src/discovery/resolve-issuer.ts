@@ -61,9 +61,17 @@ export class IssuerResolver {
 
   constructor(private readonly sources: IssuerSources) {}
 
+  /**
+   * resolve's answer when it needs no promise: the first candidate in the leaf's own file is remembered to have signed
+   * it (a warm pass). Undefined otherwise: resolve decides.
+   */
+  resolveRemembered(leaf: Certificate, sameFileChain: readonly Certificate[]): ResolvedIssuer | undefined {
+    const issuer = findRememberedIssuer(leaf, sameFileChain, this.#newBudget(), this.sources.certificates?.memos);
+    return issuer && { issuer, source: 'file' };
+  }
+
   async resolve(leaf: Certificate, sameFileChain: readonly Certificate[], file: string): Promise<ResolvedIssuer> {
-    const limit = this.sources.maxIssuerCandidates ?? DEFAULT_MAX_ISSUER_CANDIDATES;
-    const budget: CandidateBudget = { limit, remaining: limit };
+    const budget = this.#newBudget();
     const find = (candidates: readonly Certificate[]): Promise<Certificate | undefined> => findIssuerAmong(leaf, candidates, budget, file, this.sources.certificates?.memos);
     const fromFile = await find(sameFileChain);
     if (fromFile) return { issuer: fromFile, source: 'file' };
@@ -106,6 +114,11 @@ export class IssuerResolver {
     throw new StaplerdError('ISSUER_NOT_FOUND', `no issuer for "${leaf.summary.subject}" (issued by "${leaf.summary.issuer}"); looked in ${tried.join(', ')}`, {
       file,
     });
+  }
+
+  #newBudget(): CandidateBudget {
+    const limit = this.sources.maxIssuerCandidates ?? DEFAULT_MAX_ISSUER_CANDIDATES;
+    return { limit, remaining: limit };
   }
 
   /** One parse per distinct download in a pass: thousands of leaves of one CA name the same caIssuers URL. */
@@ -155,6 +168,19 @@ export class IssuerResolver {
 function isMissingFile(error: StaplerdError): boolean {
   const cause = error.cause as NodeJS.ErrnoException | undefined;
   return error.code === 'CERT_UNREADABLE' && (cause?.code === 'ENOENT' || cause?.code === 'ENOTDIR');
+}
+
+/**
+ * findIssuerAmong's answer without its async steps, when the first candidate it would check is remembered to have
+ * signed the leaf (a warm pass: each leaf's CA in its own file, verified by an earlier run). Else undefined, and
+ * findIssuerAmong decides; so a file whose first look-alike is not the issuer is judged exactly as before.
+ */
+function findRememberedIssuer(leaf: Certificate, candidates: readonly Certificate[], budget: CandidateBudget, memos: ValidationMemos | undefined): Certificate | undefined {
+  if (!memos || budget.remaining <= 0) return undefined;
+  const first = candidates.find((candidate) => candidate.summary.fingerprintSha256 !== leaf.summary.fingerprintSha256 && equalBytes(candidate.subjectNameDer, leaf.issuerNameDer));
+  if (!first || !leaf.isRememberedIssuedBy(first, memos)) return undefined;
+  budget.remaining -= 1;
+  return first;
 }
 
 /**

@@ -12,6 +12,9 @@ export type EventFields = Record<string, unknown>;
 /** What the rest of staplerd sees: one call per outcome, named by event (`staple.written`, `fetch.failed`, ...). */
 export interface EventLogger {
   log(level: LoggerLevel, event: string, message: string, fields?: EventFields): void;
+  /** Whether an event at `level` is written: a caller that builds fields for every certificate (a debug event) asks
+   *  first, so a pass at level info builds none (docs/performance.md). */
+  isEnabled(level: LoggerLevel): boolean;
   close(): Promise<void>;
 }
 
@@ -52,6 +55,9 @@ const escapeJsonOutput = winston.format((info) => {
   return info;
 });
 
+const LEVEL_PRIORITIES: Record<LoggerLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
+const LOGGER_LEVELS = Object.keys(LEVEL_PRIORITIES) as LoggerLevel[];
+
 export function createLogger(options: LoggerOptions): EventLogger {
   const stream = options.stream ?? process.stderr;
   const format =
@@ -60,17 +66,20 @@ export function createLogger(options: LoggerOptions): EventLogger {
       : winston.format.combine(winston.format.timestamp(), winston.format.printf(formatText));
   const logger = winston.createLogger({
     level: options.level,
-    levels: { error: 0, warn: 1, info: 2, debug: 3 },
+    levels: LEVEL_PRIORITIES,
     format,
     transports: [new winston.transports.Stream({ stream })],
   });
+  // The level is fixed for the logger's life: asked of winston once, not for every event (its check allocates).
+  const enabledLevels = new Set(LOGGER_LEVELS.filter((level) => logger.isLevelEnabled(level)));
   return {
     log(level, event, message, fields = {}) {
       // winston formats an event before its transport drops it by level: a 10,000-certificate pass logs one debug
       // event per fresh staple, so disabled levels return before any work (docs/performance.md).
-      if (!logger.isLevelEnabled(level)) return;
+      if (!enabledLevels.has(level)) return;
       logger.log({ level, message, event, ...serialiseFields(fields) });
     },
+    isEnabled: (level) => enabledLevels.has(level),
     close() {
       return new Promise((resolve) => {
         logger.on('finish', () => resolve());
@@ -92,7 +101,7 @@ function serialiseFields(fields: EventFields): EventFields {
 }
 
 /** A logger that drops everything (tests, library use). */
-export const silentLogger: EventLogger = { log() {}, close: async () => {} };
+export const silentLogger: EventLogger = { log() {}, isEnabled: () => false, close: async () => {} };
 
 /** A logger that records events in memory, for tests. */
 export function createMemoryLogger(): EventLogger & { events: { level: LoggerLevel; event: string; message: string; fields: EventFields }[] } {
@@ -102,6 +111,7 @@ export function createMemoryLogger(): EventLogger & { events: { level: LoggerLev
     log(level, event, message, fields = {}) {
       events.push({ level, event, message, fields });
     },
+    isEnabled: () => true,
     close: async () => {},
   };
 }

@@ -17,9 +17,14 @@ export interface PassCrl {
   readonly limiter: HostLimiter;
 }
 
+/** Whether --crl-check asks for a certificate's CRL at all: `always`, or (`no-ocsp`, the default) without OCSP. */
+export function isCrlChecked(crlCheck: TargetContext['config']['crlCheck'], hasOcsp: boolean): boolean {
+  return crlCheck === 'always' || (crlCheck === 'no-ocsp' && !hasOcsp);
+}
+
 /** The certificate's http:// CRL URLs when --crl-check applies to it, else none (malformed extension: none, as before). */
 export function crlUrlsToCheck(target: Pick<StapleTarget, 'leaf'>, crlCheck: TargetContext['config']['crlCheck'], hasOcsp: boolean): readonly string[] {
-  if (crlCheck === 'never' || (crlCheck === 'no-ocsp' && hasOcsp)) return [];
+  if (!isCrlChecked(crlCheck, hasOcsp)) return [];
   try {
     return readCrlDistributionPoints(target.leaf).urls;
   } catch {

@@ -88,7 +88,8 @@ export async function discoverTargets(config: StaplerdConfig, options: DiscoverO
   const handOn = async (group: LeafGroup): Promise<void> => {
     handedOn.add(group);
     const order = Math.min(...group.entries.map((entry) => entry.index));
-    options.onTarget(await completeTarget(group, config, resolver, options.now), order);
+    const target = completeTarget(group, config, resolver, options.now);
+    options.onTarget(target instanceof Promise ? await target : target, order);
   };
   const outTree: OutTreeCache = new Map();
   const yieldNow = createSlicedYield(PARSE_SLICE_MS);
@@ -181,8 +182,11 @@ function findUnsafeStaplePath(file: TargetFile, candidate: CandidateFile, config
   return { certFile: candidate.file, error: new StaplerdError('OUTPUT_PATH_UNSAFE', message, { file: candidate.file }) };
 }
 
-/** The group as a target: files in file order, and its issuer unless no fetch will be made for it. */
-async function completeTarget(group: LeafGroup, config: StaplerdConfig, resolver: IssuerResolver, now: Date): Promise<StapleTarget> {
+/**
+ * The group as a target: files in file order, and its issuer unless no fetch will be made for it. A promise only when
+ * the issuer must be looked for: a warm pass takes each issuer its memo remembers without one (resolveRemembered).
+ */
+function completeTarget(group: LeafGroup, config: StaplerdConfig, resolver: IssuerResolver, now: Date): StapleTarget | Promise<StapleTarget> {
   const entries = [...group.entries].sort((a, b) => a.index - b.index);
   const { key, leaf } = group;
   const files = entries.map((entry) => entry.file);
@@ -194,11 +198,12 @@ async function completeTarget(group: LeafGroup, config: StaplerdConfig, resolver
   if (!needsIssuer || leaf.summary.notAfter <= now) return { key, leaf, files };
   // Prefer a file that carries the chain, so the issuer is found without looking further.
   const chain = entries.find((entry) => entry.chain.length > 0)?.chain ?? [];
-  try {
-    return { key, leaf, files, issuer: await resolver.resolve(leaf, chain, firstFile) };
-  } catch (error) {
-    return { key, leaf, files, issuerError: toStaplerdError(error, 'ISSUER_NOT_FOUND', { file: firstFile }) };
-  }
+  const remembered = resolver.resolveRemembered(leaf, chain);
+  if (remembered) return { key, leaf, files, issuer: remembered };
+  return resolver.resolve(leaf, chain, firstFile).then(
+    (issuer) => ({ key, leaf, files, issuer }),
+    (error: unknown) => ({ key, leaf, files, issuerError: toStaplerdError(error, 'ISSUER_NOT_FOUND', { file: firstFile }) }),
+  );
 }
 
 /**
@@ -210,11 +215,17 @@ async function completeTarget(group: LeafGroup, config: StaplerdConfig, resolver
 function dropConflictingStapleFiles(groups: readonly LeafGroup[], problems: FileProblem[]): LeafGroup[] {
   const owners = new Map<string, { key: string; certFile: string }[]>();
   for (const group of groups) {
-    for (const { file } of group.entries) owners.set(file.stapleFile, [...(owners.get(file.stapleFile) ?? []), { key: group.key, certFile: file.certFile }]);
+    for (const { file } of group.entries) {
+      const claim = { key: group.key, certFile: file.certFile };
+      const claims = owners.get(file.stapleFile);
+      if (claims) claims.push(claim);
+      else owners.set(file.stapleFile, [claim]);
+    }
   }
   const refused = new Set<string>();
   for (const [stapleFile, claims] of owners) {
-    if (new Set(claims.map((c) => c.key)).size < 2) continue;
+    // A warm pass brings every group here: a path claimed once (nearly all) costs no Set.
+    if (claims.length < 2 || new Set(claims.map((c) => c.key)).size < 2) continue;
     refused.add(stapleFile);
     for (const claim of claims) {
       const others = claims.filter((c) => c.key !== claim.key).map((c) => c.certFile);
@@ -222,6 +233,7 @@ function dropConflictingStapleFiles(groups: readonly LeafGroup[], problems: File
       problems.push({ certFile: claim.certFile, error: new StaplerdError('OUTPUT_CONFLICT', message, { file: claim.certFile }), staleStapleFile: stapleFile });
     }
   }
+  if (refused.size === 0) return [...groups];
   return groups
     .map((group) => ({ ...group, entries: group.entries.filter((entry) => !refused.has(entry.file.stapleFile)) }))
     .filter((group) => group.entries.length > 0);

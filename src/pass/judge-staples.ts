@@ -1,9 +1,8 @@
 // Step one of processing a certificate: judge what each of its staple files holds now, before anything is decided.
 import { StaplerdError, toStaplerdError } from '../errors/index.js';
-import { MAX_STAPLE_FILE_BYTES } from '../fs/read-regular-file.js';
-import { readFileIfExists } from '../output/atomic-write.js';
+import { MAX_STAPLE_FILE_BYTES, readRegularFileIfExistsSync } from '../fs/read-regular-file.js';
 import { normalizeSerialHex } from '../pki/der.js';
-import { impliedNextUpdate, inspectOcspResponse, validateOcspResponse } from '../pki/ocsp-response.js';
+import { impliedNextUpdate, inspectOcspResponse, validateOcspResponse, validateRememberedOcspResponse, type ValidationInput } from '../pki/ocsp-response.js';
 import type { ValidatedResponse } from '../pki/types.js';
 import { isGoodAt, pickNewestStaple } from '../policy/index.js';
 import type { StapleTarget, TargetFile } from './collect-targets.js';
@@ -17,15 +16,33 @@ export interface ExistingStaple {
   readonly invalid?: StaplerdError;
 }
 
-/** Every staple file of a certificate whose issuer is known, fully validated at `now`. */
-export function judgeStaplesOnDisk(target: StapleTarget, ctx: TargetContext, now: Date): Promise<ExistingStaple[]> {
-  return Promise.all(target.files.map((file) => judgeStapleFile(file, target, ctx, now)));
+/**
+ * Every staple file of a certificate whose issuer is known, fully validated at `now`. One file after the other, each
+ * without a promise when its signature is remembered (validateRememberedOcspResponse): the async steps and
+ * Promise.all cost each target of a warm pass more than letting a certificate's few files overlap saved.
+ */
+export async function judgeStaplesOnDisk(target: StapleTarget, ctx: TargetContext, now: Date): Promise<ExistingStaple[]> {
+  const judged: ExistingStaple[] = [];
+  for (const file of target.files) {
+    const { der, invalid } = readStapleBytes(file);
+    if (!der) {
+      judged.push({ file, invalid });
+      continue;
+    }
+    const input = validationInputFor(file, target, ctx, now);
+    const remembered = validateRememberedOcspResponse(der, input);
+    judged.push(remembered ? { file, valid: remembered } : await validateStapleBytes(file, der, input));
+  }
+  return judged;
 }
 
-/** The staple file's bytes, or what made it unreadable; `{}` when there is no file. */
-async function readStapleBytes(file: TargetFile): Promise<{ der?: Uint8Array; invalid?: StaplerdError }> {
+/**
+ * The staple file's bytes, or what made it unreadable; `{}` when there is no file. Synchronous, as every read of a
+ * staple already was (fs/read-regular-file.ts): the async wrapper only cost each target two more promises.
+ */
+function readStapleBytes(file: TargetFile): { der?: Uint8Array; invalid?: StaplerdError } {
   try {
-    return { der: await readFileIfExists(file.stapleFile, MAX_STAPLE_FILE_BYTES) };
+    return { der: readRegularFileIfExistsSync(file.stapleFile, { maxBytes: MAX_STAPLE_FILE_BYTES }) };
   } catch (error) {
     // Reading is not writing: an unreadable staple has its own code (it was WRITE_FAILED, which meant another thing).
     // A code given below (a bounded read's) is kept.
@@ -33,23 +50,24 @@ async function readStapleBytes(file: TargetFile): Promise<{ der?: Uint8Array; in
   }
 }
 
-async function judgeStapleFile(file: TargetFile, target: StapleTarget, ctx: TargetContext, now: Date): Promise<ExistingStaple> {
-  const { der, invalid } = await readStapleBytes(file);
-  if (!der) return { file, invalid };
-  try {
+function validationInputFor(file: TargetFile, target: StapleTarget, ctx: TargetContext, now: Date): ValidationInput {
+  return {
     // Judged against the certificate in the file now: a renewal makes the old staple invalid at once.
     // No minimum lifetime here: a staple near its end is still kept until it really expires.
-    const valid = await validateOcspResponse(der, {
-      issuer: target.issuer!.issuer,
-      cert: target.leaf,
-      at: now,
-      clockSkewMs: ctx.config.clockSkewMs,
-      minRemainingMs: 0,
-      lifetimeWithoutNextUpdateMs: ctx.config.lifetimeWithoutNextUpdateMs,
-      file: file.stapleFile,
-      memos: ctx.memos,
-    });
-    return { file, valid };
+    issuer: target.issuer!.issuer,
+    cert: target.leaf,
+    at: now,
+    clockSkewMs: ctx.config.clockSkewMs,
+    minRemainingMs: 0,
+    lifetimeWithoutNextUpdateMs: ctx.config.lifetimeWithoutNextUpdateMs,
+    file: file.stapleFile,
+    memos: ctx.memos,
+  };
+}
+
+async function validateStapleBytes(file: TargetFile, der: Uint8Array, input: ValidationInput): Promise<ExistingStaple> {
+  try {
+    return { file, valid: await validateOcspResponse(der, input) };
   } catch (error) {
     return { file, invalid: toStaplerdError(error, 'RESPONSE_MALFORMED', { file: file.stapleFile }) };
   }
@@ -67,7 +85,7 @@ export function judgeStaplesWithoutIssuer(target: StapleTarget, ctx: TargetConte
 }
 
 async function inspectStapleWithoutIssuer(file: TargetFile, target: StapleTarget, ctx: TargetContext, now: Date): Promise<ExistingStaple> {
-  const { der, invalid } = await readStapleBytes(file);
+  const { der, invalid } = readStapleBytes(file);
   if (!der) return { file, invalid };
   const serial = normalizeSerialHex(target.leaf.summary.serialHex);
   const wrong = (code: 'RESPONSE_CERTID_MISMATCH' | 'RESPONSE_EXPIRED' | 'RESPONSE_NO_NEXT_UPDATE', message: string): ExistingStaple => ({ file, invalid: new StaplerdError(code, message, { file: file.stapleFile }) });

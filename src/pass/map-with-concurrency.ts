@@ -23,7 +23,8 @@ export async function mapWithConcurrency<T, R>(
  * no more (undefined) or `signal` aborts; results in the order the items were taken.
  */
 export async function drainWithConcurrency<T, R>(
-  take: () => Promise<T | undefined>,
+  /** The next item, or a promise of it when none is ready (a value at hand saves the worker a turn per item). */
+  take: () => T | undefined | Promise<T | undefined>,
   limit: number,
   task: (item: T) => Promise<R>,
   signal?: AbortSignal,
@@ -31,7 +32,8 @@ export async function drainWithConcurrency<T, R>(
   const results: R[] = [];
   async function worker(): Promise<void> {
     while (!signal?.aborted) {
-      const item = await take();
+      const next = take();
+      const item = next instanceof Promise ? await next : next;
       if (item === undefined || signal?.aborted) return;
       results.push(await task(item));
     }

@@ -7,7 +7,7 @@ import type { ValidatedResponse } from '../pki/types.js';
 import type { StapleSource } from '../fleet/index.js';
 import { computeUsableUntil, decideFetch, isAwaitingInputChange, type FetchDecision } from '../policy/index.js';
 import { applyResponse } from './apply-response.js';
-import { applyCrlVerdict } from './crl-revocation.js';
+import { applyCrlVerdict, isCrlChecked } from './crl-revocation.js';
 import { responderUrlsOf, type StapleTarget } from './collect-targets.js';
 import { allGood, describeFiles, judgeStaplesOnDisk, judgeStaplesWithoutIssuer, newestValid, type ExistingStaple } from './judge-staples.js';
 import type { TargetOutcome } from './pass-types.js';
@@ -35,13 +35,16 @@ interface TargetStep {
 export async function processTarget(target: StapleTarget, ctx: TargetContext): Promise<TargetOutcome> {
   const outcome = await processStaples(target, ctx);
   // docs/revocation.md: without OCSP (or with --crl-check always) the certificate's CRL decides whether it is revoked.
-  if (ctx.config.crlCheck === 'never') return outcome;
+  // Asked first, so a certificate whose CRL is not checked (most, by default) costs no async step and no log fields.
+  if (!isCrlChecked(ctx.config.crlCheck, outcome.kind !== 'not-applicable')) return outcome;
   const summary = target.leaf.summary;
   return applyCrlVerdict(target, ctx, outcome, { file: outcome.certFiles.join(', '), serial: summary.serialHex, subject: summary.subject });
 }
 
 async function processStaples(target: StapleTarget, ctx: TargetContext): Promise<TargetOutcome> {
-  await yieldToEventLoop();
+  // Awaited only when the slice is over: even `await undefined` costs each target a turn of the microtask queue.
+  const turn = yieldToEventLoop();
+  if (turn) await turn;
   const summary = target.leaf.summary;
   const urls = responderUrlsOf(target.leaf, ctx.config.responder);
   const base: OutcomeBase = {
@@ -56,8 +59,7 @@ async function processStaples(target: StapleTarget, ctx: TargetContext): Promise
   const logFields = { file: base.certFiles.join(', '), serial: summary.serialHex, subject: summary.subject };
   const step: TargetStep = { target, ctx, base, logFields, now: ctx.deps.clock.now(), urls };
 
-  const unfetchable = await judgeUnfetchable(step);
-  if (unfetchable || !target.issuer) return unfetchable!;
+  if (isUnfetchable(step) || !target.issuer) return judgeUnfetchable(step);
   const withIssuer: TargetStep = { ...step, base: { ...base, issuerSource: target.issuer.source, issuerPem: target.issuer.issuer.toPem() } };
   const existing = await judgeStaplesOnDisk(target, ctx, step.now);
   if (ctx.dryRun) return evaluateOnly(withIssuer, existing);
@@ -67,8 +69,13 @@ async function processStaples(target: StapleTarget, ctx: TargetContext): Promise
   return fetchAndApply(withIssuer, existing);
 }
 
-/** An outcome for a certificate no fetch can be made for (expired, no OCSP URL, issuer unknown); else undefined. */
-async function judgeUnfetchable(step: TargetStep): Promise<TargetOutcome | undefined> {
+/** Whether no fetch can be made for the certificate: expired, no OCSP URL, or its issuer unknown. */
+function isUnfetchable(step: TargetStep): boolean {
+  return step.target.leaf.summary.notAfter <= step.now || step.urls.length === 0 || !step.target.issuer;
+}
+
+/** The outcome of a certificate no fetch can be made for (isUnfetchable), in that order of reasons. */
+async function judgeUnfetchable(step: TargetStep): Promise<TargetOutcome> {
   const { target, ctx, base, logFields, now } = step;
   const summary = target.leaf.summary;
   // An expired certificate cannot be stapled usefully; its renewal will appear as a new file content.
@@ -77,7 +84,7 @@ async function judgeUnfetchable(step: TargetStep): Promise<TargetOutcome | undef
     return makeOutcome(base, 'expired-certificate', { code: 'CERT_EXPIRED', hasGoodStaple: false });
   }
   if (step.urls.length === 0) return judgeWithoutOcspUrl(step);
-  if (target.issuer) return undefined;
+  // The issuer is unknown.
   const error = target.issuerError ?? toStaplerdError(new Error('issuer unknown'), 'ISSUER_NOT_FOUND');
   const history = ctx.dryRun ? ctx.history?.get(target.key) : recordFailure(ctx, target.key, error, now, undefined);
   if (!ctx.dryRun) logTargetFailure(ctx, 'issuer.not_found', error, summary.mustStaple, logFields);
@@ -144,7 +151,9 @@ function decideForTarget(step: TargetStep, existing: readonly ExistingStaple[]):
 
 function keepFresh(step: TargetStep, existing: readonly ExistingStaple[], decision: { until: Date; refreshAt: Date }): TargetOutcome {
   const current = newestValid(existing)!;
-  step.ctx.deps.logger.log('debug', 'staple.fresh', 'staple is fresh', { ...step.logFields, thisUpdate: current.thisUpdate, nextUpdate: current.nextUpdate, refreshAt: decision.refreshAt });
+  const { logger } = step.ctx.deps;
+  // One per certificate of a warm pass: at level info its fields are not even built.
+  if (logger.isEnabled('debug')) logger.log('debug', 'staple.fresh', 'staple is fresh', { ...step.logFields, thisUpdate: current.thisUpdate, nextUpdate: current.nextUpdate, refreshAt: decision.refreshAt });
   const parts = { staple: current, files: describeFiles(existing, []), hasGoodStaple: hasGoodStaples(step, existing), nextActionAt: decision.until };
   // A fresh revoked staple is still a revocation: `once` must say so, not count it among the quiet "fresh".
   return current.certStatus === 'revoked' ? makeOutcome(step.base, 'revoked', { ...parts, code: 'CERT_REVOKED' }) : makeOutcome(step.base, 'fresh', parts);

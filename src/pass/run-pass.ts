@@ -11,6 +11,7 @@ import { discoverTargets } from './discover-targets.js';
 import { HostRotationQueue } from './host-rotation-queue.js';
 import { drainWithConcurrency } from './map-with-concurrency.js';
 import type { PassOptions, PassReport, TargetOutcome } from './pass-types.js';
+import type { TargetContext } from './target-context.js';
 import { processTarget, removeStaple, type FetchValidated } from './process-target.js';
 import { createPublishState, publishPassResults, type PublishState } from './publish-results.js';
 
@@ -57,12 +58,14 @@ export async function runPass(options: RunPassOptions): Promise<PassReport> {
     onFetchLikely: options.dryRun ? undefined : () => deps.http.prepare?.(),
     onTarget: (target, order) => queue.push({ target, order }, responderHostOf(target, config.responder)),
   }).finally(() => queue.close());
+  // One context for every target: spreading the pass's options per target cost an object each (issue 13, session 8).
+  const targetContext: TargetContext = { ...options, fetchValidated, servers: publishState.servers, crl };
   const processing = drainWithConcurrency(
-    () => queue.take(),
+    () => queue.shift() ?? queue.take(), // a queued item without take()'s promise (a warm pass queues all at once)
     config.concurrency,
     async ({ item: { target, order }, done }) => {
       try {
-        return { order, outcome: await processTarget(target, { ...options, fetchValidated, servers: publishState.servers, crl }) };
+        return { order, outcome: await processTarget(target, targetContext) };
       } catch (thrown) {
         return { order, outcome: reportInternalError(target, thrown, deps.logger) };
       } finally {

@@ -7,6 +7,7 @@ import {
   decodeOcspResponse, forgetDecodedOcspResponse, readNonceValue, type DecodedBasicResponse, type DecodedOcspResponse, type DecodedSingleResponse, type ResponderId,
 } from './ocsp-decode.js';
 import { OID } from './oids.js';
+import { isRememberedSignature, type SignedBytes } from './signature.js';
 import type { CertStatus, ValidatedResponse } from './types.js';
 import type { ValidationMemos } from './validation-memos.js';
 import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_LIFETIME_WITHOUT_NEXT_UPDATE_MS, DEFAULT_MIN_REMAINING_MS } from './validation-defaults.js';
@@ -59,11 +60,39 @@ export async function validateOcspResponse(der: Uint8Array, input: ValidationInp
   }
 }
 
+/**
+ * validateOcspResponse's result when it needs no promise: the issuer signed, the memo remembers that signature, and
+ * every other check passes. Undefined otherwise (a signature to verify, a delegated responder, any failure), and the
+ * caller asks validateOcspResponse, which judges the bytes in full and says why. A warm pass judges its staples so.
+ */
+export function validateRememberedOcspResponse(der: Uint8Array, input: ValidationInput): ValidatedResponse | undefined {
+  try {
+    const fail = failIn(input);
+    const basic = readBasicResponse(der, fail, input.memos);
+    const single = findSingleResponse(basic, input, fail);
+    const signedBy = findRememberedIssuerSignature(basic, input);
+    return signedBy && completeValidation(der, basic, single, signedBy, input, fail);
+  } catch {
+    return undefined;
+  }
+}
+
 async function validateOnce(der: Uint8Array, input: ValidationInput): Promise<ValidatedResponse> {
-  const fail = (code: ErrorCode, message: string): StaplerdError => new StaplerdError(code, message, { file: input.file });
+  const fail = failIn(input);
   const basic = readBasicResponse(der, fail, input.memos);
   const single = findSingleResponse(basic, input, fail);
-  const signedBy = await verifyResponseSignature(basic, input, fail);
+  const signedBy = findRememberedIssuerSignature(basic, input) ?? (await verifyResponseSignature(basic, input, fail));
+  return completeValidation(der, basic, single, signedBy, input, fail);
+}
+
+function failIn(input: ValidationInput): Fail {
+  return (code, message) => new StaplerdError(code, message, { file: input.file });
+}
+
+/** Rules 4 and 5 once the signer is known, and the validated response. */
+function completeValidation(
+  der: Uint8Array, basic: DecodedBasicResponse, single: DecodedSingleResponse, signedBy: 'issuer' | 'delegated', input: ValidationInput, fail: Fail,
+): ValidatedResponse {
   const nextUpdate = checkTimeWindow(single, input, fail);
   checkNonce(basic, input, fail);
   return {
@@ -126,10 +155,14 @@ function readBasicResponse(der: Uint8Array, fail: Fail, memos?: ValidationMemos)
 function findSingleResponse(basic: DecodedBasicResponse, input: ValidationInput, fail: Fail): DecodedSingleResponse {
   const serialHex = input.cert?.summary.serialHex ?? input.serialHex;
   if (serialHex === undefined) throw new StaplerdError('INTERNAL', 'validateOcspResponse needs cert or serialHex', { file: input.file });
-  const wanted = normalizeSerialHex(serialHex);
-  const match = basic.singles.find((single) => normalizeSerialHex(single.serialHex) === wanted && matchesIssuerHashes(single, input.issuer));
+  const match = basic.singles.find((single) => isSameSerial(single.serialHex, serialHex) && matchesIssuerHashes(single, input.issuer));
   if (!match) throw fail('RESPONSE_CERTID_MISMATCH', `OCSP response has no SingleResponse for serial ${serialHex} from issuer ${input.issuer.summary.subject}`);
   return match;
+}
+
+/** Equal serials, however written; the same text (the usual case: both decoded here) needs no normalising. */
+function isSameSerial(a: string, b: string): boolean {
+  return a === b || normalizeSerialHex(a) === normalizeSerialHex(b);
 }
 
 function matchesIssuerHashes(single: DecodedSingleResponse, issuer: Certificate): boolean {
@@ -138,12 +171,27 @@ function matchesIssuerHashes(single: DecodedSingleResponse, issuer: Certificate)
     && equalBytes(single.issuerKeyHash, issuer.keyHash(single.hashAlgorithm));
 }
 
+function signedBytesOf(basic: DecodedBasicResponse): SignedBytes {
+  return { data: basic.tbsDer, signature: basic.signature, algorithmDer: basic.signatureAlgorithmDer };
+}
+
+/**
+ * Rule 3's usual case, synchronously: the responderID names the issuer and the memo remembers that the issuer's key
+ * verified this very signature (verified-signatures.ts). Undefined otherwise: verifyResponseSignature decides, with
+ * the key or the delegated responder's authorisation checked for real.
+ */
+function findRememberedIssuerSignature(basic: DecodedBasicResponse, input: ValidationInput): 'issuer' | undefined {
+  const memo = input.memos?.signatures;
+  if (!memo || !matchesResponderId(basic.responderId, input.issuer)) return undefined;
+  return isRememberedSignature(input.issuer.subjectPublicKeyInfoDer, signedBytesOf(basic), memo) ? 'issuer' : undefined;
+}
+
 /**
  * Rule 3 (RFC 6960 4.2.2.2): trusted signers are the issuer itself, or a responder certificate carried in the response
  * that the issuer signed for id-kp-OCSPSigning and that is valid at `at`. Nothing else (no local trust store).
  */
 async function verifyResponseSignature(basic: DecodedBasicResponse, input: ValidationInput, fail: Fail): Promise<'issuer' | 'delegated'> {
-  const signed = { data: basic.tbsDer, signature: basic.signature, algorithmDer: basic.signatureAlgorithmDer };
+  const signed = signedBytesOf(basic);
   if (matchesResponderId(basic.responderId, input.issuer)) {
     if (await input.issuer.verifies(signed, input.memos)) return 'issuer';
     throw fail('RESPONSE_UNVERIFIED', 'OCSP response signature does not verify with the issuer key');

@@ -56,6 +56,16 @@ export async function verifySignedBytes(subjectPublicKeyInfoDer: Uint8Array, sig
   return verified;
 }
 
+/**
+ * Whether `memo` remembers that this key verified exactly these bytes: verifySignedBytes' memo hit without its
+ * promise, for callers that can then skip their own async steps (a warm pass judges 10,000 staples this way). An
+ * unknown signature counts no lookup here: the caller goes on to verifySignedBytes, which counts it.
+ */
+export function isRememberedSignature(subjectPublicKeyInfoDer: Uint8Array, signed: SignedBytes, memo: SignatureMemo): boolean {
+  const memoKey = signatureMemoKey(subjectPublicKeyInfoDer, signed);
+  return memo.knows(memoKey) && memo.has(memoKey);
+}
+
 async function verifyUncached(subjectPublicKeyInfoDer: Uint8Array, signed: SignedBytes): Promise<boolean> {
   const algorithm = readFastAlgorithm(signed.algorithmDer);
   const key = algorithm && importKey(subjectPublicKeyInfoDer);

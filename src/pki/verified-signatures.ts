@@ -6,7 +6,7 @@
 // changes, so an entry cannot go stale: a changed certificate, staple or issuer is different bytes, hence a different
 // key, hence a real verification. Only positive results are remembered; everything else about a staple (CertID,
 // times against the clock, nonce, responder authorisation) is checked on every use as before.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { SignedBytes } from './signature.js';
 import { UsageTrackedMemo } from './usage-tracked-memo.js';
 
@@ -16,16 +16,25 @@ const KEY_DOMAIN = 'staplerd verified signature v1\0';
 /** The memo is cleared rather than grown past this (about 100 MB would be 1M entries; a sweep needs 2 per certificate). */
 const MAX_ENTRIES = 250_000;
 
+const KEY_DOMAIN_BYTES = Buffer.from(KEY_DOMAIN, 'utf8');
+/** Keys are hashed from one buffer (one-shot hash(), no Hash object per key); one this size is kept and reused. */
+const KEPT_SCRATCH_BYTES = 16 * 1024;
+const scratch = Buffer.allocUnsafe(KEPT_SCRATCH_BYTES);
+
 /** Base64 of the SHA-256 key (44 characters). */
 export function signatureMemoKey(subjectPublicKeyInfoDer: Uint8Array, signed: SignedBytes): string {
-  const hash = createHash('sha256').update(KEY_DOMAIN);
-  const length = Buffer.alloc(4);
-  for (const part of [subjectPublicKeyInfoDer, signed.algorithmDer, signed.signature, signed.data]) {
+  const parts = [subjectPublicKeyInfoDer, signed.algorithmDer, signed.signature, signed.data];
+  const size = parts.reduce((total, part) => total + 4 + part.length, KEY_DOMAIN_BYTES.length);
+  // A CRL's signed bytes may be megabytes: hashed from a buffer of their own, not kept.
+  const buffer = size <= scratch.length ? scratch : Buffer.allocUnsafe(size);
+  let offset = KEY_DOMAIN_BYTES.copy(buffer, 0);
+  for (const part of parts) {
     // Length-prefixed, so no two different inputs concatenate to the same bytes.
-    length.writeUInt32BE(part.length);
-    hash.update(length).update(part);
+    offset = buffer.writeUInt32BE(part.length, offset);
+    buffer.set(part, offset);
+    offset += part.length;
   }
-  return hash.digest('base64');
+  return hash('sha256', buffer.subarray(0, offset), 'base64');
 }
 
 /** Keys of signatures that verified (only positive results are remembered). */

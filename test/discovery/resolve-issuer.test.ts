@@ -4,6 +4,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { IssuedIdentity } from '../../src/demo/demo-pki.js';
 import { IssuerResolver } from '../../src/discovery/index.js';
+import { CertificateCache } from '../../src/pki/certificate-cache.js';
+import { createValidationMemos } from '../../src/pki/validation-memos.js';
 import { createTestPki, makeTempDir, removeTempDir, type TestPki } from '../helpers/test-pki.js';
 
 const EXTENSIONS = ['.pem', '.crt'];
@@ -108,6 +110,33 @@ describe('IssuerResolver', () => {
     const chain = [pki.authority.root.certificate, pki.authority.root.certificate, lookAlike, pki.authority.intermediate.certificate];
     const resolver = new IssuerResolver({ extensions: EXTENSIONS, maxIssuerCandidates: 2 });
     expect(isIntermediate((await resolver.resolve(leaf.certificate, chain, '/nonexistent/cert.pem')).issuer)).toBe(true);
+  });
+
+  it('answers an issuer the memo remembers without a promise or a verification, within maxIssuerCandidates', async () => {
+    const memos = createValidationMemos();
+    const resolverWith = (maxIssuerCandidates?: number) => new IssuerResolver({ extensions: EXTENSIONS, certificates: new CertificateCache({ memos }), maxIssuerCandidates });
+    const chain = [pki.authority.intermediate.certificate];
+    expect(resolverWith().resolveRemembered(leaf.certificate, chain)).toBeUndefined();
+    await resolverWith().resolve(leaf.certificate, chain, '/nonexistent/cert.pem');
+    const before = memos.signatures.statistics;
+    const again = resolverWith().resolveRemembered(leaf.certificate, chain);
+    expect(again?.source).toBe('file');
+    expect(isIntermediate(again!.issuer)).toBe(true);
+    expect(memos.signatures.statistics).toEqual({ hits: before.hits + 1, misses: before.misses });
+    // With no check allowed, resolve refuses, so nothing may be answered from memory either.
+    expect(resolverWith(0).resolveRemembered(leaf.certificate, chain)).toBeUndefined();
+    await expect(resolverWith(0).resolve(leaf.certificate, chain, '/nonexistent/cert.pem')).rejects.toMatchObject({ code: 'CERT_LIMIT_EXCEEDED' });
+  });
+
+  it('judges a remembered issuer behind a look-alike as before: found within maxIssuerCandidates, refused past it', async () => {
+    const memos = createValidationMemos();
+    const resolverWith = (maxIssuerCandidates: number) => new IssuerResolver({ extensions: EXTENSIONS, certificates: new CertificateCache({ memos }), maxIssuerCandidates });
+    await resolverWith(2).resolve(leaf.certificate, [pki.authority.intermediate.certificate], '/nonexistent/cert.pem');
+    const chain = [other.authority.intermediate.certificate, pki.authority.intermediate.certificate];
+    // Not the first look-alike: left to resolve, which checks them in order.
+    expect(resolverWith(2).resolveRemembered(leaf.certificate, chain)).toBeUndefined();
+    expect(isIntermediate((await resolverWith(2).resolve(leaf.certificate, chain, '/nonexistent/cert.pem')).issuer)).toBe(true);
+    await expect(resolverWith(1).resolve(leaf.certificate, chain, '/nonexistent/cert.pem')).rejects.toMatchObject({ code: 'CERT_LIMIT_EXCEEDED' });
   });
 
   it('names a sibling chain.pem that is too large among the places looked in', async () => {

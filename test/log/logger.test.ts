@@ -63,6 +63,15 @@ describe('createLogger json format', () => {
     expect(lines.map((line) => (JSON.parse(line) as { event: string }).event)).toEqual(['fetch.failed', 'cert.revoked']);
   });
 
+  it('tells which levels it writes, so callers can skip building a dropped event', async () => {
+    const levels: LoggerLevel[] = ['error', 'warn', 'info', 'debug'];
+    const atInfo = createLogger({ level: 'info', format: 'json', stream: new PassThrough() });
+    const atDebug = createLogger({ level: 'debug', format: 'json', stream: new PassThrough() });
+    expect(levels.map((level) => atInfo.isEnabled(level))).toEqual([true, true, true, false]);
+    expect(levels.map((level) => atDebug.isEnabled(level))).toEqual([true, true, true, true]);
+    await Promise.all([atInfo.close(), atDebug.close()]);
+  });
+
   it('writes debug events when the level is debug', async () => {
     const lines = await capture('json', 'debug', (log) => log('debug', 'staple.fresh', 'fresh'));
     expect(lines).toHaveLength(1);

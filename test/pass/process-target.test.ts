@@ -42,6 +42,24 @@ describe('fetching and refreshing', () => {
     expect(await readBytes(stapleFile)).toEqual(before);
   });
 
+  it('logs a fresh staple at debug with its file, serial, subject and instants, and builds nothing when debug is off', async () => {
+    const { fx, certFile } = await scenario();
+    await fx.passOne();
+    fx.clock.advance(HOUR_MS);
+    const outcome = await fx.passOne();
+    const fresh = fx.logger.events.filter((e) => e.event === 'staple.fresh');
+    expect(fresh).toEqual([{
+      level: 'debug',
+      event: 'staple.fresh',
+      message: 'staple is fresh',
+      fields: { file: certFile, serial: outcome.serialHex, subject: outcome.subject, thisUpdate: outcome.thisUpdate, nextUpdate: outcome.nextUpdate, refreshAt: expect.any(Date) },
+    }]);
+    // A logger at info: the pass asks before building the event, so none reaches log().
+    fx.logger.isEnabled = (level) => level !== 'debug';
+    expect((await fx.passOne()).kind).toBe('fresh');
+    expect(fx.logger.events.filter((e) => e.event === 'staple.fresh')).toHaveLength(1);
+  });
+
   it('makes no request after a restart when the staple on disk is fresh', async () => {
     const { fx } = await scenario();
     await fx.passOne();

@@ -2,6 +2,7 @@
 import { describe, it, expect, beforeAll } from '@jest/globals';
 import { CertificateCache } from '../../src/pki/certificate-cache.js';
 import type { StaplerdError } from '../../src/errors/index.js';
+import type { CertificateBlock } from '../../src/pki/pem.js';
 import { createTestPki, type TestPki } from '../helpers/test-pki.js';
 
 let pki: TestPki;
@@ -46,5 +47,29 @@ describe('CertificateCache.parseOwned', () => {
     const der = pki.authority.intermediate.certificate.der;
     expect(cache.parseOwned(new Uint8Array(der), 'a.pem')).toBe(cache.parseOwned(new Uint8Array(der), 'b.pem'));
     expect(() => cache.parseOwned(new Uint8Array([0x30, 0x00]), 'bad.pem')).toThrow(expect.objectContaining({ code: 'CERT_PARSE_FAILED', file: 'bad.pem' }));
+  });
+});
+
+describe('CertificateCache.parseBlock', () => {
+  /** A PEM block as listCertificateBlocks gives it, counting its decodes. */
+  function blockOf(pemBody: string, der: Uint8Array): CertificateBlock & { decodes: number } {
+    const block = { pemBody, decodes: 0, decode: () => (block.decodes += 1, new Uint8Array(der)) };
+    return block;
+  }
+
+  it('parses a CA text once for every file that carries it, and each leaf text for itself, whatever their lengths', async () => {
+    const cache = new CertificateCache();
+    const ca = pki.authority.intermediate.certificate;
+    const caText = ca.toPem();
+    const first = blockOf(caText, ca.der);
+    const again = blockOf(caText.slice(0), ca.der);
+    const parsed = cache.parseBlock(first, 'a.pem');
+    expect(cache.parseBlock(again, 'b.pem')).toBe(parsed);
+    expect([first.decodes, again.decodes]).toEqual([1, 0]);
+    // A leaf whose text has the CA text's very length is still looked at as itself, never taken for the CA.
+    const leaf = (await pki.issueLeaf({ commonName: 'same-length.test' })).certificate;
+    const leafBlock = blockOf('x'.repeat(caText.length), leaf.der);
+    expect(cache.parseBlock(leafBlock, 'c.pem').summary.fingerprintSha256).toBe(leaf.summary.fingerprintSha256);
+    expect(leafBlock.decodes).toBe(1);
   });
 });

@@ -1,6 +1,7 @@
 // Behaviour of Certificate (summary, issuer check) and parseCertificateBundle on corpus and openssl-made certificates.
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,6 +9,7 @@ import { StaplerdError } from '../../src/errors/index.js';
 import { Certificate } from '../../src/pki/certificate.js';
 import { parseCertificateBundle } from '../../src/pki/certificate-bundle.js';
 import { readCertificateFile } from '../../src/pki/pem.js';
+import { createValidationMemos } from '../../src/pki/validation-memos.js';
 import { isConformanceCorpusPresent, readCorpusFile } from '../helpers/conformance-corpus.js';
 
 const corpusDescribe = isConformanceCorpusPresent() ? describe : describe.skip;
@@ -106,6 +108,30 @@ describe('Certificate.isIssuedBy', () => {
 
   it('rejects a certificate whose subject is not the issuer name', async () => {
     await expect(fromPemFile('ca.pem').isIssuedBy(fromPemFile('leaf.pem'))).resolves.toBe(false);
+  });
+});
+
+describe('Certificate.isRememberedIssuedBy', () => {
+  it('says yes only for an issuer whose signature the memos remember, never for a same-named twin', async () => {
+    const memos = createValidationMemos();
+    const [leaf, ca, twin] = [fromPemFile('leaf.pem'), fromPemFile('ca.pem'), fromPemFile('twin.pem')];
+    expect(leaf.isRememberedIssuedBy(ca, memos)).toBe(false);
+    await expect(leaf.isIssuedBy(ca, memos)).resolves.toBe(true);
+    await expect(leaf.isIssuedBy(twin, memos)).resolves.toBe(false);
+    expect(leaf.isRememberedIssuedBy(ca, memos)).toBe(true);
+    expect(leaf.isRememberedIssuedBy(twin, memos)).toBe(false);
+  });
+});
+
+describe('Certificate.nameHash and keyHash (CertID issuer hashes, RFC 6960 4.1.1)', () => {
+  it('hash the subject Name and the key bits with the algorithm asked for, the same bytes on every call', () => {
+    const ca = fromPemFile('ca.pem');
+    const digest = (algorithm: string, data: Uint8Array): Uint8Array => new Uint8Array(createHash(algorithm).update(data).digest());
+    for (const [oid, algorithm] of [['1.3.14.3.2.26', 'sha1'], ['2.16.840.1.101.3.4.2.1', 'sha256']] as const) {
+      expect(ca.nameHash(oid)).toEqual(digest(algorithm, ca.subjectNameDer));
+      expect(ca.keyHash(oid)).toEqual(digest(algorithm, ca.publicKeyBits));
+      expect(ca.nameHash(oid)).toBe(ca.nameHash(oid));
+    }
   });
 });
 

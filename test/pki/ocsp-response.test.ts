@@ -7,8 +7,9 @@ import path from 'node:path';
 import { StaplerdError, type ErrorCode } from '../../src/errors/index.js';
 import { Certificate } from '../../src/pki/certificate.js';
 import { buildOcspRequest } from '../../src/pki/ocsp-request.js';
-import { inspectOcspResponse, validateOcspResponse, type ValidationInput } from '../../src/pki/ocsp-response.js';
+import { inspectOcspResponse, validateOcspResponse, validateRememberedOcspResponse, type ValidationInput } from '../../src/pki/ocsp-response.js';
 import { readCertificateFile } from '../../src/pki/pem.js';
+import { createValidationMemos } from '../../src/pki/validation-memos.js';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
@@ -357,6 +358,43 @@ describe('validateOcspResponse on malformed and error responses', () => {
   it('rejects bytes that are not ASN.1 at all', async () => {
     const garbage = new TextEncoder().encode('<html>503 Service Unavailable</html>');
     await expectRejection(validateOcspResponse(garbage, { issuer: ca, cert: leaf, at: ANY_TIME }), 'RESPONSE_MALFORMED');
+  });
+});
+
+describe('validateOcspResponse with a signature the memo remembers', () => {
+  it('answers the signature from memory and still checks the CertID, the signer and the time window', async () => {
+    const memos = createValidationMemos();
+    const der = respond('ca', ['-ndays', '1']);
+    await validateOcspResponse(der, inputFor(der, { memos }));
+    const hitsBefore = memos.signatures.statistics.hits;
+    await expect(validateOcspResponse(der, inputFor(der, { memos }))).resolves.toMatchObject({ certStatus: 'good', signedBy: 'issuer' });
+    expect(memos.signatures.statistics.hits - hitsBefore).toBe(1);
+    await expectRejection(validateOcspResponse(der, inputFor(der, { memos, at: nextUpdateOf(der) })), 'RESPONSE_EXPIRED');
+    await expectRejection(validateOcspResponse(der, { issuer: ca, serialHex: 'f1e3', at: justAfterThisUpdate(der), memos }), 'RESPONSE_CERTID_MISMATCH');
+    await expectRejection(validateOcspResponse(der, inputFor(der, { memos, issuer: otherCa })), 'RESPONSE_CERTID_MISMATCH');
+  });
+
+  it('gives the same validated response without a promise once the issuer signature is remembered, and nothing else', async () => {
+    const memos = createValidationMemos();
+    const der = respond('ca', ['-ndays', '1']);
+    expect(validateRememberedOcspResponse(der, inputFor(der, { memos }))).toBeUndefined();
+    const validated = await validateOcspResponse(der, inputFor(der, { memos }));
+    expect(validateRememberedOcspResponse(der, inputFor(der, { memos }))).toEqual(validated);
+    // Any failure leaves the verdict to validateOcspResponse, which names it.
+    expect(validateRememberedOcspResponse(der, inputFor(der, { memos, at: nextUpdateOf(der) }))).toBeUndefined();
+    expect(validateRememberedOcspResponse(der, inputFor(der, { memos, issuer: otherCa }))).toBeUndefined();
+    // A delegated responder's authorisation is always checked in full.
+    const delegated = respond('responder', ['-ndays', '1']);
+    await expect(validateOcspResponse(delegated, inputFor(delegated, { memos }))).resolves.toMatchObject({ signedBy: 'delegated' });
+    expect(validateRememberedOcspResponse(delegated, inputFor(delegated, { memos }))).toBeUndefined();
+  });
+
+  it('remembers nothing for a signature that did not verify: a forged response fails every time', async () => {
+    const memos = createValidationMemos();
+    const der = respond('rogue-ca', ['-ndays', '1']);
+    await expectRejection(validateOcspResponse(der, inputFor(der, { memos })), 'RESPONSE_UNVERIFIED');
+    await expectRejection(validateOcspResponse(der, inputFor(der, { memos })), 'RESPONSE_UNVERIFIED');
+    expect(memos.signatures.size).toBe(0);
   });
 });
 

@@ -1,12 +1,12 @@
 // Signature checks through node:crypto, the pkijs fallback, and the verified-signature memo in front of both.
 import { describe, it, expect, beforeEach } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as asn1js from 'asn1js';
-import { verifySignedBytes, type SignedBytes } from '../../src/pki/signature.js';
+import { isRememberedSignature, verifySignedBytes, type SignedBytes } from '../../src/pki/signature.js';
 import { SignatureMemo, signatureMemoKey } from '../../src/pki/verified-signatures.js';
 
 /** The memo a pass would hand down (the tests above it verify without one, as `check` does). */
@@ -123,6 +123,31 @@ describe('the verified-signature memo', () => {
     ];
     expect(new Set([base, ...variants]).size).toBe(variants.length + 1);
     expect(signatureMemoKey(spki(ec.publicKey), { ...ecSigned })).toBe(base);
+  });
+
+  it('tells a remembered signature synchronously, counting a hit only, and a new one without counting a miss', async () => {
+    const before = signatureMemo.statistics;
+    expect(isRememberedSignature(spki(ec.publicKey), ecSigned, signatureMemo)).toBe(false);
+    expect(signatureMemo.statistics).toEqual(before);
+    await verifySignedBytes(spki(ec.publicKey), ecSigned, signatureMemo);
+    expect(isRememberedSignature(spki(ec.publicKey), ecSigned, signatureMemo)).toBe(true);
+    expect(isRememberedSignature(spki(otherEc.publicKey), ecSigned, signatureMemo)).toBe(false);
+    expect(signatureMemo.statistics).toEqual({ hits: before.hits + 1, misses: before.misses + 1 });
+  });
+
+  it('keeps the key saved state files hold: SHA-256 over the domain and each length-prefixed part, at any size', () => {
+    const reference = (key: Uint8Array, signed: SignedBytes): string => {
+      const hash = createHash('sha256').update('staplerd verified signature v1\0');
+      for (const part of [key, signed.algorithmDer, signed.signature, signed.data]) {
+        const length = Buffer.alloc(4);
+        length.writeUInt32BE(part.length);
+        hash.update(length).update(part);
+      }
+      return hash.digest('base64');
+    };
+    // A CRL's signed bytes go past the reused buffer: the same key either way, and the short key after it still right.
+    const large: SignedBytes = { ...ecSigned, data: new Uint8Array(100_000).fill(9) };
+    for (const signed of [ecSigned, rsaSigned, large, ecSigned]) expect(signatureMemoKey(spki(ec.publicKey), signed)).toBe(reference(spki(ec.publicKey), signed));
   });
 
   it('does not trust a memo entry for a key that did not make it', async () => {
