@@ -109,10 +109,13 @@ export class RowReader {
   readonly #bytes: Buffer;
   readonly #strings: string[];
   #at: number;
+  /** Reads stop here: the end of the bytes, or of the row being read (seek), so a row never reads into the next. */
+  #end: number;
 
   constructor(bytes: Buffer, start: number) {
     this.#bytes = bytes;
     this.#at = start;
+    this.#end = bytes.length;
     const count = this.u32();
     this.#strings = [];
     while (this.#strings.length < count) this.#strings.push(this.#text());
@@ -126,10 +129,11 @@ export class RowReader {
     return this.#at;
   }
 
-  /** Moves to a position an earlier skipRow returned, to read that row. */
-  seek(at: number): void {
-    if (!(at >= 0 && at <= this.#bytes.length)) fail('bad position');
+  /** Moves to a position an earlier skipRow returned, to read up to `end` (a row's end; default: all the bytes). */
+  seek(at: number, end = this.#bytes.length): void {
+    if (!(at >= 0 && at <= end && end <= this.#bytes.length)) fail('bad position');
     this.#at = at;
+    this.#end = end;
   }
 
   /** Steps over a row written between beginRow and endRow; returns where its contents start and end. */
@@ -205,7 +209,7 @@ export class RowReader {
 
   #advance(bytes: number): number {
     const at = this.#at;
-    if (at + bytes > this.#bytes.length) fail('truncated');
+    if (at + bytes > this.#end) fail('truncated');
     this.#at = at + bytes;
     return at;
   }

@@ -123,7 +123,7 @@ class StoredRows<V> implements StoredEntries<V> {
     const reader = this.#reader;
     const position = reader.position;
     try {
-      reader.seek(this.#starts[index]!);
+      reader.seek(this.#starts[index]!, this.#ends[index]);
       const value = this.#readFields(reader);
       if (reader.position !== this.#ends[index]) fail('row longer than its fields');
       return value;

@@ -121,6 +121,11 @@ describe('decoded-facts file', () => {
       body.writeUInt32LE(length + 4, start - 4);
       return Buffer.concat([body.subarray(0, start + length), Buffer.alloc(4), body.subarray(start + length)]);
     })],
+    ['a count that runs past its row into the next', /truncated/, (file: Buffer) => resealed(file, (body) => {
+      // The row ends with its 16 range offsets and their count: 17 would take the next row's first 4 bytes.
+      const start = firstRowOffset(file);
+      body.writeUInt32LE(17, start + body.readUInt32LE(start - 4) - 4 - 16 * 4);
+    })],
     ['an unknown certificate status', /bad response entry/, () => encodeDecodedFacts(editedEntries((copy) => {
       ((copy.responses[0]![1].basic as { singles: { certStatus: string }[] }).singles[0]!).certStatus = 'maybe';
     }), PRODUCER)],
