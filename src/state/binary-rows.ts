@@ -4,12 +4,22 @@
 import { createHash } from 'node:crypto';
 import type { ByteRange } from '../pki/decoded-facts.js';
 
-const KEY_BYTES = 32;
+/** A row's key: a SHA-256. */
+export const KEY_BYTES = 32;
 /** The SHA-256 of everything before it ends the file. */
-export const CHECKSUM_BYTES = 32;
+const CHECKSUM_BYTES = 32;
 
-function fail(reason: string): never {
+/** How reading refuses what the writer never writes: an Error saying what is wrong (the caller names the file). */
+export function fail(reason: string): never {
   throw new Error(reason);
+}
+
+/** The bytes finish() wrote before its checksum, once the checksum holds; `magic` must start them. */
+export function checkedBody(file: Buffer, magic: Buffer): Buffer {
+  if (file.length < magic.length + CHECKSUM_BYTES) fail('truncated');
+  const body = file.subarray(0, file.length - CHECKSUM_BYTES);
+  if (!createHash('sha256').update(body).digest().equals(file.subarray(body.length))) fail('checksum mismatch');
+  return body;
 }
 
 /**

@@ -7,14 +7,15 @@
 // where each row is; a row becomes facts when the memo looks its key up (StoredEntries), checked then with the same
 // shape guards a JSON row was. The checksum refuses a damaged file as a whole; a row that still fails its guards
 // (only a broken writer could make one) is a miss, decoded for real, never half used.
-import { createHash } from 'node:crypto';
-import { CHECKSUM_BYTES, RowReader, RowWriter } from './binary-rows.js';
+import { checkedBody, fail, KEY_BYTES, RowReader, RowWriter } from './binary-rows.js';
 import { isCertificateFacts, isOcspResponseFacts, type CertificateFacts, type OcspResponseFacts } from '../pki/decoded-facts.js';
 import type { StoredEntries } from '../pki/usage-tracked-memo.js';
 
 /** Bump with any change to the layout below; a file of another format is a quiet miss, like another producer's. */
 export const DECODED_FACTS_FILE_FORMAT = 3;
-const MAGIC = Buffer.from(`staplerd-facts-${DECODED_FACTS_FILE_FORMAT}\n`, 'latin1');
+/** What every format's magic starts with: a file that starts so is ours, whatever its format. */
+const MAGIC_PREFIX = 'staplerd-facts-';
+const MAGIC = Buffer.from(`${MAGIC_PREFIX}${DECODED_FACTS_FILE_FORMAT}\n`, 'latin1');
 
 // Flag bits. Certificates: ...
 const IS_CA = 1;
@@ -29,8 +30,6 @@ const HAS_NONCE = 2;
 const HAS_NEXT_UPDATE = 1;
 const HAS_REVOCATION_TIME = 2;
 const HAS_REVOCATION_REASON = 4;
-
-const KEY_BYTES = 32;
 
 export interface DecodedFactsEntries {
   readonly certificates: readonly (readonly [string, CertificateFacts])[];
@@ -68,11 +67,9 @@ export function encodeDecodedFacts(entries: DecodedFactsEntries, producer: strin
  */
 export function openDecodedFacts(file: Buffer, producer: string): StoredDecodedFacts | ForeignDecodedFacts {
   if (file.length < MAGIC.length || !file.subarray(0, MAGIC.length).equals(MAGIC)) {
-    return file.subarray(0, 15).equals(MAGIC.subarray(0, 15)) ? { kind: 'other-format' } : fail('unknown format');
+    return file.toString('latin1', 0, MAGIC_PREFIX.length) === MAGIC_PREFIX ? { kind: 'other-format' } : fail('unknown format');
   }
-  if (file.length < MAGIC.length + CHECKSUM_BYTES) fail('truncated');
-  const body = file.subarray(0, file.length - CHECKSUM_BYTES);
-  if (!createHash('sha256').update(body).digest().equals(file.subarray(body.length))) fail('checksum mismatch');
+  const body = checkedBody(file, MAGIC);
   const reader = new RowReader(body, MAGIC.length);
   if (reader.text() !== producer) return { kind: 'other-producer' };
   const certificates = new StoredRows(reader, readCertificate);
@@ -248,6 +245,3 @@ function readSingle(reader: RowReader): unknown {
   return single;
 }
 
-function fail(reason: string): never {
-  throw new Error(reason);
-}
