@@ -170,6 +170,11 @@ function isMissingFile(error: StaplerdError): boolean {
   return error.code === 'CERT_UNREADABLE' && (cause?.code === 'ENOENT' || cause?.code === 'ENOTDIR');
 }
 
+/** A candidate worth a signature check: another certificate whose subject is the leaf's issuer Name (DER compared). */
+function isNamedAsIssuerOf(leaf: Certificate, candidate: Certificate): boolean {
+  return candidate.summary.fingerprintSha256 !== leaf.summary.fingerprintSha256 && equalBytes(candidate.subjectNameDer, leaf.issuerNameDer);
+}
+
 /**
  * findIssuerAmong's answer without its async steps, when the first candidate it would check is remembered to have
  * signed the leaf (a warm pass: each leaf's CA in its own file, verified by an earlier run). Else undefined, and
@@ -177,7 +182,7 @@ function isMissingFile(error: StaplerdError): boolean {
  */
 function findRememberedIssuer(leaf: Certificate, candidates: readonly Certificate[], budget: CandidateBudget, memos: ValidationMemos | undefined): Certificate | undefined {
   if (!memos || budget.remaining <= 0) return undefined;
-  const first = candidates.find((candidate) => candidate.summary.fingerprintSha256 !== leaf.summary.fingerprintSha256 && equalBytes(candidate.subjectNameDer, leaf.issuerNameDer));
+  const first = candidates.find((candidate) => isNamedAsIssuerOf(leaf, candidate));
   if (!first || !leaf.isRememberedIssuedBy(first, memos)) return undefined;
   budget.remaining -= 1;
   return first;
@@ -191,8 +196,7 @@ async function findIssuerAmong(
   leaf: Certificate, candidates: readonly Certificate[], budget: CandidateBudget, file: string, memos: ValidationMemos | undefined,
 ): Promise<Certificate | undefined> {
   for (const candidate of candidates) {
-    if (candidate.summary.fingerprintSha256 === leaf.summary.fingerprintSha256) continue;
-    if (!equalBytes(candidate.subjectNameDer, leaf.issuerNameDer)) continue;
+    if (!isNamedAsIssuerOf(leaf, candidate)) continue;
     if (budget.remaining <= 0) {
       throw new StaplerdError(
         'CERT_LIMIT_EXCEEDED',
